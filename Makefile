@@ -1,0 +1,109 @@
+# sxgate - plain Makefile.  `make` builds every program into bin/,
+# `make test` runs the whole suite, `make run` the demo, `make bench` the
+# benchmarks.  See README.md.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CPPFLAGS += -D_GNU_SOURCE -Iengine -Iloader -Iserver -Iclient -MMD -MP
+LDLIBS_ENGINE = -lxxhash -lroaring -lm
+JEMALLOC = -ljemalloc
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+BUILD = build
+BIN   = bin
+
+# Every .c of a component is library code except its program's main file.
+ENGINE_SRC = $(wildcard engine/*.c)
+LOADER_SRC = $(filter-out loader/main.c,$(wildcard loader/*.c))
+SERVER_SRC = $(filter-out server/main.c,$(wildcard server/*.c))
+CLIENT_SRC = $(wildcard client/*.c)
+TOOLS_SRC  = $(filter-out tools/cli.c tools/gen.c,$(wildcard tools/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+ENGINE_OBJ = $(call obj,$(ENGINE_SRC))
+LOADER_OBJ = $(call obj,$(LOADER_SRC))
+SERVER_OBJ = $(call obj,$(SERVER_SRC))
+CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
+TOOLS_OBJ  = $(call obj,$(TOOLS_SRC))
+
+PROGRAMS = $(BIN)/sxgate-build $(BIN)/sxgate $(BIN)/sxgate-gen
+ifneq ($(wildcard server/main.c),)
+PROGRAMS += $(BIN)/sxgated
+endif
+ifneq ($(wildcard bench/bench.c),)
+PROGRAMS += $(BIN)/sxgate-bench
+endif
+
+TEST_SRC = $(wildcard tests/test_*.c)
+TESTS    = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+all: $(PROGRAMS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+define link
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(1)
+endef
+
+$(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC))
+
+$(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lpthread)
+
+$(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) -lcrypt)
+
+$(BIN)/sxgate-gen: $(BUILD)/tools/gen.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE))
+
+$(BIN)/sxgate-bench: $(BUILD)/bench/bench.o $(CLIENT_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) -lpthread)
+
+# Unit and integration tests: one Criterion binary per tests/test_*.c,
+# linked against every library object (not the programs' mains).
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lpthread -lcriterion)
+
+# Packages a fresh Debian 12 machine needs (installed only when missing).
+DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
+           libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
+           python3
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TESTS)
+	$(Q)tests/run-tests.sh $(TESTS)
+
+DEMO = $(BUILD)/demo
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh $(DEMO)
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+.PHONY: all deps test run clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

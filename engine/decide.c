@@ -1,0 +1,377 @@
+/*
+ * decide.c - SPEC section 4: parse a query, gather the records of its
+ * keys, and decide.
+ *
+ * A query has one or two keys (id.h).  Each hit key's records are walked
+ * once, in list order, and sorted into: applies (status active or
+ * suspended, day within the listing period), restricts (applies, has the
+ * channel's code, and the class is a restricted one), neutralised (a permit
+ * of the same case, matching ID, code and day).  The outcome follows the
+ * contract's order: LISTED, SUSPENDED, EXEMPT, NOT_RESTRICTED, NOT_LISTED.
+ *
+ * Two bitmaps of the snapshot let a hit skip work: keys whose records are
+ * all revoked or shielded are not walked at all, and keys with no live
+ * record restricting the channel's code skip the restriction and permit
+ * tests.  Misses (most queries) never get past the index.
+ */
+#include "decide.h"
+#include "snapint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const reason_names[] = {
+#define X(e, d, r) r,
+	SX_REASONS(X)
+#undef X
+};
+static const char *const reason_decisions[] = {
+#define X(e, d, r) d,
+	SX_REASONS(X)
+#undef X
+};
+static const struct { const char *name; char letter; } seats[] = {
+#define X(e, name, letter) { name, letter },
+	SX_SEATS(X)
+#undef X
+};
+static const char *const ship_classes[] = {
+	"special", "first", "second", "third", "fourth"
+};
+
+const char *sx_reason_name(int r) { return reason_names[r]; }
+const char *sx_reason_decision(int r) { return reason_decisions[r]; }
+
+void sx_rules_default(sx_rules *r)
+{
+	uint16_t sleepers = 1u << SX_SEAT_SOFT_SLEEPER | 1u << SX_SEAT_DELUXE_SOFT_SL;
+	r->rail[SX_TRAIN_G] = (uint16_t)((1u << SX_NSEATS) - 1);
+	r->rail[SX_TRAIN_DCS] = sleepers | 1u << SX_SEAT_BUSINESS |
+	                        1u << SX_SEAT_PREMIUM | 1u << SX_SEAT_FIRST |
+	                        1u << SX_SEAT_EMU_SLEEPER;
+	r->rail[SX_TRAIN_OTHER] = sleepers;
+	r->ship = 0x07;     /* special, first, second */
+	r->hotel = 0x3e;    /* 1 to 5 stars */
+}
+
+int sx_rules_restricted(const sx_rules *r, int chan, uint16_t cls)
+{
+	switch (chan) {
+	case SX_C_RAIL:  return (r->rail[cls >> 4] >> (cls & 15)) & 1;
+	case SX_C_SHIP:  return (r->ship >> cls) & 1;
+	case SX_C_HOTEL: return (r->hotel >> cls) & 1;
+	default:         return 1;
+	}
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+static int ieq(const char *a, size_t n, const char *b)
+{
+	return strlen(b) == n && strncasecmp(a, b, n) == 0;
+}
+
+/* Quote user text into an error: printable ASCII and UTF-8 kept, control
+ * bytes (which would break a RESP error line) replaced, long text cut. */
+static void quote(char *buf, size_t cap, sx_str s)
+{
+	size_t o = 0, n = s.n > 40 ? 40 : s.n;
+	for (size_t i = 0; i < n && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	if (s.n > n && o + 4 < cap) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = 0;
+}
+
+static int err(char *e, size_t cap, const char *fmt, const char *what,
+               sx_str s)
+{
+	char q[64];
+	quote(q, sizeof(q), s);
+	snprintf(e, cap, fmt, q, what);
+	return -1;
+}
+
+static int parse_seat(const char *s, size_t n)
+{
+	for (int i = 0; i < SX_NSEATS; i++)
+		if (ieq(s, n, seats[i].name) ||
+		    (n == 1 && seats[i].letter &&
+		     (s[0] == seats[i].letter ||
+		      (s[0] | 0x20) == (seats[i].letter | 0x20))))
+			return i;
+	return -1;
+}
+
+/* rail class: [letter]digits{1,4} ':' seat */
+static int parse_rail(sx_str c, uint16_t *cls)
+{
+	const char *colon = memchr(c.p, ':', c.n);
+	if (!colon)
+		return -1;
+	size_t tn = (size_t)(colon - c.p), i = 0;
+	int kind = SX_TRAIN_OTHER;
+	if (tn && ((c.p[0] | 0x20) >= 'a' && (c.p[0] | 0x20) <= 'z')) {
+		char l = (char)(c.p[0] & ~0x20);
+		kind = l == 'G' ? SX_TRAIN_G :
+		       l == 'D' || l == 'C' || l == 'S' ? SX_TRAIN_DCS :
+		       SX_TRAIN_OTHER;
+		i = 1;
+	}
+	if (tn - i < 1 || tn - i > 4)
+		return -1;
+	for (; i < tn; i++)
+		if (c.p[i] < '0' || c.p[i] > '9')
+			return -1;
+	int seat = parse_seat(colon + 1, c.n - tn - 1);
+	if (seat < 0)
+		return -1;
+	*cls = (uint16_t)(kind << 4 | seat);
+	return 0;
+}
+
+static int parse_class(int chan, sx_str c, uint16_t *cls, char *e, size_t cap)
+{
+	static const char *const want[] = {
+		[SX_C_RAIL] = "want TRAIN:SEAT, e.g. G1234:second",
+		[SX_C_SHIP] = "want special, first, second, third, fourth or 0-4",
+		[SX_C_HOTEL] = "want the star rating 0-5",
+	};
+	*cls = SX_CLASS_NONE;
+	if (chan != SX_C_RAIL && chan != SX_C_SHIP && chan != SX_C_HOTEL)
+		return 0;
+	if (!c.p || c.n == 0) {
+		snprintf(e, cap, "bad class: %s needs a class (%s)",
+		         sx_channel_name(chan), want[chan]);
+		return -1;
+	}
+	int ok = -1;
+	if (chan == SX_C_RAIL) {
+		ok = parse_rail(c, cls);
+	} else if (chan == SX_C_SHIP) {
+		for (int i = 0; i < 5; i++)
+			if (ieq(c.p, c.n, ship_classes[i]) ||
+			    (c.n == 1 && c.p[0] == '0' + i)) {
+				*cls = (uint16_t)i;
+				ok = 0;
+			}
+	} else if (c.n == 1 && c.p[0] >= '0' && c.p[0] <= '5') {
+		*cls = (uint16_t)(c.p[0] - '0');
+		ok = 0;
+	}
+	if (ok < 0) {
+		char q[64];
+		quote(q, sizeof(q), c);
+		snprintf(e, cap, "bad class '%s' for %s: %s", q,
+		         sx_channel_name(chan), want[chan]);
+	}
+	return ok;
+}
+
+int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
+                    sx_str at, char *e, size_t cap)
+{
+	int chan = channel.p ? sx_channel_parse(channel.p, channel.n) : -1;
+	if (chan < 0)
+		return err(e, cap, "unknown channel '%s'%s", "", channel);
+	q->chan = (uint8_t)chan;
+	if (parse_class(chan, cls, &q->cls, e, cap))
+		return -1;
+	q->type = SX_IDT_RIC;
+	if (type.p) {
+		int t = sx_idtype_parse(type.p, type.n);
+		if (t < 0)
+			return err(e, cap, "unknown type '%s'%s", "", type);
+		q->type = (uint8_t)t;
+	}
+	if (at.p) {
+		if (sx_day_parse(at.p, at.n, &q->day))
+			return err(e, cap, "bad date '%s'%s (want YYYY-MM-DD)", "",
+			           at);
+	} else {
+		q->day = sx_today();
+	}
+	return 0;
+}
+
+int sx_query_id(sx_query *q, sx_str id, char *e, size_t cap)
+{
+	const char *why = "empty id";
+	if (id.p && sx_id_parse(q->type, id.p, id.n, SX_SIDE_QUERY, &q->id,
+	                        &why) == 0)
+		return 0;
+	snprintf(e, cap, "invalid id: %s", why);
+	return -1;
+}
+
+size_t sx_class_format(int chan, uint16_t cls, char *buf, size_t cap)
+{
+	static const char *const trains[] = { "G", "D", "K" };
+	if (cls == SX_CLASS_NONE)
+		return (size_t)snprintf(buf, cap, "-");
+	switch (chan) {
+	case SX_C_RAIL:
+		return (size_t)snprintf(buf, cap, "%s:%s", trains[(cls >> 4) % 3],
+		                        seats[(cls & 15) % SX_NSEATS].name);
+	case SX_C_SHIP:
+		return (size_t)snprintf(buf, cap, "%s", ship_classes[cls % 5]);
+	default:
+		return (size_t)snprintf(buf, cap, "%u", cls);
+	}
+}
+
+/* ---- deciding ------------------------------------------------------------ */
+
+/* Does a permit of r's case lift code `chan` for r's ID on `day`? */
+static int neutralised(const sx_snap *s, const struct sx_disk_rec *r,
+                       int chan, uint16_t day)
+{
+	uint32_t lo = 0, hi = s->hdr->n_permits;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (s->permits[mid].case_id < r->case_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const sx_key *rk = (const sx_key *)&s->keys[r->id_key];
+	for (; lo < s->hdr->n_permits && s->permits[lo].case_id == r->case_id; lo++) {
+		const struct sx_disk_permit *p = &s->permits[lo];
+		if ((p->codes >> chan & 1) && p->valid_from <= day &&
+		    day <= p->valid_to && sx_key_match((const sx_key *)p, rk))
+			return 1;
+	}
+	return 0;
+}
+
+static inline int applies(const struct sx_disk_rec *r, uint16_t day)
+{
+	int st = r->status_type & 15;
+	return (st == SX_ST_ACTIVE || st == SX_ST_SUSPENDED) &&
+	       r->listed_on <= day && day <= r->expires_on;
+}
+
+/* Decide q given its keys' numbers (-1: absent); denying record numbers
+ * go to recs. */
+static void decide_keys(const sx_snap *s, const sx_query *q,
+                        const int64_t *kn, int nk, sx_decision *d,
+                        uint32_t *recs)
+{
+	int any_apply = 0, any_restrict = 0, any_susp = 0;
+	int cls_restricted = sx_rules_restricted(&s->rules, q->chan, q->cls);
+	uint32_t nden = 0;
+
+	for (int i = 0; i < nk; i++) {
+		if (kn[i] < 0)
+			continue;
+		uint32_t k = (uint32_t)kn[i];
+		if (!roaring_bitmap_contains(s->bm[SX_BM_LIVE], k))
+			continue;
+		int may = cls_restricted &&
+		          roaring_bitmap_contains(s->bm[SX_BM_CODE(q->chan)], k);
+		const struct sx_disk_key *e = &s->keys[k];
+		uint32_t first = nden;
+		for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
+			uint32_t rn = s->post[e->post + j];
+			const struct sx_disk_rec *r = &s->recs[rn];
+			if (!applies(r, q->day))
+				continue;
+			any_apply = 1;
+			if (!may || !(r->codes >> q->chan & 1))
+				continue;
+			any_restrict = 1;
+			if (s->hdr->n_permits && neutralised(s, r, q->chan, q->day))
+				continue;
+			if ((r->status_type & 15) == SX_ST_ACTIVE)
+				recs[nden++] = rn;
+			else
+				any_susp = 1;
+		}
+		/* the second key's records merge into list order */
+		if (first && nden > first) {
+			for (uint32_t a = first; a < nden; a++) {
+				uint32_t v = recs[a], b = a;
+				while (b > 0 && recs[b - 1] > v) {
+					recs[b] = recs[b - 1];
+					b--;
+				}
+				recs[b] = v;
+			}
+		}
+	}
+	d->nrec = nden;
+	d->rec = recs;
+	d->reason = nden ? SX_R_LISTED :
+	            any_susp ? SX_R_SUSPENDED :
+	            any_restrict ? SX_R_EXEMPT :
+	            any_apply ? SX_R_NOT_RESTRICTED : SX_R_NOT_LISTED;
+}
+
+void sx_decide(const sx_snap *s, const sx_query *q, sx_decision *d,
+               uint32_t *recs)
+{
+	int64_t kn[2];
+	for (int i = 0; i < q->id.nkeys; i++)
+		kn[i] = sx_snap_find(s, &q->id.key[i]);
+	decide_keys(s, q, kn, q->id.nkeys, d, recs);
+}
+
+#define CHUNK 64
+
+size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
+                       sx_decision *ds, uint32_t *recs, size_t cap)
+{
+	sx_key keys[2 * CHUNK];
+	int64_t kn[2 * CHUNK];
+	uint32_t need = sx_snap_max_query_records(s);
+	size_t used = 0, done = 0;
+
+	while (done < n) {
+		size_t m = n - done < CHUNK ? n - done : CHUNK, nk = 0;
+		for (size_t i = 0; i < m; i++)
+			for (int j = 0; j < qs[done + i].id.nkeys; j++)
+				keys[nk++] = qs[done + i].id.key[j];
+		sx_snap_find_batch(s, keys, nk, kn);
+		nk = 0;
+		for (size_t i = 0; i < m; i++) {
+			const sx_query *q = &qs[done + i];
+			if (cap - used < need)
+				return done + i;
+			decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
+			            recs + used);
+			used += ds[done + i].nrec;
+			nk += q->id.nkeys;
+		}
+		done += m;
+	}
+	return done;
+}
+
+int sx_listed(const sx_snap *s, const sx_query *q)
+{
+	for (int i = 0; i < q->id.nkeys; i++) {
+		int64_t k = sx_snap_find(s, &q->id.key[i]);
+		if (k < 0 || !roaring_bitmap_contains(s->bm[SX_BM_LIVE], (uint32_t)k))
+			continue;
+		const struct sx_disk_key *e = &s->keys[k];
+		for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
+			const struct sx_disk_rec *r = &s->recs[s->post[e->post + j]];
+			if ((r->status_type & 15) == SX_ST_ACTIVE && applies(r, q->day))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+size_t sx_record_format(const sx_snap *s, uint32_t rec, char *buf, size_t cap)
+{
+	sx_recview v;
+	sx_snap_record(s, rec, &v);
+	return (size_t)snprintf(buf, cap, "%.*s|%.*s|%s|%s", (int)v.case_len,
+	                        v.case_no, (int)v.court_len, v.court,
+	                        sx_role_name(v.role), sx_list_name(v.list));
+}

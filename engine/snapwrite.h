@@ -1,0 +1,88 @@
+/*
+ * snapwrite.h - writing a snapshot: collect records and permits, then
+ * build the index and write the file atomically.
+ *
+ * The writer owns everything it is given: strings are interned into the
+ * strings section as they arrive (one copy per distinct spelling), cases
+ * are numbered by their bracket-folded spelling.  sx_snapw_write() hashes
+ * every key, builds the perfect hash (re-seeding on the rare failure),
+ * lays out the sections of snapfmt.h, and writes PATH.tmp.PID, fsyncs it
+ * and renames it over PATH, so an existing snapshot is replaced whole or
+ * not at all.
+ */
+#ifndef SX_SNAPWRITE_H
+#define SX_SNAPWRITE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "decide.h"
+#include "id.h"
+
+typedef struct sx_snapw sx_snapw;
+
+typedef struct sx_snapw_rec {
+	sx_key key;            /* the ID's own key (sx_id.key[0]) */
+	sx_key emb;            /* USCC: its EMB key (sx_id.key[1]) */
+	uint8_t has_emb;
+	uint8_t role, list, status, id_type;
+	uint32_t case_off, court_off;  /* from sx_snapw_string */
+	uint32_t case_id;              /* from sx_snapw_case */
+	uint16_t listed_on, expires_on, codes;
+} sx_snapw_rec;
+
+typedef struct sx_snapw_permit {
+	sx_key key;
+	uint32_t case_id;      /* sx_snapw_case_find(); UINT32_MAX: not listed */
+	uint32_t case_off, ref_off;
+	uint16_t valid_from, valid_to, codes;
+} sx_snapw_permit;
+
+typedef struct sx_snapw_meta {
+	int64_t as_of;         /* SX_AS_OF_NONE when not given */
+	uint64_t rows_read, rows_loaded, rows_rejected, rows_warned, duplicates;
+	const char *source;
+	sx_rules rules;
+	int threads;           /* for the perfect-hash build */
+	uint32_t build_ms;     /* time spent before the write (parsing) */
+} sx_snapw_meta;
+
+typedef struct sx_snapw_stats {
+	uint64_t file_bytes, index_bytes;
+	uint64_t ids, keys, records;
+	uint32_t seeds_tried;
+	uint64_t evictions;
+	uint32_t index_ms, write_ms;
+} sx_snapw_stats;
+
+/* Returns NULL when out of memory. */
+sx_snapw *sx_snapw_new(void);
+void sx_snapw_free(sx_snapw *w);
+
+/* Intern s; returns its offset in the strings section, or UINT32_MAX when
+ * out of memory or the section would pass 4 GiB.  len <= 65535. */
+uint32_t sx_snapw_string(sx_snapw *w, const char *s, size_t len);
+/* The same, for a court name: also counts distinct courts. */
+uint32_t sx_snapw_court(sx_snapw *w, const char *s, size_t len);
+/* The case id of a case number (brackets folded), adding it when new;
+ * UINT32_MAX when out of memory. */
+uint32_t sx_snapw_case(sx_snapw *w, const char *case_no, size_t len);
+/* The case id of a known case number, or UINT32_MAX. */
+uint32_t sx_snapw_case_find(sx_snapw *w, const char *case_no, size_t len);
+
+/* Add a record (record numbers follow the calls: list order) or a permit.
+ * Returns 0, -ENOMEM or SX_EFULL (more than 2^31 records). */
+int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r);
+int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p);
+uint64_t sx_snapw_nrecords(const sx_snapw *w);
+
+/* Build and write.  Returns 0, or a negative code with a sentence in why.
+ * On failure nothing is left at path (an older file there is untouched). */
+int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
+                   sx_snapw_stats *st, char *why, size_t whycap);
+
+/* Fold half-width brackets of a case number to full-width ones, so that
+ * "(2021)..." and "（2021）..." are one case.  Writes at most cap bytes,
+ * returns the folded length (which may exceed cap). */
+size_t sx_case_fold(const char *s, size_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * sx.h - what every part of sxgate shares: error codes, the vocabulary of
+ * the contract (ID types, roles, lists, statuses, restriction codes and
+ * channels) and calendar days.
+ *
+ * The vocabulary is kept as X-macro lists so that adding a restriction code
+ * or an ID type is one line here; parsers, printers and tables are generated
+ * from the lists.  Channels and restriction codes are the same list: channel
+ * `air` asks about code `AIR`, and so on (SPEC section 4).
+ *
+ * Days are counted from 1970-01-01 in a uint16_t (good until 2149).  "Today"
+ * is always China Standard Time (UTC+8), whatever the host's zone.
+ */
+#ifndef SX_H
+#define SX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define sx_likely(x)   __builtin_expect(!!(x), 1)
+#define sx_unlikely(x) __builtin_expect(!!(x), 0)
+#define SX_COLD        __attribute__((cold))
+#define SX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Project error codes: negative, below the errno range.  System errors are
+ * returned as -errno.  sx_strerror() names both. */
+#define SX_ERRORS(X)                                                         \
+	X(SX_EBADMAGIC,  -30001, "not an sxgate snapshot (bad magic)")       \
+	X(SX_EVERSION,   -30002, "unsupported snapshot format version")     \
+	X(SX_ECORRUPT,   -30003, "snapshot is damaged")                     \
+	X(SX_ETRUNC,     -30004, "snapshot is truncated")                   \
+	X(SX_EROARING,   -30005, "snapshot was written by another CRoaring") \
+	X(SX_EINVAL,     -30006, "invalid argument")                        \
+	X(SX_ENOTFOUND,  -30007, "not found")                               \
+	X(SX_EFULL,      -30008, "a fixed limit was exceeded")              \
+	X(SX_EBUILD,     -30009, "index build failed")
+
+enum {
+#define X(name, val, msg) name = val,
+	SX_ERRORS(X)
+#undef X
+};
+
+/* A static string describing err (0, -errno or SX_E*). */
+const char *sx_strerror(int err);
+
+/* ---- ID types (SPEC section 3) ---------------------------------------- */
+#define SX_IDTYPES(X)                  \
+	X(SX_IDT_RIC,      "RIC")      \
+	X(SX_IDT_USCC,     "USCC")     \
+	X(SX_IDT_ORG,      "ORG")      \
+	X(SX_IDT_PASSPORT, "PASSPORT") \
+	X(SX_IDT_HKMO,     "HKMO")     \
+	X(SX_IDT_TW,       "TW")       \
+	X(SX_IDT_FRP,      "FRP")
+
+enum {
+#define X(e, s) e,
+	SX_IDTYPES(X)
+#undef X
+	SX_NIDTYPES
+};
+
+/* ---- roles, lists, statuses (SPEC section 2) -------------------------- */
+#define SX_ROLES(X)                    \
+	X(SX_ROLE_DEBTOR,      "debtor")      \
+	X(SX_ROLE_LEGAL_REP,   "legal_rep")   \
+	X(SX_ROLE_PRINCIPAL,   "principal")   \
+	X(SX_ROLE_CONTROLLER,  "controller")  \
+	X(SX_ROLE_RESPONSIBLE, "responsible")
+
+#define SX_LISTS(X)            \
+	X(SX_LIST_SX, "SX")    \
+	X(SX_LIST_XG, "XG")
+
+#define SX_STATUSES(X)                       \
+	X(SX_ST_ACTIVE,    "active")         \
+	X(SX_ST_SUSPENDED, "suspended")      \
+	X(SX_ST_REVOKED,   "revoked")        \
+	X(SX_ST_SHIELDED,  "shielded")
+
+/* Restriction codes and the channel that asks about each (SPEC section 4). */
+#define SX_CODES(X)                              \
+	X(SX_C_AIR,       "AIR",       "air")       \
+	X(SX_C_RAIL,      "RAIL",      "rail")      \
+	X(SX_C_SHIP,      "SHIP",      "ship")      \
+	X(SX_C_HOTEL,     "HOTEL",     "hotel")     \
+	X(SX_C_VENUE,     "VENUE",     "venue")     \
+	X(SX_C_TRAVEL,    "TRAVEL",    "travel")    \
+	X(SX_C_SCHOOL,    "SCHOOL",    "school")    \
+	X(SX_C_INSURANCE, "INSURANCE", "insurance") \
+	X(SX_C_PROPERTY,  "PROPERTY",  "property")  \
+	X(SX_C_VEHICLE,   "VEHICLE",   "vehicle")   \
+	X(SX_C_OFFICE,    "OFFICE",    "office")
+
+enum {
+#define X(e, s) e,
+	SX_ROLES(X)
+#undef X
+	SX_NROLES
+};
+enum {
+#define X(e, s) e,
+	SX_LISTS(X)
+#undef X
+	SX_NLISTS
+};
+enum {
+#define X(e, s) e,
+	SX_STATUSES(X)
+#undef X
+	SX_NSTATUSES
+};
+enum {
+#define X(e, code, chan) e,
+	SX_CODES(X)
+#undef X
+	SX_NCODES
+};
+#define SX_CODES_ALL ((uint16_t)((1u << SX_NCODES) - 1))
+
+/* Names (upper or lower case as in the contract) and case-insensitive
+ * parsers.  Parsers take (s, len) and return the enum value or -1. */
+const char *sx_idtype_name(int t);
+const char *sx_role_name(int r);
+const char *sx_list_name(int l);
+const char *sx_status_name(int s);
+const char *sx_code_name(int c);     /* "AIR" */
+const char *sx_channel_name(int c);  /* "air" */
+int sx_idtype_parse(const char *s, size_t len);
+int sx_role_parse(const char *s, size_t len);
+int sx_list_parse(const char *s, size_t len);
+int sx_status_parse(const char *s, size_t len);
+int sx_code_parse(const char *s, size_t len);
+int sx_channel_parse(const char *s, size_t len);
+
+/* Parse a ';'-separated list of codes into a bitmask.  Empty (or only
+ * spaces) gives *mask = 0 and returns 0; the caller decides what empty
+ * means.  An unknown code returns -1 and points *bad and *badlen at it. */
+int sx_codes_parse(const char *s, size_t len, uint16_t *mask,
+                   const char **bad, size_t *badlen);
+/* Write the codes of mask as "AIR;RAIL" into buf; returns the length. */
+size_t sx_codes_format(uint16_t mask, char *buf, size_t cap);
+
+/* ---- days -------------------------------------------------------------- */
+#define SX_DAY_NONE 0xffffu  /* "no end date" */
+
+/* Parse a strict YYYY-MM-DD (a real calendar date, 1970..2148) into days
+ * since 1970-01-01.  Returns 0 or -1. */
+int sx_day_parse(const char *s, size_t len, uint16_t *day);
+/* Format day as YYYY-MM-DD into buf (at least 11 bytes). */
+void sx_day_format(uint16_t day, char *buf);
+/* Days since 1970-01-01 of a proleptic Gregorian date; no range check. */
+int64_t sx_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* 1 when y-m-d is a real calendar date. */
+int sx_date_valid(int y, int m, int d);
+/* Today in UTC+8. */
+uint16_t sx_today(void);
+/* Parse ISO 8601 "YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM|-HH:MM]" to unix
+ * seconds; a time without an offset is UTC+8.  Returns 0 or -1. */
+int sx_time_parse(const char *s, int64_t *out);
+/* Format unix seconds as "YYYY-MM-DDTHH:MM:SS+08:00" (buf >= 32). */
+void sx_time_format(int64_t t, char *buf);
+
+#endif
