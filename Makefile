@@ -71,6 +71,9 @@ $(BIN)/sxgate-gen: $(BUILD)/tools/gen.o $(ENGINE_OBJ)
 $(BIN)/sxgate-bench: $(BUILD)/bench/bench.o $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lpthread)
 
+$(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE))
+
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
@@ -100,10 +103,15 @@ run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh $(DEMO)
 
+# The engine on 10 M generated records (BENCH_RECORDS to change).
+bench-engine: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine
+	$(Q)bench/engine.sh $(BUILD)/bench
+
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all deps test run clean
+.PHONY: all deps test run clean bench-engine
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -23,26 +23,54 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-struct dedup {
-	uint32_t *tab;        /* record number + 1, 0 = empty */
-	size_t size, count;
-	const sx_snapw_rec *recs;   /* not owned: the caller's copies */
-};
-
-/* Records kept for deduplication: key, case, role (the writer has its own
- * copy of everything). */
-struct seen { sx_key key; uint32_t case_id; uint8_t role; };
+/* What makes a row a repeat: case, normalised ID (its key) and role.
+ * Compared and hashed as bytes, so no padding: 24 bytes exactly. */
+struct seen { sx_key key; uint32_t case_id; uint32_t role; };
+_Static_assert(sizeof(struct seen) == 24, "struct seen has no padding");
 
 struct state {
 	const sx_build_opts *o;
 	sx_build_report *r;
 	sx_snapw *w;
 	FILE *rej;
-	struct seen *seen;
+	struct seen *seen;         /* every loaded row's identity */
 	size_t nseen, seen_cap;
-	uint32_t *tab;
+	uint32_t *tab;             /* open addressing: index into seen + 1 */
 	size_t tabsize;
+	/* the previous row's case and court: rows of one case come together
+	 * (a unit and its people, a person and their passport) */
+	char last_case[1024], last_court[1024];
+	size_t last_case_len, last_court_len;
+	uint32_t last_case_id, last_case_off, last_court_off;
 };
+
+/* Case id and spelled-case offset of a row, through the one-row cache. */
+static int case_of(struct state *st, sx_str c, uint32_t *id, uint32_t *off)
+{
+	if (c.n != st->last_case_len || memcmp(c.p, st->last_case, c.n)) {
+		st->last_case_id = sx_snapw_case(st->w, c.p, c.n);
+		st->last_case_off = sx_snapw_string(st->w, c.p, c.n);
+		if (st->last_case_id == UINT32_MAX || st->last_case_off == UINT32_MAX)
+			return -ENOMEM;
+		memcpy(st->last_case, c.p, c.n);    /* row.c caps it at 1000 */
+		st->last_case_len = c.n;
+	}
+	*id = st->last_case_id;
+	*off = st->last_case_off;
+	return 0;
+}
+
+static uint32_t court_of(struct state *st, sx_str c)
+{
+	if (c.n != st->last_court_len || memcmp(c.p, st->last_court, c.n)) {
+		st->last_court_off = sx_snapw_court(st->w, c.p, c.n);
+		if (st->last_court_off == UINT32_MAX)
+			return UINT32_MAX;
+		memcpy(st->last_court, c.p, c.n);
+		st->last_court_len = c.n;
+	}
+	return st->last_court_off;
+}
 
 static double now_s(void)
 {
@@ -207,10 +235,14 @@ static int load_list(struct state *st, char *why, size_t cap)
 			r->rejected++;
 			continue;
 		}
-		uint32_t case_id = sx_snapw_case(st->w, lr.case_no.p, lr.case_no.n);
+		uint32_t case_id, case_off;
+		if (case_of(st, lr.case_no, &case_id, &case_off)) {
+			rc = -ENOMEM;
+			break;
+		}
 		struct seen s = { .key = lr.id.key[0], .case_id = case_id,
 		                  .role = lr.role };
-		int dup = case_id == UINT32_MAX ? -ENOMEM : dedup(st, &s);
+		int dup = dedup(st, &s);
 		if (dup < 0) {
 			rc = -ENOMEM;
 			break;
@@ -237,8 +269,8 @@ static int load_list(struct state *st, char *why, size_t cap)
 			.has_emb = lr.id.type == SX_IDT_USCC,
 			.role = lr.role, .list = lr.list, .status = lr.status,
 			.id_type = lr.id.type,
-			.case_off = sx_snapw_string(st->w, lr.case_no.p, lr.case_no.n),
-			.court_off = sx_snapw_court(st->w, lr.court.p, lr.court.n),
+			.case_off = case_off,
+			.court_off = court_of(st, lr.court),
 			.case_id = case_id,
 			.listed_on = lr.listed_on, .expires_on = lr.expires_on,
 			.codes = lr.codes,

@@ -1,0 +1,198 @@
+/*
+ * engine.c - the engine benchmark (make bench-engine): in-process
+ * lookups against a snapshot, side by side with the machine's random DRAM
+ * read rate measured in the same run.
+ *
+ * usage: bench-engine SNAP QUERIES.tsv [SECONDS]
+ *
+ * The DRAM figure is independent random 8-byte reads over a 2 GiB buffer
+ * (several in flight, as the batched lookup has): what a cache-missing
+ * lookup can at best approach.  Queries come from sxgate-gen's query file
+ * and are parsed once up front; "decide" then runs the whole decision
+ * (index, records, permits) on each.
+ */
+#include "decide.h"
+#include "snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static volatile uint64_t sink;
+static inline uint64_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Random independent 8-byte reads per second over `bytes`. */
+static double dram_rate(size_t bytes, double secs)
+{
+	size_t n = bytes / 8;
+	uint64_t *a = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+	                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED)
+		return 0;
+	madvise(a, bytes, MADV_NOHUGEPAGE);   /* the snapshot map is not huge-paged either */
+	for (size_t i = 0; i < n; i++)        /* every word: no shared zero page */
+		a[i] = i * 0x9e3779b97f4a7c15ull;
+	uint64_t sum = 0, reads = 0;
+	double t0 = now(), t;
+	do {
+		for (int r = 0; r < 1 << 16; r++) {
+			uint64_t x = next();
+			sum += a[(x >> 20) % n];
+		}
+		reads += 1 << 16;
+	} while ((t = now()) - t0 < secs);
+	munmap(a, bytes);
+	sink = sum;     /* keeps the loads: an unused sum lets them go */
+	return (double)reads / (t - t0);
+}
+
+static char *field(char **p)
+{
+	char *s = *p, *e = strchr(s, '\t');
+	if (e) {
+		*e = 0;
+		*p = e + 1;
+	} else {
+		s[strcspn(s, "\r\n")] = 0;
+		*p = s + strlen(s);
+	}
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench-engine SNAP QUERIES.tsv [SECONDS]\n");
+		return 1;
+	}
+	double secs = argc > 3 ? atof(argv[3]) : 3;
+	sx_snap *s;
+	char why[512];
+	if (sx_snap_open(argv[1], &s, why, sizeof(why))) {
+		fprintf(stderr, "bench-engine: %s\n", why);
+		return 3;
+	}
+	FILE *f = fopen(argv[2], "r");
+	if (!f) {
+		perror(argv[2]);
+		return 1;
+	}
+	size_t nq = 0, cap = 1 << 20;
+	sx_query *qs = malloc(cap * sizeof(*qs));
+	char line[512], err[256];
+	double tp = now();
+	while (qs && fgets(line, sizeof(line), f)) {
+		char *p = line;
+		char *id = field(&p), *type = field(&p), *chan = field(&p);
+		char *cls = field(&p), *day = field(&p);
+		sx_query *q = &qs[nq];
+		if (sx_query_common(q, (sx_str){ chan, strlen(chan) },
+		                    strcmp(cls, "-") ? (sx_str){ cls, strlen(cls) } : (sx_str){ 0 },
+		                    (sx_str){ type, strlen(type) },
+		                    (sx_str){ day, strlen(day) }, err, sizeof(err)) ||
+		    sx_query_id(q, (sx_str){ id, strlen(id) }, err, sizeof(err)))
+			continue;
+		if (++nq == cap)
+			qs = realloc(qs, (cap *= 2) * sizeof(*qs));
+	}
+	fclose(f);
+	tp = now() - tp;
+	if (!nq) {
+		fprintf(stderr, "bench-engine: no valid queries in %s\n", argv[2]);
+		return 1;
+	}
+
+	const sx_snap_info *in = sx_snap_get_info(s);
+	uint32_t need = sx_snap_max_query_records(s);
+	size_t rcap = 64 * (size_t)need;
+	uint32_t *recs = malloc(rcap * sizeof(uint32_t));
+	sx_decision *ds = malloc(64 * sizeof(*ds));
+	uint64_t denies = 0, done = 0;
+
+	double dram = dram_rate((size_t)2 << 30, secs);
+
+	/* single: one sx_decide per query */
+	double t0 = now(), t;
+	do {
+		for (size_t i = 0; i < nq; i++) {
+			sx_decision d;
+			sx_decide(s, &qs[i], &d, recs);
+			denies += d.reason == SX_R_LISTED;
+		}
+		done += nq;
+	} while ((t = now()) - t0 < secs);
+	double single = (double)done / (t - t0);
+
+	/* batched: sx_decide_batch 64 at a time */
+	done = 0;
+	t0 = now();
+	do {
+		for (size_t i = 0; i < nq; i += 64) {
+			size_t m = nq - i < 64 ? nq - i : 64, k = 0;
+			while (k < m)
+				k += sx_decide_batch(s, qs + i + k, m - k, ds + k, recs, rcap);
+			denies += ds[0].reason == SX_R_LISTED;
+		}
+		done += nq;
+	} while ((t = now()) - t0 < secs);
+	double batched = (double)done / (t - t0);
+
+	/* index only: the lookup of each query's first key */
+	sx_key *keys = malloc(nq * sizeof(*keys));
+	int64_t *kn = malloc(64 * sizeof(*kn));
+	for (size_t i = 0; i < nq; i++)
+		keys[i] = qs[i].id.key[0];
+	done = 0;
+	t0 = now();
+	do {
+		for (size_t i = 0; i < nq; i += 64)
+			sx_snap_find_batch(s, keys + i, nq - i < 64 ? nq - i : 64, kn);
+		done += nq;
+	} while ((t = now()) - t0 < secs);
+	double index = (double)done / (t - t0);
+
+	printf("snapshot           %s: %llu records, %llu IDs, %llu keys, %llu bytes\n",
+	       argv[1], (unsigned long long)in->records, (unsigned long long)in->ids,
+	       (unsigned long long)in->keys, (unsigned long long)in->file_bytes);
+	printf("hot index          %llu bytes = %.2f bytes/ID (pilots + remap + fingerprints)\n",
+	       (unsigned long long)in->index_bytes,
+	       (double)in->index_bytes / (double)in->ids);
+	printf("queries            %zu (parsed at %.2f M/s)\n", nq,
+	       (double)nq / tp / 1e6);
+	printf("DRAM random reads  %.1f M/s (8-byte reads over 2 GiB, same run)\n",
+	       dram / 1e6);
+	printf("decide, single     %.1f M/s  (%.0f%% of DRAM rate)\n", single / 1e6,
+	       100 * single / dram);
+	printf("decide, batched    %.1f M/s  (%.0f%% of DRAM rate)\n", batched / 1e6,
+	       100 * batched / dram);
+	printf("index, batched     %.1f M/s  (%.0f%% of DRAM rate)\n", index / 1e6,
+	       100 * index / dram);
+	printf("{\"dram_reads_per_s\":%.0f,\"decide_single_per_s\":%.0f,"
+	       "\"decide_batched_per_s\":%.0f,\"index_batched_per_s\":%.0f,"
+	       "\"index_bytes_per_id\":%.3f,\"denies\":%llu}\n", dram, single,
+	       batched, index, (double)in->index_bytes / (double)in->ids,
+	       (unsigned long long)denies);
+	free(keys);
+	free(kn);
+	free(recs);
+	free(ds);
+	free(qs);
+	sx_snap_close(s);
+	return 0;
+}

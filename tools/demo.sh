@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make run: generate a demo list, build its snapshot, show a few decisions,
+# then (when the server is built) serve it in the foreground on loopback.
+set -euo pipefail
+dir=${1:-build/demo}
+mkdir -p "$dir"
+records=${DEMO_RECORDS:-200000}
+
+echo "== generating a demo list of $records records (sxgate-gen, seed 2026)"
+bin/sxgate-gen --records "$records" --seed 2026 --output "$dir/list.csv" \
+	--permits-output "$dir/permits.csv" --queries 2000 --hit-rate 0.5 \
+	--queries-output "$dir/queries.tsv" --mask-names --quiet
+echo "== building the snapshot (sxgate-build)"
+bin/sxgate-build --input "$dir/list.csv" --permits "$dir/permits.csv" \
+	--output "$dir/demo.snap" --as-of 2026-01-10T00:00:00+08:00
+
+echo "== a few decisions (sxgate check, offline, day 2026-01-10)"
+# one of each kind the demo list gives, plus an invalid ID
+shown=0
+declare -A seen=()
+while IFS=$'\t' read -r id type chan cls day; do
+	args=("$id" "$chan")
+	[ "$cls" != "-" ] && args+=("$cls")
+	out=$(bin/sxgate check --snapshot "$dir/demo.snap" "${args[@]}" --type "$type" --at "$day")
+	reason=$(sed -n 2p <<<"$out")
+	[ -n "${seen[$reason]:-}" ] && continue
+	seen[$reason]=1
+	echo "\$ sxgate check --snapshot $dir/demo.snap ${args[*]} --type $type --at $day"
+	sed 's/^/    /' <<<"$out"
+	shown=$((shown + 1))
+	[ "$shown" -ge 5 ] && break
+done < "$dir/queries.tsv"
+echo "\$ sxgate check --snapshot $dir/demo.snap 11010519491231002Y air"
+bin/sxgate check --snapshot "$dir/demo.snap" 11010519491231002Y air 2>&1 | sed 's/^/    /' || true
+
+if [ -x bin/sxgated ]; then
+	hit=$(awk -F'\t' '$2=="RIC" && $3=="air" {print $1; exit}' "$dir/queries.tsv")
+	cat <<MSG
+
+== starting sxgated on 127.0.0.1 (RESP 6380, binary 6381); Ctrl-C stops it
+   try, in another terminal:
+     redis-cli -p 6380 PING
+     redis-cli -p 6380 CHECK $hit air
+     redis-cli -p 6380 CHECK $hit rail G1234:second AT 2026-01-10
+     redis-cli -p 6380 INFO snapshot
+     bin/sxgate check $hit air --host 127.0.0.1 --port 6381
+MSG
+	exec bin/sxgated --snapshot "$dir/demo.snap" --bind 127.0.0.1 \
+		--resp-port "${RESP_PORT:-6380}" --bin-port "${BIN_PORT:-6381}"
+fi
