@@ -9,13 +9,17 @@
  * of the same case, matching ID, code and day).  The outcome follows the
  * contract's order: LISTED, SUSPENDED, EXEMPT, NOT_RESTRICTED, NOT_LISTED.
  *
- * Two bitmaps of the snapshot let a hit skip work: keys whose records are
+ * Bitmaps of the snapshot let a hit skip work: keys whose records are
  * all revoked or shielded are not walked at all, and keys with no live
- * record restricting the channel's code skip the restriction and permit
- * tests.  Misses (most queries) never get past the index.
+ * record of the channel's code skip the restriction and permit tests.  Misses (most queries)
+ * never get past the index.  Live updates (overlay.h) are read on the
+ * same walk: a snapshot record's status may be overridden, and the
+ * overlay's own records for the same keys follow the snapshot's.
  */
 #include "decide.h"
+#include "overlay.h"
 #include "snapint.h"
+#include "snapwrite.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -226,74 +230,157 @@ size_t sx_class_format(int chan, uint16_t cls, char *buf, size_t cap)
 
 /* ---- deciding ------------------------------------------------------------ */
 
-/* Does a permit of r's case lift code `chan` for r's ID on `day`? */
-static int neutralised(const sx_snap *s, const struct sx_disk_rec *r,
-                       int chan, uint16_t day)
+/* Does a permit lift code `chan` on `day` for the record of case
+ * (case_id, or UINT32_MAX for a live-added record, spelled case_no) and
+ * own key rk?  Snapshot permits are found by case id; live permits, and
+ * snapshot permits of a live record, by folded spelling (both are few). */
+static int neutralised(const sx_snap *s, uint32_t case_id, const char *case_no,
+                       uint32_t case_len, const sx_key *rk, int chan,
+                       uint16_t day)
 {
-	uint32_t lo = 0, hi = s->hdr->n_permits;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (s->permits[mid].case_id < r->case_id)
-			lo = mid + 1;
-		else
-			hi = mid;
+	const sx_overlay *ov = s->ov;
+	uint32_t np = s->hdr->n_permits, lo = 0, hi = np;
+	char fold[3100];
+	size_t fl = 0;
+	int folded = 0;
+
+	if (case_id != UINT32_MAX) {
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			if (s->permits[mid].case_id < case_id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		hi = np;
+	} else {
+		fl = sx_case_fold(case_no, case_len, fold, sizeof(fold));
+		folded = 1;
 	}
-	const sx_key *rk = (const sx_key *)&s->keys[r->id_key];
-	for (; lo < s->hdr->n_permits && s->permits[lo].case_id == r->case_id; lo++) {
+	for (; lo < hi; lo++) {
 		const struct sx_disk_permit *p = &s->permits[lo];
+		if (case_id != UINT32_MAX && p->case_id != case_id)
+			break;
+		if (!(p->codes >> chan & 1) || day < p->valid_from ||
+		    day > p->valid_to || !sx_key_match((const sx_key *)p, rk) ||
+		    (ov && ov->nremoved && sx_ov_permit_removed(ov, lo)))
+			continue;
+		if (case_id == UINT32_MAX) {     /* compare spellings, folded */
+			char pf[3100];
+			uint16_t l;
+			memcpy(&l, s->strings + p->case_off, 2);
+			size_t pl = sx_case_fold((const char *)s->strings + p->case_off + 2,
+			                         l, pf, sizeof(pf));
+			if (pl != fl || pl > sizeof(pf) || memcmp(pf, fold, fl))
+				continue;
+		}
+		return 1;
+	}
+	if (!ov || !ov->npermits)
+		return 0;
+	if (!folded)
+		fl = sx_case_fold(case_no, case_len, fold, sizeof(fold));
+	for (uint32_t i = 0; i < ov->npermits; i++) {
+		const struct sx_ov_permit *p = &ov->permits[i];
 		if ((p->codes >> chan & 1) && p->valid_from <= day &&
-		    day <= p->valid_to && sx_key_match((const sx_key *)p, rk))
+		    day <= p->valid_to && p->fold_len == fl && fl <= sizeof(fold) &&
+		    !memcmp(p->fold, fold, fl) && sx_key_match(&p->key, rk))
 			return 1;
 	}
 	return 0;
 }
 
-static inline int applies(const struct sx_disk_rec *r, uint16_t day)
+static inline int applies(int st, uint16_t listed, uint16_t expires,
+                          uint16_t day)
 {
-	int st = r->status_type & 15;
 	return (st == SX_ST_ACTIVE || st == SX_ST_SUSPENDED) &&
-	       r->listed_on <= day && day <= r->expires_on;
+	       listed <= day && day <= expires;
 }
 
-/* Decide q given its keys' numbers (-1: absent); denying record numbers
- * go to recs. */
+/* What one query's walk over its records has found. */
+struct walk {
+	int any_apply, any_restrict, any_susp;
+	int cls_restricted;
+	uint32_t nden;
+};
+
+/* Sort one record into the walk. */
+static inline void visit(const sx_snap *s, const sx_query *q, struct walk *w,
+                         uint32_t rn, int st, uint16_t listed, uint16_t expires,
+                         uint16_t codes, uint32_t case_id, const sx_key *rk,
+                         uint32_t *recs)
+{
+	if (!applies(st, listed, expires, q->day))
+		return;
+	w->any_apply = 1;
+	if (!w->cls_restricted || !(codes >> q->chan & 1))
+		return;
+	w->any_restrict = 1;
+	if (s->hdr->n_permits || (s->ov && s->ov->npermits)) {
+		sx_recview v;
+		sx_snap_record(s, rn, &v);
+		if (neutralised(s, case_id, v.case_no, v.case_len, rk, q->chan,
+		                q->day))
+			return;
+	}
+	if (st == SX_ST_ACTIVE)
+		recs[w->nden++] = rn;
+	else
+		w->any_susp = 1;
+}
+
+/* Decide q given its keys' numbers in the snapshot (-1: absent); denying
+ * record numbers go to recs. */
 static void decide_keys(const sx_snap *s, const sx_query *q,
                         const int64_t *kn, int nk, sx_decision *d,
                         uint32_t *recs)
 {
-	int any_apply = 0, any_restrict = 0, any_susp = 0;
-	int cls_restricted = sx_rules_restricted(&s->rules, q->chan, q->cls);
-	uint32_t nden = 0;
+	const sx_overlay *ov = s->ov;
+	int masked = ov && ov->nmasks;
+	struct walk w = { .cls_restricted =
+	                  sx_rules_restricted(&s->rules, q->chan, q->cls) };
 
 	for (int i = 0; i < nk; i++) {
-		if (kn[i] < 0)
-			continue;
-		uint32_t k = (uint32_t)kn[i];
-		if (!roaring_bitmap_contains(s->bm[SX_BM_LIVE], k))
-			continue;
-		int may = cls_restricted &&
-		          roaring_bitmap_contains(s->bm[SX_BM_CODE(q->chan)], k);
-		const struct sx_disk_key *e = &s->keys[k];
-		uint32_t first = nden;
-		for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
-			uint32_t rn = s->post[e->post + j];
-			const struct sx_disk_rec *r = &s->recs[rn];
-			if (!applies(r, q->day))
-				continue;
-			any_apply = 1;
-			if (!may || !(r->codes >> q->chan & 1))
-				continue;
-			any_restrict = 1;
-			if (s->hdr->n_permits && neutralised(s, r, q->chan, q->day))
-				continue;
-			if ((r->status_type & 15) == SX_ST_ACTIVE)
-				recs[nden++] = rn;
-			else
-				any_susp = 1;
+		uint32_t first = w.nden;
+		if (kn[i] >= 0) {
+			uint32_t k = (uint32_t)kn[i];
+			/* the bitmaps describe the export: an overlay that
+			 * changes statuses makes them stale */
+			if (!masked && !roaring_bitmap_contains(s->bm[SX_BM_LIVE], k))
+				goto live;
+			/* no live record of this key has the channel's code */
+			int cls = w.cls_restricted;
+			if (cls && !masked &&
+			    !roaring_bitmap_contains(s->bm[SX_BM_CODE(q->chan)], k))
+				w.cls_restricted = 0;
+			const struct sx_disk_key *e = &s->keys[k];
+			for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
+				uint32_t rn = s->post[e->post + j];
+				const struct sx_disk_rec *r = &s->recs[rn];
+				int st = r->status_type & 15;
+				if (masked)
+					st = sx_ov_status(ov, rn, st);
+				visit(s, q, &w, rn, st, r->listed_on, r->expires_on,
+				      r->codes, r->case_id,
+				      (const sx_key *)&s->keys[r->id_key], recs);
+			}
+			w.cls_restricted = cls;
+		}
+live:
+		if (ov && ov->nrecs) {
+			const uint32_t *post;
+			uint32_t n;
+			if (sx_ov_find(ov, &q->id.key[i], &post, &n))
+				for (uint32_t j = 0; j < n; j++) {
+					const struct sx_ov_rec *r = &ov->recs[post[j]];
+					visit(s, q, &w, s->hdr->n_records + post[j], r->status,
+					      r->listed_on, r->expires_on, r->codes,
+					      UINT32_MAX, &r->key, recs);
+				}
 		}
 		/* the second key's records merge into list order */
-		if (first && nden > first) {
-			for (uint32_t a = first; a < nden; a++) {
+		if (first && w.nden > first) {
+			for (uint32_t a = first; a < w.nden; a++) {
 				uint32_t v = recs[a], b = a;
 				while (b > 0 && recs[b - 1] > v) {
 					recs[b] = recs[b - 1];
@@ -303,12 +390,12 @@ static void decide_keys(const sx_snap *s, const sx_query *q,
 			}
 		}
 	}
-	d->nrec = nden;
+	d->nrec = w.nden;
 	d->rec = recs;
-	d->reason = nden ? SX_R_LISTED :
-	            any_susp ? SX_R_SUSPENDED :
-	            any_restrict ? SX_R_EXEMPT :
-	            any_apply ? SX_R_NOT_RESTRICTED : SX_R_NOT_LISTED;
+	d->reason = w.nden ? SX_R_LISTED :
+	            w.any_susp ? SX_R_SUSPENDED :
+	            w.any_restrict ? SX_R_EXEMPT :
+	            w.any_apply ? SX_R_NOT_RESTRICTED : SX_R_NOT_LISTED;
 }
 
 void sx_decide(const sx_snap *s, const sx_query *q, sx_decision *d,
@@ -353,16 +440,31 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 
 int sx_listed(const sx_snap *s, const sx_query *q)
 {
+	const sx_overlay *ov = s->ov;
 	for (int i = 0; i < q->id.nkeys; i++) {
 		int64_t k = sx_snap_find(s, &q->id.key[i]);
-		if (k < 0 || !roaring_bitmap_contains(s->bm[SX_BM_LIVE], (uint32_t)k))
-			continue;
-		const struct sx_disk_key *e = &s->keys[k];
-		for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
-			const struct sx_disk_rec *r = &s->recs[s->post[e->post + j]];
-			if ((r->status_type & 15) == SX_ST_ACTIVE && applies(r, q->day))
-				return 1;
+		if (k >= 0) {
+			const struct sx_disk_key *e = &s->keys[k];
+			for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
+				uint32_t rn = s->post[e->post + j];
+				const struct sx_disk_rec *r = &s->recs[rn];
+				int st = r->status_type & 15;
+				if (ov && ov->nmasks)
+					st = sx_ov_status(ov, rn, st);
+				if (st == SX_ST_ACTIVE &&
+				    applies(st, r->listed_on, r->expires_on, q->day))
+					return 1;
+			}
 		}
+		const uint32_t *post;
+		uint32_t n;
+		if (ov && ov->nrecs && sx_ov_find(ov, &q->id.key[i], &post, &n))
+			for (uint32_t j = 0; j < n; j++) {
+				const struct sx_ov_rec *r = &ov->recs[post[j]];
+				if (r->status == SX_ST_ACTIVE &&
+				    applies(r->status, r->listed_on, r->expires_on, q->day))
+					return 1;
+			}
 	}
 	return 0;
 }

@@ -12,6 +12,42 @@
 #include "snapfmt.h"
 #include "snapshot.h"
 
+/* A live-added record; strings point into its overlay's arena. */
+struct sx_ov_rec {
+	sx_key key, emb;
+	uint8_t has_emb, role, list, status, id_type;
+	uint16_t listed_on, expires_on, codes;
+	const char *case_no, *fold, *court;
+	uint32_t case_len, fold_len, court_len;
+};
+
+struct sx_ov_permit {
+	sx_key key;
+	const char *fold, *case_no, *ref;
+	uint32_t fold_len, case_len, ref_len;
+	uint16_t valid_from, valid_to, codes;
+};
+
+/* A snapshot record's fate: removed, or a new status. */
+#define SX_OV_REMOVED 0xff
+struct sx_ov_mask { uint32_t rec; uint8_t status; };
+
+/* Keys of the overlay records, sorted, with their record lists. */
+struct sx_ov_key { sx_key key; uint32_t first, n; };
+
+struct sx_overlay {
+	struct sx_ov_rec *recs;       uint32_t nrecs;
+	struct sx_ov_mask *masks;     uint32_t nmasks;    /* by rec */
+	struct sx_ov_permit *permits; uint32_t npermits;
+	uint32_t *permit_removed;     uint32_t nremoved;  /* snapshot permit
+	                                                      numbers, sorted */
+	struct sx_ov_key *keys;       uint32_t nkeys;
+	uint32_t *post;               /* overlay record numbers per key */
+	uint32_t max_per_key;
+	uint64_t updates;
+	char *arena;                  /* every string of the overlay */
+};
+
 struct sx_snap {
 	const uint8_t *base;                 /* the map */
 	size_t size;
@@ -28,6 +64,20 @@ struct sx_snap {
 	sx_rules rules;
 	const roaring_bitmap_t *bm[SX_NBITMAPS];
 	sx_snap_info info;
+	/* a derived handle (overlay.h) shares its base's map */
+	const sx_overlay *ov;
+	const sx_snap *origin;        /* the plain snapshot: self, or the base */
+	int derived;
 };
+
+/* Find the overlay records of key k: their numbers (relative to the
+ * overlay) in *post[0..*n).  0 when the overlay has none. */
+int sx_ov_find(const sx_overlay *ov, const sx_key *k, const uint32_t **post,
+               uint32_t *n);
+/* The status of snapshot record rec after the overlay: its own, a new
+ * one, or SX_OV_REMOVED. */
+int sx_ov_status(const sx_overlay *ov, uint32_t rec, int own);
+/* Is snapshot permit number i removed by the overlay? */
+int sx_ov_permit_removed(const sx_overlay *ov, uint32_t i);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "snapshot.h"
 #include "decide.h"
+#include "overlay.h"
 #include "mphf.h"
 #include "snapfmt.h"
 #include "snapint.h"
@@ -345,14 +346,42 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 		return rc;
 	}
 	fill_info(s);
+	s->origin = s;
 	*out = s;
 	return 0;
 }
+
+int sx_snap_derive(const sx_snap *base, sx_overlay *ov, sx_snap **out)
+{
+	sx_snap *s = malloc(sizeof(*s));
+	if (!s) {
+		sx_overlay_free(ov);
+		return -ENOMEM;
+	}
+	base = base->origin;
+	*s = *base;
+	s->ov = ov && (ov->nrecs || ov->nmasks || ov->npermits || ov->nremoved) ?
+	        ov : NULL;
+	if (!s->ov)
+		sx_overlay_free(ov);
+	s->origin = base;
+	s->derived = 1;
+	*out = s;
+	return 0;
+}
+
+const sx_overlay *sx_snap_overlay(const sx_snap *s) { return s->ov; }
+const sx_snap *sx_snap_base(const sx_snap *s) { return s->origin; }
 
 void sx_snap_close(sx_snap *s)
 {
 	if (!s)
 		return;
+	if (s->derived) {
+		sx_overlay_free((sx_overlay *)s->ov);
+		free(s);
+		return;
+	}
 	for (int i = 0; i < SX_NBITMAPS; i++)
 		if (s->bm[i])
 			roaring_bitmap_free(s->bm[i]);
@@ -366,11 +395,34 @@ const sx_rules *sx_snap_rules(const sx_snap *s) { return &s->rules; }
 
 uint32_t sx_snap_max_query_records(const sx_snap *s)
 {
-	return s->hdr->max_query_records;
+	return s->hdr->max_query_records + (s->ov ? 2 * s->ov->max_per_key : 0);
+}
+
+/* A live-added record: numbered after the snapshot's. */
+static void overlay_record(const sx_snap *s, uint32_t i, sx_recview *v)
+{
+	const struct sx_ov_rec *r = &s->ov->recs[i];
+	v->case_no = r->case_no;
+	v->case_len = r->case_len;
+	v->court = r->court;
+	v->court_len = r->court_len;
+	v->case_id = UINT32_MAX;
+	v->id_key = UINT32_MAX;
+	v->listed_on = r->listed_on;
+	v->expires_on = r->expires_on;
+	v->codes = r->codes;
+	v->role = r->role;
+	v->list = r->list;
+	v->status = r->status;
+	v->id_type = r->id_type;
 }
 
 void sx_snap_record(const sx_snap *s, uint32_t rec, sx_recview *v)
 {
+	if (rec >= s->hdr->n_records) {
+		overlay_record(s, rec - s->hdr->n_records, v);
+		return;
+	}
 	const struct sx_disk_rec *r = &s->recs[rec];
 	uint16_t len;
 
@@ -389,6 +441,8 @@ void sx_snap_record(const sx_snap *s, uint32_t rec, sx_recview *v)
 	v->list = r->role_list >> 4;
 	v->status = r->status_type & 15;
 	v->id_type = r->status_type >> 4;
+	if (s->ov)
+		v->status = (uint8_t)sx_ov_status(s->ov, rec, v->status);
 }
 
 /* Keys past the slots share a hash with a slot's key: binary search. */
