@@ -1,0 +1,244 @@
+/*
+ * test_overlay.c - live updates (engine/overlay.c) read through a derived
+ * snapshot handle: every update command changes the decision the way SPEC
+ * sections 4, 5 and 7 say, a failed update changes nothing, and an older
+ * state stays readable while a newer one is built (copy on write).
+ */
+#include "testutil.h"
+#include "overlay.h"
+
+static const char *LIST =
+	"case_no,court,list,role,id_type,id_no,name,status,listed_on,expires_on,restrictions\n"
+	"（2023）闽05执1001号,泉州市中级人民法院,SX,debtor,RIC,350304197806263293,张,active,2025-01-10,,\n"
+	"（2024）闽05执1002号,泉州市中级人民法院,XG,debtor,RIC,350304197806263293,张,active,2025-01-10,,AIR\n"
+	"（2023）闽0302执1008号,莆田市城厢区人民法院,SX,debtor,USCC,91350100658106848R,某公司,active,2025-01-10,,\n"
+	"（2023）闽0302执1008号,莆田市城厢区人民法院,SX,legal_rep,RIC,110101199405036676,吴,active,2025-01-10,,\n"
+	"(2021)闽0102执1010号,福州市鼓楼区人民法院,SX,debtor,RIC,350203197604181976,陈,active,2025-01-10,,\n";
+static const char *PERMITS =
+	"id_type,id_no,case_no,codes,valid_from,valid_to,permit_ref\n"
+	"RIC,350203197604181976,(2021)闽0102执1010号,AIR,2026-01-05,2026-01-20,P-0\n";
+
+static sx_snap *base, *cur;
+
+static void setup(void)
+{
+	tu_setup();
+	base = tu_snap_from_csv(tu_dir, "ov", LIST, PERMITS);
+	cur = base;
+}
+
+static void teardown(void)
+{
+	if (cur != base)
+		sx_snap_close(cur);
+	sx_snap_close(base);
+	tu_teardown();
+}
+
+TestSuite(overlay, .init = setup, .fini = teardown);
+
+/* Apply "WORD arg arg ..." (words split at '|' so values may hold spaces)
+ * to the current state; on success the current handle moves on. */
+static int update(const char *cmd, char *why, size_t cap)
+{
+	char copy[2048], *w[40], *save = NULL;
+	sx_str a[40];
+	int n = 0;
+	snprintf(copy, sizeof copy, "%s", cmd);
+	for (char *t = strtok_r(copy, "|", &save); t && n < 40;
+	     t = strtok_r(NULL, "|", &save))
+		w[n++] = t;
+	for (int i = 0; i < n; i++)
+		a[i] = tu_s(w[i]);
+	sx_overlay *ov;
+	int rc = sx_overlay_apply(cur, sx_snap_overlay(cur), a, (size_t)n, &ov,
+	                          why, cap);
+	if (rc)
+		return rc;
+	sx_snap *next;
+	cr_assert_eq(sx_snap_derive(base, ov, &next), 0);
+	if (cur != base)
+		sx_snap_close(cur);
+	cur = next;
+	return 0;
+}
+
+#define UPDATE_OK(cmd)                                                      \
+	do {                                                                \
+		char why_[256] = "";                                        \
+		int rc_ = update(cmd, why_, sizeof why_);                   \
+		cr_assert_eq(rc_, 0, "%s: %d %s", cmd, rc_, why_);          \
+	} while (0)
+
+#define D " AT 2026-01-10"
+
+Test(overlay, remove_lifts_every_role_of_that_case_only)
+{
+	TU_CHECK(cur, "350304197806263293 air" D,
+	         "DENY LISTED （2023）闽05执1001号|泉州市中级人民法院|debtor|SX "
+	         "（2024）闽05执1002号|泉州市中级人民法院|debtor|XG");
+	/* half-width brackets name the same case */
+	UPDATE_OK("LIST.REMOVE|(2023)闽05执1001号|RIC|350304197806263293");
+	TU_CHECK(cur, "350304197806263293 air" D,
+	         "DENY LISTED （2024）闽05执1002号|泉州市中级人民法院|debtor|XG");
+	TU_CHECK(cur, "350304197806263293 rail G1:second" D, "ALLOW NOT_RESTRICTED");
+	UPDATE_OK("LIST.REMOVE|（2024）闽05执1002号|RIC|350304197806263293");
+	TU_CHECK(cur, "350304197806263293 air" D, "ALLOW NOT_LISTED");
+}
+
+Test(overlay, removing_twice_is_not_found_and_changes_nothing)
+{
+	char why[256];
+	UPDATE_OK("LIST.REMOVE|（2023）闽05执1001号|RIC|350304197806263293");
+	sx_snap *before = cur;
+	cr_assert_eq(update("LIST.REMOVE|（2023）闽05执1001号|RIC|350304197806263293",
+	                    why, sizeof why), SX_ENOTFOUND);
+	cr_assert_str_eq(why, "not found");
+	cr_assert_eq(cur, before, "a failed update must not move the state");
+	cr_assert_eq(update("LIST.SUSPEND|（2099）无此案|RIC|350304197806263293",
+	                    why, sizeof why), SX_ENOTFOUND);
+}
+
+Test(overlay, suspend_then_resume)
+{
+	UPDATE_OK("LIST.SUSPEND|（2023）闽0302执1008号|RIC|110101199405036676");
+	TU_CHECK(cur, "110101199405036676 air" D, "ALLOW SUSPENDED");
+	UPDATE_OK("LIST.RESUME|（2023）闽0302执1008号|RIC|110101199405036676");
+	TU_CHECK(cur, "110101199405036676 air" D,
+	         "DENY LISTED （2023）闽0302执1008号|莆田市城厢区人民法院|legal_rep|SX");
+}
+
+Test(overlay, add_lists_a_new_id_after_the_export_in_list_order)
+{
+	TU_CHECK(cur, "11010519491231002X air" D, "ALLOW NOT_LISTED");
+	UPDATE_OK("LIST.ADD|case_no|（2026）闽0102执9号|court|福州市鼓楼区人民法院|list|SX|"
+	          "role|debtor|id_type|RIC|id_no|11010519491231002x|name|张三|status|active|"
+	          "listed_on|2026-01-01|restrictions|AIR;RAIL");
+	TU_CHECK(cur, "11010519491231002X air" D,
+	         "DENY LISTED （2026）闽0102执9号|福州市鼓楼区人民法院|debtor|SX");
+	TU_CHECK(cur, "11010519491231002X hotel 5" D, "ALLOW NOT_RESTRICTED");
+	TU_CHECK(cur, "11010519491231002X air AT 2025-12-31", "ALLOW NOT_LISTED");
+	/* a second case for a listed person comes after the export's */
+	UPDATE_OK("LIST.ADD|case_no|（2026）闽05执7号|court|泉州市中级人民法院|list|XG|"
+	          "role|debtor|id_type|RIC|id_no|350304197806263293|name|张|status|active|"
+	          "listed_on|2026-01-01");
+	TU_CHECK(cur, "350304197806263293 air" D,
+	         "DENY LISTED （2023）闽05执1001号|泉州市中级人民法院|debtor|SX "
+	         "（2024）闽05执1002号|泉州市中级人民法院|debtor|XG "
+	         "（2026）闽05执7号|泉州市中级人民法院|debtor|XG");
+}
+
+Test(overlay, add_replaces_the_same_case_id_and_role)
+{
+	/* the export's record becomes AIR only */
+	UPDATE_OK("LIST.ADD|case_no|（2023）闽0302执1008号|court|莆田市城厢区人民法院|list|SX|"
+	          "role|legal_rep|id_type|RIC|id_no|110101199405036676|name|吴|status|active|"
+	          "listed_on|2025-01-10|restrictions|AIR");
+	TU_CHECK(cur, "110101199405036676 rail G1:second" D, "ALLOW NOT_RESTRICTED");
+	TU_CHECK(cur, "110101199405036676 air" D,
+	         "DENY LISTED （2023）闽0302执1008号|莆田市城厢区人民法院|legal_rep|SX");
+	/* and again: still one record */
+	UPDATE_OK("LIST.ADD|case_no|（2023）闽0302执1008号|court|莆田市城厢区人民法院|list|SX|"
+	          "role|legal_rep|id_type|RIC|id_no|110101199405036676|name|吴|status|active|"
+	          "listed_on|2025-01-10|restrictions|RAIL");
+	TU_CHECK(cur, "110101199405036676 air" D, "ALLOW NOT_RESTRICTED");
+	TU_CHECK(cur, "110101199405036676 rail G1:second" D,
+	         "DENY LISTED （2023）闽0302执1008号|莆田市城厢区人民法院|legal_rep|SX");
+}
+
+Test(overlay, live_uscc_listing_matches_org_query)
+{
+	UPDATE_OK("LIST.ADD|case_no|（2026）闽0102执10号|court|福州市鼓楼区人民法院|list|SX|"
+	          "role|debtor|id_type|USCC|id_no|91350100MA2XYH1234|name|某公司|"
+	          "status|active|listed_on|2026-01-01");
+	/* the org code is chars 9..17 of the USCC */
+	TU_CHECK(cur, "MA2XYH123 air TYPE ORG" D,
+	         "DENY LISTED （2026）闽0102执10号|福州市鼓楼区人民法院|debtor|SX");
+}
+
+Test(overlay, permits_added_and_removed_live_lift_only_their_case)
+{
+	TU_CHECK(cur, "350203197604181976 air" D, "ALLOW EXEMPT");
+	UPDATE_OK("PERMIT.REMOVE|P-0");
+	TU_CHECK(cur, "350203197604181976 air" D,
+	         "DENY LISTED (2021)闽0102执1010号|福州市鼓楼区人民法院|debtor|SX");
+	/* a permit for one of two cases: the other still denies */
+	UPDATE_OK("PERMIT.ADD|RIC|350304197806263293|(2023)闽05执1001号|AIR;RAIL|"
+	          "2026-01-01|2026-01-31|P-1");
+	TU_CHECK(cur, "350304197806263293 air" D,
+	         "DENY LISTED （2024）闽05执1002号|泉州市中级人民法院|debtor|XG");
+	TU_CHECK(cur, "350304197806263293 rail G1:second" D, "ALLOW EXEMPT");
+	TU_CHECK(cur, "350304197806263293 rail G1:second AT 2026-02-01",
+	         "DENY LISTED （2023）闽05执1001号|泉州市中级人民法院|debtor|SX");
+	/* a known permit_ref is replaced */
+	UPDATE_OK("PERMIT.ADD|RIC|350304197806263293|(2023)闽05执1001号|HOTEL|"
+	          "2026-01-01|2026-01-31|P-1");
+	TU_CHECK(cur, "350304197806263293 rail G1:second" D,
+	         "DENY LISTED （2023）闽05执1001号|泉州市中级人民法院|debtor|SX");
+	char why[256];
+	UPDATE_OK("PERMIT.REMOVE|P-1");
+	cr_assert_eq(update("PERMIT.REMOVE|P-1", why, sizeof why), SX_ENOTFOUND);
+}
+
+Test(overlay, permit_for_a_live_listing)
+{
+	UPDATE_OK("LIST.ADD|case_no|（2026）闽0102执9号|court|福州市鼓楼区人民法院|list|SX|"
+	          "role|debtor|id_type|RIC|id_no|11010519491231002X|name|张三|status|active|"
+	          "listed_on|2026-01-01");
+	UPDATE_OK("PERMIT.ADD|RIC|11010519491231002X|(2026)闽0102执9号|AIR|"
+	          "2026-01-01|2026-01-31|P-2");
+	TU_CHECK(cur, "11010519491231002X air" D, "ALLOW EXEMPT");
+}
+
+Test(overlay, bad_fields_get_the_loaders_words)
+{
+	char why[256];
+	cr_assert_eq(update("LIST.ADD|case_no|（2026）闽0102执9号|court|X|list|SX|role|debtor|"
+	                    "id_type|RIC|id_no|11010519491231002Y|name|张三|status|active|"
+	                    "listed_on|2026-01-01", why, sizeof why), SX_EINVAL);
+	cr_assert(strstr(why, "malformed id_no"), "%s", why);
+	cr_assert_eq(update("LIST.ADD|case_no|A|court|X|list|SX|role|debtor|id_type|RIC|"
+	                    "id_no|11010519491231002X|name|张三|status|closed|listed_on|2026-01-01",
+	                    why, sizeof why), SX_EINVAL);
+	cr_assert(strstr(why, "unknown status"), "%s", why);
+	cr_assert_eq(update("LIST.ADD|case_no|A|colour|red", why, sizeof why), SX_EINVAL);
+	cr_assert(strstr(why, "unknown field 'colour'"), "%s", why);
+	cr_assert_eq(update("LIST.ADD|case_no|A|court", why, sizeof why), SX_EINVAL);
+	cr_assert_eq(update("PERMIT.ADD|RIC|11010519491231002X|A|AIR|2026-02-01|"
+	                    "2026-01-01|P", why, sizeof why), SX_EINVAL);
+	cr_assert(strstr(why, "valid_to is before"), "%s", why);
+	cr_assert_eq(cur, base);
+}
+
+Test(overlay, an_older_state_still_answers_as_it_did)
+{
+	UPDATE_OK("LIST.REMOVE|（2023）闽0302执1008号|RIC|110101199405036676");
+	sx_overlay *ov;
+	char why[256];
+	sx_str a[] = { tu_s("LIST.RESUME"), tu_s("（2023）闽0302执1008号"),
+	               tu_s("USCC"), tu_s("91350100658106848R") };
+	cr_assert_eq(sx_overlay_apply(cur, sx_snap_overlay(cur), a, 4, &ov, why,
+	                              sizeof why), 0, "%s", why);
+	sx_snap *next;
+	cr_assert_eq(sx_snap_derive(base, ov, &next), 0);
+	/* cur (older) still says what it said: the new state is separate */
+	TU_CHECK(cur, "110101199405036676 air" D, "ALLOW NOT_LISTED");
+	TU_CHECK(next, "110101199405036676 air" D, "ALLOW NOT_LISTED");
+	TU_CHECK(next, "91350100658106848R air TYPE USCC" D,
+	         "DENY LISTED （2023）闽0302执1008号|莆田市城厢区人民法院|debtor|SX");
+	sx_snap_close(next);
+}
+
+Test(overlay, listed_sees_updates)
+{
+	sx_query q;
+	char err[128];
+	cr_assert_eq(sx_query_common(&q, tu_s("air"), (sx_str){0}, (sx_str){0},
+	                             tu_s("2026-01-10"), err, sizeof err), 0);
+	cr_assert_eq(sx_query_id(&q, tu_s("110101199405036676"), err, sizeof err), 0);
+	cr_assert_eq(sx_listed(cur, &q), 1);
+	UPDATE_OK("LIST.SUSPEND|（2023）闽0302执1008号|RIC|110101199405036676");
+	cr_assert_eq(sx_listed(cur, &q), 0);
+	UPDATE_OK("LIST.RESUME|（2023）闽0302执1008号|RIC|110101199405036676");
+	cr_assert_eq(sx_listed(cur, &q), 1);
+}
