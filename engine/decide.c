@@ -176,6 +176,99 @@ static int parse_class(int chan, sx_str c, uint16_t *cls, char *e, size_t cap)
 	return ok;
 }
 
+int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
+                   size_t cap)
+{
+	static const char *const rail_names[SX_NTRAINS] = {
+		"rail.G", "rail.DCS", "rail.other"
+	};
+	const char *p = text, *end = text + len;
+	int line = 0;
+
+	sx_rules_default(r);
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		line++;
+		char buf[512];
+		size_t n = (size_t)(eol - p);
+		if (n >= sizeof(buf)) {
+			snprintf(why, cap, "line %d: too long", line);
+			return -1;
+		}
+		memcpy(buf, p, n);
+		buf[n] = 0;
+		p = eol + 1;
+		char *hash = strchr(buf, '#');
+		if (hash)
+			*hash = 0;
+		char *save = NULL, *name = strtok_r(buf, " \t\r", &save);
+		if (!name)
+			continue;
+		int rail = -1, ship = !strcasecmp(name, "ship"),
+		    hotel = !strcasecmp(name, "hotel");
+		for (int i = 0; i < SX_NTRAINS; i++)
+			if (!strcasecmp(name, rail_names[i]))
+				rail = i;
+		if (rail < 0 && !ship && !hotel) {
+			snprintf(why, cap, "line %d: unknown rule '%.40s' (want rail.G, "
+			         "rail.DCS, rail.other, ship or hotel)", line, name);
+			return -1;
+		}
+		uint16_t mask = 0;
+		for (char *w; (w = strtok_r(NULL, " \t\r", &save));) {
+			sx_str c = { w, strlen(w) };
+			uint16_t cls;
+			char e[160];
+			int chan = rail >= 0 ? SX_C_RAIL : ship ? SX_C_SHIP : SX_C_HOTEL;
+			if (rail >= 0) {
+				int seat = parse_seat(w, c.n);
+				if (seat < 0) {
+					snprintf(why, cap, "line %d: unknown seat '%.40s'", line, w);
+					return -1;
+				}
+				cls = (uint16_t)seat;
+			} else if (parse_class(chan, c, &cls, e, sizeof(e))) {
+				snprintf(why, cap, "line %d: %s", line, e);
+				return -1;
+			}
+			mask |= (uint16_t)(1u << cls);
+		}
+		if (rail >= 0)
+			r->rail[rail] = mask;
+		else if (ship)
+			r->ship = (uint8_t)mask;
+		else
+			r->hotel = (uint8_t)mask;
+	}
+	return 0;
+}
+
+void sx_rules_write(const sx_rules *r, FILE *f)
+{
+	static const char *const rail_names[SX_NTRAINS] = {
+		"rail.G", "rail.DCS", "rail.other"
+	};
+	fputs("# sxgate rule table: the restricted classes of each channel\n", f);
+	for (int t = 0; t < SX_NTRAINS; t++) {
+		fprintf(f, "%s", rail_names[t]);
+		for (int i = 0; i < SX_NSEATS; i++)
+			if (r->rail[t] >> i & 1)
+				fprintf(f, " %s", seats[i].name);
+		fputc('\n', f);
+	}
+	fputs("ship", f);
+	for (int i = 0; i < 5; i++)
+		if (r->ship >> i & 1)
+			fprintf(f, " %s", ship_classes[i]);
+	fputs("\nhotel", f);
+	for (int i = 0; i < 6; i++)
+		if (r->hotel >> i & 1)
+			fprintf(f, " %d", i);
+	fputc('\n', f);
+}
+
 int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
                     sx_str at, char *e, size_t cap)
 {

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "sx.h"
 #include "id.h"
 #include "snapshot.h"
@@ -72,6 +73,20 @@ typedef struct sx_rules {
 } sx_rules;
 
 void sx_rules_default(sx_rules *r);
+/*
+ * Parse an operator's rule table: one rule a line, '#' comments:
+ *   rail.G      business premium first second ...   (G trains)
+ *   rail.DCS    business premium first ...           (D, C, S trains)
+ *   rail.other  soft_sleeper deluxe_soft_sleeper     (any other train)
+ *   ship        special first second                 (or 0 1 2)
+ *   hotel       1 2 3 4 5
+ * Each line lists the restricted classes; a rule not given keeps the
+ * default.  Returns 0, or -1 with "line N: ..." in why.
+ */
+int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
+                   size_t cap);
+/* Write r in the format sx_rules_parse reads. */
+void sx_rules_write(const sx_rules *r, FILE *f);
 /* Is class cls of channel chan restricted under r? */
 int sx_rules_restricted(const sx_rules *r, int chan, uint16_t cls);
 /* The rule table of a snapshot. */

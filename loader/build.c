@@ -407,7 +407,10 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 		.threads = o->threads > 0 ? o->threads : 2,
 		.build_ms = (uint32_t)(r->parse_seconds * 1000),
 	};
-	sx_rules_default(&m.rules);
+	if (o->rules)
+		m.rules = *o->rules;
+	else
+		sx_rules_default(&m.rules);
 	rc = sx_snapw_write(st.w, &m, o->output, &r->snap, why, cap);
 out:
 	if (st.rej && fclose(st.rej) && !rc) {

@@ -15,6 +15,7 @@ typedef struct sx_build_opts {
 	const char *permits;      /* permits CSV or NULL */
 	const char *output;       /* snapshot path (required) */
 	const char *rejects;      /* rejects CSV; NULL: OUTPUT.rejects.csv */
+	const sx_rules *rules;    /* NULL: the default table of SPEC section 4 */
 	int64_t as_of;            /* SX_AS_OF_NONE when not given */
 	int64_t max_rejects;      /* < 0: 0.1% of the data rows */
 	int threads;

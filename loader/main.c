@@ -2,6 +2,7 @@
  * main.c - sxgate-build: the loader's command line around sx_build().
  */
 #include "build.h"
+#include "decide.h"
 #include "snapshot.h"
 
 #include <getopt.h>
@@ -28,11 +29,35 @@ static void usage(FILE *f)
 	      "                      a reload of this snapshot\n"
 	      "  --rejects FILE      rejected rows and warnings (default OUTPUT.rejects.csv)\n"
 	      "  --max-rejects N     fail when more rows are rejected (default 0.1%)\n"
+	      "  --rules FILE        the rule table (restricted classes of rail, ship\n"
+	      "                      and hotel); default: SPEC section 4's table\n"
+	      "  --print-rules       print the default rule table in that format\n"
 	      "  --threads N         threads for the index (default 2)\n"
 	      "  --quiet             no progress or summary\n"
 	      "  --help              this text\n"
 	      "\n"
 	      "Exit status: 0 written, 1 usage error, 2 the build failed.\n", f);
+}
+
+static int load_rules(const char *path, sx_rules *r)
+{
+	char buf[65536], why[256];
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "sxgate-build: cannot open the rule table %s: %m\n", path);
+		return -1;
+	}
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n == sizeof(buf)) {
+		fprintf(stderr, "sxgate-build: %s: over 64 KiB, not a rule table\n", path);
+		return -1;
+	}
+	if (sx_rules_parse(buf, n, r, why, sizeof(why))) {
+		fprintf(stderr, "sxgate-build: %s: %s\n", path, why);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -45,6 +70,8 @@ int main(int argc, char **argv)
 		{ "rejects", required_argument, 0, 'r' },
 		{ "max-rejects", required_argument, 0, 'm' },
 		{ "threads", required_argument, 0, 't' },
+		{ "rules", required_argument, 0, 'R' },
+		{ "print-rules", no_argument, 0, 'P' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -53,6 +80,7 @@ int main(int argc, char **argv)
 	                    .threads = 2, .progress = stderr };
 	int c, quiet = 0;
 	char *end;
+	sx_rules rules;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -84,6 +112,15 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'R':
+			if (load_rules(optarg, &rules))
+				return 1;
+			o.rules = &rules;
+			break;
+		case 'P':
+			sx_rules_default(&rules);
+			sx_rules_write(&rules, stdout);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
