@@ -115,3 +115,6 @@ clean:
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing and sanitizer builds (make fuzz, make test-sanitize).
+-include tests/fuzz/fuzz.mk
