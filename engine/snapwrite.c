@@ -57,9 +57,12 @@ struct intern {
 	size_t tabsize, count;
 };
 
-static int intern_rehash(struct intern *in)
+/* Grow the table to at least `want` slots (a power of two). */
+static int intern_rehash(struct intern *in, size_t want)
 {
 	size_t ns = in->tabsize ? in->tabsize * 2 : 4096;
+	while (ns < want)
+		ns *= 2;
 	uint32_t *t = calloc(ns, sizeof(uint32_t));
 	if (!t)
 		return -ENOMEM;
@@ -89,7 +92,7 @@ static uint32_t intern_get(struct intern *in, const char *s, size_t len,
 		return UINT32_MAX;
 	if (added)
 		*added = 0;
-	if (in->count * 2 >= in->tabsize && intern_rehash(in))
+	if (in->count * 2 >= in->tabsize && intern_rehash(in, 0))
 		return UINT32_MAX;
 	size_t j = XXH3_64bits(s, len) & (in->tabsize - 1);
 	for (; in->tab[j]; j = (j + 1) & (in->tabsize - 1)) {
@@ -254,6 +257,18 @@ int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p)
 
 uint64_t sx_snapw_nrecords(const sx_snapw *w) { return w->nrecs; }
 
+int sx_snapw_reserve(sx_snapw *w, size_t nrecs)
+{
+	/* about one case and 30 bytes of case spelling per record */
+	if (grow((void **)&w->recs, &w->recs_cap, nrecs, sizeof(*w->recs)) ||
+	    grow((void **)&w->strings.pool, &w->strings.cap, nrecs * 32, 1) ||
+	    grow((void **)&w->cases.pool, &w->cases.cap, nrecs * 32, 1) ||
+	    (w->strings.tabsize < 2 * nrecs && intern_rehash(&w->strings, 2 * nrecs)) ||
+	    (w->cases.tabsize < 2 * nrecs && intern_rehash(&w->cases, 2 * nrecs)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* ---- index building ------------------------------------------------------ */
 
 struct posting {
@@ -371,8 +386,8 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	struct hi *hi = NULL, *tmp = NULL;
 	uint64_t *uh = NULL;
 	uint32_t *gstart = NULL, *inv = NULL;
-	struct okey *ok = NULL;
-	size_t nok = 0;
+	struct okey *ok = NULL;     /* keys sharing a hash: rare */
+	size_t nok = 0, okcap = 0;
 	int rc = -ENOMEM;
 
 	for (size_t i = 0; i < w->nrecs; i++)
@@ -432,8 +447,8 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	im->fp = malloc(((size_t)ng + 1) * sizeof(uint32_t));
 	im->keys = malloc((np + 1) * sizeof(struct sx_disk_key));
 	im->recs = calloc(w->nrecs + 1, sizeof(struct sx_disk_rec));
-	ok = malloc((np + 1) * sizeof(*ok));
-	if (!inv || !im->fp || !im->keys || !im->recs || !ok)
+	rc = -ENOMEM;
+	if (!inv || !im->fp || !im->keys || !im->recs)
 		goto fail;
 	for (uint32_t g = 0; g < ng; g++)
 		inv[sx_mphf_slot(&im->mphf.f, uh[g])] = g;
@@ -460,6 +475,10 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 			uint32_t s = e++;
 			while (e < b && sx_key_eq(&p[hi[e].i].key, &p[hi[s].i].key))
 				e++;
+			if (grow((void **)&ok, &okcap, nok + 1, sizeof(*ok))) {
+				rc = -ENOMEM;
+				goto fail;
+			}
 			ok[nok++] = (struct okey){ p[hi[s].i].key, s, e - s };
 		}
 	}

@@ -74,6 +74,8 @@ uint32_t sx_snapw_case_find(sx_snapw *w, const char *case_no, size_t len);
 int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r);
 int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p);
 uint64_t sx_snapw_nrecords(const sx_snapw *w);
+/* Make room for about nrecs records up front (a hint: no limit). */
+int sx_snapw_reserve(sx_snapw *w, size_t nrecs);
 
 /* Build and write.  Returns 0, or a negative code with a sentence in why.
  * On failure nothing is left at path (an older file there is untouched). */

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -145,6 +146,27 @@ static int dedup(struct state *st, const struct seen *s)
 	return 0;
 }
 
+/* Room for n identities up front: no rehash during the load. */
+static void reserve_seen(struct state *st, size_t n)
+{
+	size_t ts = 1 << 16;
+	while (ts < 2 * n + 2)
+		ts *= 2;
+	struct seen *p = malloc(n * sizeof(*p));
+	uint32_t *t = calloc(ts, sizeof(uint32_t));
+	if (!p || !t || st->nseen) {
+		free(p);
+		free(t);
+		return;
+	}
+	free(st->seen);
+	free(st->tab);
+	st->seen = p;
+	st->seen_cap = n;
+	st->tab = t;
+	st->tabsize = ts;
+}
+
 /* Map the header row to columns; fails when a required one is absent. */
 static int read_header(sx_csv *c, const char *path, const char *const *names,
                        const unsigned char *required, size_t n, int *idx,
@@ -214,6 +236,13 @@ static int load_list(struct state *st, char *why, size_t cap)
 
 	if ((rc = open_csv(o->input, &c, &fd, why, cap)))
 		return rc;
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && sb.st_size > (1 << 20)) {
+		/* rows of a list export run about 140 bytes */
+		size_t est = (size_t)sb.st_size / 140;
+		sx_snapw_reserve(st->w, est);
+		reserve_seen(st, est);
+	}
 	rc = read_header(c, o->input, sx_list_column_names,
 	                 sx_list_column_required, SX_NLIST_COLUMNS, idx, why, cap);
 	while (!rc && (rc = sx_csv_next(c, &row)) == 1) {
