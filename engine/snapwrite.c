@@ -278,14 +278,13 @@ struct posting {
 
 struct hi { uint64_t h; uint32_t i; uint32_t pad; };
 
-/* Stable LSD radix sort of a[0..n) by h, 16 bits a pass; tmp is scratch.
- * Four passes: the result ends up back in a. */
-static void radix_sort(struct hi *a, struct hi *tmp, size_t n)
+/* Stable LSD radix sort of a[0..n) by h, 16 bits a pass; tmp is scratch
+ * and cnt 65536 counters.  Four passes: the result ends up back in a. */
+static void radix_sort(struct hi *a, struct hi *tmp, uint32_t *cnt, size_t n)
 {
-	static uint32_t cnt[65536];
 	for (int pass = 0; pass < 4; pass++) {
 		int sh = pass * 16;
-		memset(cnt, 0, sizeof(cnt));
+		memset(cnt, 0, 65536 * sizeof(*cnt));
 		for (size_t i = 0; i < n; i++)
 			cnt[(a[i].h >> sh) & 0xffff]++;
 		uint32_t sum = 0;
@@ -302,11 +301,11 @@ static void radix_sort(struct hi *a, struct hi *tmp, size_t n)
 	}
 }
 
-static const struct posting *cmp_base;
-static int cmp_hi_key(const void *x, const void *y)
+static int cmp_hi_key(const void *x, const void *y, void *arg)
 {
 	const struct hi *a = x, *b = y;
-	int c = sx_key_cmp(&cmp_base[a->i].key, &cmp_base[b->i].key);
+	const struct posting *p = arg;
+	int c = sx_key_cmp(&p[a->i].key, &p[b->i].key);
 	if (c)
 		return c;
 	return a->i < b->i ? -1 : a->i > b->i;
@@ -384,6 +383,7 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	size_t np = 0;
 	struct posting *p = NULL;
 	struct hi *hi = NULL, *tmp = NULL;
+	uint32_t *cnt = NULL;
 	uint64_t *uh = NULL;
 	uint32_t *gstart = NULL, *inv = NULL;
 	struct okey *ok = NULL;     /* keys sharing a hash: rare */
@@ -401,8 +401,9 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	tmp = malloc((np + 1) * sizeof(*tmp));
 	uh = malloc((np + 1) * sizeof(*uh));
 	gstart = malloc((np + 2) * sizeof(*gstart));
+	cnt = malloc(65536 * sizeof(*cnt));
 	im->post = malloc((np + 1) * sizeof(uint32_t));
-	if (!p || !hi || !tmp || !uh || !gstart || !im->post)
+	if (!p || !hi || !tmp || !uh || !gstart || !cnt || !im->post)
 		goto fail;
 	np = 0;
 	for (size_t i = 0; i < w->nrecs; i++) {
@@ -423,7 +424,7 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 		for (size_t i = 0; i < np; i++)
 			hi[i] = (struct hi){ sx_key_hash(&p[i].key, im->seed),
 			                     (uint32_t)i, 0 };
-		radix_sort(hi, tmp, np);
+		radix_sort(hi, tmp, cnt, np);
 		ng = 0;
 		for (size_t i = 0; i < np; i++)
 			if (i == 0 || hi[i].h != hi[i - 1].h) {
@@ -454,7 +455,6 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 		inv[sx_mphf_slot(&im->mphf.f, uh[g])] = g;
 
 	uint32_t npost = 0;
-	cmp_base = p;
 	for (uint32_t slot = 0; slot < ng; slot++) {
 		uint32_t g = inv[slot], a = gstart[g], b = gstart[g + 1];
 		im->fp[slot] = sx_fp(uh[g]);
@@ -464,7 +464,7 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 			if (!sx_key_eq(&p[hi[j].i].key, &p[hi[a].i].key))
 				mixed = 1;
 		if (mixed)
-			qsort(hi + a, b - a, sizeof(*hi), cmp_hi_key);
+			qsort_r(hi + a, b - a, sizeof(*hi), cmp_hi_key, p);
 		uint32_t e = a + 1;
 		while (e < b && sx_key_eq(&p[hi[e].i].key, &p[hi[a].i].key))
 			e++;
@@ -495,6 +495,7 @@ fail:
 	free(tmp);
 	free(uh);
 	free(gstart);
+	free(cnt);
 	free(inv);
 	free(ok);
 	return rc;
@@ -521,7 +522,8 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 				per_code[c]++;
 	}
 
-	qsort(w->permits, w->npermits, sizeof(*w->permits), cmp_permit);
+	if (w->npermits)
+		qsort(w->permits, w->npermits, sizeof(*w->permits), cmp_permit);
 	im->permits = calloc(w->npermits + 1, sizeof(*im->permits));
 	if (!im->permits)
 		return -ENOMEM;
@@ -605,7 +607,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
                    sx_snapw_stats *st, char *why, size_t cap)
 {
 	struct image im = {0};
-	static struct sx_disk_header h;   /* 4 KiB: keep it off the stack */
+	struct sx_disk_header h;
 	sx_snapw_stats dummy;
 	char tmp[4096];
 	int rc, fd = -1;

@@ -179,19 +179,17 @@ static int read_header(sx_csv *c, const char *path, const char *const *names,
 		         sx_csv_error(c));
 		return rc ? rc : SX_EINVAL;
 	}
-	if (sx_csv_header_index(&row, names, n, idx) < 0) {
-		snprintf(why, cap, "%s: line 1: a column is named twice in the header",
-		         path);
-		return SX_EINVAL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (idx[i] == SX_CSV_DUPLICATE ||
-		    (idx[i] < 0 && (!required || required[i]))) {
-			snprintf(why, cap, "%s: line 1: %s column '%s'", path,
-			         idx[i] < 0 ? "missing required" : "duplicate",
+	sx_csv_header_index(&row, names, n, idx);
+	for (size_t i = 0; i < n; i++) {
+		const char *what = idx[i] == SX_CSV_DUPLICATE ? "duplicate" :
+		                   idx[i] < 0 && (!required || required[i]) ?
+		                   "missing required" : NULL;
+		if (what) {
+			snprintf(why, cap, "%s: line 1: %s column '%s'", path, what,
 			         names[i]);
 			return SX_EINVAL;
 		}
+	}
 	return 0;
 }
 

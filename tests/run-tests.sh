@@ -18,9 +18,10 @@ for t in "$@"; do
 	crash=$(sed -n 's/.*Crashing: *\([0-9]*\).*/\1/p' <<<"$syn")
 	skip=$(printf '%s\n' "$out" | grep -ac "\[SKIP\]" || true)
 	printf '%s\n' "$out" | grep -a -E "\[(FAIL|SKIP)\]|\[----\].*(Assertion|crash|signal)" | head -40
-	echo "$name: $pass passed, $((fail + crash)) failed, $skip skipped (of $tested)"
-	passed=$((passed + pass)); failed=$((failed + fail + crash)); skipped=$((skipped + skip))
-	[ "$rc" -ne 0 ] && [ $((fail + crash)) -eq 0 ] && bad=$((bad + 1))
+	# Criterion's "Failing" already counts the crashed tests
+	echo "$name: $pass passed, $fail failed ($crash crashed), $skip skipped (of $tested)"
+	passed=$((passed + pass)); failed=$((failed + fail)); skipped=$((skipped + skip))
+	[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && bad=$((bad + 1))
 done
 echo "$passed passed, $((failed + bad)) failed, $skipped skipped"
 [ $((failed + bad)) -eq 0 ]
