@@ -390,10 +390,15 @@ static inline int applies(int st, uint16_t listed, uint16_t expires,
 	       listed <= day && day <= expires;
 }
 
-/* What one query's walk over its records has found. */
+/* What one query's walk over its records has found.  `collect` says which
+ * records go to the list: the denying ones (the reply), or, for the
+ * feedback of a SUSPENDED or EXEMPT decision, the suspended or the
+ * neutralised ones. */
+enum { COLLECT_DENY, COLLECT_SUSPENDED, COLLECT_NEUTRALISED };
 struct walk {
 	int any_apply, any_restrict, any_susp;
 	int cls_restricted;
+	int collect;
 	uint32_t nden;
 };
 
@@ -413,25 +418,33 @@ static inline void visit(const sx_snap *s, const sx_query *q, struct walk *w,
 		sx_recview v;
 		sx_snap_record(s, rn, &v);
 		if (neutralised(s, case_id, v.case_no, v.case_len, rk, q->chan,
-		                q->day))
+		                q->day)) {
+			if (w->collect == COLLECT_NEUTRALISED)
+				recs[w->nden++] = rn;
 			return;
+		}
 	}
-	if (st == SX_ST_ACTIVE)
-		recs[w->nden++] = rn;
-	else
+	if (st == SX_ST_ACTIVE) {
+		if (w->collect == COLLECT_DENY)
+			recs[w->nden++] = rn;
+	} else {
 		w->any_susp = 1;
+		if (w->collect == COLLECT_SUSPENDED)
+			recs[w->nden++] = rn;
+	}
 }
 
 /* Decide q given its keys' numbers in the snapshot (-1: absent); denying
  * record numbers go to recs. */
 static void decide_keys(const sx_snap *s, const sx_query *q,
                         const int64_t *kn, int nk, sx_decision *d,
-                        uint32_t *recs)
+                        uint32_t *recs, int collect)
 {
 	const sx_overlay *ov = s->ov;
 	int masked = ov && ov->nmasks;
 	struct walk w = { .cls_restricted =
-	                  sx_rules_restricted(&s->rules, q->chan, q->cls) };
+	                  sx_rules_restricted(&s->rules, q->chan, q->cls),
+	                  .collect = collect };
 
 	for (int i = 0; i < nk; i++) {
 		uint32_t first = w.nden;
@@ -485,6 +498,8 @@ live:
 	}
 	d->nrec = w.nden;
 	d->rec = recs;
+	if (collect != COLLECT_DENY)
+		return;
 	d->reason = w.nden ? SX_R_LISTED :
 	            w.any_susp ? SX_R_SUSPENDED :
 	            w.any_restrict ? SX_R_EXEMPT :
@@ -497,7 +512,27 @@ void sx_decide(const sx_snap *s, const sx_query *q, sx_decision *d,
 	int64_t kn[2];
 	for (int i = 0; i < q->id.nkeys; i++)
 		kn[i] = sx_snap_find(s, &q->id.key[i]);
-	decide_keys(s, q, kn, q->id.nkeys, d, recs);
+	decide_keys(s, q, kn, q->id.nkeys, d, recs, COLLECT_DENY);
+}
+
+uint32_t sx_decide_concerned(const sx_snap *s, const sx_query *q,
+                             const sx_decision *d, uint32_t *recs)
+{
+	int64_t kn[2];
+	sx_decision c;
+	int collect = d->reason == SX_R_SUSPENDED ? COLLECT_SUSPENDED :
+	              d->reason == SX_R_EXEMPT ? COLLECT_NEUTRALISED : -1;
+
+	if (d->reason == SX_R_LISTED) {
+		memmove(recs, d->rec, d->nrec * sizeof(*recs));
+		return d->nrec;
+	}
+	if (collect < 0)
+		return 0;
+	for (int i = 0; i < q->id.nkeys; i++)
+		kn[i] = sx_snap_find(s, &q->id.key[i]);
+	decide_keys(s, q, kn, q->id.nkeys, &c, recs, collect);
+	return c.nrec;
 }
 
 #define CHUNK 64
@@ -522,7 +557,7 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 			if (cap - used < need)
 				return done + i;
 			decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
-			            recs + used);
+			            recs + used, COLLECT_DENY);
 			used += ds[done + i].nrec;
 			nk += q->id.nkeys;
 		}

@@ -137,6 +137,17 @@ void sx_decide(const sx_snap *s, const sx_query *q, sx_decision *d,
 size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
                        sx_decision *ds, uint32_t *recs, size_t cap);
 
+/*
+ * The records a decision concerns, for the feedback to the courts: for
+ * DENY the denying records, for SUSPENDED the suspended records that
+ * restrict, for EXEMPT the records permits neutralised; none otherwise.
+ * Writes them to recs (room for sx_snap_max_query_records(s)) in list
+ * order and returns how many.  Decisions other than DENY are rare: this
+ * walks the records again rather than slowing every decision.
+ */
+uint32_t sx_decide_concerned(const sx_snap *s, const sx_query *q,
+                             const sx_decision *d, uint32_t *recs);
+
 /* LISTED: 1 when an active record applies to q's ID on q->day. */
 int sx_listed(const sx_snap *s, const sx_query *q);
 

@@ -242,3 +242,42 @@ Test(overlay, listed_sees_updates)
 	UPDATE_OK("LIST.RESUME|（2023）闽0302执1008号|RIC|110101199405036676");
 	cr_assert_eq(sx_listed(cur, &q), 1);
 }
+
+/* What the feedback to the courts names for each outcome. */
+static uint32_t concerned(const char *id, const char *chan, uint32_t *recs,
+                          int *reason)
+{
+	sx_query q;
+	sx_decision d;
+	char err[128];
+	uint32_t buf[64];
+	cr_assert_eq(sx_query_common(&q, tu_s(chan), (sx_str){0}, (sx_str){0},
+	                             tu_s("2026-01-10"), err, sizeof err), 0);
+	cr_assert_eq(sx_query_id(&q, tu_s(id), err, sizeof err), 0);
+	sx_decide(cur, &q, &d, buf);
+	*reason = d.reason;
+	return sx_decide_concerned(cur, &q, &d, recs);
+}
+
+Test(overlay, concerned_records_name_the_cases_for_feedback)
+{
+	uint32_t recs[64];
+	char line[512];
+	int reason;
+	/* EXEMPT: the neutralised record */
+	cr_assert_eq(concerned("350203197604181976", "air", recs, &reason), 1);
+	cr_assert_eq(reason, SX_R_EXEMPT);
+	sx_record_format(cur, recs[0], line, sizeof line);
+	cr_assert(strstr(line, "执1010号"), "%s", line);
+	/* SUSPENDED: the suspended record */
+	UPDATE_OK("LIST.SUSPEND|（2023）闽0302执1008号|RIC|110101199405036676");
+	cr_assert_eq(concerned("110101199405036676", "air", recs, &reason), 1);
+	cr_assert_eq(reason, SX_R_SUSPENDED);
+	sx_record_format(cur, recs[0], line, sizeof line);
+	cr_assert(strstr(line, "执1008号|莆田市城厢区人民法院|legal_rep"), "%s", line);
+	/* DENY: the denying records; NOT_LISTED: none */
+	cr_assert_eq(concerned("350304197806263293", "air", recs, &reason), 2);
+	cr_assert_eq(reason, SX_R_LISTED);
+	cr_assert_eq(concerned("11010519491231002X", "air", recs, &reason), 0);
+	cr_assert_eq(reason, SX_R_NOT_LISTED);
+}

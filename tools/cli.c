@@ -10,6 +10,7 @@
  * stderr), 3 the snapshot was refused or the server could not be reached.
  */
 #include "cli_net.h"
+#include "feedback.h"
 #include "decide.h"
 #include "snapshot.h"
 
@@ -32,6 +33,12 @@ static void usage(FILE *f)
 	      "  check ID CHANNEL [CLASS] [--type T] [--at D]\n"
 	      "  mcheck CHANNEL CLASS|- ID...     listed ID     info [SECTION]\n"
 	      "  reload [PATH] [--force]          ping          exec WORD...\n"
+	      "\n"
+	      "Files:\n"
+	      "  feedback summarize FILE [--since YYYY-MM-DD] [--court NAME]\n"
+	      "                          refusals per court and case (自动反馈)\n"
+	      "  feedback dump FILE      every feedback record as CSV\n"
+	      "  journal dump FILE       the live-update journal\n"
 	      "\n"
 	      "Other:\n"
 	      "  tenant-hash [SECRET]    print a yescrypt hash for a tenants file\n"
@@ -190,6 +197,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "tenant-hash"))
 		return tenant_hash(argc - 1, argv + 1);
+	if (!strcmp(cmd, "feedback"))
+		return sx_cli_feedback_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "journal"))
+		return sx_cli_journal_main(argc - 1, argv + 1);
 
 	/* offline when --snapshot is given */
 	const char *snap = NULL;

@@ -1,0 +1,1060 @@
+/*
+ * feedback.c - the feedback log: hot-path writer, reader and per-case
+ * summary (contract in feedback.h, bytes in docs/JOURNAL.md).
+ *
+ * The idea: lookups must not wait for a disk, so the writer is two
+ * buffers per shard.  Workers encode into their shard's active buffer
+ * under the shard's mutex (held for a memcpy; a thread keeps to one shard,
+ * so nobody else wants it except the flusher for a pointer swap).  The
+ * flusher thread swaps full buffers out, fills in the checksums (so the
+ * hot path does not hash), writes each buffer with one write and
+ * fdatasyncs once per cycle.  A buffer that fails to write stays with the
+ * flusher and is retried next cycle, while its shard fills the other
+ * buffer up to its limit and then drops (and counts) records: memory
+ * stays bounded and lookups never block.  A write that failed part-way is
+ * truncated back to the last good end before anything else is written, so
+ * the file never gets valid records after half a frame (which the next
+ * open would have to refuse as corruption in the middle).
+ *
+ * Trade-off: records of different shards interleave in the file (order is
+ * exact per thread, rough across threads); the summary does not care, and
+ * the alternative, one ordered queue, is the shared lock we avoid.
+ */
+#include "feedback.h"
+#include "wio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* Frame: u32 magic, u32 payload length, u64 XXH3-64(payload), payload. */
+#define F_MAGIC 0x31465853u          /* "SXF1" as little-endian bytes */
+#define F_HDR   16u
+/* Payload: i64 time_ms, u8 channel, u8 id_type, u8 reason, u8 flags,
+ * u16 ncases, then u16-length-prefixed tenant, class, id, and ncases x
+ * (case_no, court). */
+#define F_FIXED 14u
+#define F_FLAG_CASES_CUT 1u
+#define F_FLAGS_KNOWN    F_FLAG_CASES_CUT
+
+SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (why && cap) {
+		va_start(ap, fmt);
+		vsnprintf(why, cap, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+}
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+static inline uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static int64_t clock_ms(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the writer's state ------------------------------------------------- */
+
+typedef struct fb_shard {
+	_Alignas(64) pthread_mutex_t mu;
+	uint8_t *buf;              /* active: records being added */
+	size_t len, cap;
+	uint64_t nrec;
+	uint8_t *spare;            /* the other buffer, when not with the flusher */
+	size_t spare_cap;
+	uint64_t added, dropped;
+	int kicked;                /* flusher woken for this fill already */
+} fb_shard;
+
+typedef struct fb_taken {      /* a buffer the flusher is writing */
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t nrec;
+} fb_taken;
+
+struct sx_feedback {
+	char *path;
+	int fd;
+	unsigned nshards;
+	size_t shard_max;
+	unsigned flush_ms;
+	fb_shard *shards;
+	fb_taken *taken;           /* flusher only */
+	uint64_t good_end;         /* flusher only: file length of whole frames */
+	int need_trunc;            /* flusher only: junk after good_end */
+	int need_sync;             /* flusher only: written but not yet synced */
+	atomic_uint_fast64_t taken_nrec;
+	atomic_int kick;
+
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;        /* control and stats below */
+	pthread_cond_t wake, done;
+	uint64_t req, done_req;
+	int stop;
+	int cycle_rc;
+	uint64_t written, bytes, fsyncs, write_errors, fsync_errors;
+	int64_t last_fsync_ms;
+	int last_error;
+	char last_error_text[256];
+};
+
+/* ---- frames ------------------------------------------------------------- */
+
+static int frame_ok(const uint8_t *p, size_t size, size_t off, uint32_t *plen)
+{
+	if (size - off < F_HDR || get32(p + off) != F_MAGIC)
+		return 0;
+	uint32_t len = get32(p + off + 4);
+	if (len > SX_FEEDBACK_MAX_RECORD || size - off - F_HDR < len)
+		return 0;
+	if (XXH3_64bits(p + off + F_HDR, len) != get64(p + off + 8))
+		return 0;
+	*plen = len;
+	return 1;
+}
+
+/* A string of the payload at *off: bounds-checked. */
+static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
+{
+	if (len - *off < 2)
+		return -1;
+	uint16_t n = get16(pl + *off);
+	*off += 2;
+	if (len - *off < n)
+		return -1;
+	s->p = (const char *)pl + *off;
+	s->n = n;
+	*off += n;
+	return 0;
+}
+
+/* Parse a payload into r; cases go to cases[] (room for 65535) when not
+ * NULL.  Returns 0, or SX_ECORRUPT / SX_EVERSION with *what. */
+static int decode(const uint8_t *pl, uint32_t len, sx_feedback_rec *r,
+                  sx_feedback_case *cases, const char **what)
+{
+	size_t off = F_FIXED;
+	memset(r, 0, sizeof *r);
+	if (len < F_FIXED) {
+		*what = "payload shorter than its fixed fields";
+		return SX_ECORRUPT;
+	}
+	r->time_ms = (int64_t)get64(pl);
+	r->channel = pl[8];
+	r->id_type = pl[9];
+	r->reason = pl[10];
+	if (pl[11] & ~F_FLAGS_KNOWN) {
+		*what = "unknown record flags (written by a newer sxgate?)";
+		return SX_EVERSION;
+	}
+	r->cases_cut = pl[11] & F_FLAG_CASES_CUT;
+	r->ncases = get16(pl + 12);
+	if (take_str(pl, len, &off, &r->tenant) ||
+	    take_str(pl, len, &off, &r->cls) ||
+	    take_str(pl, len, &off, &r->id)) {
+		*what = "a string runs past the payload";
+		return SX_ECORRUPT;
+	}
+	for (uint32_t i = 0; i < r->ncases; i++) {
+		sx_feedback_case c;
+		if (take_str(pl, len, &off, &c.case_no) ||
+		    take_str(pl, len, &off, &c.court)) {
+			*what = "a case runs past the payload";
+			return SX_ECORRUPT;
+		}
+		if (cases)
+			cases[i] = c;
+	}
+	if (off != len) {
+		*what = "bytes left over after the last case";
+		return SX_ECORRUPT;
+	}
+	r->cases = cases;
+	return 0;
+}
+
+/* ---- checking a whole file ---------------------------------------------- */
+
+typedef struct fscan {
+	const char *path;
+	const uint8_t *p;
+	size_t size, end;
+	uint64_t records;
+	size_t torn_off, torn_bytes;
+} fscan;
+
+static int looks_like_frame_start(const uint8_t *p, size_t size, size_t off)
+{
+	static const uint8_t magic[4] = { 'S', 'X', 'F', '1' };
+	size_t n = size - off < 4 ? size - off : 4;
+	if (!memcmp(p + off, magic, n))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (p[off + i])
+			return 0;
+	return 1;
+}
+
+static size_t next_valid_frame(const uint8_t *p, size_t size, size_t off)
+{
+	static const char magic[4] = { 'S', 'X', 'F', '1' };
+	size_t at = off + 1;
+	while (at + F_HDR <= size) {
+		const uint8_t *m = memmem(p + at, size - at, magic, 4);
+		if (!m)
+			break;
+		at = (size_t)(m - p);
+		uint32_t len;
+		if (frame_ok(p, size, at, &len))
+			return at;
+		at++;
+	}
+	return SIZE_MAX;
+}
+
+/* The same torn-tail / corrupt-middle rule as the journal (journal.c). */
+static int validate(fscan *s, char *why, size_t cap)
+{
+	size_t off = 0, prev_off = 0;
+
+	while (off < s->size) {
+		uint32_t len;
+		if (!frame_ok(s->p, s->size, off, &len))
+			break;
+		sx_feedback_rec r;
+		const char *what;
+		int rc = decode(s->p + off + F_HDR, len, &r, NULL, &what);
+		if (rc)
+			return fail(why, cap, rc, "feedback log %s: record %llu at "
+			            "offset %zu: %s", s->path,
+			            (unsigned long long)s->records + 1, off, what);
+		s->records++;
+		prev_off = off;
+		off += F_HDR + len;
+	}
+	s->end = off;
+	if (off == s->size)
+		return 0;
+	if (off == 0 && !looks_like_frame_start(s->p, s->size, 0))
+		return fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
+		            "sxgate feedback log (no \"SXF1\" magic at offset 0); "
+		            "refusing to touch it", s->path);
+	size_t v = next_valid_frame(s->p, s->size, off);
+	if (v != SIZE_MAX) {
+		if (s->records)
+			return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
+			            "record at offset %zu, after record %llu (offset "
+			            "%zu), and a valid record follows at offset %zu: "
+			            "corruption in the middle, not a torn tail",
+			            s->path, off, (unsigned long long)s->records,
+			            prev_off, v);
+		return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
+		            "record at offset 0, and a valid record follows at "
+		            "offset %zu: corruption, not a torn tail", s->path, v);
+	}
+	s->torn_off = off;
+	s->torn_bytes = s->size - off;
+	return 0;
+}
+
+static void fill_report(const fscan *s, sx_feedback_report *rep)
+{
+	if (!rep)
+		return;
+	rep->records = s->records;
+	rep->bytes = s->end;
+	rep->torn_offset = s->torn_off;
+	rep->torn_bytes = s->torn_bytes;
+}
+
+/* Open path read-only, map and validate it.  On success the caller
+ * unmaps s->p (s->size bytes). */
+static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
+{
+	struct stat st;
+	int rc = 0;
+
+	memset(s, 0, sizeof *s);
+	s->path = path;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(why, cap, -errno, "feedback log %s: %s", path,
+		            strerror(errno));
+	if (fstat(fd, &st)) {
+		rc = fail(why, cap, -errno, "feedback log %s: stat: %s", path,
+		          strerror(errno));
+		goto out;
+	}
+	s->size = (size_t)st.st_size;
+	if (s->size) {
+		void *m = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			rc = fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
+			          strerror(errno));
+			goto out;
+		}
+		s->p = m;
+	}
+	if ((rc = validate(s, why, cap))) {
+		if (s->p)
+			munmap((void *)s->p, s->size);
+		s->p = NULL;
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+static void unmap(fscan *s)
+{
+	if (s->p)
+		munmap((void *)s->p, s->size);
+	s->p = NULL;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
+                     sx_feedback_report *rep, char *why, size_t cap)
+{
+	fscan s;
+	int rc;
+
+	if (rep)
+		memset(rep, 0, sizeof *rep);
+	if ((rc = map_and_check(path, &s, why, cap)))
+		return rc;
+	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
+	if (!cases) {
+		unmap(&s);
+		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		            path);
+	}
+	uint64_t n = 0;
+	for (size_t off = 0; off < s.end && cb;) {
+		uint32_t len = get32(s.p + off + 4);
+		sx_feedback_rec r;
+		const char *what;
+		decode(s.p + off + F_HDR, len, &r, cases, &what);   /* validated */
+		n++;
+		if ((rc = cb(arg, &r))) {
+			fail(why, cap, rc, "feedback log %s: reading stopped at record "
+			     "%llu (offset %zu)", path, (unsigned long long)n, off);
+			break;
+		}
+		off += F_HDR + len;
+	}
+	if (!rc)
+		fill_report(&s, rep);
+	free(cases);
+	unmap(&s);
+	return rc;
+}
+
+/* ---- adding (the hot path) ---------------------------------------------- */
+
+static atomic_uint next_slot;
+static _Thread_local unsigned my_slot;   /* 0: not assigned yet */
+
+static inline fb_shard *shard_of_thread(sx_feedback *fb)
+{
+	if (sx_unlikely(!my_slot))
+		my_slot = atomic_fetch_add(&next_slot, 1) + 1;
+	return &fb->shards[(my_slot - 1) % fb->nshards];
+}
+
+static inline sx_str or_dash(sx_str s)
+{
+	if (!s.p || !s.n)
+		return (sx_str){ "-", 1 };
+	if (s.n > SX_FEEDBACK_MAX_STR)
+		s.n = SX_FEEDBACK_MAX_STR;
+	return s;
+}
+
+static inline size_t cut(size_t n)
+{
+	return n > SX_FEEDBACK_MAX_STR ? SX_FEEDBACK_MAX_STR : n;
+}
+
+static inline uint8_t *put_str(uint8_t *o, const char *p, size_t n)
+{
+	put16(o, (uint16_t)n);
+	if (n)
+		memcpy(o + 2, p, n);
+	return o + 2 + n;
+}
+
+/* Grow s's active buffer to hold need bytes, within the shard limit.
+ * Called with the shard locked; 0 or -1. */
+static int shard_grow(sx_feedback *fb, fb_shard *s, size_t need)
+{
+	if (need > fb->shard_max)
+		return -1;
+	size_t cap = s->cap ? s->cap : 16384;
+	while (cap < need)
+		cap *= 2;
+	if (cap > fb->shard_max)
+		cap = fb->shard_max;
+	uint8_t *b = realloc(s->buf, cap);
+	if (!b)
+		return -1;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+int sx_feedback_add(sx_feedback *fb, const sx_feedback_rec *r)
+{
+	if (sx_unlikely(r->channel >= SX_NCODES || r->id_type >= SX_NIDTYPES ||
+	                (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
+	                 r->reason != SX_R_EXEMPT) || (r->ncases && !r->cases)))
+		return SX_EINVAL;
+	sx_str tenant = or_dash(r->tenant), cls = or_dash(r->cls);
+	size_t idn = r->id.p ? cut(r->id.n) : 0;
+	size_t size = F_HDR + F_FIXED + 6 + tenant.n + cls.n + idn;
+	uint32_t nc = 0;
+	uint8_t flags = 0;
+	for (; nc < r->ncases && nc < 65535; nc++) {
+		size_t cs = 4 + cut(r->cases[nc].case_no.n) + cut(r->cases[nc].court.n);
+		if (size + cs > F_HDR + SX_FEEDBACK_MAX_RECORD)
+			break;
+		size += cs;
+	}
+	if (nc < r->ncases)
+		flags |= F_FLAG_CASES_CUT;
+	int64_t t = r->time_ms ? r->time_ms : clock_ms(CLOCK_REALTIME_COARSE);
+
+	fb_shard *s = shard_of_thread(fb);
+	pthread_mutex_lock(&s->mu);
+	if (sx_unlikely(s->len + size > s->cap) &&
+	    shard_grow(fb, s, s->len + size)) {
+		s->dropped++;
+		pthread_mutex_unlock(&s->mu);
+		return SX_EFULL;
+	}
+	uint8_t *o = s->buf + s->len, *pl = o + F_HDR;
+	put32(o, F_MAGIC);
+	put32(o + 4, (uint32_t)(size - F_HDR));
+	/* o + 8: the checksum, filled in by the flusher */
+	put64(pl, (uint64_t)t);
+	pl[8] = r->channel;
+	pl[9] = r->id_type;
+	pl[10] = r->reason;
+	pl[11] = flags;
+	put16(pl + 12, (uint16_t)nc);
+	uint8_t *w = pl + F_FIXED;
+	w = put_str(w, tenant.p, tenant.n);
+	w = put_str(w, cls.p, cls.n);
+	w = put_str(w, r->id.p, idn);
+	for (uint32_t i = 0; i < nc; i++) {
+		const sx_feedback_case *c = &r->cases[i];
+		w = put_str(w, c->case_no.p, cut(c->case_no.n));
+		w = put_str(w, c->court.p, cut(c->court.n));
+	}
+	s->len += size;
+	s->nrec++;
+	s->added++;
+	int kick = 0;
+	if (sx_unlikely(s->len > fb->shard_max / 2) && !s->kicked)
+		kick = s->kicked = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (sx_unlikely(kick)) {
+		atomic_store(&fb->kick, 1);
+		pthread_cond_signal(&fb->wake);
+	}
+	return 0;
+}
+
+/* ---- the flusher -------------------------------------------------------- */
+
+SX_COLD static void note_error(sx_feedback *fb, int rc, int is_sync,
+                               const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&fb->mu);
+	if (is_sync)
+		fb->fsync_errors++;
+	else
+		fb->write_errors++;
+	fb->last_error = rc;
+	va_start(ap, fmt);
+	vsnprintf(fb->last_error_text, sizeof fb->last_error_text, fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&fb->mu);
+}
+
+/* Take shard i's active buffer (when it has records) and checksum it. */
+static void take(sx_feedback *fb, unsigned i)
+{
+	fb_shard *s = &fb->shards[i];
+	fb_taken *t = &fb->taken[i];
+
+	pthread_mutex_lock(&s->mu);
+	if (s->len) {
+		t->buf = s->buf;
+		t->len = s->len;
+		t->cap = s->cap;
+		t->nrec = s->nrec;
+		s->buf = s->spare;
+		s->cap = s->spare_cap;
+		s->spare = NULL;
+		s->spare_cap = 0;
+		s->len = 0;
+		s->nrec = 0;
+		s->kicked = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (!t->len)
+		return;
+	atomic_fetch_add(&fb->taken_nrec, t->nrec);
+	for (size_t off = 0; off < t->len;) {
+		uint32_t len = get32(t->buf + off + 4);
+		put64(t->buf + off + 8, XXH3_64bits(t->buf + off + F_HDR, len));
+		off += F_HDR + len;
+	}
+}
+
+/* Give a written buffer back to its shard as the spare. */
+static void release(sx_feedback *fb, unsigned i)
+{
+	fb_shard *s = &fb->shards[i];
+	fb_taken *t = &fb->taken[i];
+
+	atomic_fetch_sub(&fb->taken_nrec, t->nrec);
+	pthread_mutex_lock(&s->mu);
+	if (!s->spare) {
+		s->spare = t->buf;
+		s->spare_cap = t->cap;
+		t->buf = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(t->buf);
+	memset(t, 0, sizeof *t);
+}
+
+/* Write every taken buffer; 0 or the first -errno (the rest stay taken). */
+static int write_taken(sx_feedback *fb)
+{
+	if (fb->need_trunc) {
+		if (sx_wio_ftruncate(fb->fd, (off_t)fb->good_end)) {
+			int rc = -errno;
+			note_error(fb, rc, 0, "feedback log %s: cannot cut a partial "
+			           "write back to offset %llu: %s; not writing",
+			           fb->path, (unsigned long long)fb->good_end,
+			           strerror(-rc));
+			return rc;
+		}
+		fb->need_trunc = 0;
+	}
+	for (unsigned i = 0; i < fb->nshards; i++) {
+		fb_taken *t = &fb->taken[i];
+		if (!t->len)
+			continue;
+		size_t done = 0;
+		int rc = sx_wio_write_all(fb->fd, t->buf, t->len, &done);
+		if (rc) {
+			note_error(fb, rc, 0, "feedback log %s: write of %zu bytes at "
+			           "offset %llu: %s", fb->path, t->len,
+			           (unsigned long long)fb->good_end, strerror(-rc));
+			if (done && sx_wio_ftruncate(fb->fd, (off_t)fb->good_end))
+				fb->need_trunc = 1;
+			return rc;             /* the disk is unwell: retry later */
+		}
+		fb->good_end += t->len;
+		fb->need_sync = 1;
+		pthread_mutex_lock(&fb->mu);
+		fb->written += t->nrec;
+		fb->bytes += t->len;
+		pthread_mutex_unlock(&fb->mu);
+		release(fb, i);
+	}
+	return 0;
+}
+
+/* One round: take, write, sync.  Returns 0 or the first -errno.  Two
+ * passes, because a shard whose previous buffer was still waiting to be
+ * retried could not be taken in the first. */
+static int cycle(sx_feedback *fb)
+{
+	int rc = 0;
+
+	for (int pass = 0; pass < 2 && !rc; pass++) {
+		int any = 0;
+		for (unsigned i = 0; i < fb->nshards; i++)
+			if (!fb->taken[i].len) {
+				take(fb, i);
+				any |= fb->taken[i].len != 0;
+			}
+		if (pass && !any)
+			break;
+		rc = write_taken(fb);
+	}
+	if (fb->need_sync) {
+		if (sx_wio_fdatasync(fb->fd)) {
+			int e = -errno;
+			note_error(fb, e, 1, "feedback log %s: fdatasync: %s",
+			           fb->path, strerror(-e));
+			if (!rc)
+				rc = e;
+		} else {
+			fb->need_sync = 0;
+			pthread_mutex_lock(&fb->mu);
+			fb->fsyncs++;
+			fb->last_fsync_ms = clock_ms(CLOCK_REALTIME);
+			pthread_mutex_unlock(&fb->mu);
+		}
+	}
+	return rc;
+}
+
+static void *flusher(void *arg)
+{
+	sx_feedback *fb = arg;
+
+	pthread_mutex_lock(&fb->mu);
+	for (;;) {
+		struct timespec dl;
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += fb->flush_ms / 1000;
+		dl.tv_nsec += (long)(fb->flush_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		while (!fb->stop && fb->req == fb->done_req &&
+		       !atomic_load(&fb->kick))
+			if (pthread_cond_timedwait(&fb->wake, &fb->mu, &dl) ==
+			    ETIMEDOUT)
+				break;
+		uint64_t req = fb->req;
+		int stopping = fb->stop;
+		atomic_store(&fb->kick, 0);
+		pthread_mutex_unlock(&fb->mu);
+		int rc = cycle(fb);
+		pthread_mutex_lock(&fb->mu);
+		fb->cycle_rc = rc;
+		fb->done_req = req;
+		pthread_cond_broadcast(&fb->done);
+		if (stopping)
+			break;
+	}
+	pthread_mutex_unlock(&fb->mu);
+	return NULL;
+}
+
+int sx_feedback_flush(sx_feedback *fb)
+{
+	pthread_mutex_lock(&fb->mu);
+	uint64_t my = ++fb->req;
+	pthread_cond_signal(&fb->wake);
+	while (fb->done_req < my)
+		pthread_cond_wait(&fb->done, &fb->mu);
+	int rc = fb->cycle_rc;
+	pthread_mutex_unlock(&fb->mu);
+	return rc;
+}
+
+void sx_feedback_get_stats(sx_feedback *fb, sx_feedback_stats *st)
+{
+	memset(st, 0, sizeof *st);
+	for (unsigned i = 0; i < fb->nshards; i++) {
+		fb_shard *s = &fb->shards[i];
+		pthread_mutex_lock(&s->mu);
+		st->added += s->added;
+		st->dropped += s->dropped;
+		st->buffered += s->nrec;
+		pthread_mutex_unlock(&s->mu);
+	}
+	st->buffered += atomic_load(&fb->taken_nrec);
+	pthread_mutex_lock(&fb->mu);
+	st->written = fb->written;
+	st->bytes = fb->bytes;
+	st->fsyncs = fb->fsyncs;
+	st->write_errors = fb->write_errors;
+	st->fsync_errors = fb->fsync_errors;
+	st->last_fsync_ms = fb->last_fsync_ms;
+	st->last_error = fb->last_error;
+	memcpy(st->last_error_text, fb->last_error_text,
+	       sizeof st->last_error_text);
+	pthread_mutex_unlock(&fb->mu);
+}
+
+/* ---- open and close ----------------------------------------------------- */
+
+static void destroy(sx_feedback *fb)
+{
+	if (fb->shards) {
+		for (unsigned i = 0; i < fb->nshards; i++) {
+			pthread_mutex_destroy(&fb->shards[i].mu);
+			free(fb->shards[i].buf);
+			free(fb->shards[i].spare);
+		}
+		free(fb->shards);
+	}
+	if (fb->taken) {
+		for (unsigned i = 0; i < fb->nshards; i++)
+			free(fb->taken[i].buf);
+		free(fb->taken);
+	}
+	if (fb->fd >= 0)
+		close(fb->fd);
+	pthread_cond_destroy(&fb->wake);
+	pthread_cond_destroy(&fb->done);
+	pthread_mutex_destroy(&fb->mu);
+	free(fb->path);
+	free(fb);
+}
+
+int sx_feedback_open(const char *path, sx_feedback **out,
+                     sx_feedback_report *rep, char *why, size_t cap)
+{
+	return sx_feedback_open_opts(path, NULL, out, rep, why, cap);
+}
+
+int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
+                          sx_feedback **out, sx_feedback_report *rep,
+                          char *why, size_t cap)
+{
+	struct stat st;
+	fscan s = { .path = path };
+	sx_feedback *fb;
+	pthread_condattr_t ca;
+	int rc;
+
+	*out = NULL;
+	if (rep)
+		memset(rep, 0, sizeof *rep);
+	if (!(fb = calloc(1, sizeof *fb)))
+		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		            path);
+	fb->fd = -1;
+	pthread_mutex_init(&fb->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&fb->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&fb->done, NULL);
+	fb->nshards = o && o->shards ? o->shards : 32;
+	size_t maxbuf = o && o->max_buffer ? o->max_buffer : (size_t)64 << 20;
+	fb->shard_max = maxbuf / fb->nshards;
+	if (fb->shard_max < 4096)
+		fb->shard_max = 4096;
+	fb->flush_ms = o && o->flush_ms ? o->flush_ms : 200;
+	if (fb->flush_ms > 1000)
+		fb->flush_ms = 1000;
+	fb->path = strdup(path);
+	/* shards are cache-line aligned so workers do not share lines */
+	if (posix_memalign((void **)&fb->shards, 64,
+	                   fb->nshards * sizeof *fb->shards))
+		fb->shards = NULL;
+	else
+		memset(fb->shards, 0, fb->nshards * sizeof *fb->shards);
+	fb->taken = calloc(fb->nshards, sizeof *fb->taken);
+	if (!fb->path || !fb->shards || !fb->taken) {
+		rc = fail(why, cap, -ENOMEM, "feedback log %s: out of memory", path);
+		goto fail;
+	}
+	for (unsigned i = 0; i < fb->nshards; i++)
+		pthread_mutex_init(&fb->shards[i].mu, NULL);
+
+	fb->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fb->fd < 0) {
+		rc = fail(why, cap, -errno, "feedback log %s: cannot open: %s", path,
+		          strerror(errno));
+		goto fail;
+	}
+	if (flock(fb->fd, LOCK_EX | LOCK_NB)) {
+		rc = -errno;
+		if (errno == EWOULDBLOCK)
+			fail(why, cap, rc, "feedback log %s is in use by another "
+			     "process (it holds the lock)", path);
+		else
+			fail(why, cap, rc, "feedback log %s: lock: %s", path,
+			     strerror(errno));
+		goto fail;
+	}
+	if (fstat(fb->fd, &st)) {
+		rc = fail(why, cap, -errno, "feedback log %s: stat: %s", path,
+		          strerror(errno));
+		goto fail;
+	}
+	s.size = (size_t)st.st_size;
+	if (s.size) {
+		void *m = mmap(NULL, s.size, PROT_READ, MAP_PRIVATE, fb->fd, 0);
+		if (m == MAP_FAILED) {
+			rc = fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
+			          strerror(errno));
+			goto fail;
+		}
+		s.p = m;
+	}
+	if ((rc = validate(&s, why, cap)))
+		goto fail;
+	if (s.torn_bytes && sx_wio_ftruncate(fb->fd, (off_t)s.end)) {
+		rc = fail(why, cap, -errno, "feedback log %s: cannot cut the torn "
+		          "tail at offset %zu: %s", path, s.end, strerror(errno));
+		goto fail;
+	}
+	if (sx_wio_fdatasync(fb->fd)) {
+		rc = fail(why, cap, -errno, "feedback log %s: fdatasync: %s", path,
+		          strerror(errno));
+		goto fail;
+	}
+	if ((rc = sx_wio_fsync_dir(path))) {
+		fail(why, cap, rc, "feedback log %s: fsync of its directory: %s",
+		     path, strerror(-rc));
+		goto fail;
+	}
+	fb->good_end = s.end;
+	fill_report(&s, rep);
+	unmap(&s);
+	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {
+		rc = fail(why, cap, -rc, "feedback log %s: cannot start the "
+		          "flusher thread: %s", path, strerror(rc));
+		goto fail;
+	}
+	fb->started = 1;
+	*out = fb;
+	return 0;
+fail:
+	unmap(&s);
+	destroy(fb);
+	return rc;
+}
+
+int sx_feedback_close(sx_feedback *fb)
+{
+	if (!fb)
+		return 0;
+	int rc = 0;
+	if (fb->started) {
+		pthread_mutex_lock(&fb->mu);
+		fb->stop = 1;
+		fb->req++;
+		pthread_cond_signal(&fb->wake);
+		pthread_mutex_unlock(&fb->mu);
+		pthread_join(fb->thread, NULL);
+		rc = fb->cycle_rc;
+	}
+	destroy(fb);
+	return rc;
+}
+
+/* ---- summary ------------------------------------------------------------ */
+
+/* One (record, case) pair; strings point into the mapped file. */
+typedef struct fpair {
+	const char *court, *case_no, *id;
+	uint16_t court_len, case_len, id_len;
+	uint8_t id_type, reason, channel;
+	int64_t time_ms;
+} fpair;
+
+static int strcmp_n(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	if (c)
+		return c;
+	return an < bn ? -1 : an > bn;
+}
+
+static int pair_cmp(const void *x, const void *y)
+{
+	const fpair *a = x, *b = y;
+	int c = strcmp_n(a->court, a->court_len, b->court, b->court_len);
+	if (!c)
+		c = strcmp_n(a->case_no, a->case_len, b->case_no, b->case_len);
+	if (!c)
+		c = strcmp_n(a->id, a->id_len, b->id, b->id_len);
+	if (!c)
+		c = (int)a->id_type - (int)b->id_type;
+	return c;
+}
+
+typedef struct fsum {
+	const sx_feedback_filter *f;
+	size_t court_len;
+	fpair *v;
+	size_t n, cap;
+	int oom;
+} fsum;
+
+static int push_pair(fsum *a, const sx_feedback_rec *r, sx_str court,
+                     sx_str case_no)
+{
+	if (a->f && a->f->court &&
+	    strcmp_n(court.p, court.n, a->f->court, a->court_len))
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 1024;
+		fpair *v = realloc(a->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = (fpair){
+		.court = court.p, .court_len = (uint16_t)court.n,
+		.case_no = case_no.p, .case_len = (uint16_t)case_no.n,
+		.id = r->id.p, .id_len = (uint16_t)r->id.n,
+		.id_type = r->id_type, .reason = r->reason,
+		.channel = r->channel, .time_ms = r->time_ms,
+	};
+	return 0;
+}
+
+static int collect_pairs(void *arg, const sx_feedback_rec *r)
+{
+	fsum *a = arg;
+	if (a->f && r->time_ms < a->f->since_ms)
+		return 0;
+	if (!r->ncases)
+		return push_pair(a, r, (sx_str){ "-", 1 }, (sx_str){ "-", 1 });
+	for (uint32_t i = 0; i < r->ncases; i++) {
+		int rc = push_pair(a, r, r->cases[i].court, r->cases[i].case_no);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
+                          sx_feedback_sum_cb cb, void *arg,
+                          sx_feedback_report *rep, char *why, size_t cap)
+{
+	fsum a = { .f = f, .court_len = f && f->court ? strlen(f->court) : 0 };
+	fscan s;
+	sx_str *ids = NULL;
+	uint8_t *types = NULL;
+	size_t idcap = 0;
+	int rc;
+
+	if (rep)
+		memset(rep, 0, sizeof *rep);
+	if ((rc = map_and_check(path, &s, why, cap)))
+		return rc;
+	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
+	if (!cases) {
+		rc = -ENOMEM;
+		goto oom;
+	}
+	for (size_t off = 0; off < s.end;) {
+		uint32_t len = get32(s.p + off + 4);
+		sx_feedback_rec r;
+		const char *what;
+		decode(s.p + off + F_HDR, len, &r, cases, &what);
+		if ((rc = collect_pairs(&a, &r)))
+			goto oom;
+		off += F_HDR + len;
+	}
+	qsort(a.v, a.n, sizeof *a.v, pair_cmp);
+
+	for (size_t i = 0; i < a.n;) {
+		size_t k = i;
+		sx_feedback_case_sum cs;
+		memset(&cs, 0, sizeof cs);
+		cs.court = (sx_str){ a.v[i].court, a.v[i].court_len };
+		cs.case_no = (sx_str){ a.v[i].case_no, a.v[i].case_len };
+		cs.last_ms = INT64_MIN;
+		while (k < a.n && !strcmp_n(a.v[k].court, a.v[k].court_len,
+		                            cs.court.p, cs.court.n) &&
+		       !strcmp_n(a.v[k].case_no, a.v[k].case_len, cs.case_no.p,
+		                 cs.case_no.n)) {
+			const fpair *p = &a.v[k];
+			if (p->reason == SX_R_LISTED)
+				cs.deny++;
+			else if (p->reason == SX_R_SUSPENDED)
+				cs.suspended++;
+			else if (p->reason == SX_R_EXEMPT)
+				cs.exempt++;
+			if (p->channel < SX_NCODES)
+				cs.by_channel[p->channel]++;
+			if (p->time_ms > cs.last_ms)
+				cs.last_ms = p->time_ms;
+			/* pairs of a case are sorted by ID: count the changes */
+			if (k == i || pair_cmp(&a.v[k - 1], p)) {
+				if (cs.nids == idcap) {
+					idcap = idcap ? idcap * 2 : 64;
+					sx_str *ni = realloc(ids, idcap * sizeof *ni);
+					if (ni)
+						ids = ni;
+					uint8_t *nt = realloc(types, idcap);
+					if (nt)
+						types = nt;
+					if (!ni || !nt) {
+						rc = -ENOMEM;
+						goto oom;
+					}
+				}
+				ids[cs.nids] = (sx_str){ p->id, p->id_len };
+				types[cs.nids] = p->id_type;
+				cs.nids++;
+			}
+			k++;
+		}
+		cs.ids = ids;
+		cs.id_types = types;
+		if (cb && (rc = cb(arg, &cs))) {
+			fail(why, cap, rc, "feedback log %s: summary stopped by its "
+			     "callback", path);
+			goto out;
+		}
+		i = k;
+	}
+	fill_report(&s, rep);
+	goto out;
+oom:
+	if (rc == -ENOMEM)
+		fail(why, cap, rc, "feedback log %s: out of memory summarising",
+		     path);
+out:
+	free(cases);
+	free(ids);
+	free(types);
+	free(a.v);
+	unmap(&s);
+	return rc;
+}

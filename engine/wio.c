@@ -1,0 +1,211 @@
+/*
+ * wio.c - write(2), fdatasync(2) and ftruncate(2) with optional fault
+ * injection (the contract is in wio.h).
+ *
+ * The idea: one atomic flag, `armed`, read on every call.  Unarmed (always,
+ * outside tests), a call is the system call behind one well-predicted
+ * branch.  Armed, the call goes to a cold path that counts it and decides
+ * from the plan whether it fails.  The plan is a set of atomics rather than
+ * a struct behind a lock so that no I/O thread ever waits on a test's
+ * installation; the price is that a call racing with sx_wio_inject() may
+ * see a mix of the old and new plan, which wio.h tells tests to avoid.
+ */
+#include "wio.h"
+#include "sx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_int armed;
+
+static struct {
+	atomic_int fd;
+	atomic_int write_nth, write_times, write_errno, write_delay_ms;
+	atomic_size_t write_short;
+	atomic_int fsync_nth, fsync_times, fsync_errno;
+	atomic_int trunc_nth, trunc_times, trunc_errno;
+} plan;
+
+static atomic_uint n_write, n_fsync, n_trunc, n_fired;
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define ST(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
+
+void sx_wio_inject(const sx_wio_fault *f)
+{
+	atomic_store_explicit(&armed, 0, memory_order_release);
+	ST(n_write, 0);
+	ST(n_fsync, 0);
+	ST(n_trunc, 0);
+	ST(n_fired, 0);
+	if (!f)
+		return;
+	ST(plan.fd, f->fd);
+	ST(plan.write_nth, f->write_nth);
+	ST(plan.write_times, f->write_times);
+	ST(plan.write_errno, f->write_errno);
+	ST(plan.write_short, f->write_short);
+	ST(plan.write_delay_ms, f->write_delay_ms);
+	ST(plan.fsync_nth, f->fsync_nth);
+	ST(plan.fsync_times, f->fsync_times);
+	ST(plan.fsync_errno, f->fsync_errno);
+	ST(plan.trunc_nth, f->ftruncate_nth);
+	ST(plan.trunc_times, f->ftruncate_times);
+	ST(plan.trunc_errno, f->ftruncate_errno);
+	atomic_store_explicit(&armed, 1, memory_order_release);
+}
+
+unsigned sx_wio_faults_fired(void)
+{
+	return atomic_load(&n_fired);
+}
+
+static inline int is_armed(void)
+{
+	return atomic_load_explicit(&armed, memory_order_acquire);
+}
+
+/* Is call number k (1-based) inside the window [nth, nth + times)? */
+static int in_window(unsigned k, int nth, int times)
+{
+	if (nth <= 0 || k < (unsigned)nth)
+		return 0;
+	if (times == SX_WIO_ALWAYS)
+		return 1;
+	if (times <= 0)
+		times = 1;
+	return k < (unsigned)nth + (unsigned)times;
+}
+
+static int for_fd(int fd)
+{
+	int want = LD(plan.fd);
+	return want == 0 || want == fd;
+}
+
+SX_COLD static ssize_t write_planned(int fd, const void *buf, size_t n)
+{
+	if (!for_fd(fd))
+		return write(fd, buf, n);
+	int delay = LD(plan.write_delay_ms);
+	if (delay > 0) {
+		struct timespec ts = { delay / 1000, (long)(delay % 1000) * 1000000L };
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	unsigned k = atomic_fetch_add(&n_write, 1) + 1;
+	int nth = LD(plan.write_nth);
+	if (!in_window(k, nth, LD(plan.write_times)))
+		return write(fd, buf, n);
+	atomic_fetch_add(&n_fired, 1);
+	size_t sh = LD(plan.write_short);
+	if (k == (unsigned)nth && sh > 0)
+		return write(fd, buf, sh < n ? sh : n);
+	int e = LD(plan.write_errno);
+	errno = e ? e : EIO;
+	return -1;
+}
+
+ssize_t sx_wio_write(int fd, const void *buf, size_t n)
+{
+	if (sx_likely(!is_armed()))
+		return write(fd, buf, n);
+	return write_planned(fd, buf, n);
+}
+
+SX_COLD static int sync_planned(int fd, int data_only)
+{
+	if (for_fd(fd)) {
+		unsigned k = atomic_fetch_add(&n_fsync, 1) + 1;
+		if (in_window(k, LD(plan.fsync_nth), LD(plan.fsync_times))) {
+			atomic_fetch_add(&n_fired, 1);
+			int e = LD(plan.fsync_errno);
+			errno = e ? e : EIO;
+			return -1;
+		}
+	}
+	return data_only ? fdatasync(fd) : fsync(fd);
+}
+
+int sx_wio_fsync(int fd)
+{
+	if (sx_likely(!is_armed()))
+		return fsync(fd);
+	return sync_planned(fd, 0);
+}
+
+int sx_wio_fdatasync(int fd)
+{
+	if (sx_likely(!is_armed()))
+		return fdatasync(fd);
+	return sync_planned(fd, 1);
+}
+
+SX_COLD static int trunc_planned(int fd, off_t len)
+{
+	if (for_fd(fd)) {
+		unsigned k = atomic_fetch_add(&n_trunc, 1) + 1;
+		if (in_window(k, LD(plan.trunc_nth), LD(plan.trunc_times))) {
+			atomic_fetch_add(&n_fired, 1);
+			int e = LD(plan.trunc_errno);
+			errno = e ? e : EIO;
+			return -1;
+		}
+	}
+	return ftruncate(fd, len);
+}
+
+int sx_wio_ftruncate(int fd, off_t len)
+{
+	if (sx_likely(!is_armed()))
+		return ftruncate(fd, len);
+	return trunc_planned(fd, len);
+}
+
+int sx_wio_write_all(int fd, const void *buf, size_t n, size_t *done)
+{
+	const char *p = buf;
+	size_t off = 0;
+	int rc = 0;
+
+	while (off < n) {
+		ssize_t w = sx_wio_write(fd, p + off, n - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (w == 0) {           /* no progress and no errno: treat as full */
+			rc = -ENOSPC;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (done)
+		*done = off;
+	return rc;
+}
+
+int sx_wio_fsync_dir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = sx_wio_fsync(fd) ? -errno : 0;
+	close(fd);
+	return rc;
+}

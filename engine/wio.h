@@ -1,0 +1,93 @@
+/*
+ * wio.h - the write layer under every durable file sxgate writes (the
+ * journal, the feedback log), with fault injection for their tests.
+ *
+ * Durability code is only as good as its error paths, and real disks fail
+ * rarely and at the wrong moment.  So the journal and the feedback writer
+ * never call write(2), fdatasync(2) or ftruncate(2) themselves: they call
+ * sx_wio_*, which are the plain system calls unless a test installed a
+ * fault plan with sx_wio_inject().  A plan can fail the Nth write with an
+ * errno (ENOSPC, EIO), make it short (write only k bytes) and fail the ones
+ * after it, fail the Nth fsync or ftruncate, or stall every write (a stuck
+ * disk).
+ *
+ * Trade-off: one relaxed atomic load and a predictable branch on every
+ * call, in exchange for testing the paths that decide whether an
+ * acknowledged update survives.  These are not hot-path calls (one write
+ * and one fdatasync per journal append or feedback batch), so the cost is
+ * nothing measurable.
+ *
+ * Thread safety: the plan's fields and counters are atomics, so calls from
+ * several threads and sx_wio_inject() racing with them never crash.  For
+ * deterministic tests install a plan while no I/O is in flight; a call
+ * that races with the installation may see the old or the new plan.
+ */
+#ifndef SX_WIO_H
+#define SX_WIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* SX_WIO_ALWAYS as a *_times field: fault every call from the Nth on,
+ * until the plan is cleared. */
+#define SX_WIO_ALWAYS (-1)
+
+/*
+ * A fault plan.  Calls are counted per kind (write, fsync, ftruncate) from
+ * the sx_wio_inject() call, 1-based, counting only calls on `fd` when fd
+ * is not 0.  A zero field means "no fault of this kind".
+ *
+ * Writes: the calls numbered write_nth .. write_nth + write_times - 1
+ * (write_times 0 means 1) are faulty.  When write_short > 0, the first
+ * faulty call really writes min(write_short, n) bytes and returns that
+ * count (a short write, as a filling disk gives); every other faulty call
+ * writes nothing and returns -1 with errno = write_errno (EIO when 0).
+ * So {write_nth 1, write_short 10, write_times 2, write_errno ENOSPC} is
+ * "10 bytes land, then the disk is full".
+ *
+ * write_delay_ms stalls every write (faulty or not) that long before it
+ * runs: a stuck disk, for tests that lookups never wait for I/O.
+ */
+typedef struct sx_wio_fault {
+	int fd;                /* 0: any descriptor */
+	int write_nth;
+	int write_times;
+	int write_errno;
+	size_t write_short;
+	int write_delay_ms;
+	int fsync_nth;         /* sx_wio_fsync and sx_wio_fdatasync */
+	int fsync_times;
+	int fsync_errno;       /* EIO when 0 */
+	int ftruncate_nth;
+	int ftruncate_times;
+	int ftruncate_errno;   /* EIO when 0 */
+} sx_wio_fault;
+
+/* Install plan f (copied), resetting the call counters; NULL clears it and
+ * the system calls run unchanged again. */
+void sx_wio_inject(const sx_wio_fault *f);
+
+/* How many calls the current plan has faulted so far (all kinds). */
+unsigned sx_wio_faults_fired(void);
+
+/* write(2): returns bytes written (possibly fewer than n) or -1 with
+ * errno.  Like write(2), the caller loops over short writes. */
+ssize_t sx_wio_write(int fd, const void *buf, size_t n);
+/* fsync(2) and fdatasync(2): 0, or -1 with errno. */
+int sx_wio_fsync(int fd);
+int sx_wio_fdatasync(int fd);
+/* ftruncate(2): 0, or -1 with errno. */
+int sx_wio_ftruncate(int fd, off_t len);
+
+/* Helpers on top: write all n bytes, retrying short writes and EINTR.
+ * Returns 0, or -errno (the bytes before the failure may have landed; the
+ * count is in *done when done is not NULL). */
+int sx_wio_write_all(int fd, const void *buf, size_t n, size_t *done);
+
+/* fsync the directory holding path (after creating or renaming a file
+ * there, so the name survives a crash).  Through sx_wio_fsync, so fsync
+ * faults apply.  Returns 0 or -errno. */
+int sx_wio_fsync_dir(const char *path);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * feedback.h - the `sxgate feedback` and `sxgate journal` subcommands:
+ * read the server's feedback log and live-update journal offline.
+ *
+ *   sxgate feedback summarize FILE [--since YYYY-MM-DD] [--court NAME] [--json]
+ *       refusals per court and case: DENY / SUSPENDED / EXEMPT counts,
+ *       counts by channel, the distinct IDs, the last attempt (+08:00)
+ *   sxgate feedback dump FILE
+ *       every record as CSV: time,tenant,channel,class,id_type,id,
+ *       decision,reason,cases  (RFC 4180 quoting; cases "case|court"
+ *       joined with ';')
+ *   sxgate journal dump FILE
+ *       every entry (and compaction checkpoint), one per line
+ *
+ * Both only read (no lock, no cut), so they are safe on the files of a
+ * running server; a torn tail is reported on stderr and skipped.
+ *
+ * Exit codes: 0 done, 1 usage error, 3 the file is missing, unreadable or
+ * damaged (the reason, naming the file, on stderr).
+ */
+#ifndef SX_TOOLS_FEEDBACK_H
+#define SX_TOOLS_FEEDBACK_H
+
+/* argv[0] is the subcommand name ("feedback", "journal").  Output goes to
+ * stdout, messages to stderr.  Returns the process exit code. */
+int sx_cli_feedback_main(int argc, char **argv);
+int sx_cli_journal_main(int argc, char **argv);
+
+#endif
