@@ -560,3 +560,78 @@ out:
 	builder_free(&b);
 	return rc;
 }
+
+/* ---- stream entries ------------------------------------------------------ */
+
+int sx_update_from_fields(const sx_str *f, size_t nf, sx_str *argv,
+                          char *why, size_t cap)
+{
+	/* the positional arguments of each op, by field name */
+	static const char *const pos[SX_NUPDATES][8] = {
+		[SX_UP_LIST_REMOVE] = { "case_no", "id_type", "id_no" },
+		[SX_UP_LIST_SUSPEND] = { "case_no", "id_type", "id_no" },
+		[SX_UP_LIST_RESUME] = { "case_no", "id_type", "id_no" },
+		[SX_UP_PERMIT_ADD] = { "id_type", "id_no", "case_no", "codes",
+		                       "valid_from", "valid_to", "permit_ref" },
+		[SX_UP_PERMIT_REMOVE] = { "permit_ref" },
+	};
+	int op = -1;
+	size_t argc = 1;
+
+	if (nf % 2) {
+		snprintf(why, cap, "odd number of fields");
+		return -1;
+	}
+	for (size_t i = 0; i < nf; i += 2)
+		if (f[i].n == 2 && !strncasecmp(f[i].p, "op", 2)) {
+			op = sx_update_parse(f[i + 1].p, f[i + 1].n);
+			if (op < 0) {
+				snprintf(why, cap, "unknown op '%.*s'",
+				         (int)(f[i + 1].n > 40 ? 40 : f[i + 1].n), f[i + 1].p);
+				return -1;
+			}
+			argv[0] = (sx_str){ update_names[op], strlen(update_names[op]) };
+		}
+	if (op < 0) {
+		snprintf(why, cap, "missing field 'op'");
+		return -1;
+	}
+	if (op == SX_UP_LIST_ADD) {
+		for (size_t i = 0; i < nf; i += 2) {
+			if (f[i].n == 2 && !strncasecmp(f[i].p, "op", 2))
+				continue;
+			if (argc + 2 > 40) {
+				snprintf(why, cap, "too many fields");
+				return -1;
+			}
+			argv[argc++] = f[i];
+			argv[argc++] = f[i + 1];
+		}
+		return (int)argc;
+	}
+	for (int k = 0; pos[op][k]; k++) {
+		size_t i;
+		for (i = 0; i < nf; i += 2)
+			if (f[i].n == strlen(pos[op][k]) &&
+			    !strncasecmp(f[i].p, pos[op][k], f[i].n))
+				break;
+		if (i >= nf) {
+			snprintf(why, cap, "missing field '%s' for %s", pos[op][k],
+			         update_names[op]);
+			return -1;
+		}
+		argv[argc++] = f[i + 1];
+	}
+	for (size_t i = 0; i < nf; i += 2) {    /* nothing unexpected */
+		int known = f[i].n == 2 && !strncasecmp(f[i].p, "op", 2);
+		for (int k = 0; !known && pos[op][k]; k++)
+			known = f[i].n == strlen(pos[op][k]) &&
+			        !strncasecmp(f[i].p, pos[op][k], f[i].n);
+		if (!known) {
+			snprintf(why, cap, "unknown field '%.*s' for %s",
+			         (int)(f[i].n > 40 ? 40 : f[i].n), f[i].p, update_names[op]);
+			return -1;
+		}
+	}
+	return (int)argc;
+}

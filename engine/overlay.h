@@ -60,6 +60,19 @@ int sx_overlay_apply(const sx_snap *base, const sx_overlay *old,
 
 void sx_overlay_free(sx_overlay *ov);
 
+/*
+ * Turn a Redis stream entry's fields (SPEC section 10: `op` and the
+ * command's arguments as field/value pairs named as in section 2 and the
+ * permits CSV) into the update's command words, as RESP would carry them:
+ * LIST.ADD keeps its field/value pairs, the others become positional.
+ * fields[0..nf) alternate name, value.  Fills argv (room for 40) and
+ * returns argc, or -1 with the reason in why ("missing field 'id_no'",
+ * "unknown op 'X'", "unknown field 'y' for LIST.REMOVE").  argv points
+ * into fields.
+ */
+int sx_update_from_fields(const sx_str *fields, size_t nf, sx_str *argv,
+                          char *why, size_t cap);
+
 /* Counts for INFO. */
 typedef struct sx_overlay_stats {
 	uint32_t records;        /* live-added records */

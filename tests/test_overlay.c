@@ -281,3 +281,38 @@ Test(overlay, concerned_records_name_the_cases_for_feedback)
 	cr_assert_eq(concerned("11010519491231002X", "air", recs, &reason), 0);
 	cr_assert_eq(reason, SX_R_NOT_LISTED);
 }
+
+/* SPEC section 10: stream entries carry op and named arguments. */
+Test(overlay, stream_fields_become_update_words)
+{
+	sx_str f[] = { tu_s("op"), tu_s("LIST.REMOVE"), tu_s("id_no"),
+	               tu_s("350304197806263293"), tu_s("case_no"),
+	               tu_s("（2023）闽05执1001号"), tu_s("id_type"), tu_s("RIC") };
+	sx_str argv[40];
+	char why[128];
+	int n = sx_update_from_fields(f, 8, argv, why, sizeof why);
+	cr_assert_eq(n, 4, "%s", why);
+	cr_assert_eq(strncmp(argv[0].p, "LIST.REMOVE", argv[0].n), 0);
+	cr_assert_eq(strncmp(argv[1].p, "（2023）闽05执1001号", argv[1].n), 0);
+	cr_assert_eq(strncmp(argv[2].p, "RIC", argv[2].n), 0);
+	/* and it applies */
+	sx_overlay *ov;
+	cr_assert_eq(sx_overlay_apply(cur, NULL, argv, (size_t)n, &ov, why,
+	                              sizeof why), 0, "%s", why);
+	sx_overlay_free(ov);
+
+	sx_str bad[] = { tu_s("op"), tu_s("LIST.REMOVE"), tu_s("case_no"), tu_s("x") };
+	cr_assert_eq(sx_update_from_fields(bad, 4, argv, why, sizeof why), -1);
+	cr_assert(strstr(why, "missing field 'id_type'"), "%s", why);
+	sx_str extra[] = { tu_s("op"), tu_s("PERMIT.REMOVE"), tu_s("permit_ref"),
+	                   tu_s("P"), tu_s("colour"), tu_s("red") };
+	cr_assert_eq(sx_update_from_fields(extra, 6, argv, why, sizeof why), -1);
+	cr_assert(strstr(why, "unknown field 'colour'"), "%s", why);
+	sx_str noop[] = { tu_s("id_no"), tu_s("1") };
+	cr_assert_eq(sx_update_from_fields(noop, 2, argv, why, sizeof why), -1);
+	cr_assert(strstr(why, "missing field 'op'"), "%s", why);
+	sx_str add[] = { tu_s("op"), tu_s("list.add"), tu_s("case_no"), tu_s("A"),
+	                 tu_s("court"), tu_s("B") };
+	cr_assert_eq(sx_update_from_fields(add, 6, argv, why, sizeof why), 5);
+	cr_assert_eq(strncmp(argv[0].p, "LIST.ADD", argv[0].n), 0);
+}
