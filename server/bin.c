@@ -1,0 +1,471 @@
+/*
+ * bin.c - binary protocol frames (see bin.h and docs/protocol.md).
+ *
+ * Every body is validated completely before anything is decided or
+ * written, so a malformed frame is one ERROR and a close, never half a
+ * reply.  Query-context errors (bad channel, class, type, day) and
+ * authorisation errors are ERROR frames for that request only; the
+ * connection stays open, as MCHECK's whole-command errors do over RESP.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "batch.h"
+#include "bin.h"
+#include "cmd.h"
+#include "resp.h"
+#include "server_int.h"
+#include "sxproto.h"
+#include "worker.h"
+
+static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+/* ---- writing frames ----------------------------------------------------- */
+
+typedef struct frame {
+	sx_obuf_mark mark;
+	uint8_t *hdr;
+} frame;
+
+static void frame_begin(sx_conn *c, frame *f)
+{
+	sx_obuf_mark_get(&c->out, &f->mark);
+	f->hdr = (uint8_t *)sx_obuf_reserve(&c->out, SXB_HEADER);
+	sx_obuf_commit(&c->out, SXB_HEADER);
+}
+
+/* Patch the header; a body over the limit becomes an ERROR frame. */
+static void frame_end(sx_conn *c, frame *f, unsigned op, unsigned count, uint32_t req)
+{
+	uint64_t blen = c->out.total - f->mark.total - SXB_HEADER;
+	if (sx_unlikely(blen > SXB_MAX_BODY)) {
+		char msg[128];
+		sx_obuf_rollback(&c->out, &f->mark);
+		int n = snprintf(msg, sizeof msg, "ERR reply of %llu bytes exceeds the frame "
+		                 "limit; send fewer IDs per frame", (unsigned long long)blen);
+		sx_bin_error(c, req, msg, (size_t)n);
+		return;
+	}
+	put32(f->hdr, (uint32_t)blen);
+	f->hdr[4] = (uint8_t)op;
+	f->hdr[5] = 0;
+	put16(f->hdr + 6, count);
+	put32(f->hdr + 8, req);
+}
+
+static void put_u16_str(sx_obuf *ob, const char *s, size_t n)
+{
+	if (n > 0xffff)
+		n = 0xffff;   /* cannot happen for records and messages we make */
+	uint8_t *p = (uint8_t *)sx_obuf_reserve(ob, 2);
+	put16(p, (uint32_t)n);
+	sx_obuf_commit(ob, 2);
+	sx_obuf_put(ob, s, n);
+}
+
+void sx_bin_error(sx_conn *c, uint32_t req, const char *msg, size_t n)
+{
+	frame f;
+	if (n > SXB_MAX_BODY - 2)
+		n = SXB_MAX_BODY - 2;
+	frame_begin(c, &f);
+	put_u16_str(&c->out, msg, n);
+	frame_end(c, &f, SXB_OP_ERROR, 0, req);
+}
+
+static void errorf(sx_conn *c, uint32_t req, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void errorf(sx_conn *c, uint32_t req, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof msg)
+		n = sizeof msg - 1;
+	sx_bin_error(c, req, msg, (size_t)n);
+}
+
+void sx_bin_protocol_error(sx_conn *c, uint32_t req, const char *why)
+{
+	errorf(c, req, "ERR Protocol error: %s", why);
+	sx_conn_proto_error(c);
+}
+
+void sx_bin_exec_reply(sx_conn *c, uint32_t req, const char *line, size_t n)
+{
+	frame f;
+	frame_begin(c, &f);
+	sx_obuf_put(&c->out, line, n);
+	sx_obuf_put(&c->out, "\r\n", 2);
+	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
+}
+
+void sx_bin_auth_reply(sx_conn *c, uint32_t req)
+{
+	frame f;
+	frame_begin(c, &f);
+	frame_end(c, &f, SXB_OP_AUTH_REPLY, 0, req);
+}
+
+/* ---- reading bodies ----------------------------------------------------- */
+
+typedef struct rd {
+	const uint8_t *p, *end;
+} rd;
+
+/* A u8-length string; empty gives p == NULL ("not given"). */
+static int rd_str8(rd *r, sx_str *s)
+{
+	if (r->p >= r->end)
+		return -1;
+	size_t n = *r->p++;
+	if ((size_t)(r->end - r->p) < n)
+		return -1;
+	s->p = n ? (const char *)r->p : NULL;
+	s->n = n;
+	r->p += n;
+	return 0;
+}
+
+/* Query context, then count IDs into w->argv.  Returns NULL or what is
+ * wrong with the body. */
+static const char *rd_query(sx_worker *w, rd *r, unsigned count, sx_str ctx[4])
+{
+	for (int i = 0; i < 4; i++)
+		if (rd_str8(r, &ctx[i]))
+			return "query context runs past the frame";
+	if (count > SXB_MAX_BATCH)
+		return "more IDs in one frame than max_batch (4096)";
+	for (unsigned i = 0; i < count; i++) {
+		if (rd_str8(r, &w->argv[i]))
+			return "ID runs past the frame";
+		if (w->argv[i].n == 0 || w->argv[i].n > SXB_MAX_ID)
+			return "ID length must be 1..64";
+	}
+	if (r->p != r->end)
+		return "bytes after the last ID";
+	return NULL;
+}
+
+static int need_auth(sx_conn *c, uint32_t req)
+{
+	if (c->tenant || !c->w->srv->tenants)
+		return 0;
+	sx_stat_inc(c->w->stats.noauth);
+	errorf(c, req, "NOAUTH Authentication required.");
+	return 1;
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+static void op_hello(sx_conn *c, uint32_t req, rd *r)
+{
+	if (r->end - r->p != 8 || memcmp(r->p, SXB_MAGIC, 4)) {
+		sx_bin_protocol_error(c, req, "HELLO body must be \"SXGB\", min_version, max_version");
+		return;
+	}
+	unsigned lo = get16(r->p + 4), hi = get16(r->p + 6);
+	if (lo > SXB_VERSION || hi < SXB_VERSION) {
+		errorf(c, req, "ERR no common protocol version: client speaks %u..%u, "
+		       "server speaks %u", lo, hi, SXB_VERSION);
+		sx_conn_proto_error(c);
+		return;
+	}
+	c->flags |= SX_CF_HELLO;
+	frame f;
+	frame_begin(c, &f);
+	uint8_t *b = (uint8_t *)sx_obuf_reserve(&c->out, 12);
+	put16(b, SXB_VERSION);
+	put16(b + 2, c->w->srv->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
+	put32(b + 4, SXB_MAX_BODY);
+	put32(b + 8, SXB_MAX_BATCH);
+	sx_obuf_commit(&c->out, 12);
+	frame_end(c, &f, SXB_OP_HELLO_REPLY, 0, req);
+}
+
+static void op_auth(sx_conn *c, uint32_t req, rd *r)
+{
+	sx_str name, secret;
+	if (rd_str8(r, &name) || rd_str8(r, &secret) || r->p != r->end) {
+		sx_bin_protocol_error(c, req, "AUTH body must be tenant and secret, each a u8 length and bytes");
+		return;
+	}
+	char reply[256];
+	if (!sx_auth_begin(c, name.p ? name.p : "", name.n, secret.p ? secret.p : "",
+	                   secret.n, reply, sizeof reply)) {
+		c->wait = SX_WAIT_BIN_AUTH;     /* the job answers */
+		c->wait_req = req;
+		return;
+	}
+	if (reply[0] == '+')
+		sx_bin_auth_reply(c, req);
+	else
+		sx_bin_error(c, req, reply + 1, strlen(reply + 1));
+}
+
+static void op_ping(sx_conn *c, uint32_t req, rd *r)
+{
+	size_t n = (size_t)(r->end - r->p);
+	if (n > SXB_MAX_PING) {
+		sx_bin_protocol_error(c, req, "PING body over 256 bytes");
+		return;
+	}
+	frame f;
+	frame_begin(c, &f);
+	sx_obuf_put(&c->out, r->p, n);
+	frame_end(c, &f, SXB_OP_PING_REPLY, 0, req);
+}
+
+typedef struct bin_sink {
+	sx_batch_sink k;
+	sx_worker *w;
+	sx_obuf *ob;
+} bin_sink;
+
+static void bin_decision(sx_batch_sink *k, const sx_decision *d)
+{
+	bin_sink *s = (bin_sink *)k;
+	uint8_t *p = (uint8_t *)sx_obuf_reserve(s->ob, 6);
+	p[0] = SXB_KIND_DECISION;
+	p[1] = d->reason == SX_R_LISTED ? SXB_DENY : SXB_ALLOW;
+	p[2] = d->reason;
+	p[3] = 0;
+	put16(p + 4, d->nrec > 0xffff ? 0xffff : d->nrec);
+	sx_obuf_commit(s->ob, 6);
+	for (uint32_t i = 0; i < d->nrec && i < 0xffff; i++) {
+		size_t n;
+		const char *t = sx_batch_record(s->w, d->rec[i], &n);
+		put_u16_str(s->ob, t, n);
+	}
+}
+
+static void bin_error_item(sx_batch_sink *k, const char *err, size_t n)
+{
+	bin_sink *s = (bin_sink *)k;
+	uint8_t *p = (uint8_t *)sx_obuf_reserve(s->ob, 4);
+	p[0] = SXB_KIND_ERROR;
+	p[1] = p[2] = p[3] = 0;
+	sx_obuf_commit(s->ob, 4);
+	put_u16_str(s->ob, err, n);
+}
+
+/* A NOPERM when c's tenant may not ask about chan. */
+static int noperm_channel(sx_conn *c, uint32_t req, int chan)
+{
+	const sx_tenant *t = c->tenant;
+	if (!t || (t->channels & (1u << chan)))
+		return 0;
+	sx_stat_inc(c->w->stats.noperm);
+	errorf(c, req, "NOPERM tenant '%s' may not ask about channel '%s'", t->name,
+	       sx_channel_name(chan));
+	return 1;
+}
+
+static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
+{
+	sx_worker *w = c->w;
+	sx_str ctx[4];
+	const char *bad = rd_query(w, r, count, ctx);
+	if (bad) {
+		sx_bin_protocol_error(c, req, bad);
+		return;
+	}
+	if (need_auth(c, req))
+		return;
+	sx_query q;
+	char err[256];
+	if (sx_query_common(&q, ctx[0], ctx[1], ctx[2], ctx[3], err, sizeof err)) {
+		sx_stat_inc(w->stats.query_errors);
+		errorf(c, req, "ERR %s", err);
+		return;
+	}
+	if (noperm_channel(c, req, q.chan))
+		return;
+	sx_stat_add(w->stats.bin_ids, count);
+	frame f;
+	frame_begin(c, &f);
+	bin_sink sink = { { bin_decision, bin_error_item }, w, &c->out };
+	sx_batch_decide(w, &q, w->argv, count, &sink.k);
+	frame_end(c, &f, SXB_OP_CHECK_REPLY, count, req);
+}
+
+static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
+{
+	sx_worker *w = c->w;
+	sx_str ctx[4];
+	const char *bad = rd_query(w, r, count, ctx);
+	if (bad) {
+		sx_bin_protocol_error(c, req, bad);
+		return;
+	}
+	if (need_auth(c, req))
+		return;
+	if (c->tenant && !c->tenant->listed) {
+		sx_stat_inc(w->stats.noperm);
+		errorf(c, req, "NOPERM tenant '%s' may not use LISTED (needs the listed flag)",
+		       c->tenant->name);
+		return;
+	}
+	static const sx_str any_channel = { "air", 3 };
+	sx_query q;
+	char err[256];
+	if (sx_query_common(&q, any_channel, (sx_str){ 0 }, ctx[2], ctx[3], err, sizeof err)) {
+		sx_stat_inc(w->stats.query_errors);
+		errorf(c, req, "ERR %s", err);
+		return;
+	}
+	sx_stat_add(w->stats.bin_ids, count);
+	const sx_snap *s = w->cur->snap;
+	frame f;
+	frame_begin(c, &f);
+	for (unsigned i = 0; i < count; i++) {
+		sx_query qi = q;
+		if (sx_query_id(&qi, w->argv[i], err + 4, sizeof err - 4)) {
+			memcpy(err, "ERR ", 4);
+			sx_stat_inc(w->stats.query_errors);
+			uint8_t *p = (uint8_t *)sx_obuf_reserve(&c->out, 1);
+			*p = SXB_LISTED_ERROR;
+			sx_obuf_commit(&c->out, 1);
+			put_u16_str(&c->out, err, strlen(err));
+			continue;
+		}
+		uint8_t *p = (uint8_t *)sx_obuf_reserve(&c->out, 1);
+		*p = sx_listed(s, &qi) ? SXB_LISTED_YES : SXB_LISTED_NO;
+		sx_obuf_commit(&c->out, 1);
+	}
+	frame_end(c, &f, SXB_OP_LISTED_REPLY, count, req);
+}
+
+static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
+{
+	sx_worker *w = c->w;
+	for (unsigned i = 0; i < count; i++) {
+		if (r->end - r->p < 2) {
+			sx_bin_protocol_error(c, req, "EXEC argument length runs past the frame");
+			return;
+		}
+		size_t n = get16(r->p);
+		r->p += 2;
+		if ((size_t)(r->end - r->p) < n) {
+			sx_bin_protocol_error(c, req, "EXEC argument runs past the frame");
+			return;
+		}
+		w->argv[i].p = (const char *)r->p;
+		w->argv[i].n = n;
+		r->p += n;
+	}
+	if (r->p != r->end) {
+		sx_bin_protocol_error(c, req, "bytes after the last EXEC argument");
+		return;
+	}
+	if (need_auth(c, req))
+		return;
+	frame f;
+	frame_begin(c, &f);
+	if (count == 0) {
+		sx_resp_lit(&c->out, "-ERR empty command\r\n");
+	} else {
+		c->flags |= SX_CF_EXEC;
+		c->exec_req = req;
+		sx_cmd_run(c, w->argv, count);
+		c->flags &= (uint16_t)~SX_CF_EXEC;
+		if (c->flags & SX_CF_BLOCKED) {
+			/* A job answers later (sx_conn_finish frames it). */
+			sx_obuf_rollback(&c->out, &f.mark);
+			return;
+		}
+	}
+	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
+}
+
+static void run_frame(sx_conn *c, unsigned op, unsigned count, uint32_t req,
+                      const uint8_t *body, size_t n)
+{
+	sx_worker *w = c->w;
+	rd r = { body, body + n };
+	sx_stat_inc(w->stats.commands);
+	if (sx_unlikely(!(c->flags & SX_CF_HELLO)) && op != SXB_OP_HELLO) {
+		sx_bin_protocol_error(c, req, "the first frame must be HELLO");
+		return;
+	}
+	switch (op) {
+	case SXB_OP_HELLO:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_HELLO]);
+		op_hello(c, req, &r);
+		break;
+	case SXB_OP_AUTH:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_AUTH]);
+		op_auth(c, req, &r);
+		break;
+	case SXB_OP_PING:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_PING]);
+		op_ping(c, req, &r);
+		break;
+	case SXB_OP_CHECK:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_CHECK]);
+		op_check(c, count, req, &r);
+		break;
+	case SXB_OP_LISTED:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_LISTED]);
+		op_listed(c, count, req, &r);
+		break;
+	case SXB_OP_EXEC:
+		sx_stat_inc(w->stats.per_binop[SX_BINOP_EXEC]);
+		op_exec(c, count, req, &r);
+		break;
+	default: {
+		char why[48];
+		snprintf(why, sizeof why, "unknown op 0x%02x", op);
+		sx_bin_protocol_error(c, req, why);
+	}
+	}
+}
+
+size_t sx_bin_process(sx_conn *c, char *buf, size_t len)
+{
+	sx_worker *w = c->w;
+	size_t pos = 0;
+	while (!(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_DEAD | SX_CF_KILL))) {
+		const uint8_t *h = (const uint8_t *)buf + pos;
+		size_t avail = len - pos;
+		if (avail < SXB_HEADER) {
+			c->need = SXB_HEADER;
+			break;
+		}
+		uint32_t blen = get32(h);
+		uint32_t req = get32(h + 8);
+		if (blen > SXB_MAX_BODY) {
+			char why[64];
+			snprintf(why, sizeof why, "frame body of %u bytes is over 1048576", blen);
+			sx_bin_protocol_error(c, req, why);
+			return len;
+		}
+		if (avail - SXB_HEADER < blen) {
+			c->need = SXB_HEADER + blen;
+			break;
+		}
+		run_frame(c, h[4], get16(h + 6), req, h + SXB_HEADER, blen);
+		pos += SXB_HEADER + blen;
+		sx_worker_lat_mark(w);
+		if (sx_unlikely(c->out.pending > w->srv->cfg.max_output))
+			break;
+		if (c->flags & SX_CF_CLOSING)
+			return len;
+	}
+	return pos;
+}

@@ -1,0 +1,239 @@
+/*
+ * main.c - sxgated: flags, signals, and the server's life (server.h does
+ * the work).
+ *
+ * Signals are blocked in every thread and taken synchronously here with
+ * sigtimedwait, so a handler never runs in the middle of a request and no
+ * async-signal-safety rules apply: SIGHUP reloads the snapshot, SIGTERM
+ * and SIGINT drain (stop accepting, answer what was received, exit 0); a
+ * second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
+ * (sends use MSG_NOSIGNAL anyway).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: sxgated --snapshot SNAP [options]\n"
+"\n"
+"Serve sxgate decisions from a snapshot over RESP2 and the binary protocol.\n"
+"\n"
+"  --snapshot SNAP       snapshot file to serve (required); RELOAD and SIGHUP\n"
+"                        load it again\n"
+"  --bind ADDR           address to listen on (default 127.0.0.1); a\n"
+"                        non-loopback address needs --tenants or\n"
+"                        --insecure-no-auth\n"
+"  --resp-port N         RESP port (default 6380; 0: off)\n"
+"  --bin-port N          binary protocol port (default 6381; 0: off)\n"
+"  --metrics-port N      HTTP /metrics and /health (default 0: off)\n"
+"  --threads N           I/O threads (default: one per CPU)\n"
+"  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
+"  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md)\n"
+"  --insecure-no-auth    allow a non-loopback --bind without --tenants\n"
+"  --max-clients N       connection limit (default 10000)\n"
+"  --idle-timeout S      close clients idle for S seconds (default 0: never)\n"
+"  --max-output BYTES    reply bytes queued for one client before it is cut\n"
+"                        off (default 67108864; suffixes k, m, g)\n"
+"  --journal FILE        live-update journal (accepted; not yet active)\n"
+"  --feedback FILE       feedback log (accepted; not yet active)\n"
+"  --help                this text\n"
+"  --version             print the version\n"
+"\n"
+"Signals: SIGHUP reloads the snapshot; SIGTERM or SIGINT drains and exits 0.\n");
+}
+
+static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "sxgated: %s: '%s' is not a number in %ld..%ld\n", flag, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_size(const char *flag, const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (*end == 'k' || *end == 'K') shift = 10, end++;
+	else if (*end == 'm' || *end == 'M') shift = 20, end++;
+	else if (*end == 'g' || *end == 'G') shift = 30, end++;
+	if (errno || end == s || *end || s[0] == '-' || v > (1ull << 40) >> shift) {
+		fprintf(stderr, "sxgated: %s: '%s' is not a size (bytes, or with k, m, g)\n", flag, s);
+		return -1;
+	}
+	*out = (size_t)(v << shift);
+	return 0;
+}
+
+enum {
+	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_METRICS_PORT,
+	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_MAX_CLIENTS,
+	OPT_IDLE_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "snapshot",         required_argument, NULL, OPT_SNAPSHOT },
+	{ "bind",             required_argument, NULL, OPT_BIND },
+	{ "resp-port",        required_argument, NULL, OPT_RESP_PORT },
+	{ "bin-port",         required_argument, NULL, OPT_BIN_PORT },
+	{ "metrics-port",     required_argument, NULL, OPT_METRICS_PORT },
+	{ "threads",          required_argument, NULL, OPT_THREADS },
+	{ "io",               required_argument, NULL, OPT_IO },
+	{ "tenants",          required_argument, NULL, OPT_TENANTS },
+	{ "journal",          required_argument, NULL, OPT_JOURNAL },
+	{ "feedback",         required_argument, NULL, OPT_FEEDBACK },
+	{ "max-clients",      required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "idle-timeout",     required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
+	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
+	{ "help",             no_argument,       NULL, OPT_HELP },
+	{ "version",          no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns 0, 1 (exit 0: --help/--version) or -1 (usage error). */
+static int parse_args(int argc, char **argv, sx_srv_config *cfg)
+{
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		const char *flag = argv[optind - 1];
+		switch (opt) {
+		case OPT_SNAPSHOT: cfg->snapshot = optarg; break;
+		case OPT_BIND: cfg->bind = optarg; break;
+		case OPT_RESP_PORT:
+			if (parse_int("--resp-port", optarg, 0, 65535, &cfg->resp_port)) return -1;
+			break;
+		case OPT_BIN_PORT:
+			if (parse_int("--bin-port", optarg, 0, 65535, &cfg->bin_port)) return -1;
+			break;
+		case OPT_METRICS_PORT:
+			if (parse_int("--metrics-port", optarg, 0, 65535, &cfg->metrics_port)) return -1;
+			break;
+		case OPT_THREADS:
+			if (parse_int("--threads", optarg, 1, 256, &cfg->threads)) return -1;
+			break;
+		case OPT_IO:
+			if (!strcmp(optarg, "uring") || !strcmp(optarg, "io_uring"))
+				cfg->io = SX_IO_URING;
+			else if (!strcmp(optarg, "epoll"))
+				cfg->io = SX_IO_EPOLL;
+			else {
+				fprintf(stderr, "sxgated: --io: '%s' is not uring or epoll\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_TENANTS: cfg->tenants = optarg; break;
+		case OPT_JOURNAL: cfg->journal = optarg; break;
+		case OPT_FEEDBACK: cfg->feedback = optarg; break;
+		case OPT_MAX_CLIENTS:
+			if (parse_int("--max-clients", optarg, 1, 10000000, &cfg->max_clients)) return -1;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_int("--idle-timeout", optarg, 0, INT_MAX, &cfg->idle_timeout)) return -1;
+			break;
+		case OPT_MAX_OUTPUT:
+			if (parse_size("--max-output", optarg, &cfg->max_output)) return -1;
+			break;
+		case OPT_INSECURE: cfg->insecure_no_auth = 1; break;
+		case OPT_HELP: usage(stdout); return 1;
+		case OPT_VERSION: printf("sxgated %s\n", SX_SRV_VERSION); return 1;
+		case ':':
+			fprintf(stderr, "sxgated: %s needs a value\n", flag);
+			return -1;
+		default:
+			fprintf(stderr, "sxgated: unknown option '%s'\n", flag);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sxgated: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!cfg->snapshot) {
+		fprintf(stderr, "sxgated: --snapshot is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	sx_srv_config cfg;
+	sx_srv_config_default(&cfg);
+	int rc = parse_args(argc, argv, &cfg);
+	if (rc) {
+		if (rc < 0)
+			usage(stderr);
+		return rc < 0 ? 1 : 0;
+	}
+	sx_log_init("sxgated");
+
+	/* Every thread inherits this mask: signals are taken here only. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	sx_log("sxgated %s starting", SX_SRV_VERSION);
+	char why[1024];
+	sx_srv *srv;
+	if ((rc = sx_srv_create(&cfg, &srv, why, sizeof why))) {
+		sx_log("cannot start: %s", why);
+		return 1;
+	}
+	if ((rc = sx_srv_start(srv, why, sizeof why))) {
+		sx_log("cannot start: %s", why);
+		sx_srv_destroy(srv);
+		return 1;
+	}
+	sx_log("ready to accept connections");
+
+	int draining = 0;
+	for (;;) {
+		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		siginfo_t si;
+		int sig = sigtimedwait(&set, &si, &tick);
+		if (draining && !sx_srv_running(srv))
+			break;
+		if (sig < 0)
+			continue;
+		if (sig == SIGHUP) {
+			sx_log("SIGHUP: reloading %s", cfg.snapshot);
+			sx_srv_reload(srv);
+		} else if (!draining) {
+			sx_log("%s: draining (no new connections; answering what was received)",
+			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_srv_stop(srv);
+			draining = 1;
+		} else {
+			sx_log("%s again: exiting without finishing the drain",
+			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			_exit(1);
+		}
+	}
+	sx_srv_wait(srv);
+	sx_srv_destroy(srv);
+	sx_log("drained; bye");
+	return 0;
+}

@@ -1,0 +1,429 @@
+/*
+ * report.c - INFO and /metrics text (see report.h).
+ *
+ * Both are built from one merged snapshot of the counters, so a report is
+ * self-consistent up to the few requests that race with the reading; the
+ * text goes into a growing buffer that the caller frees (reports are
+ * administrative, so this path allocates freely).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "report.h"
+#include "server_int.h"
+#include "stats.h"
+
+typedef struct sbuf {
+	char *p;
+	size_t n, cap;
+} sbuf;
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int m = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+		va_end(ap);
+		if (m < 0)
+			return;
+		if ((size_t)m < b->cap - b->n) {
+			b->n += (size_t)m;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap - b->n <= (size_t)m)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			abort();
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+size_t sx_report_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long size = 0, rss = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void fmt_time(int64_t t, char *buf)
+{
+	if (t == SX_AS_OF_NONE || t == 0)
+		strcpy(buf, "none");
+	else
+		sx_time_format(t, buf);
+}
+
+static void human(uint64_t v, char *buf, size_t cap)
+{
+	const char *unit = "KMGT";
+	double d = (double)v;
+	if (d < 1024) {
+		snprintf(buf, cap, "%lluB", (unsigned long long)v);
+		return;
+	}
+	int u = -1;
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%.2f%c", d, unit[u]);
+}
+
+typedef struct totals {
+	sx_stats st;
+	int clients;
+	uint64_t auth_ok, auth_failed, auth_limited;
+	int64_t last_reload;
+	uint64_t reloads_ok, reloads_failed;
+	char last_error[512];
+} totals;
+
+static totals *gather(sx_srv *s)
+{
+	totals *t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	for (int i = 0; i < s->nworkers; i++)
+		sx_stats_merge(&t->st, &s->workers[i].stats);
+	t->clients = atomic_load(&s->nclients);
+	if (s->tenants)
+		sx_tenants_counts(s->tenants, &t->auth_ok, &t->auth_failed, &t->auth_limited);
+	pthread_mutex_lock(&s->status_lock);
+	t->last_reload = s->last_reload;
+	t->reloads_ok = s->reloads_ok;
+	t->reloads_failed = s->reloads_failed;
+	memcpy(t->last_error, s->last_reload_error, sizeof t->last_error);
+	pthread_mutex_unlock(&s->status_lock);
+	return t;
+}
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void lower(const char *s, char *buf, size_t cap)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < cap; i++)
+		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+	buf[i] = 0;
+}
+
+static const char *const bin_op_names[SX_NBINOPS] = {
+#define X(e, name) name,
+	SX_BINOPS(X)
+#undef X
+};
+
+/* ---- INFO --------------------------------------------------------------- */
+
+static void sec_server(sbuf *b, sx_srv *s, totals *t)
+{
+	(void)t;
+	sb_printf(b, "# Server\r\n"
+	          "sxgated_version:%s\r\n"
+	          "process_id:%ld\r\n"
+	          "io_backend:%s\r\n"
+	          "io_mode:%s\r\n"
+	          "io_threads:%d\r\n"
+	          "bind:%s\r\n"
+	          "tcp_port_resp:%d\r\n"
+	          "tcp_port_bin:%d\r\n"
+	          "metrics_port:%d\r\n"
+	          "uptime_in_seconds:%lld\r\n"
+	          "tenants:%zu\r\n"
+	          "live_updates:not_implemented\r\n"
+	          "journal:%s\r\n"
+	          "feedback:%s\r\n"
+	          "\r\n",
+	          SX_SRV_VERSION, (long)getpid(), s->io->name, s->io_desc, s->nworkers,
+	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.metrics_port,
+	          (long long)(mono_s() - s->started_mono),
+	          s->tenants ? sx_tenants_count(s->tenants) : 0,
+	          s->cfg.journal ? s->cfg.journal : "none",
+	          s->cfg.feedback ? s->cfg.feedback : "none");
+}
+
+static void sec_clients(sbuf *b, sx_srv *s, totals *t)
+{
+	sb_printf(b, "# Clients\r\n"
+	          "connected_clients:%d\r\n"
+	          "max_clients:%d\r\n"
+	          "total_connections_received:%llu\r\n"
+	          "rejected_connections:%llu\r\n"
+	          "idle_timeout:%d\r\n"
+	          "max_output_bytes:%zu\r\n"
+	          "\r\n",
+	          t->clients, s->cfg.max_clients,
+	          (unsigned long long)t->st.accepted, (unsigned long long)t->st.rejected,
+	          s->cfg.idle_timeout, s->cfg.max_output);
+}
+
+static void sec_snapshot(sbuf *b, sx_srv *s, const sx_served *cur, totals *t)
+{
+	(void)s;
+	const sx_snap_info *in = cur->info;
+	char asof[40], built[40], loaded[40], last[40];
+	fmt_time(in->as_of, asof);
+	fmt_time(in->built_at, built);
+	fmt_time(cur->loaded_at, loaded);
+	fmt_time(t->last_reload, last);
+	sb_printf(b, "# Snapshot\r\n"
+	          "snapshot_generation:%llu\r\n"
+	          "snapshot_path:%s\r\n"
+	          "snapshot_as_of:%s\r\n"
+	          "snapshot_built_at:%s\r\n"
+	          "snapshot_loaded_at:%s\r\n"
+	          "snapshot_verify_ms:%u\r\n"
+	          "snapshot_records:%llu\r\n"
+	          "snapshot_ids:%llu\r\n"
+	          "snapshot_keys:%llu\r\n"
+	          "snapshot_permits:%llu\r\n"
+	          "snapshot_cases:%llu\r\n"
+	          "snapshot_file_bytes:%llu\r\n"
+	          "last_reload:%s\r\n"
+	          "last_reload_error:%s\r\n"
+	          "reloads_ok:%llu\r\n"
+	          "reloads_failed:%llu\r\n"
+	          "\r\n",
+	          (unsigned long long)cur->gen, cur->path, asof, built, loaded, cur->verify_ms,
+	          (unsigned long long)in->records, (unsigned long long)in->ids,
+	          (unsigned long long)in->keys, (unsigned long long)in->permits,
+	          (unsigned long long)in->cases, (unsigned long long)in->file_bytes,
+	          last, t->last_error[0] ? t->last_error : "none",
+	          (unsigned long long)t->reloads_ok, (unsigned long long)t->reloads_failed);
+}
+
+static void sec_stats(sbuf *b, totals *t)
+{
+	const sx_stats *st = &t->st;
+	char name[32];
+	sb_printf(b, "# Stats\r\n"
+	          "total_commands_processed:%llu\r\n",
+	          (unsigned long long)st->commands);
+	for (int i = 0; i <= SX_NCMDS; i++)
+		sb_printf(b, "cmdstat_%s:calls=%llu\r\n", sx_cmd_name(i),
+		          (unsigned long long)st->per_cmd[i]);
+	for (int i = 0; i < SX_NBINOPS; i++)
+		sb_printf(b, "binstat_%s:frames=%llu\r\n", bin_op_names[i],
+		          (unsigned long long)st->per_binop[i]);
+	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\n",
+	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids);
+	for (int r = 0; r < SX_NREASONS; r++) {
+		lower(sx_reason_name(r), name, sizeof name);
+		sb_printf(b, "decisions_%s:%llu\r\n", name, (unsigned long long)st->decisions[r]);
+	}
+	for (int ch = 0; ch < SX_NCODES; ch++)
+		sb_printf(b, "decisions_channel_%s:%llu\r\n", sx_channel_name(ch),
+		          (unsigned long long)st->per_channel[ch]);
+	sb_printf(b, "query_errors:%llu\r\n"
+	          "protocol_errors:%llu\r\n"
+	          "output_cap_disconnects:%llu\r\n"
+	          "idle_disconnects:%llu\r\n"
+	          "noauth_errors:%llu\r\n"
+	          "noperm_errors:%llu\r\n"
+	          "auth_ok:%llu\r\n"
+	          "auth_failed:%llu\r\n"
+	          "auth_rate_limited:%llu\r\n"
+	          "total_net_input_bytes:%llu\r\n"
+	          "total_net_output_bytes:%llu\r\n"
+	          "io_recv_nobufs:%llu\r\n"
+	          "\r\n",
+	          (unsigned long long)st->query_errors, (unsigned long long)st->proto_errors,
+	          (unsigned long long)st->outcap_kills, (unsigned long long)st->idle_kills,
+	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
+	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
+	          (unsigned long long)t->auth_limited,
+	          (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
+	          (unsigned long long)st->recv_nobufs);
+}
+
+static uint64_t lat_samples(const sx_stats *st)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < SX_LAT_NB; i++)
+		n += st->lat[i];
+	return n;
+}
+
+static void sec_latency(sbuf *b, totals *t)
+{
+	sb_printf(b, "# Latency\r\n"
+	          "latency_samples:%llu\r\n"
+	          "latency_p50_us:%.3f\r\n"
+	          "latency_p99_us:%.3f\r\n"
+	          "latency_p999_us:%.3f\r\n"
+	          "\r\n",
+	          (unsigned long long)lat_samples(&t->st),
+	          (double)sx_stats_quantile(&t->st, 0.5) / 1000.0,
+	          (double)sx_stats_quantile(&t->st, 0.99) / 1000.0,
+	          (double)sx_stats_quantile(&t->st, 0.999) / 1000.0);
+}
+
+static void sec_memory(sbuf *b, const sx_served *cur)
+{
+	char h1[32], h2[32];
+	size_t rss = sx_report_rss();
+	human(rss, h1, sizeof h1);
+	human(cur->info->file_bytes, h2, sizeof h2);
+	sb_printf(b, "# Memory\r\n"
+	          "used_memory_rss:%zu\r\n"
+	          "used_memory_rss_human:%s\r\n"
+	          "snapshot_mapped_bytes:%llu\r\n"
+	          "snapshot_mapped_human:%s\r\n"
+	          "\r\n",
+	          rss, h1, (unsigned long long)cur->info->file_bytes, h2);
+}
+
+enum { SEC_SERVER = 1, SEC_CLIENTS = 2, SEC_SNAPSHOT = 4, SEC_STATS = 8,
+       SEC_LATENCY = 16, SEC_MEMORY = 32, SEC_ALL = 63 };
+
+static unsigned section_bit(sx_str s)
+{
+	static const struct { const char *name; unsigned bit; } secs[] = {
+		{ "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
+		{ "snapshot", SEC_SNAPSHOT }, { "stats", SEC_STATS },
+		{ "latency", SEC_LATENCY }, { "memory", SEC_MEMORY },
+		{ "all", SEC_ALL }, { "default", SEC_ALL }, { "everything", SEC_ALL },
+	};
+	for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
+		if (strlen(secs[i].name) == s.n && !strncasecmp(secs[i].name, s.p, s.n))
+			return secs[i].bit;
+	return 0;
+}
+
+char *sx_report_info(sx_srv *s, const sx_served *cur, const sx_str *sections,
+                     size_t nsec, size_t *n)
+{
+	unsigned want = nsec ? 0 : SEC_ALL;
+	for (size_t i = 0; i < nsec; i++)
+		want |= section_bit(sections[i]);
+	totals *t = gather(s);
+	sbuf b = { 0 };
+	sb_printf(&b, "%s", "");
+	if (want & SEC_SERVER) sec_server(&b, s, t);
+	if (want & SEC_CLIENTS) sec_clients(&b, s, t);
+	if (want & SEC_SNAPSHOT) sec_snapshot(&b, s, cur, t);
+	if (want & SEC_STATS) sec_stats(&b, t);
+	if (want & SEC_LATENCY) sec_latency(&b, t);
+	if (want & SEC_MEMORY) sec_memory(&b, cur);
+	if (b.n >= 2)
+		b.n -= 2;            /* no blank line after the last section */
+	free(t);
+	*n = b.n;
+	return b.p;
+}
+
+/* ---- Prometheus ---------------------------------------------------------- */
+
+static void metric(sbuf *b, const char *name, const char *type, const char *help)
+{
+	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
+{
+	totals *t = gather(s);
+	const sx_stats *st = &t->st;
+	sbuf b = { 0 };
+
+	metric(&b, "sxgate_up", "gauge", "1 while a snapshot is loaded");
+	sb_printf(&b, "sxgate_up 1\n");
+	metric(&b, "sxgate_uptime_seconds", "gauge", "Seconds since start");
+	sb_printf(&b, "sxgate_uptime_seconds %lld\n", (long long)(mono_s() - s->started_mono));
+	metric(&b, "sxgate_snapshot_generation", "gauge", "Generation of the serving snapshot");
+	sb_printf(&b, "sxgate_snapshot_generation %llu\n", (unsigned long long)cur->gen);
+	metric(&b, "sxgate_snapshot_records", "gauge", "Records in the serving snapshot");
+	sb_printf(&b, "sxgate_snapshot_records %llu\n", (unsigned long long)cur->info->records);
+	metric(&b, "sxgate_snapshot_ids", "gauge", "Distinct IDs in the serving snapshot");
+	sb_printf(&b, "sxgate_snapshot_ids %llu\n", (unsigned long long)cur->info->ids);
+	metric(&b, "sxgate_snapshot_built_timestamp_seconds", "gauge", "Build time of the serving snapshot");
+	sb_printf(&b, "sxgate_snapshot_built_timestamp_seconds %lld\n", (long long)cur->info->built_at);
+	if (cur->info->as_of != SX_AS_OF_NONE) {
+		metric(&b, "sxgate_snapshot_as_of_timestamp_seconds", "gauge", "As-of time of the serving snapshot");
+		sb_printf(&b, "sxgate_snapshot_as_of_timestamp_seconds %lld\n", (long long)cur->info->as_of);
+	}
+	metric(&b, "sxgate_snapshot_mapped_bytes", "gauge", "Bytes of the mapped snapshot");
+	sb_printf(&b, "sxgate_snapshot_mapped_bytes %llu\n", (unsigned long long)cur->info->file_bytes);
+	metric(&b, "sxgate_reloads_total", "counter", "Snapshot reloads by result");
+	sb_printf(&b, "sxgate_reloads_total{result=\"ok\"} %llu\n", (unsigned long long)t->reloads_ok);
+	sb_printf(&b, "sxgate_reloads_total{result=\"failed\"} %llu\n", (unsigned long long)t->reloads_failed);
+
+	metric(&b, "sxgate_connected_clients", "gauge", "Open client connections");
+	sb_printf(&b, "sxgate_connected_clients %d\n", t->clients);
+	metric(&b, "sxgate_max_clients", "gauge", "Connection limit");
+	sb_printf(&b, "sxgate_max_clients %d\n", s->cfg.max_clients);
+	metric(&b, "sxgate_connections_total", "counter", "Connections accepted");
+	sb_printf(&b, "sxgate_connections_total %llu\n", (unsigned long long)st->accepted);
+	metric(&b, "sxgate_rejected_connections_total", "counter", "Connections refused over the limit");
+	sb_printf(&b, "sxgate_rejected_connections_total %llu\n", (unsigned long long)st->rejected);
+
+	metric(&b, "sxgate_commands_total", "counter", "RESP commands (and EXEC) by command");
+	for (int i = 0; i <= SX_NCMDS; i++)
+		sb_printf(&b, "sxgate_commands_total{command=\"%s\"} %llu\n", sx_cmd_name(i),
+		          (unsigned long long)st->per_cmd[i]);
+	metric(&b, "sxgate_binary_frames_total", "counter", "Binary protocol frames by op");
+	for (int i = 0; i < SX_NBINOPS; i++)
+		sb_printf(&b, "sxgate_binary_frames_total{op=\"%s\"} %llu\n", bin_op_names[i],
+		          (unsigned long long)st->per_binop[i]);
+	metric(&b, "sxgate_decisions_total", "counter", "Decisions by reason");
+	for (int r = 0; r < SX_NREASONS; r++)
+		sb_printf(&b, "sxgate_decisions_total{decision=\"%s\",reason=\"%s\"} %llu\n",
+		          sx_reason_decision(r), sx_reason_name(r),
+		          (unsigned long long)st->decisions[r]);
+	metric(&b, "sxgate_channel_decisions_total", "counter", "Decisions by channel");
+	for (int ch = 0; ch < SX_NCODES; ch++)
+		sb_printf(&b, "sxgate_channel_decisions_total{channel=\"%s\"} %llu\n",
+		          sx_channel_name(ch), (unsigned long long)st->per_channel[ch]);
+
+#define COUNTER(mname, help, v) do { \
+		metric(&b, mname, "counter", help); \
+		sb_printf(&b, mname " %llu\n", (unsigned long long)(v)); \
+	} while (0)
+	COUNTER("sxgate_query_errors_total", "Queries answered with an error", st->query_errors);
+	COUNTER("sxgate_protocol_errors_total", "Connections closed for a protocol error", st->proto_errors);
+	COUNTER("sxgate_output_cap_disconnects_total", "Clients cut off for not reading their replies", st->outcap_kills);
+	COUNTER("sxgate_idle_disconnects_total", "Clients closed after the idle timeout", st->idle_kills);
+	COUNTER("sxgate_noauth_errors_total", "Requests refused before AUTH", st->noauth);
+	COUNTER("sxgate_noperm_errors_total", "Requests refused by tenant permissions", st->noperm);
+	COUNTER("sxgate_net_input_bytes_total", "Bytes received", st->bytes_in);
+	COUNTER("sxgate_net_output_bytes_total", "Bytes sent", st->bytes_out);
+	COUNTER("sxgate_recv_nobufs_total", "io_uring receives that found the buffer ring empty", st->recv_nobufs);
+#undef COUNTER
+	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
+	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
+	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);
+	sb_printf(&b, "sxgate_auth_total{result=\"rate_limited\"} %llu\n", (unsigned long long)t->auth_limited);
+
+	metric(&b, "sxgate_command_latency_seconds", "summary", "Command handling time");
+	static const double qs[] = { 0.5, 0.99, 0.999 };
+	for (size_t i = 0; i < 3; i++)
+		sb_printf(&b, "sxgate_command_latency_seconds{quantile=\"%g\"} %.9f\n", qs[i],
+		          (double)sx_stats_quantile(st, qs[i]) / 1e9);
+	sb_printf(&b, "sxgate_command_latency_seconds_count %llu\n",
+	          (unsigned long long)lat_samples(st));
+	metric(&b, "sxgate_resident_memory_bytes", "gauge", "Resident set size");
+	sb_printf(&b, "sxgate_resident_memory_bytes %zu\n", sx_report_rss());
+	free(t);
+	*n = b.n;
+	return b.p;
+}

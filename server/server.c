@@ -1,0 +1,425 @@
+/*
+ * server.c - building, starting, draining and freeing the server (see
+ * server.h): configuration checks, the first snapshot, the tenants, the
+ * choice of I/O backend, the listening sockets and the threads.
+ *
+ * Every listening socket is bound here, before any thread starts, so that
+ * "address in use" or a bad --bind is a clear startup error and "ready"
+ * means every port is accepting.  Each worker has its own socket per
+ * protocol with SO_REUSEPORT, so the kernel spreads connections over the
+ * workers and no two workers ever contend for an accept queue.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "server_int.h"
+
+#define MAX_THREADS 256
+
+void sx_srv_config_default(sx_srv_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->bind = "127.0.0.1";
+	c->resp_port = 6380;
+	c->bin_port = 6381;
+	c->max_clients = 10000;
+	c->max_output = 64u << 20;
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+static void set_port(struct sockaddr_storage *ss, int port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+}
+
+static int listen_on(const sx_srv *s, const struct sockaddr_storage *addr, socklen_t len,
+                     int port, int reuseport, const char *what, char *why, size_t whycap)
+{
+	struct sockaddr_storage ss = *addr;
+	set_port(&ss, port);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
+	    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		int rc = -errno;
+		snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", s->cfg.bind, port, what,
+		         strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* SO_REUSEPORT would let a second server (same user) share a port with
+ * the first and silently take half its clients.  Bind once without it: a
+ * port somebody listens on is then "in use", as it should be. */
+static int port_taken(const struct sockaddr_storage *addr, socklen_t len, int port)
+{
+	struct sockaddr_storage ss = *addr;
+	set_port(&ss, port);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0)
+		return 0;      /* the real bind will say what is wrong */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	int taken = bind(fd, (struct sockaddr *)&ss, len) < 0 && errno == EADDRINUSE;
+	close(fd);
+	return taken;
+}
+
+static int check_config(const sx_srv_config *c, char *why, size_t whycap)
+{
+	if (!c->snapshot || !*c->snapshot)
+		snprintf(why, whycap, "--snapshot is required");
+	else if (c->resp_port < 0 || c->resp_port > 65535 || c->bin_port < 0 ||
+	         c->bin_port > 65535 || c->metrics_port < 0 || c->metrics_port > 65535)
+		snprintf(why, whycap, "ports must be 0..65535");
+	else if (c->resp_port == 0 && c->bin_port == 0)
+		snprintf(why, whycap, "--resp-port 0 and --bin-port 0: nothing to listen on");
+	else if (c->threads < 0 || c->threads > MAX_THREADS)
+		snprintf(why, whycap, "--threads must be 1..%d (0: one per CPU)", MAX_THREADS);
+	else if (c->max_clients < 1 || c->max_clients > 10000000)
+		snprintf(why, whycap, "--max-clients must be 1..10000000");
+	else if (c->idle_timeout < 0)
+		snprintf(why, whycap, "--idle-timeout must be >= 0");
+	else if (c->max_output < 4096)
+		snprintf(why, whycap, "--max-output must be at least 4096 bytes");
+	else
+		return 0;
+	return SX_EINVAL;
+}
+
+static int resolve(const char *host, struct sockaddr_storage *ss, socklen_t *len,
+                   char *why, size_t whycap)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	                          .ai_flags = AI_PASSIVE }, *res;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		snprintf(why, whycap, "--bind %s: %s", host, gai_strerror(rc));
+		return SX_EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int choose_io(sx_srv *s, char *why, size_t whycap)
+{
+	if (s->cfg.io == SX_IO_EPOLL) {
+		s->io = &sx_io_epoll;
+		snprintf(s->io_desc, sizeof s->io_desc, "epoll (chosen by --io epoll)");
+		return 0;
+	}
+	char reason[200];
+	int rc = sx_uring_probe(&s->uring_flags, s->io_desc, sizeof s->io_desc,
+	                        reason, sizeof reason);
+	if (rc == 0) {
+		s->io = &sx_io_uring;
+		return 0;
+	}
+	if (s->cfg.io == SX_IO_URING) {
+		snprintf(why, whycap, "--io uring: io_uring is unavailable: %s", reason);
+		return rc;
+	}
+	s->io = &sx_io_epoll;
+	snprintf(s->io_desc, sizeof s->io_desc, "epoll (io_uring unavailable: %s)", reason);
+	return 0;
+}
+
+int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whycap)
+{
+	int rc;
+	char msg[512];
+	sx_srv *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(why, whycap, "out of memory");
+		return -ENOMEM;
+	}
+	s->cfg = *cfg;
+	s->metrics_fd = -1;
+	pthread_mutex_init(&s->status_lock, NULL);
+	pthread_mutex_init(&s->start_lock, NULL);
+	pthread_cond_init(&s->start_cond, NULL);
+	if (!s->cfg.bind)
+		s->cfg.bind = "127.0.0.1";
+	if ((rc = check_config(&s->cfg, why, whycap)))
+		goto fail;
+	if (s->cfg.threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		s->cfg.threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+	}
+
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	if ((rc = resolve(s->cfg.bind, &addr, &alen, why, whycap)))
+		goto fail;
+	if (!is_loopback((struct sockaddr *)&addr) && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
+		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
+		         "run every command, RELOAD included; give --tenants FILE, or add "
+		         "--insecure-no-auth to accept that", s->cfg.bind);
+		rc = SX_EINVAL;
+		goto fail;
+	}
+
+	/* The first snapshot: generation 1. */
+	s->snap_path = strdup(s->cfg.snapshot);
+	sx_snap *snap = NULL;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!s->snap_path || (rc = sx_snap_open(s->snap_path, &snap, msg, sizeof msg))) {
+		if (!s->snap_path)
+			rc = -ENOMEM;
+		snprintf(why, whycap, "snapshot %s: %s", s->cfg.snapshot,
+		         rc == -ENOMEM && !s->snap_path ? "out of memory" : msg);
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	uint32_t ms = (uint32_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	sx_served *first = sx_served_new(snap, s->snap_path, 1, ms);
+	if (!first) {
+		sx_snap_close(snap);
+		snprintf(why, whycap, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	s->nworkers = s->cfg.threads;
+	if ((rc = sx_qsbr_init(&s->qsbr, s->nworkers + 1, first))) {
+		sx_served_free(first);
+		snprintf(why, whycap, "out of memory");
+		goto fail;
+	}
+	s->nworkers = 0;    /* counts initialised workers from here on */
+
+	if (s->cfg.tenants && (rc = sx_tenants_load(s->cfg.tenants, &s->tenants, why, whycap)))
+		goto fail;
+	if ((rc = choose_io(s, why, whycap)))
+		goto fail;
+
+	s->workers = calloc((size_t)s->cfg.threads, sizeof *s->workers);
+	if (!s->workers) {
+		rc = -ENOMEM;
+		snprintf(why, whycap, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < s->cfg.threads; i++) {
+		sx_worker *w = &s->workers[i];
+		if ((rc = sx_worker_init(w, s, i))) {
+			snprintf(why, whycap, "worker %d: %s", i, strerror(-rc));
+			goto fail;
+		}
+		s->nworkers++;
+		static const char *const what[SX_NPROTO] = { "resp", "binary" };
+		int ports[SX_NPROTO] = { s->cfg.resp_port, s->cfg.bin_port };
+		for (int p = 0; p < SX_NPROTO; p++) {
+			if (!ports[p])
+				continue;
+			if (i == 0 && port_taken(&addr, alen, ports[p])) {
+				snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", s->cfg.bind,
+				         ports[p], what[p], strerror(EADDRINUSE));
+				rc = -EADDRINUSE;
+				goto fail;
+			}
+			if ((rc = listen_on(s, &addr, alen, ports[p], 1, what[p], why, whycap)) < 0)
+				goto fail;
+			w->lfd[p] = rc;
+		}
+	}
+	if (s->cfg.metrics_port) {
+		if ((rc = listen_on(s, &addr, alen, s->cfg.metrics_port, 0, "metrics", why, whycap)) < 0)
+			goto fail;
+		s->metrics_fd = rc;
+	}
+	*out = s;
+	return 0;
+fail:
+	sx_srv_destroy(s);
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	sx_worker *w = arg;
+	int rc = w->io->run(w);
+	if (rc && w->io == &sx_io_uring && w->srv->cfg.io == SX_IO_AUTO) {
+		/* The probe passed but this ring did not (a larger ring, the
+		 * buffer ring: ENOMEM, a memlock limit): this worker uses epoll. */
+		sx_log("worker %d: %s; this worker uses epoll instead", w->id, w->setup_why);
+		w->io = &sx_io_epoll;
+		rc = w->io->run(w);
+	}
+	if (rc)
+		sx_worker_started(w, rc, w->setup_why);
+	atomic_fetch_sub(&w->srv->nrunning, 1);
+	return NULL;
+}
+
+static void log_startup(sx_srv *s)
+{
+	const sx_served *cur = sx_qsbr_current(&s->qsbr);
+	const sx_snap_info *in = cur->info;
+	char asof[40] = "none", built[40];
+	if (in->as_of != SX_AS_OF_NONE)
+		sx_time_format(in->as_of, asof);
+	sx_time_format(in->built_at, built);
+	sx_log("snapshot %s: generation 1, %llu records, %llu IDs, as-of %s, built %s, "
+	       "verified in %u ms", cur->path, (unsigned long long)in->records,
+	       (unsigned long long)in->ids, asof, built, cur->verify_ms);
+	if (s->tenants)
+		sx_log("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
+		       s->cfg.tenants);
+	else
+		sx_log("no --tenants: AUTH is off and every client may run every command");
+	if (s->cfg.journal)
+		sx_log("--journal %s: accepted, but live updates are not implemented yet; "
+		       "the journal is not opened", s->cfg.journal);
+	if (s->cfg.feedback)
+		sx_log("--feedback %s: accepted, but the feedback log is not implemented yet; "
+		       "nothing is written to it", s->cfg.feedback);
+	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
+	char l[512];
+	size_t n = 0;
+	if (s->cfg.resp_port)
+		n += (size_t)snprintf(l + n, sizeof l - n, "%s:%d (resp)", s->cfg.bind, s->cfg.resp_port);
+	if (s->cfg.bin_port)
+		n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (binary)", n ? ", " : "",
+		                      s->cfg.bind, s->cfg.bin_port);
+	if (s->cfg.metrics_port)
+		n += (size_t)snprintf(l + n, sizeof l - n, ", %s:%d (metrics)", s->cfg.bind,
+		                      s->cfg.metrics_port);
+	sx_log("listening on %s", l);
+}
+
+int sx_srv_start(sx_srv *s, char *why, size_t whycap)
+{
+	int rc;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->started_mono = ts.tv_sec;
+	s->started_at = (int64_t)time(NULL);
+	/* Before any thread runs: a reload could free the first snapshot. */
+	log_startup(s);
+	if ((rc = sx_jobs_start(&s->jobs))) {
+		snprintf(why, whycap, "job thread: %s", strerror(-rc));
+		return rc;
+	}
+	int created = 0;
+	for (int i = 0; i < s->nworkers; i++) {
+		atomic_fetch_add(&s->nrunning, 1);
+		if ((rc = pthread_create(&s->workers[i].thr, NULL, worker_main, &s->workers[i]))) {
+			atomic_fetch_sub(&s->nrunning, 1);
+			pthread_mutex_lock(&s->start_lock);
+			s->start_rc = -rc;
+			snprintf(s->start_why, sizeof s->start_why, "worker thread: %s", strerror(rc));
+			s->nstarted += s->nworkers - i;   /* nobody will report for them */
+			pthread_mutex_unlock(&s->start_lock);
+			break;
+		}
+		char name[16];
+		snprintf(name, sizeof name, "sxgated-io-%u", (unsigned)i % 1000u);
+		pthread_setname_np(s->workers[i].thr, name);
+		created++;
+	}
+	pthread_mutex_lock(&s->start_lock);
+	while (s->nstarted < s->nworkers)
+		pthread_cond_wait(&s->start_cond, &s->start_lock);
+	rc = s->start_rc;
+	if (rc)
+		snprintf(why, whycap, "%s", s->start_why);
+	pthread_mutex_unlock(&s->start_lock);
+	s->started = created;
+	if (rc) {
+		sx_srv_stop(s);
+		sx_srv_wait(s);
+		return rc;
+	}
+	if (s->metrics_fd >= 0) {
+		if ((rc = sx_metrics_start(s, s->metrics_fd, s->nworkers, &s->metrics))) {
+			snprintf(why, whycap, "metrics thread: %s", strerror(-rc));
+			sx_srv_stop(s);
+			sx_srv_wait(s);
+			return rc;
+		}
+		s->metrics_fd = -1;   /* owned by the metrics thread now */
+	}
+	return 0;
+}
+
+void sx_srv_reload(sx_srv *s)
+{
+	sx_reload_submit(s, NULL, NULL, NULL, 0, 0);
+}
+
+void sx_srv_stop(sx_srv *s)
+{
+	atomic_store(&s->stopping, 1);
+	for (int i = 0; i < s->nworkers; i++) {
+		uint64_t one = 1;
+		ssize_t r = write(s->workers[i].bell, &one, sizeof one);
+		(void)r;
+	}
+}
+
+int sx_srv_running(const sx_srv *s)
+{
+	return atomic_load(&s->nrunning);
+}
+
+void sx_srv_wait(sx_srv *s)
+{
+	for (int i = 0; i < s->started; i++)
+		pthread_join(s->workers[i].thr, NULL);
+	s->started = 0;
+	sx_metrics_stop(s->metrics);
+	s->metrics = NULL;
+	sx_jobs_stop(s->jobs);      /* runs what is queued (a late SIGHUP) */
+	s->jobs = NULL;
+}
+
+void sx_srv_destroy(sx_srv *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->nworkers; i++)
+		sx_worker_fini(&s->workers[i]);
+	free(s->workers);
+	if (s->metrics_fd >= 0)
+		close(s->metrics_fd);
+	if (s->qsbr.readers)
+		sx_qsbr_destroy(&s->qsbr);
+	sx_tenants_free(s->tenants);
+	free(s->snap_path);
+	pthread_mutex_destroy(&s->status_lock);
+	pthread_mutex_destroy(&s->start_lock);
+	pthread_cond_destroy(&s->start_cond);
+	free(s);
+}

@@ -1,0 +1,65 @@
+/*
+ * server.h - sxgated as a library: configure, start, reload, drain, free.
+ * main.c is a thin shell around it (flags, signals); tests may use it too.
+ *
+ * The server maps one snapshot and answers RESP2 (SPEC section 5) and the
+ * binary protocol (docs/protocol.md) on one listening socket per protocol
+ * per worker thread (SO_REUSEPORT: the kernel spreads connections), with
+ * io_uring or epoll.  docs/SERVER.md describes the design and operation.
+ */
+#ifndef SX_SERVER_H
+#define SX_SERVER_H
+
+#include <stddef.h>
+
+#define SX_SRV_VERSION "0.1.0"
+
+typedef struct sx_srv sx_srv;
+
+enum { SX_IO_AUTO = 0, SX_IO_URING, SX_IO_EPOLL };
+
+typedef struct sx_srv_config {
+	const char *snapshot;       /* required */
+	const char *bind;           /* address to listen on; "127.0.0.1" */
+	int resp_port;              /* 6380; 0: off */
+	int bin_port;               /* 6381; 0: off */
+	int metrics_port;           /* 0: off */
+	int threads;                /* I/O threads; 0: one per CPU */
+	int io;                     /* SX_IO_* */
+	const char *tenants;        /* tenants file, or NULL: no AUTH */
+	const char *journal;        /* accepted, not yet used */
+	const char *feedback;       /* accepted, not yet used */
+	int max_clients;            /* 10000 */
+	int idle_timeout;           /* seconds; 0: none */
+	size_t max_output;          /* bytes queued per client; 64 MiB */
+	int insecure_no_auth;       /* allow a non-loopback bind without tenants */
+} sx_srv_config;
+
+void sx_srv_config_default(sx_srv_config *cfg);
+
+/*
+ * Check the configuration, map and verify the snapshot, load the tenants,
+ * choose the I/O backend and bind every listening socket.  Nothing runs
+ * yet.  Returns 0 and *out, or a negative code with a message in why.
+ */
+int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whycap);
+
+/* Start the worker, job and metrics threads.  0, or -errno with why. */
+int sx_srv_start(sx_srv *s, char *why, size_t whycap);
+
+/* Reload the configured snapshot in the background (SIGHUP). */
+void sx_srv_reload(sx_srv *s);
+
+/* Begin draining: stop accepting, answer what was received, close. */
+void sx_srv_stop(sx_srv *s);
+
+/* Workers still running (main's signal loop polls it while draining). */
+int sx_srv_running(const sx_srv *s);
+
+/* Wait until every worker has drained and exited. */
+void sx_srv_wait(sx_srv *s);
+
+/* Free everything (after sx_srv_wait, or instead of starting). */
+void sx_srv_destroy(sx_srv *s);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * server_int.h - the server's shared state, for the server's own files
+ * (the public API is server.h).
+ */
+#ifndef SX_SERVER_INT_H
+#define SX_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "jobs.h"
+#include "qsbr.h"
+#include "server.h"
+#include "tenant.h"
+#include "worker.h"
+
+struct sx_metrics;
+
+struct sx_srv {
+	sx_srv_config cfg;
+	char *snap_path;             /* --snapshot, what RELOAD loads by default */
+	sx_qsbr qsbr;                /* readers: workers, then the metrics thread */
+	sx_tenants *tenants;         /* NULL: no AUTH */
+	sx_jobs *jobs;
+	int nworkers;
+	sx_worker *workers;
+	const sx_io_ops *io;
+	unsigned uring_flags;        /* IORING_SETUP_* that worked in the probe */
+	char io_desc[256];           /* "io_uring (SINGLE_ISSUER|DEFER_TASKRUN)" */
+	struct sx_metrics *metrics;
+	int metrics_fd;              /* until the metrics thread owns it */
+
+	pthread_mutex_t start_lock;  /* workers report their setup */
+	pthread_cond_t start_cond;
+	int nstarted, start_rc;
+	char start_why[256];
+
+	_Atomic int nclients;
+	_Atomic int nrunning;        /* workers not yet exited */
+	_Atomic int stopping;
+	int started;
+	int64_t started_at;          /* unix seconds */
+	int64_t started_mono;        /* monotonic seconds */
+
+	pthread_mutex_t status_lock; /* guards the reload status below */
+	int64_t last_reload;         /* unix seconds of the last attempt; 0: none */
+	uint64_t reloads_ok, reloads_failed;
+	char last_reload_error[512];
+};
+
+/* Reload job (reload.c): path NULL is the configured snapshot; c NULL when
+ * nobody waits (SIGHUP). */
+void sx_reload_submit(struct sx_srv *s, sx_worker *w, sx_conn *c,
+                      const char *path, size_t pathlen, int force);
+
+#endif

@@ -1,0 +1,400 @@
+/*
+ * tenant.c - tenants file, crypt(3) verification, AUTH rate limiting
+ * (see tenant.h for the format and the reasoning).
+ *
+ * The rate-limit table is a small fixed array searched linearly under a
+ * mutex: it is touched only by AUTH, never by lookups, and a full table
+ * evicts the address whose bucket has been refilling longest (the one
+ * least likely to be limited).
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sx.h"
+#include "tenant.h"
+
+#define RL_SLOTS   1024
+#define RL_BURST   5.0     /* failures allowed in a burst */
+#define RL_RATE    1.0     /* tokens per second */
+
+typedef struct rl_slot {
+	sx_addr addr;
+	double tokens;
+	double last;           /* monotonic seconds */
+	int used;
+} rl_slot;
+
+typedef struct secret_cache {
+	size_t len;
+	int valid;
+	char s[SX_TENANT_SECRET_MAX];
+} secret_cache;
+
+struct sx_tenants {
+	sx_tenant *v;
+	size_t n;
+	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];  /* setting hashed for unknown names */
+	pthread_mutex_t lock;
+	secret_cache *cache;                    /* one per tenant */
+	uint64_t n_ok, n_failed, n_limited;     /* under lock */
+	rl_slot rl[RL_SLOTS];
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int ct_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+	unsigned char d = an != bn;
+	size_t n = an < bn ? an : bn;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > SX_TENANT_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Comma-separated items of s[0..n): call fn(item) for each; stop at the
+ * first failure and return it. */
+static int each_item(const char *s, size_t n,
+                     int (*fn)(const char *, size_t, void *), void *arg)
+{
+	size_t i = 0;
+	while (i <= n) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		int rc = fn(s + i, j - i, arg);
+		if (rc)
+			return rc;
+		i = j + 1;
+	}
+	return 0;
+}
+
+struct item_ctx { uint16_t mask; sx_tenant *t; const char *bad; size_t badlen; };
+
+static int add_channel(const char *s, size_t n, void *arg)
+{
+	struct item_ctx *c = arg;
+	int ch = sx_channel_parse(s, n);
+	if (ch < 0) {
+		c->bad = s;
+		c->badlen = n;
+		return -1;
+	}
+	c->mask |= (uint16_t)(1u << ch);
+	return 0;
+}
+
+static int add_flag(const char *s, size_t n, void *arg)
+{
+	struct item_ctx *c = arg;
+	if (n == 5 && !strncasecmp(s, "admin", 5))
+		c->t->admin = 1;
+	else if (n == 6 && !strncasecmp(s, "listed", 6))
+		c->t->listed = 1;
+	else {
+		c->bad = s;
+		c->badlen = n;
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse one non-comment line into t. */
+static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t whycap)
+{
+	char *c1 = memchr(line, ':', len);
+	char *c3 = memrchr(line, ':', len);
+	char *c2 = (c3 && c3 > line) ? memrchr(line, ':', (size_t)(c3 - line)) : NULL;
+	if (!c1 || !c2 || c1 == c2) {
+		snprintf(why, whycap, "expected name:hash:channels:flags (4 fields separated by ':')");
+		return -1;
+	}
+	size_t nlen = (size_t)(c1 - line);
+	if (!name_ok(line, nlen)) {
+		snprintf(why, whycap, "bad tenant name '%.*s' (1-%d of A-Z a-z 0-9 _ - .)",
+		         (int)nlen, line, SX_TENANT_NAME_MAX);
+		return -1;
+	}
+	memcpy(t->name, line, nlen);
+	t->name[nlen] = 0;
+
+	char *hash = c1 + 1;
+	size_t hlen = (size_t)(c2 - hash);
+	if (hlen == 0 || hash[0] != '$') {
+		snprintf(why, whycap, "tenant '%s': the secret must be a crypt(3) hash "
+		         "starting with '$' (make one with `sxgate tenant-hash`)", t->name);
+		return -1;
+	}
+	t->hash = strndup(hash, hlen);
+	if (!t->hash) {
+		snprintf(why, whycap, "out of memory");
+		return -ENOMEM;
+	}
+	if (crypt_checksalt(t->hash) != CRYPT_SALT_OK) {
+		snprintf(why, whycap, "tenant '%s': hash '%.20s...' is not a hash this "
+		         "libcrypt can verify", t->name, t->hash);
+		return -1;
+	}
+
+	char *chans = c2 + 1;
+	size_t clen = (size_t)(c3 - chans);
+	struct item_ctx ic = { .t = t };
+	if (clen == 1 && chans[0] == '*') {
+		ic.mask = SX_CODES_ALL;
+	} else if (clen == 0 || each_item(chans, clen, add_channel, &ic)) {
+		snprintf(why, whycap, "tenant '%s': unknown channel '%.*s' (channels: `*` "
+		         "or a comma-separated list such as rail,air)",
+		         t->name, (int)ic.badlen, ic.bad ? ic.bad : "");
+		return -1;
+	}
+	t->channels = ic.mask;
+
+	char *flags = c3 + 1;
+	size_t flen = (size_t)(line + len - flags);
+	if (!(flen == 1 && flags[0] == '-') &&
+	    (flen == 0 || each_item(flags, flen, add_flag, &ic))) {
+		snprintf(why, whycap, "tenant '%s': unknown flag '%.*s' (flags: `-` or a "
+		         "comma-separated list of admin, listed)",
+		         t->name, (int)ic.badlen, ic.bad ? ic.bad : "");
+		return -1;
+	}
+	return 0;
+}
+
+int sx_tenants_load(const char *path, sx_tenants **out, char *why, size_t whycap)
+{
+	char msg[512];
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	sx_tenants *ts = calloc(1, sizeof *ts);
+	FILE *f = fopen(path, "re");
+	if (!ts || !f) {
+		rc = ts ? -errno : -ENOMEM;
+		snprintf(why, whycap, "%s: %s", path, strerror(-rc));
+		goto fail;
+	}
+	pthread_mutex_init(&ts->lock, NULL);
+
+	ssize_t got;
+	size_t lineno = 0, alloc = 0;
+	while ((got = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		size_t len = (size_t)got;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+		               line[len - 1] == ' ' || line[len - 1] == '\t'))
+			len--;
+		size_t i = 0;
+		while (i < len && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == len || line[i] == '#')
+			continue;
+		if (ts->n == alloc) {
+			alloc = alloc ? alloc * 2 : 8;
+			sx_tenant *v = realloc(ts->v, alloc * sizeof *v);
+			if (!v) {
+				rc = -ENOMEM;
+				snprintf(why, whycap, "%s: out of memory", path);
+				goto fail;
+			}
+			ts->v = v;
+		}
+		sx_tenant *t = &ts->v[ts->n];
+		memset(t, 0, sizeof *t);
+		ts->n++;
+		if ((rc = parse_line(line + i, len - i, t, msg, sizeof msg))) {
+			snprintf(why, whycap, "%s:%zu: %s", path, lineno, msg);
+			if (rc == -1)
+				rc = SX_EINVAL;
+			goto fail;
+		}
+		for (size_t k = 0; k + 1 < ts->n; k++) {
+			if (!strcmp(ts->v[k].name, t->name)) {
+				snprintf(why, whycap, "%s:%zu: tenant '%s' is defined twice",
+				         path, lineno, t->name);
+				rc = SX_EINVAL;
+				goto fail;
+			}
+		}
+	}
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(why, whycap, "%s: read error", path);
+		goto fail;
+	}
+	if (ts->n == 0) {
+		rc = SX_EINVAL;
+		snprintf(why, whycap, "%s: no tenants defined", path);
+		goto fail;
+	}
+	ts->cache = calloc(ts->n, sizeof *ts->cache);
+	if (!ts->cache ||
+	    !crypt_gensalt_rn("$y$", 0, NULL, 0, ts->dummy, sizeof ts->dummy)) {
+		rc = -ENOMEM;
+		snprintf(why, whycap, "%s: cannot set up verification: %s", path,
+		         strerror(errno ? errno : ENOMEM));
+		goto fail;
+	}
+	free(line);
+	fclose(f);
+	*out = ts;
+	return 0;
+fail:
+	free(line);
+	if (f)
+		fclose(f);
+	sx_tenants_free(ts);
+	return rc;
+}
+
+void sx_tenants_free(sx_tenants *ts)
+{
+	if (!ts)
+		return;
+	for (size_t i = 0; i < ts->n; i++)
+		free(ts->v[i].hash);
+	free(ts->v);
+	if (ts->cache)
+		explicit_bzero(ts->cache, ts->n * sizeof *ts->cache);
+	free(ts->cache);
+	pthread_mutex_destroy(&ts->lock);
+	free(ts);
+}
+
+size_t sx_tenants_count(const sx_tenants *ts)
+{
+	return ts->n;
+}
+
+const sx_tenant *sx_tenants_find(const sx_tenants *ts, const char *name, size_t n)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (strlen(ts->v[i].name) == n && !memcmp(ts->v[i].name, name, n))
+			return &ts->v[i];
+	return NULL;
+}
+
+/* The bucket of addr, refilled to now; create it when create is set.
+ * Called with the lock held. */
+static rl_slot *bucket(sx_tenants *ts, const sx_addr *addr, int create)
+{
+	double now = mono_now();
+	rl_slot *free_slot = NULL, *oldest = NULL;
+	for (size_t i = 0; i < RL_SLOTS; i++) {
+		rl_slot *s = &ts->rl[i];
+		if (!s->used) {
+			if (!free_slot)
+				free_slot = s;
+			continue;
+		}
+		if (!memcmp(&s->addr, addr, sizeof *addr)) {
+			s->tokens += (now - s->last) * RL_RATE;
+			if (s->tokens > RL_BURST)
+				s->tokens = RL_BURST;
+			s->last = now;
+			return s;
+		}
+		if (!oldest || s->last < oldest->last)
+			oldest = s;
+	}
+	if (!create)
+		return NULL;
+	rl_slot *s = free_slot ? free_slot : oldest;
+	s->used = 1;
+	s->addr = *addr;
+	s->tokens = RL_BURST;
+	s->last = now;
+	return s;
+}
+
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr)
+{
+	pthread_mutex_lock(&ts->lock);
+	rl_slot *s = bucket(ts, addr, 0);
+	int ok = !s || s->tokens >= 1.0;
+	if (!ok)
+		ts->n_limited++;
+	pthread_mutex_unlock(&ts->lock);
+	return ok;
+}
+
+int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, size_t n)
+{
+	if (!t || n > SX_TENANT_SECRET_MAX)
+		return 0;
+	secret_cache *c = &ts->cache[t - ts->v];
+	pthread_mutex_lock(&ts->lock);
+	int ok = c->valid && ct_equal(c->s, c->len, secret, n);
+	if (ok)
+		ts->n_ok++;
+	pthread_mutex_unlock(&ts->lock);
+	return ok;
+}
+
+int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
+                      const char *secret, size_t n)
+{
+	int ok = 0;
+	struct crypt_data *cd = calloc(1, sizeof *cd);
+	char pw[SX_TENANT_SECRET_MAX + 1];
+	/* crypt(3) takes a C string: a secret with a NUL byte never matches. */
+	if (cd && n <= SX_TENANT_SECRET_MAX && !memchr(secret, 0, n)) {
+		memcpy(pw, secret, n);
+		pw[n] = 0;
+		const char *setting = t ? t->hash : ts->dummy;
+		const char *h = crypt_r(pw, setting, cd);
+		ok = t && h && h[0] != '*' && ct_equal(h, strlen(h), t->hash, strlen(t->hash));
+		explicit_bzero(pw, sizeof pw);
+	}
+	free(cd);
+
+	pthread_mutex_lock(&ts->lock);
+	if (ok) {
+		secret_cache *c = &ts->cache[t - ts->v];
+		memcpy(c->s, secret, n);
+		c->len = n;
+		c->valid = 1;
+		ts->n_ok++;
+	} else {
+		ts->n_failed++;
+		rl_slot *s = bucket(ts, addr, 1);
+		s->tokens -= 1.0;
+		if (s->tokens < 0)
+			s->tokens = 0;
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return ok;
+}
+
+void sx_tenants_counts(sx_tenants *ts, uint64_t *ok, uint64_t *failed,
+                       uint64_t *limited)
+{
+	pthread_mutex_lock(&ts->lock);
+	*ok = ts->n_ok;
+	*failed = ts->n_failed;
+	*limited = ts->n_limited;
+	pthread_mutex_unlock(&ts->lock);
+}

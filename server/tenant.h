@@ -1,0 +1,81 @@
+/*
+ * tenant.h - who may ask what (SPEC section 9): the tenants file, secret
+ * verification, and rate limiting of failed AUTH attempts per address.
+ *
+ * File format (docs/SERVER.md), one tenant per line, '#' starts a comment:
+ *
+ *     name:hash:channels:flags
+ *     rail12306:$y$j9T$...$...:rail:listed
+ *     ops:$y$j9T$...$...:*:admin,listed
+ *
+ * hash is a crypt(3) hash (yescrypt "$y$..." as `sxgate tenant-hash`
+ * prints it; any method Debian's libcrypt verifies works); channels is `*`
+ * or a comma-separated list of channel names; flags is `-` or a
+ * comma-separated subset of `admin`, `listed`.
+ *
+ * Verifying a yescrypt hash costs tens of milliseconds on purpose, too long
+ * for an I/O thread; the server runs sx_tenants_verify() on its job thread
+ * and keeps, per tenant, the last secret that verified so that the many
+ * connections of one booking system authenticate without a hash each
+ * (sx_tenants_cached).  The cache lives only in memory, compares in
+ * constant time, and is never consulted for an address that is being
+ * rate-limited.
+ *
+ * Rate limit: a token bucket per client address, 5 tokens, refilled at 1
+ * per second; a failed AUTH takes a token, and an address with no token
+ * left is refused before any verification.
+ */
+#ifndef SX_TENANT_H
+#define SX_TENANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SX_TENANT_NAME_MAX   64
+#define SX_TENANT_SECRET_MAX 255
+
+typedef struct sx_tenant {
+	char name[SX_TENANT_NAME_MAX + 1];
+	uint16_t channels;        /* mask of 1 << SX_C_* */
+	uint8_t admin, listed;
+	char *hash;               /* crypt(3) hash */
+} sx_tenant;
+
+/* A client address for rate limiting: IPv4 is stored v4-mapped. */
+typedef struct sx_addr { uint8_t b[16]; } sx_addr;
+
+typedef struct sx_tenants sx_tenants;
+
+/*
+ * Load the tenants file at path.  Returns 0 and *out, or -errno / SX_EINVAL
+ * with a message naming the file, line and what is wrong in why.
+ * Free with sx_tenants_free().
+ */
+int sx_tenants_load(const char *path, sx_tenants **out, char *why, size_t whycap);
+void sx_tenants_free(sx_tenants *ts);
+size_t sx_tenants_count(const sx_tenants *ts);
+
+/* The tenant called name, or NULL.  Valid until sx_tenants_free(). */
+const sx_tenant *sx_tenants_find(const sx_tenants *ts, const char *name, size_t n);
+
+/* 1 when addr may try to authenticate now, 0 while it is rate-limited. */
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr);
+
+/* 1 when secret is the last secret that verified for t (fast, no hash). */
+int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, size_t n);
+
+/*
+ * Verify secret against t's hash (slow: crypt_r).  t may be NULL (unknown
+ * tenant: a dummy hash is computed so that the answer takes as long).
+ * Returns 1 for a match (and caches it), 0 otherwise (and takes a token
+ * from addr's bucket).  Thread-safe.
+ */
+int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
+                      const char *secret, size_t n);
+
+/* AUTH outcomes so far (verified or cached successes, failures, attempts
+ * refused by the rate limit). */
+void sx_tenants_counts(sx_tenants *ts, uint64_t *ok, uint64_t *failed,
+                       uint64_t *limited);
+
+#endif

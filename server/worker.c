@@ -1,0 +1,427 @@
+/*
+ * worker.c - the backend-independent part of an I/O thread (see worker.h):
+ * the connection table, the flush list, the mailbox of finished jobs,
+ * timeouts and draining.
+ *
+ * Connections are named by (slot, serial) wherever a reference can outlive
+ * them (io_uring user_data, jobs): a slot is reused, a serial never is.  A
+ * connection released while it is on the flush list is only marked and is
+ * freed when the flush reaches it, so the list never holds a dangling
+ * pointer.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bin.h"
+#include "log.h"
+#include "resp.h"
+#include "server_int.h"
+#include "sxproto.h"
+#include "worker.h"
+
+#define DRAIN_TIMEOUT_S 10
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p)
+		abort();       /* see obuf.h: out of memory is fatal */
+	return p;
+}
+
+uint64_t sx_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
+{
+	w->srv = srv;
+	w->io = srv->io;
+	w->id = id;
+	w->lfd[0] = w->lfd[1] = -1;
+	w->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->bell < 0)
+		return -errno;
+	pthread_mutex_init(&w->mbx_lock, NULL);
+	w->rd = sx_qsbr_reader_get(&srv->qsbr, id);
+	w->argv = xcalloc(SX_RESP_MAX_ARGS, sizeof *w->argv);
+	w->qs = xcalloc(SX_BATCH, sizeof *w->qs);
+	w->ds = xcalloc(SX_BATCH, sizeof *w->ds);
+	w->okmap = xcalloc(SX_BATCH, 1);
+	w->fmt = xcalloc(SX_FMT_MIN, 1);
+	w->fmt_cap = SX_FMT_MIN;
+	w->nslots = 256;
+	w->conns = xcalloc(w->nslots, sizeof *w->conns);
+	w->freelist = xcalloc(w->nslots, sizeof *w->freelist);
+	for (uint32_t i = 0; i < w->nslots; i++)
+		w->freelist[i] = w->nslots - 1 - i;
+	w->nfree = w->nslots;
+	w->dirty_cap = 256;
+	w->dirty = xcalloc(w->dirty_cap, sizeof *w->dirty);
+	return 0;
+}
+
+void sx_worker_fini(sx_worker *w)
+{
+	for (uint32_t i = 0; w->conns && i < w->nslots; i++) {
+		sx_conn *c = w->conns[i];
+		if (!c)
+			continue;
+		close(c->fd);
+		atomic_fetch_sub(&w->srv->nclients, 1);
+		if (!(c->flags & SX_CF_DIRTY))
+			sx_conn_free(c);
+	}
+	for (uint32_t i = 0; i < w->ndirty; i++)
+		sx_conn_free(w->dirty[i]);
+	for (sx_job *j = w->mbx_head, *next; j; j = next) {
+		next = j->next;
+		j->done(j);
+	}
+	for (int p = 0; p < SX_NPROTO; p++)
+		if (w->lfd[p] >= 0)
+			close(w->lfd[p]);
+	if (w->bell >= 0)
+		close(w->bell);
+	pthread_mutex_destroy(&w->mbx_lock);
+	free(w->conns);
+	free(w->freelist);
+	free(w->dirty);
+	free(w->argv);
+	free(w->qs);
+	free(w->ds);
+	free(w->okmap);
+	free(w->recs);
+	free(w->fmt);
+	memset(w, 0, sizeof *w);
+	w->bell = -1;
+}
+
+void sx_worker_started(sx_worker *w, int rc, const char *why)
+{
+	sx_srv *s = w->srv;
+	pthread_mutex_lock(&s->start_lock);
+	s->nstarted++;
+	if (rc && !s->start_rc) {
+		s->start_rc = rc;
+		snprintf(s->start_why, sizeof s->start_why, "worker %d: %s", w->id, why);
+	}
+	pthread_cond_broadcast(&s->start_cond);
+	pthread_mutex_unlock(&s->start_lock);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static uint32_t slot_alloc(sx_worker *w)
+{
+	if (w->nfree == 0) {
+		uint32_t n = w->nslots * 2;
+		sx_conn **conns = realloc(w->conns, n * sizeof *conns);
+		uint32_t *fl = realloc(w->freelist, n * sizeof *fl);
+		if (!conns || !fl)
+			abort();
+		memset(conns + w->nslots, 0, (n - w->nslots) * sizeof *conns);
+		for (uint32_t i = n; i > w->nslots; i--)
+			fl[w->nfree++] = i - 1;
+		w->conns = conns;
+		w->freelist = fl;
+		w->nslots = n;
+	}
+	return w->freelist[--w->nfree];
+}
+
+static void peer_addr(int fd, sx_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	memset(a, 0, sizeof *a);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		a->b[10] = a->b[11] = 0xff;
+		memcpy(a->b + 12, &in->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		memcpy(a->b, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+}
+
+/* Tell a client over the limit, in its protocol, and hang up. */
+static void reject(int fd, int proto)
+{
+	static const char resp[] = "-ERR max number of clients reached\r\n";
+	static const char msg[] = "ERR max number of clients reached";
+	uint8_t frame[SXB_HEADER + 2 + sizeof msg];
+	const void *p = resp;
+	size_t n = sizeof resp - 1;
+	if (proto == SX_PROTO_BIN) {
+		size_t body = 2 + sizeof msg - 1;
+		memset(frame, 0, sizeof frame);
+		frame[0] = (uint8_t)body;
+		frame[4] = SXB_OP_ERROR;
+		frame[SXB_HEADER] = (uint8_t)(sizeof msg - 1);
+		memcpy(frame + SXB_HEADER + 2, msg, sizeof msg - 1);
+		p = frame;
+		n = SXB_HEADER + body;
+	}
+	ssize_t r = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)r;
+	close(fd);
+}
+
+sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto)
+{
+	sx_srv *s = w->srv;
+	if (w->stopping) {
+		close(fd);
+		return NULL;
+	}
+	if (atomic_fetch_add(&s->nclients, 1) >= s->cfg.max_clients) {
+		atomic_fetch_sub(&s->nclients, 1);
+		sx_stat_inc(w->stats.rejected);
+		reject(fd, proto);
+		return NULL;
+	}
+	sx_stat_inc(w->stats.accepted);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	sx_addr addr;
+	peer_addr(fd, &addr);
+	sx_conn *c = sx_conn_new(w, fd, proto, &addr);
+	c->slot = slot_alloc(w);
+	if (++w->serial == 0)
+		w->serial = 1;
+	c->serial = w->serial;
+	w->conns[c->slot] = c;
+	w->nconns++;
+	return c;
+}
+
+void sx_worker_release(sx_worker *w, sx_conn *c)
+{
+	atomic_fetch_sub(&w->srv->nclients, 1);
+	w->conns[c->slot] = NULL;
+	w->freelist[w->nfree++] = c->slot;
+	w->nconns--;
+	if (c->flags & SX_CF_DIRTY)
+		c->flags |= SX_CF_RELEASED;   /* sx_worker_flush frees it */
+	else
+		sx_conn_free(c);
+}
+
+void sx_worker_kill(sx_worker *w, sx_conn *c)
+{
+	if (c->flags & SX_CF_DEAD)
+		return;
+	c->flags |= SX_CF_DEAD;
+	w->io->close(w, c);
+}
+
+void sx_worker_dirty_slow(sx_worker *w, sx_conn *c)
+{
+	if (w->ndirty == w->dirty_cap) {
+		uint32_t n = w->dirty_cap * 2;
+		sx_conn **d = realloc(w->dirty, n * sizeof *d);
+		if (!d)
+			abort();
+		w->dirty = d;
+		w->dirty_cap = n;
+	}
+	c->flags |= SX_CF_DIRTY;
+	w->dirty[w->ndirty++] = c;
+}
+
+void sx_worker_eof(sx_worker *w, sx_conn *c)
+{
+	if (c->flags & SX_CF_LINGER) {
+		sx_worker_kill(w, c);     /* the lingering close is complete */
+		return;
+	}
+	/* Answer what came before the EOF, then close; a request waiting for
+	 * a job (and the input held behind it) finishes first (conn.c). */
+	c->flags |= SX_CF_EOF;
+	if (!(c->flags & SX_CF_BLOCKED))
+		c->flags |= SX_CF_CLOSING;
+	sx_worker_dirty(w, c);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+void sx_worker_post(sx_worker *w, sx_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&w->mbx_lock);
+	if (w->mbx_tail)
+		w->mbx_tail->next = job;
+	else
+		w->mbx_head = job;
+	w->mbx_tail = job;
+	pthread_mutex_unlock(&w->mbx_lock);
+	uint64_t one = 1;
+	ssize_t r = write(w->bell, &one, sizeof one);
+	(void)r;   /* EAGAIN: the counter is already non-zero, the bell rings */
+}
+
+void sx_worker_submit(sx_worker *w, sx_conn *c, sx_job *job)
+{
+	job->w = w;
+	job->slot = c->slot;
+	job->serial = c->serial;
+	w->jobs_pending++;
+	sx_conn_block(c);
+	sx_jobs_submit(w->srv->jobs, job);
+}
+
+static void begin_drain(sx_worker *w)
+{
+	w->stopping = 1;
+	w->drain_deadline = w->now + DRAIN_TIMEOUT_S;
+	w->io->unlisten(w);
+	for (uint32_t i = 0; i < w->nslots; i++) {
+		sx_conn *c = w->conns[i];
+		if (!c || (c->flags & SX_CF_DEAD))
+			continue;
+		if (!(c->flags & SX_CF_BLOCKED))
+			c->flags |= SX_CF_CLOSING;   /* a blocked one closes when answered */
+		sx_worker_dirty(w, c);
+	}
+}
+
+void sx_worker_bell(sx_worker *w)
+{
+	pthread_mutex_lock(&w->mbx_lock);
+	sx_job *job = w->mbx_head;
+	w->mbx_head = w->mbx_tail = NULL;
+	pthread_mutex_unlock(&w->mbx_lock);
+	while (job) {
+		sx_job *next = job->next;
+		w->jobs_pending--;
+		sx_conn *c = sx_worker_conn(w, job->slot, job->serial);
+		if (c && !(c->flags & SX_CF_DEAD))
+			sx_conn_finish(c, job);
+		job->done(job);
+		job = next;
+	}
+	if (!w->stopping && atomic_load(&w->srv->stopping))
+		begin_drain(w);
+}
+
+/* ---- loop steps --------------------------------------------------------- */
+
+void sx_worker_online(sx_worker *w)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	w->now = ts.tv_sec;
+	w->cur = sx_qsbr_online(&w->srv->qsbr, w->rd);
+	if (sx_unlikely(w->cur->gen != w->scratch_gen)) {
+		/* A new snapshot may gather more records per query. */
+		size_t need = (size_t)w->cur->max_recs + 1;
+		if (need < SX_BATCH * 8)
+			need = SX_BATCH * 8;
+		if (need > w->recs_cap) {
+			uint32_t *r = realloc(w->recs, need * sizeof *r);
+			if (!r)
+				abort();
+			w->recs = r;
+			w->recs_cap = need;
+		}
+		w->scratch_gen = w->cur->gen;
+	}
+}
+
+void sx_worker_offline(sx_worker *w)
+{
+	sx_qsbr_offline(w->rd);
+}
+
+void sx_worker_tick(sx_worker *w)
+{
+	if (w->now < w->next_tick)
+		return;
+	w->next_tick = w->now + 1;
+	int idle = w->srv->cfg.idle_timeout;
+	int drain_over = w->stopping && w->now >= w->drain_deadline;
+	for (uint32_t i = 0; i < w->nslots; i++) {
+		sx_conn *c = w->conns[i];
+		if (!c || (c->flags & SX_CF_DEAD))
+			continue;
+		if (drain_over) {
+			sx_worker_kill(w, c);
+		} else if (c->flags & SX_CF_LINGER) {
+			if (w->now >= c->linger_until)
+				sx_worker_kill(w, c);
+		} else if (idle > 0 && !(c->flags & SX_CF_BLOCKED) && !c->io.sending &&
+		           w->now - c->last_active >= idle) {
+			sx_stat_inc(w->stats.idle_kills);
+			sx_worker_kill(w, c);
+		}
+	}
+}
+
+static void flush_one(sx_worker *w, sx_conn *c)
+{
+	if (c->flags & SX_CF_DEAD)
+		return;
+	if ((c->flags & SX_CF_KILL) || c->out.pending > w->srv->cfg.max_output) {
+		if (!(c->flags & SX_CF_KILL))
+			sx_stat_inc(w->stats.outcap_kills);
+		sx_worker_kill(w, c);
+		return;
+	}
+	if (c->out.pending && !c->io.sending) {
+		w->io->send(w, c);
+		if (c->flags & SX_CF_DEAD)
+			return;
+	}
+	if (c->out.pending || c->io.sending)
+		return;
+	if (!(c->flags & SX_CF_CLOSING) || (c->flags & (SX_CF_BLOCKED | SX_CF_LINGER)))
+		return;
+	/* Everything is sent: close.  Unless the peer has closed already, shut
+	 * the write side and wait for its close (LINGER), also when draining:
+	 * closing with unread input would reset the connection and could
+	 * destroy replies the client has not read yet. */
+	if (c->flags & SX_CF_EOF) {
+		sx_worker_kill(w, c);
+		return;
+	}
+	shutdown(c->fd, SHUT_WR);
+	c->flags |= SX_CF_LINGER;
+	c->linger_until = w->now + SX_CONN_LINGER_S;
+}
+
+void sx_worker_flush(sx_worker *w)
+{
+	/* The list may grow while it is walked (index, not pointer). */
+	for (uint32_t i = 0; i < w->ndirty; i++) {
+		sx_conn *c = w->dirty[i];
+		if (!(c->flags & SX_CF_RELEASED))
+			flush_one(w, c);
+		if (c->flags & SX_CF_RELEASED)
+			sx_conn_free(c);
+		else
+			c->flags &= (uint16_t)~SX_CF_DIRTY;
+	}
+	w->ndirty = 0;
+}
+
+int sx_worker_done(const sx_worker *w)
+{
+	return w->stopping && w->nconns == 0 && w->jobs_pending == 0;
+}
+
+int sx_worker_wait_ms(const sx_worker *w)
+{
+	return w->stopping ? 100 : 1000;
+}
