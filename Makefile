@@ -59,7 +59,7 @@ endef
 $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC))
 
-$(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
+$(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lpthread)
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
@@ -118,3 +118,16 @@ clean:
 
 # Fuzzing and sanitizer builds (make fuzz, make test-sanitize).
 -include tests/fuzz/fuzz.mk
+
+# The whole benchmark suite on this machine: engine, binary and RESP
+# protocols against redis-server, memory, build vs load, reload under load.
+# Writes docs/BENCHMARKS.md and docs/bench-throughput-latency.svg
+# (BENCH_RECORDS, default 10 M; BENCH_SECONDS per run, default 5).
+$(BUILD)/bench-redis-ids: $(BUILD)/bench/redis_ids.o $(BUILD)/loader/csv.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE))
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-redis-ids
+	$(Q)bench/run.sh $(BUILD)/bench
+
+.PHONY: bench

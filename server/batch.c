@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "live.h"
 
 static void emit_error(sx_worker *w, const sx_query *tmpl, sx_str id, sx_batch_sink *k)
 {
@@ -27,7 +28,7 @@ static void emit_error(sx_worker *w, const sx_query *tmpl, sx_str id, sx_batch_s
 }
 
 void sx_batch_decide(sx_worker *w, const sx_query *tmpl, const sx_str *ids,
-                     size_t n, sx_batch_sink *k)
+                     size_t n, const char *tenant, sx_batch_sink *k)
 {
 	const sx_snap *s = w->cur->snap;
 	char err[256];
@@ -56,6 +57,7 @@ void sx_batch_decide(sx_worker *w, const sx_query *tmpl, const sx_str *ids,
 					continue;
 				}
 				sx_batch_count(w, tmpl->chan, &w->ds[j]);
+				sx_live_feedback(w, tenant, &w->qs[done + j], &w->ds[j]);
 				k->decision(k, &w->ds[j]);
 				j++;
 			}

@@ -23,9 +23,10 @@ struct sx_batch_sink {
 };
 
 /* Decide ids[0..n) as tmpl (its chan, cls, type, day) against the
- * worker's current snapshot, counting decisions in the worker's stats. */
+ * worker's current snapshot, counting decisions in the worker's stats and
+ * sending refusals to the feedback log as asked by tenant (NULL: none). */
 void sx_batch_decide(sx_worker *w, const sx_query *tmpl, const sx_str *ids,
-                     size_t n, sx_batch_sink *k);
+                     size_t n, const char *tenant, sx_batch_sink *k);
 
 /* Record rec as "case_no|court|role|list", formatted into the worker's
  * scratch; valid until the next call. */

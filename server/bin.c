@@ -300,7 +300,8 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	frame f;
 	frame_begin(c, &f);
 	bin_sink sink = { { bin_decision, bin_error_item }, w, &c->out };
-	sx_batch_decide(w, &q, w->argv, count, &sink.k);
+	sx_batch_decide(w, &q, w->argv, count, c->tenant ? c->tenant->name : NULL,
+	                &sink.k);
 	frame_end(c, &f, SXB_OP_CHECK_REPLY, count, req);
 }
 

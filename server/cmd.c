@@ -1,7 +1,7 @@
 /*
  * cmd.c - the command table's dispatcher and the query commands: CHECK,
- * MCHECK, LISTED, plus PING, QUIT, INFO and the live-update stubs.  AUTH
- * lives in auth.c, RELOAD in reload.c.
+ * MCHECK, LISTED, plus PING, QUIT and INFO.  AUTH lives in auth.c, RELOAD
+ * in reload.c, the live updates in live.c.
  *
  * Dispatch follows Redis 7's order and wording, so that Redis clients
  * that probe (HELLO, CONFIG, CLIENT SETNAME) get the errors they expect:
@@ -22,6 +22,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "conn.h"
+#include "live.h"
 #include "report.h"
 #include "resp.h"
 #include "server_int.h"
@@ -220,6 +221,7 @@ void sx_cmd_check(sx_conn *c, const sx_str *a, size_t argc)
 	sx_decision d;
 	sx_decide(w->cur->snap, &q, &d, w->recs);
 	sx_batch_count(w, q.chan, &d);
+	sx_live_feedback(w, c->tenant ? c->tenant->name : NULL, &q, &d);
 	reply_decision(w, &c->out, &d);
 }
 
@@ -269,7 +271,8 @@ void sx_cmd_mcheck(sx_conn *c, const sx_str *a, size_t argc)
 	sx_stat_add(w->stats.mcheck_ids, argc - i);
 	sx_resp_array(&c->out, argc - i);
 	resp_sink sink = { { resp_sink_decision, resp_sink_error }, w, &c->out };
-	sx_batch_decide(w, &q, a + i, argc - i, &sink.k);
+	sx_batch_decide(w, &q, a + i, argc - i, c->tenant ? c->tenant->name : NULL,
+	                &sink.k);
 }
 
 /* ---- LISTED id [TYPE t] [AT d] ----------------------------------------- */
@@ -322,11 +325,3 @@ void sx_cmd_info(sx_conn *c, const sx_str *a, size_t argc)
 	free(text);
 }
 
-/* ---- live updates: another change delivers them ------------------------ */
-
-void sx_cmd_not_yet(sx_conn *c, const sx_str *a, size_t argc)
-{
-	(void)a;
-	(void)argc;
-	sx_resp_lit(&c->out, "-ERR not yet: live updates are not implemented\r\n");
-}

@@ -34,12 +34,13 @@ enum {
 	X(QUIT,          "quit",           -1, SX_CMDF_PREAUTH, sx_cmd_quit)    \
 	X(INFO,          "info",           -1, 0,               sx_cmd_info)    \
 	X(RELOAD,        "reload",         -1, SX_CMDF_ADMIN,   sx_cmd_reload)  \
-	X(LIST_ADD,      "list.add",       -3, SX_CMDF_ADMIN,   sx_cmd_not_yet) \
-	X(LIST_REMOVE,   "list.remove",     4, SX_CMDF_ADMIN,   sx_cmd_not_yet) \
-	X(LIST_SUSPEND,  "list.suspend",    4, SX_CMDF_ADMIN,   sx_cmd_not_yet) \
-	X(LIST_RESUME,   "list.resume",     4, SX_CMDF_ADMIN,   sx_cmd_not_yet) \
-	X(PERMIT_ADD,    "permit.add",      8, SX_CMDF_ADMIN,   sx_cmd_not_yet) \
-	X(PERMIT_REMOVE, "permit.remove",   2, SX_CMDF_ADMIN,   sx_cmd_not_yet)
+	X(LIST_ADD,      "list.add",       -3, SX_CMDF_ADMIN,   sx_cmd_update) \
+	X(LIST_REMOVE,   "list.remove",     4, SX_CMDF_ADMIN,   sx_cmd_update) \
+	X(LIST_SUSPEND,  "list.suspend",    4, SX_CMDF_ADMIN,   sx_cmd_update) \
+	X(LIST_RESUME,   "list.resume",     4, SX_CMDF_ADMIN,   sx_cmd_update) \
+	X(PERMIT_ADD,    "permit.add",      8, SX_CMDF_ADMIN,   sx_cmd_update) \
+	X(PERMIT_REMOVE, "permit.remove",   2, SX_CMDF_ADMIN,   sx_cmd_update)  \
+	X(JOURNAL_COMPACT, "journal.compact", 1, SX_CMDF_ADMIN, sx_cmd_journal_compact)
 
 enum {
 #define X(e, name, arity, flags, fn) SX_CMD_##e,

@@ -44,8 +44,13 @@ static void usage(FILE *f)
 "  --idle-timeout S      close clients idle for S seconds (default 0: never)\n"
 "  --max-output BYTES    reply bytes queued for one client before it is cut\n"
 "                        off (default 67108864; suffixes k, m, g)\n"
-"  --journal FILE        live-update journal (accepted; not yet active)\n"
-"  --feedback FILE       feedback log (accepted; not yet active)\n"
+"  --journal FILE        live-update journal: LIST.*/PERMIT.* are answered\n"
+"                        only once fsync'd here, and replayed at start\n"
+"  --feedback FILE       feedback log to the courts: every DENY, SUSPENDED\n"
+"                        and EXEMPT decision (sxgate feedback summarize)\n"
+"  --updates-from URL    follow live updates from redis://HOST:PORT/STREAM\n"
+"                        (needs --journal; admin updates are then refused)\n"
+"  --max-lag S           feed lag /health tolerates (default 5 seconds)\n"
 "  --help                this text\n"
 "  --version             print the version\n"
 "\n"
@@ -84,7 +89,8 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 
 enum {
 	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_METRICS_PORT,
-	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_MAX_CLIENTS,
+	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_UPDATES_FROM,
+	OPT_MAX_LAG, OPT_MAX_CLIENTS,
 	OPT_IDLE_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
 };
 
@@ -99,6 +105,8 @@ static const struct option options[] = {
 	{ "tenants",          required_argument, NULL, OPT_TENANTS },
 	{ "journal",          required_argument, NULL, OPT_JOURNAL },
 	{ "feedback",         required_argument, NULL, OPT_FEEDBACK },
+	{ "updates-from",     required_argument, NULL, OPT_UPDATES_FROM },
+	{ "max-lag",          required_argument, NULL, OPT_MAX_LAG },
 	{ "max-clients",      required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "idle-timeout",     required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
@@ -143,6 +151,11 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 		case OPT_TENANTS: cfg->tenants = optarg; break;
 		case OPT_JOURNAL: cfg->journal = optarg; break;
 		case OPT_FEEDBACK: cfg->feedback = optarg; break;
+		case OPT_UPDATES_FROM: cfg->updates_from = optarg; break;
+		case OPT_MAX_LAG:
+			if (parse_int("--max-lag", optarg, 0, 86400, &cfg->max_lag))
+				return -1;
+			break;
 		case OPT_MAX_CLIENTS:
 			if (parse_int("--max-clients", optarg, 1, 10000000, &cfg->max_clients)) return -1;
 			break;

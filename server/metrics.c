@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "live.h"
 #include "log.h"
 #include "metrics.h"
 #include "report.h"
@@ -88,6 +89,11 @@ static void serve(sx_metrics *m, int fd)
 			why = "no snapshot loaded\n";
 		else if (atomic_load(&m->srv->stopping))
 			why = "draining: shutting down\n";
+		char lag[320];
+		if (!why && !sx_live_healthy(m->srv, lag, sizeof lag - 1)) {
+			strcat(lag, "\n");
+			why = lag;
+		}
 		sx_qsbr_offline(m->rd);
 		if (why)
 			respond(fd, 503, "Service Unavailable", "text/plain", why, strlen(why), head);

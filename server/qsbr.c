@@ -14,15 +14,24 @@
 #include "qsbr.h"
 
 sx_served *sx_served_new(sx_snap *snap, const char *path, uint64_t gen,
-                         uint32_t verify_ms)
+                         uint64_t snap_gen, uint32_t verify_ms)
 {
 	size_t n = strlen(path);
 	sx_served *s = malloc(sizeof *s + n + 1);
-	if (!s)
+	sx_base *b = malloc(sizeof *b);
+	if (!s || !b) {
+		free(s);
+		free(b);
 		return NULL;
+	}
+	b->snap = snap;
+	atomic_init(&b->refs, 1);
 	s->snap = snap;
+	s->base = b;
 	s->info = sx_snap_get_info(snap);
 	s->gen = gen;
+	s->snap_gen = snap_gen;
+	s->updates = 0;
 	s->loaded_at = (int64_t)time(NULL);
 	s->verify_ms = verify_ms;
 	s->max_recs = sx_snap_max_query_records(snap);
@@ -30,11 +39,37 @@ sx_served *sx_served_new(sx_snap *snap, const char *path, uint64_t gen,
 	return s;
 }
 
+sx_served *sx_served_derive(const sx_served *cur, sx_overlay *ov)
+{
+	size_t n = strlen(cur->path);
+	sx_served *s = malloc(sizeof *s + n + 1);
+	sx_snap *d;
+	if (!s) {
+		sx_overlay_free(ov);
+		return NULL;
+	}
+	if (sx_snap_derive(cur->base->snap, ov, &d)) {
+		free(s);
+		return NULL;
+	}
+	memcpy(s, cur, sizeof *s + n + 1);
+	atomic_fetch_add(&cur->base->refs, 1);
+	s->snap = d;
+	s->gen = cur->gen + 1;
+	s->max_recs = sx_snap_max_query_records(d);
+	return s;
+}
+
 void sx_served_free(sx_served *s)
 {
 	if (!s)
 		return;
-	sx_snap_close(s->snap);
+	if (s->snap != s->base->snap)
+		sx_snap_close(s->snap);          /* a derived handle: not the map */
+	if (atomic_fetch_sub(&s->base->refs, 1) == 1) {
+		sx_snap_close(s->base->snap);
+		free(s->base);
+	}
 	free(s);
 }
 

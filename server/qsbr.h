@@ -25,23 +25,41 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "overlay.h"
 #include "snapshot.h"
+
+/* The mapped export behind one or more served states: live updates
+ * publish a new sx_served on the same map (an overlay, overlay.h), and the
+ * map goes when the last of them does. */
+typedef struct sx_base {
+	sx_snap *snap;
+	_Atomic int refs;
+} sx_base;
 
 /* A snapshot in service and what INFO says about it. */
 typedef struct sx_served {
-	sx_snap *snap;
+	sx_snap *snap;            /* what requests read: the export, or the
+	                             export through an overlay of live updates */
+	sx_base *base;
 	const sx_snap_info *info;
-	uint64_t gen;
+	uint64_t gen;             /* publication epoch: +1 per publish */
+	uint64_t snap_gen;        /* snapshot generation: 1 at start, +1 per
+	                             swap (RELOAD); live updates keep it */
+	uint64_t updates;         /* live updates applied on this snapshot */
 	int64_t loaded_at;        /* unix seconds it went into service */
 	uint32_t verify_ms;       /* sx_snap_open time */
 	uint32_t max_recs;        /* sx_snap_max_query_records() */
 	char path[];
 } sx_served;
 
-/* Wrap an opened snapshot (takes ownership of snap).  NULL on ENOMEM. */
+/* Wrap an opened snapshot (takes ownership of snap) as snapshot
+ * generation snap_gen, publication epoch gen.  NULL on ENOMEM. */
 sx_served *sx_served_new(sx_snap *snap, const char *path, uint64_t gen,
-                         uint32_t verify_ms);
-/* Close the snapshot and free. */
+                         uint64_t snap_gen, uint32_t verify_ms);
+/* The same export read through overlay ov (taken over; NULL: none), as
+ * the next publication after cur.  NULL on ENOMEM (ov freed). */
+sx_served *sx_served_derive(const sx_served *cur, struct sx_overlay *ov);
+/* Free; the export is unmapped with its last served state. */
 void sx_served_free(sx_served *s);
 
 typedef struct sx_qsbr_reader {

@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "live.h"
 #include "log.h"
 #include "resp.h"
 #include "server_int.h"
@@ -81,7 +82,8 @@ static void reload_run(sx_job *j)
 			snprintf(err, sizeof err, "reload refused: %s: its as-of %s is older "
 			         "than the serving snapshot's %s (RELOAD path FORCE overrides)",
 			         path, a, b);
-		} else if (!(next = sx_served_new(snap, path, cur->gen + 1, ms))) {
+		} else if (!(next = sx_served_new(snap, path, cur->gen + 1,
+		                                  cur->snap_gen + 1, ms))) {
 			snprintf(err, sizeof err, "reload failed: %s: out of memory", path);
 		}
 		if (!next)
@@ -89,20 +91,28 @@ static void reload_run(sx_job *j)
 	}
 	if (!next) {
 		status(s, err);
-		sx_log("%s; generation %llu keeps serving", err, (unsigned long long)cur->gen);
+		sx_log("%s; generation %llu keeps serving", err,
+		       (unsigned long long)cur->snap_gen);
 		snprintf(j->reply, sizeof j->reply, "-ERR %s", err);
 		return;
 	}
 
+	next = sx_live_rebase(s, next);
+	if (!next) {
+		status(s, "reload failed: out of memory replaying the journal");
+		snprintf(j->reply, sizeof j->reply, "-ERR reload failed: out of memory "
+		         "replaying the journal");
+		return;
+	}
 	sx_served *old = sx_qsbr_publish(&s->qsbr, next);
 	sx_served_free(old);
 	status(s, NULL);
 	char a[40];
 	fmt_as_of(next->info->as_of, a);
 	sx_log("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
-	       path, (unsigned long long)next->gen, (unsigned long long)next->info->records,
+	       path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
 	       a, ms, r->force ? " (FORCE)" : "");
-	snprintf(j->reply, sizeof j->reply, "+OK %llu", (unsigned long long)next->gen);
+	snprintf(j->reply, sizeof j->reply, "+OK %llu", (unsigned long long)next->snap_gen);
 }
 
 static void reload_done(sx_job *j)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "live.h"
 #include "report.h"
 #include "server_int.h"
 #include "stats.h"
@@ -151,16 +152,14 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "metrics_port:%d\r\n"
 	          "uptime_in_seconds:%lld\r\n"
 	          "tenants:%zu\r\n"
-	          "live_updates:not_implemented\r\n"
-	          "journal:%s\r\n"
-	          "feedback:%s\r\n"
+	          "live_updates:%s\r\n"
 	          "\r\n",
 	          SX_SRV_VERSION, (long)getpid(), s->io->name, s->io_desc, s->nworkers,
 	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.metrics_port,
 	          (long long)(mono_s() - s->started_mono),
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
-	          s->cfg.journal ? s->cfg.journal : "none",
-	          s->cfg.feedback ? s->cfg.feedback : "none");
+	          s->follow ? "following the stream" :
+	          s->journal ? "on (journal)" : "off (no --journal)");
 }
 
 static void sec_clients(sbuf *b, sx_srv *s, totals *t)
@@ -205,7 +204,7 @@ static void sec_snapshot(sbuf *b, sx_srv *s, const sx_served *cur, totals *t)
 	          "reloads_ok:%llu\r\n"
 	          "reloads_failed:%llu\r\n"
 	          "\r\n",
-	          (unsigned long long)cur->gen, cur->path, asof, built, loaded, cur->verify_ms,
+	          (unsigned long long)cur->snap_gen, cur->path, asof, built, loaded, cur->verify_ms,
 	          (unsigned long long)in->records, (unsigned long long)in->ids,
 	          (unsigned long long)in->keys, (unsigned long long)in->permits,
 	          (unsigned long long)in->cases, (unsigned long long)in->file_bytes,
@@ -295,7 +294,7 @@ static void sec_memory(sbuf *b, const sx_served *cur)
 }
 
 enum { SEC_SERVER = 1, SEC_CLIENTS = 2, SEC_SNAPSHOT = 4, SEC_STATS = 8,
-       SEC_LATENCY = 16, SEC_MEMORY = 32, SEC_ALL = 63 };
+       SEC_LATENCY = 16, SEC_MEMORY = 32, SEC_LIVE = 64, SEC_ALL = 127 };
 
 static unsigned section_bit(sx_str s)
 {
@@ -303,6 +302,7 @@ static unsigned section_bit(sx_str s)
 		{ "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
 		{ "snapshot", SEC_SNAPSHOT }, { "stats", SEC_STATS },
 		{ "latency", SEC_LATENCY }, { "memory", SEC_MEMORY },
+		{ "live", SEC_LIVE },
 		{ "all", SEC_ALL }, { "default", SEC_ALL }, { "everything", SEC_ALL },
 	};
 	for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
@@ -326,6 +326,11 @@ char *sx_report_info(sx_srv *s, const sx_served *cur, const sx_str *sections,
 	if (want & SEC_STATS) sec_stats(&b, t);
 	if (want & SEC_LATENCY) sec_latency(&b, t);
 	if (want & SEC_MEMORY) sec_memory(&b, cur);
+	if (want & SEC_LIVE) {
+		char live[4096];
+		sx_live_info(s, live, sizeof live);
+		sb_printf(&b, "%s\r\n", live);
+	}
 	if (b.n >= 2)
 		b.n -= 2;            /* no blank line after the last section */
 	free(t);
@@ -351,7 +356,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	metric(&b, "sxgate_uptime_seconds", "gauge", "Seconds since start");
 	sb_printf(&b, "sxgate_uptime_seconds %lld\n", (long long)(mono_s() - s->started_mono));
 	metric(&b, "sxgate_snapshot_generation", "gauge", "Generation of the serving snapshot");
-	sb_printf(&b, "sxgate_snapshot_generation %llu\n", (unsigned long long)cur->gen);
+	sb_printf(&b, "sxgate_snapshot_generation %llu\n", (unsigned long long)cur->snap_gen);
 	metric(&b, "sxgate_snapshot_records", "gauge", "Records in the serving snapshot");
 	sb_printf(&b, "sxgate_snapshot_records %llu\n", (unsigned long long)cur->info->records);
 	metric(&b, "sxgate_snapshot_ids", "gauge", "Distinct IDs in the serving snapshot");
@@ -423,6 +428,11 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	          (unsigned long long)lat_samples(st));
 	metric(&b, "sxgate_resident_memory_bytes", "gauge", "Resident set size");
 	sb_printf(&b, "sxgate_resident_memory_bytes %zu\n", sx_report_rss());
+	{
+		char live[2048];
+		sx_live_metrics(s, live, sizeof live);
+		sb_printf(&b, "%s", live);
+	}
 	free(t);
 	*n = b.n;
 	return b.p;

@@ -23,6 +23,8 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "follow.h"
+#include "live.h"
 #include "server_int.h"
 
 #define MAX_THREADS 256
@@ -34,6 +36,7 @@ void sx_srv_config_default(sx_srv_config *c)
 	c->resp_port = 6380;
 	c->bin_port = 6381;
 	c->max_clients = 10000;
+	c->max_lag = 5;
 	c->max_output = 64u << 20;
 }
 
@@ -205,11 +208,15 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	uint32_t ms = (uint32_t)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-	sx_served *first = sx_served_new(snap, s->snap_path, 1, ms);
+	sx_served *first = sx_served_new(snap, s->snap_path, 1, 1, ms);
 	if (!first) {
 		sx_snap_close(snap);
 		snprintf(why, whycap, "out of memory");
 		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = sx_live_open(s, &first, why, whycap))) {
+		sx_served_free(first);
 		goto fail;
 	}
 	s->nworkers = s->cfg.threads;
@@ -299,12 +306,6 @@ static void log_startup(sx_srv *s)
 		       s->cfg.tenants);
 	else
 		sx_log("no --tenants: AUTH is off and every client may run every command");
-	if (s->cfg.journal)
-		sx_log("--journal %s: accepted, but live updates are not implemented yet; "
-		       "the journal is not opened", s->cfg.journal);
-	if (s->cfg.feedback)
-		sx_log("--feedback %s: accepted, but the feedback log is not implemented yet; "
-		       "nothing is written to it", s->cfg.feedback);
 	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
 	char l[512];
 	size_t n = 0;
@@ -371,6 +372,11 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 		}
 		s->metrics_fd = -1;   /* owned by the metrics thread now */
 	}
+	if ((rc = sx_live_start(s, why, whycap))) {
+		sx_srv_stop(s);
+		sx_srv_wait(s);
+		return rc;
+	}
 	return 0;
 }
 
@@ -401,6 +407,8 @@ void sx_srv_wait(sx_srv *s)
 	s->started = 0;
 	sx_metrics_stop(s->metrics);
 	s->metrics = NULL;
+	sx_follow_stop(s->follow);  /* it submits jobs: stop it first */
+	s->follow = NULL;
 	sx_jobs_stop(s->jobs);      /* runs what is queued (a late SIGHUP) */
 	s->jobs = NULL;
 }
@@ -417,6 +425,7 @@ void sx_srv_destroy(sx_srv *s)
 	if (s->qsbr.readers)
 		sx_qsbr_destroy(&s->qsbr);
 	sx_tenants_free(s->tenants);
+	sx_live_close(s);
 	free(s->snap_path);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_mutex_destroy(&s->start_lock);

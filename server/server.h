@@ -27,8 +27,10 @@ typedef struct sx_srv_config {
 	int threads;                /* I/O threads; 0: one per CPU */
 	int io;                     /* SX_IO_* */
 	const char *tenants;        /* tenants file, or NULL: no AUTH */
-	const char *journal;        /* accepted, not yet used */
-	const char *feedback;       /* accepted, not yet used */
+	const char *journal;        /* live-update journal; NULL: updates refused */
+	const char *feedback;       /* feedback log to the courts, or NULL */
+	const char *updates_from;   /* redis://HOST:PORT/STREAM, or NULL */
+	int max_lag;                /* seconds of feed lag /health tolerates (5) */
 	int max_clients;            /* 10000 */
 	int idle_timeout;           /* seconds; 0: none */
 	size_t max_output;          /* bytes queued per client; 64 MiB */

@@ -47,6 +47,12 @@ struct sx_srv {
 	int64_t last_reload;         /* unix seconds of the last attempt; 0: none */
 	uint64_t reloads_ok, reloads_failed;
 	char last_reload_error[512];
+	/* live updates (live.c) */
+	struct sx_journal *journal;  /* NULL: no --journal, updates refused */
+	struct sx_feedback *feedback;
+	struct sx_follow *follow;    /* --updates-from */
+	uint64_t replayed;           /* journal updates in force at start */
+	_Atomic uint64_t updates_ok, updates_refused, updates_failed;
 };
 
 /* Reload job (reload.c): path NULL is the configured snapshot; c NULL when

@@ -103,6 +103,8 @@ void sx_worker_fini(sx_worker *w)
 	free(w->okmap);
 	free(w->recs);
 	free(w->fmt);
+	free(w->fb_recs);
+	free(w->fb_cases);
 	memset(w, 0, sizeof *w);
 	w->bell = -1;
 }

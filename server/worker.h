@@ -109,6 +109,9 @@ typedef struct sx_worker {
 	size_t recs_cap;
 	char *fmt;                   /* one formatted record */
 	size_t fmt_cap;
+	uint32_t *fb_recs;           /* feedback: records a refusal concerns */
+	struct sx_feedback_case *fb_cases;
+	size_t fb_cap;
 } sx_worker;
 
 /* Allocate scratch, the doorbell and the mailbox.  0 or -errno. */

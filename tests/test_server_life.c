@@ -60,17 +60,21 @@ ST_TEST(life, flags_usage_and_startup_errors)
 	free(log);
 }
 
-ST_TEST(life, journal_and_feedback_are_accepted_and_said_to_be_inactive)
+ST_TEST(life, journal_and_feedback_are_opened_and_reported)
 {
 	char j[PATH_MAX + 64], f[PATH_MAX + 64];
 	snprintf(j, sizeof j, "%s/journal", tu_dir);
 	snprintf(f, sizeof f, "%s/feedback", tu_dir);
 	st_server *s = st_start(st_snap, "--journal", j, "--feedback", f);
-	cr_assert(st_log_wait(s, "live updates are not implemented yet", 1000));
-	cr_assert(st_log_wait(s, "feedback log is not implemented yet", 1000));
+	cr_assert(st_log_wait(s, "0 updates in force", 1000));
 	st_conn *c = st_connect(s->resp_port);
 	char v[PATH_MAX + 64];
-	cr_assert_str_eq(st_info_get(st_ask(c, "INFO server"), "journal", v, sizeof v), j);
+	const char *info = st_ask(c, "INFO live");
+	cr_assert_str_eq(st_info_get(info, "journal", v, sizeof v), j);
+	cr_assert_str_eq(st_info_get(info, "feedback", v, sizeof v), f);
+	cr_assert_str_eq(st_info_get(st_ask(c, "INFO server"), "live_updates", v, sizeof v),
+	                 "on (journal)");
+	cr_assert(tu_exists(j) && tu_exists(f), "journal and feedback files are created");
 	st_close(c);
 }
 

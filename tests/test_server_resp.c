@@ -113,7 +113,7 @@ ST_TEST(resp, mcheck_listed_info_and_stubs)
 		cr_assert_not_null(strstr(info, sections[i]), "INFO lacks %s", sections[i]);
 	cr_assert_str_eq(st_info_get(info, "snapshot_generation", v, sizeof v), "1");
 	cr_assert_str_eq(st_info_get(info, "snapshot_records", v, sizeof v), "25");
-	cr_assert_str_eq(st_info_get(info, "live_updates", v, sizeof v), "not_implemented");
+	cr_assert_str_eq(st_info_get(info, "live_updates", v, sizeof v), "off (no --journal)");
 	cr_assert_str_eq(st_info_get(info, "io_backend", v, sizeof v),
 	                 !strcmp(st_io, "uring") ? "io_uring" : "epoll");
 	cr_assert_str_eq(st_info_get(info, "last_reload_error", v, sizeof v), "none");
@@ -130,7 +130,8 @@ ST_TEST(resp, mcheck_listed_info_and_stubs)
 	cr_assert_null(strstr(snap_only, "# Server"));
 	cr_assert_str_eq(st_ask(c, "INFO nosuchsection"), "");
 
-	/* Live updates answer "not yet" (another change delivers them). */
+	/* Without --journal, live updates are refused: an update is
+	 * acknowledged only once durable. */
 	static const char *const stubs[] = {
 		"LIST.ADD case_no x id_type RIC",
 		"LIST.REMOVE c RIC " ST_DENY_ID, "LIST.SUSPEND c RIC " ST_DENY_ID,
@@ -138,7 +139,7 @@ ST_TEST(resp, mcheck_listed_info_and_stubs)
 		"PERMIT.REMOVE p",
 	};
 	for (size_t i = 0; i < sizeof stubs / sizeof stubs[0]; i++)
-		cr_assert_str_eq(st_ask(c, stubs[i]), "-ERR not yet: live updates are not implemented",
+		cr_assert_str_eq(st_ask(c, stubs[i]), "-ERR live updates need --journal FILE: an update is acknowledged only once it is durable",
 		                 "%s", stubs[i]);
 	cr_assert_str_eq(st_ask(c, "LIST.REMOVE x"),
 	                 "-ERR wrong number of arguments for 'list.remove' command");

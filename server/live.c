@@ -1,0 +1,563 @@
+/*
+ * live.c - live updates, the journal, the feedback log and the stream
+ * follower inside sxgated (see live.h for the order of an update).
+ *
+ * The update path is the job thread's: a connection's update waits there
+ * like a RELOAD does (its later requests are held, so replies stay in
+ * order), and the stream follower submits the same job and waits for it.
+ * So there is exactly one writer of the serving state, and the journal's
+ * order is the order updates became visible.
+ *
+ * The feedback log is fed from the I/O threads: sx_feedback_add() only
+ * copies the record into a buffer; its own thread writes and fsyncs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "conn.h"
+#include "feedback.h"
+#include "follow.h"
+#include "journal.h"
+#include "live.h"
+#include "log.h"
+#include "overlay.h"
+#include "resp.h"
+#include "server_int.h"
+#include "worker.h"
+
+#define MAX_WORDS 40
+
+/* ---- replaying the journal onto a snapshot -------------------------------- */
+
+struct replay {
+	const sx_snap *base;
+	sx_overlay *ov;
+	int64_t from_ms;          /* entries before it are superseded */
+	uint64_t applied, superseded, refused;
+};
+
+static int replay_one(void *arg, const sx_journal_entry *e)
+{
+	struct replay *r = arg;
+	sx_overlay *next;
+	char why[256];
+
+	if (e->time_ms < r->from_ms) {
+		r->superseded++;
+		return 0;
+	}
+	int rc = sx_overlay_apply(r->base, r->ov, e->words, e->argc, &next, why,
+	                          sizeof why);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		/* the export this runs on may already hold the change (or
+		 * lack the record it names): nothing to apply */
+		r->refused++;
+		return 0;
+	}
+	sx_overlay_free(r->ov);
+	r->ov = next;
+	r->applied++;
+	return 0;
+}
+
+static int64_t from_ms(const sx_snap *snap)
+{
+	int64_t as_of = sx_snap_get_info(snap)->as_of;
+	return as_of == SX_AS_OF_NONE ? INT64_MIN : as_of * 1000;
+}
+
+/* The served state of `cur`'s export with the replayed overlay. */
+static sx_served *with_updates(sx_served *cur, struct replay *r)
+{
+	if (!r->ov)
+		return cur;
+	sx_served *next = sx_served_derive(cur, r->ov);
+	r->ov = NULL;
+	if (!next)
+		return NULL;
+	next->gen = cur->gen;            /* not yet published */
+	next->updates = r->applied;
+	sx_served_free(cur);
+	return next;
+}
+
+int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
+{
+	if (s->cfg.journal) {
+		struct replay r = { .base = (*first)->snap,
+		                    .from_ms = from_ms((*first)->snap) };
+		sx_journal_report rep;
+		char msg[512];
+		int rc = sx_journal_open(s->cfg.journal, &s->journal, replay_one, &r,
+		                         &rep, msg, sizeof msg);
+		if (rc) {
+			sx_overlay_free(r.ov);
+			snprintf(why, cap, "journal %s: %s", s->cfg.journal, msg);
+			return rc;
+		}
+		if (rep.torn_bytes)
+			sx_log("journal %s: a torn tail of %llu bytes at offset %llu was cut "
+			       "(an update that was never acknowledged)", s->cfg.journal,
+			       (unsigned long long)rep.torn_bytes,
+			       (unsigned long long)rep.torn_offset);
+		sx_served *next = with_updates(*first, &r);
+		if (!next) {
+			snprintf(why, cap, "out of memory replaying the journal");
+			return -ENOMEM;
+		}
+		*first = next;
+		s->replayed = r.applied;
+		sx_log("journal %s: %llu updates in force, %llu superseded by the "
+		       "snapshot's as-of, %llu already in the export; next sequence %llu",
+		       s->cfg.journal, (unsigned long long)r.applied,
+		       (unsigned long long)r.superseded, (unsigned long long)r.refused,
+		       (unsigned long long)sx_journal_last_seq(s->journal) + 1);
+	}
+	if (s->cfg.feedback) {
+		sx_feedback_report rep;
+		char msg[512];
+		int rc = sx_feedback_open(s->cfg.feedback, &s->feedback, &rep, msg,
+		                          sizeof msg);
+		if (rc) {
+			snprintf(why, cap, "feedback log %s: %s", s->cfg.feedback, msg);
+			return rc;
+		}
+		if (rep.torn_bytes)
+			sx_log("feedback log %s: a torn tail of %llu bytes was cut",
+			       s->cfg.feedback, (unsigned long long)rep.torn_bytes);
+	}
+	return 0;
+}
+
+sx_served *sx_live_rebase(sx_srv *s, sx_served *next)
+{
+	if (!s->journal)
+		return next;
+	struct replay r = { .base = next->snap, .from_ms = from_ms(next->snap) };
+	sx_journal_report rep;
+	char why[512];
+	int rc = sx_journal_scan(sx_journal_path(s->journal), 0, replay_one, &r,
+	                         &rep, why, sizeof why);
+	if (rc) {
+		/* the journal was verified at start and only grows by our own
+		 * appends: a failure here is an I/O error; serve without the
+		 * updates rather than not at all, and say so loudly */
+		sx_log("reload: replaying journal %s failed: %s; the updates are "
+		       "not in force until the next reload", sx_journal_path(s->journal),
+		       why);
+		sx_overlay_free(r.ov);
+		return next;
+	}
+	sx_log("reload: %llu journal updates in force on the new snapshot, "
+	       "%llu superseded by its as-of", (unsigned long long)r.applied,
+	       (unsigned long long)r.superseded);
+	return with_updates(next, &r);
+}
+
+/* ---- the update job --------------------------------------------------------- */
+
+typedef struct update_job {
+	sx_job job;                 /* first */
+	sx_srv *srv;
+	int64_t time_ms;            /* SX_JOURNAL_NOW for local commands */
+	char source[48];
+	int op_compact;             /* JOURNAL.COMPACT instead of an update */
+	/* the follower waits for its own jobs */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int finished, rc;
+	char why[256];
+	size_t argc;
+	sx_str argv[MAX_WORDS];
+	char data[];
+} update_job;
+
+static void job_reply(update_job *u, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void job_reply(update_job *u, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(u->job.reply, sizeof u->job.reply, fmt, ap);
+	va_end(ap);
+	u->rc = rc;
+	snprintf(u->why, sizeof u->why, "%s", u->job.reply + 1);
+}
+
+static void compact_run(update_job *u)
+{
+	sx_srv *s = u->srv;
+	sx_served *cur = sx_qsbr_current(&s->qsbr);
+	int64_t keep = from_ms(cur->snap);
+	char why[256];
+	if (keep == INT64_MIN) {
+		job_reply(u, SX_EINVAL, "-ERR the serving snapshot has no as-of: it "
+		          "supersedes no journal entry");
+		return;
+	}
+	sx_journal_compact_report rep;
+	int rc = sx_journal_compact(s->journal, keep, &rep, why, sizeof why);
+	if (rc) {
+		job_reply(u, rc, "-ERR journal compaction failed: %s", why);
+		return;
+	}
+	sx_log("journal %s compacted: %llu entries kept, %llu dropped (older than "
+	       "the serving snapshot's as-of)", sx_journal_path(s->journal),
+	       (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
+	job_reply(u, 0, "+OK %llu kept, %llu dropped", (unsigned long long)rep.kept,
+	          (unsigned long long)rep.dropped);
+}
+
+static void update_run(sx_job *j)
+{
+	update_job *u = (update_job *)j;
+	sx_srv *s = u->srv;
+	sx_served *cur = sx_qsbr_current(&s->qsbr);
+	sx_overlay *ov;
+	char why[256];
+	const char *words[MAX_WORDS];
+	size_t lens[MAX_WORDS];
+	uint64_t seq;
+
+	if (u->op_compact) {
+		compact_run(u);
+		return;
+	}
+	int rc = sx_overlay_apply(cur->snap, sx_snap_overlay(cur->snap), u->argv,
+	                          u->argc, &ov, why, sizeof why);
+	if (rc) {
+		atomic_fetch_add(&s->updates_refused, 1);
+		if (rc == SX_ENOTFOUND)
+			job_reply(u, rc, "-ERR not found");
+		else
+			job_reply(u, rc, "-ERR %s", why);
+		return;
+	}
+	for (size_t i = 0; i < u->argc; i++) {
+		words[i] = u->argv[i].p;
+		lens[i] = u->argv[i].n;
+	}
+	rc = sx_journal_append(s->journal, u->time_ms, u->source, (uint32_t)u->argc,
+	                       words, lens, &seq);
+	if (rc) {
+		sx_overlay_free(ov);
+		atomic_fetch_add(&s->updates_failed, 1);
+		sx_log("update not acknowledged: the journal write failed: %s",
+		       sx_strerror(rc));
+		job_reply(u, rc, "-ERR not durable, not applied: journal write failed: %s",
+		          sx_strerror(rc));
+		return;
+	}
+	sx_served *next = sx_served_derive(cur, ov);
+	if (!next) {
+		atomic_fetch_add(&s->updates_failed, 1);
+		job_reply(u, -ENOMEM, "-ERR out of memory publishing update %llu (it is "
+		          "in the journal and applies at the next start or reload)",
+		          (unsigned long long)seq);
+		return;
+	}
+	next->updates = cur->updates + 1;
+	sx_served_free(sx_qsbr_publish(&s->qsbr, next));
+	atomic_fetch_add(&s->updates_ok, 1);
+	job_reply(u, 0, "+OK %llu", (unsigned long long)seq);
+}
+
+static void update_done(sx_job *j)
+{
+	update_job *u = (update_job *)j;
+	if (u->job.w) {              /* a connection's: delivered, now free */
+		free(u);
+		return;
+	}
+	pthread_mutex_lock(&u->lock);  /* the follower's: wake it */
+	u->finished = 1;
+	pthread_cond_signal(&u->cond);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
+{
+	size_t bytes = 0;
+	for (size_t i = 0; i < argc; i++)
+		bytes += argv[i].n;
+	update_job *u = calloc(1, sizeof *u + bytes + 1);
+	if (!u)
+		return NULL;
+	u->job.run = update_run;
+	u->job.done = update_done;
+	u->srv = s;
+	u->time_ms = SX_JOURNAL_NOW;
+	u->argc = argc;
+	char *p = u->data;
+	for (size_t i = 0; i < argc; i++) {
+		memcpy(p, argv[i].p, argv[i].n);
+		u->argv[i] = (sx_str){ p, argv[i].n };
+		p += argv[i].n;
+	}
+	return u;
+}
+
+/* LIST.ADD, LIST.REMOVE, LIST.SUSPEND, LIST.RESUME, PERMIT.ADD,
+ * PERMIT.REMOVE: one handler, the overlay tells them apart. */
+void sx_cmd_update(sx_conn *c, const sx_str *a, size_t argc)
+{
+	sx_srv *s = c->w->srv;
+	if (s->follow) {
+		sx_resp_errorf(&c->out, "ERR this replica follows %s: publish updates "
+		               "to the stream, not to a replica", s->cfg.updates_from);
+		return;
+	}
+	if (!s->journal) {
+		sx_resp_lit(&c->out, "-ERR live updates need --journal FILE: an update "
+		            "is acknowledged only once it is durable\r\n");
+		return;
+	}
+	if (argc > MAX_WORDS) {
+		sx_resp_lit(&c->out, "-ERR too many arguments\r\n");
+		return;
+	}
+	update_job *u = job_new(s, a, argc);
+	if (!u) {
+		sx_resp_lit(&c->out, "-ERR out of memory\r\n");
+		return;
+	}
+	sx_worker_submit(c->w, c, &u->job);
+}
+
+/* JOURNAL.COMPACT: drop the entries the serving snapshot supersedes. */
+void sx_cmd_journal_compact(sx_conn *c, const sx_str *a, size_t argc)
+{
+	sx_srv *s = c->w->srv;
+	if (!s->journal) {
+		sx_resp_lit(&c->out, "-ERR no journal (--journal FILE)\r\n");
+		return;
+	}
+	update_job *u = job_new(s, a, argc > 1 ? 1 : argc);
+	if (!u) {
+		sx_resp_lit(&c->out, "-ERR out of memory\r\n");
+		return;
+	}
+	u->op_compact = 1;
+	sx_worker_submit(c->w, c, &u->job);
+}
+
+/* ---- the stream follower ---------------------------------------------------- */
+
+static int follow_apply(void *arg, const sx_str *argv, size_t argc,
+                        int64_t time_ms, const char *source, char *why,
+                        size_t cap)
+{
+	sx_srv *s = arg;
+	if (argc > MAX_WORDS) {
+		snprintf(why, cap, "too many arguments");
+		return SX_EINVAL;
+	}
+	update_job *u = job_new(s, argv, argc);
+	if (!u) {
+		snprintf(why, cap, "out of memory");
+		return -ENOMEM;
+	}
+	u->time_ms = time_ms;
+	snprintf(u->source, sizeof u->source, "%s", source);
+	pthread_mutex_init(&u->lock, NULL);
+	pthread_cond_init(&u->cond, NULL);
+	sx_jobs_submit(s->jobs, &u->job);
+	pthread_mutex_lock(&u->lock);
+	while (!u->finished)
+		pthread_cond_wait(&u->cond, &u->lock);
+	pthread_mutex_unlock(&u->lock);
+	int rc = u->rc;
+	snprintf(why, cap, "%s", u->why);
+	pthread_cond_destroy(&u->cond);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+	return rc;
+}
+
+static void follow_log(void *arg, const char *msg)
+{
+	(void)arg;
+	sx_log("%s", msg);
+}
+
+int sx_live_start(sx_srv *s, char *why, size_t cap)
+{
+	if (!s->cfg.updates_from)
+		return 0;
+	if (!s->journal) {
+		snprintf(why, cap, "--updates-from needs --journal FILE: the journal "
+		         "records the last stream entry applied");
+		return SX_EINVAL;
+	}
+	char last[64];
+	sx_journal_last_source(s->journal, last, sizeof last);
+	sx_follow_config c = { .url = s->cfg.updates_from, .resume_after = last,
+	                       .apply = follow_apply, .log = follow_log, .arg = s };
+	return sx_follow_start(&c, &s->follow, why, cap);
+}
+
+void sx_live_close(sx_srv *s)
+{
+	sx_follow_stop(s->follow);
+	s->follow = NULL;
+	if (s->feedback)
+		sx_feedback_close(s->feedback);
+	s->feedback = NULL;
+	if (s->journal)
+		sx_journal_close(s->journal);
+	s->journal = NULL;
+}
+
+/* ---- feedback --------------------------------------------------------------- */
+
+void sx_live_feedback(sx_worker *w, const char *tenant, const sx_query *q,
+                      const sx_decision *d)
+{
+	sx_srv *s = w->srv;
+	if (sx_likely(!s->feedback || d->reason > SX_R_EXEMPT))
+		return;
+	const sx_snap *snap = w->cur->snap;
+	size_t need = (size_t)w->cur->max_recs + 1;
+	if (need > w->fb_cap) {
+		uint32_t *r = realloc(w->fb_recs, need * sizeof *r);
+		sx_feedback_case *cs = realloc(w->fb_cases, need * sizeof *cs);
+		if (r)
+			w->fb_recs = r;
+		if (cs)
+			w->fb_cases = cs;
+		if (!r || !cs)
+			return;
+		w->fb_cap = need;
+	}
+	uint32_t n = sx_decide_concerned(snap, q, d, w->fb_recs);
+	for (uint32_t i = 0; i < n; i++) {
+		sx_recview v;
+		sx_snap_record(snap, w->fb_recs[i], &v);
+		w->fb_cases[i] = (sx_feedback_case){ { v.case_no, v.case_len },
+		                                     { v.court, v.court_len } };
+	}
+	char cls[64];
+	sx_class_format(q->chan, q->cls, cls, sizeof cls);
+	sx_feedback_rec r = {
+		.tenant = { tenant, tenant ? strlen(tenant) : 0 },
+		.channel = q->chan, .cls = { cls, strlen(cls) },
+		.id_type = q->type, .id = { q->id.norm, q->id.len },
+		.reason = d->reason, .ncases = n, .cases = w->fb_cases,
+	};
+	sx_feedback_add(s->feedback, &r);    /* never blocks; drops are counted */
+}
+
+/* ---- INFO, metrics, health -------------------------------------------------- */
+
+size_t sx_live_info(sx_srv *s, char *buf, size_t cap)
+{
+	sx_served *cur = sx_qsbr_current(&s->qsbr);
+	sx_overlay_stats os;
+	size_t n = 0;
+#define P(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
+	sx_overlay_get_stats(sx_snap_overlay(cur->snap), &os);
+	P("# Live\r\n");
+	P("journal:%s\r\n", s->cfg.journal ? s->cfg.journal : "none");
+	if (s->journal)
+		P("journal_last_seq:%llu\r\n",
+		  (unsigned long long)sx_journal_last_seq(s->journal));
+	P("updates_in_force:%llu\r\nupdates_acknowledged:%llu\r\n"
+	  "updates_refused:%llu\r\nupdates_failed:%llu\r\nupdates_replayed_at_start:%llu\r\n",
+	  (unsigned long long)cur->updates, (unsigned long long)atomic_load(&s->updates_ok),
+	  (unsigned long long)atomic_load(&s->updates_refused),
+	  (unsigned long long)atomic_load(&s->updates_failed),
+	  (unsigned long long)s->replayed);
+	P("overlay_records:%u\r\noverlay_masked:%u\r\noverlay_permits:%u\r\n"
+	  "overlay_permits_removed:%u\r\n", os.records, os.masked, os.permits,
+	  os.permits_removed);
+	P("feedback:%s\r\n", s->cfg.feedback ? s->cfg.feedback : "none");
+	if (s->feedback) {
+		sx_feedback_stats fs;
+		sx_feedback_get_stats(s->feedback, &fs);
+		P("feedback_added:%llu\r\nfeedback_written:%llu\r\nfeedback_fsyncs:%llu\r\n"
+		  "feedback_dropped:%llu\r\nfeedback_errors:%llu\r\nfeedback_last_error:%s\r\n",
+		  (unsigned long long)fs.added, (unsigned long long)fs.written,
+		  (unsigned long long)fs.fsyncs, (unsigned long long)fs.dropped,
+		  (unsigned long long)(fs.write_errors + fs.fsync_errors),
+		  fs.last_error_text[0] ? fs.last_error_text : "none");
+	}
+	P("updates_from:%s\r\n", s->cfg.updates_from ? s->cfg.updates_from : "none");
+	if (s->follow) {
+		sx_follow_stats st;
+		sx_follow_get_stats(s->follow, &st);
+		P("stream_connected:%d\r\nstream_caught_up:%d\r\nstream_last_id:%s\r\n"
+		  "stream_applied:%llu\r\nstream_skipped:%llu\r\nstream_malformed:%llu\r\n"
+		  "stream_lag_entries:%llu\r\nstream_lag_seconds:%.3f\r\n"
+		  "stream_reconnects:%llu\r\nstream_last_error:%s\r\n",
+		  st.connected, st.caught_up, st.last_id, (unsigned long long)st.applied,
+		  (unsigned long long)st.skipped, (unsigned long long)st.malformed,
+		  (unsigned long long)st.lag_entries, st.lag_seconds,
+		  (unsigned long long)st.reconnects, st.last_error[0] ? st.last_error : "none");
+	}
+#undef P
+	return n < cap ? n : cap ? cap - 1 : 0;
+}
+
+size_t sx_live_metrics(sx_srv *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+#define P(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
+	sx_served *cur = sx_qsbr_current(&s->qsbr);
+	P("sxgate_updates_in_force %llu\n", (unsigned long long)cur->updates);
+	P("sxgate_updates_acknowledged_total %llu\n",
+	  (unsigned long long)atomic_load(&s->updates_ok));
+	P("sxgate_updates_refused_total %llu\n",
+	  (unsigned long long)atomic_load(&s->updates_refused));
+	P("sxgate_updates_failed_total %llu\n",
+	  (unsigned long long)atomic_load(&s->updates_failed));
+	if (s->feedback) {
+		sx_feedback_stats fs;
+		sx_feedback_get_stats(s->feedback, &fs);
+		P("sxgate_feedback_written_total %llu\n", (unsigned long long)fs.written);
+		P("sxgate_feedback_dropped_total %llu\n", (unsigned long long)fs.dropped);
+		P("sxgate_feedback_errors_total %llu\n",
+		  (unsigned long long)(fs.write_errors + fs.fsync_errors));
+	}
+	if (s->follow) {
+		sx_follow_stats st;
+		sx_follow_get_stats(s->follow, &st);
+		P("sxgate_stream_connected %d\n", st.connected);
+		P("sxgate_stream_lag_seconds %.3f\n", st.lag_seconds);
+		P("sxgate_stream_lag_entries %llu\n", (unsigned long long)st.lag_entries);
+		P("sxgate_stream_applied_total %llu\n", (unsigned long long)st.applied);
+		P("sxgate_stream_malformed_total %llu\n", (unsigned long long)st.malformed);
+	}
+#undef P
+	return n < cap ? n : cap ? cap - 1 : 0;
+}
+
+int sx_live_healthy(sx_srv *s, char *why, size_t cap)
+{
+	if (!s->follow)
+		return 1;
+	sx_follow_stats st;
+	sx_follow_get_stats(s->follow, &st);
+	if (!st.connected) {
+		snprintf(why, cap, "update feed %s is not connected: %s",
+		         s->cfg.updates_from, st.last_error[0] ? st.last_error : "connecting");
+		return 0;
+	}
+	if (!st.checked) {
+		snprintf(why, cap, "update feed %s: measuring the lag", s->cfg.updates_from);
+		return 0;
+	}
+	if (!st.caught_up && st.lag_seconds > s->cfg.max_lag) {
+		snprintf(why, cap, "update feed lags %.1f s behind (more than %d s)",
+		         st.lag_seconds, s->cfg.max_lag);
+		return 0;
+	}
+	return 1;
+}
