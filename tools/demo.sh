@@ -16,9 +16,11 @@ bin/sxgate-build --input "$dir/list.csv" --permits "$dir/permits.csv" \
 
 echo "== a few decisions (sxgate check, offline, day 2026-01-10)"
 # one of each kind the demo list gives, plus an invalid ID
-shown=0
+shown=0 tried=0
 declare -A seen=()
 while IFS=$'\t' read -r id type chan cls day; do
+	tried=$((tried + 1))
+	[ "$tried" -gt 40 ] && break
 	args=("$id" "$chan")
 	[ "$cls" != "-" ] && args+=("$cls")
 	out=$(bin/sxgate check --snapshot "$dir/demo.snap" "${args[@]}" --type "$type" --at "$day")
@@ -34,17 +36,26 @@ echo "\$ sxgate check --snapshot $dir/demo.snap 11010519491231002Y air"
 bin/sxgate check --snapshot "$dir/demo.snap" 11010519491231002Y air 2>&1 | sed 's/^/    /' || true
 
 if [ -x bin/sxgated ]; then
-	hit=$(awk -F'\t' '$2=="RIC" && $3=="air" {print $1; exit}' "$dir/queries.tsv")
+	# an active, open-ended listing with every restriction
+	read -r case_no hit < <(awk -F, 'NR > 1 && $5 == "RIC" && $8 == "active" &&
+		$10 == "" && $11 == "" && length($6) == 18 {print $1, $6; exit}' "$dir/list.csv")
 	cat <<MSG
 
-== starting sxgated on 127.0.0.1 (RESP 6380, binary 6381); Ctrl-C stops it
+== starting sxgated on 127.0.0.1 (RESP 6380, binary 6381, metrics 9380); Ctrl-C stops it
+   journal: $dir/journal   feedback to the courts: $dir/feedback
    try, in another terminal:
      redis-cli -p 6380 PING
-     redis-cli -p 6380 CHECK $hit air
+     redis-cli -p 6380 CHECK $hit air AT 2026-01-10
      redis-cli -p 6380 CHECK $hit rail G1234:second AT 2026-01-10
-     redis-cli -p 6380 INFO snapshot
-     bin/sxgate check $hit air --host 127.0.0.1 --port 6381
+     bin/sxgate check $hit air --at 2026-01-10 --port 6381
+     redis-cli -p 6380 LIST.REMOVE '$case_no' RIC $hit        (a removal, live)
+     redis-cli -p 6380 CHECK $hit air AT 2026-01-10
+     redis-cli -p 6380 INFO live
+     curl -s localhost:9380/health; curl -s localhost:9380/metrics | head
+     bin/sxgate feedback summarize $dir/feedback
 MSG
 	exec bin/sxgated --snapshot "$dir/demo.snap" --bind 127.0.0.1 \
-		--resp-port "${RESP_PORT:-6380}" --bin-port "${BIN_PORT:-6381}"
+		--resp-port "${RESP_PORT:-6380}" --bin-port "${BIN_PORT:-6381}" \
+		--metrics-port "${METRICS_PORT:-9380}" \
+		--journal "$dir/journal" --feedback "$dir/feedback"
 fi
