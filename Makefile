@@ -131,3 +131,12 @@ bench: deps
 	$(Q)bench/run.sh $(BUILD)/bench
 
 .PHONY: bench
+
+# Three sxgated replicas behind HAProxy fed by one Redis Stream, on
+# 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".
+test-cluster:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) haproxy"
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/cluster/run.sh
+
+.PHONY: test-cluster

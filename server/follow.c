@@ -298,7 +298,6 @@ static void *run(void *arg)
 		pthread_mutex_lock(&f->lock);
 		f->st.connected = 1;
 		pthread_mutex_unlock(&f->lock);
-		backoff = 100;
 		int64_t last_check = 0;
 		while (!atomic_load(&f->stop)) {
 			if (now_ms() - last_check >= 1000) {
@@ -308,6 +307,7 @@ static void *run(void *arg)
 			}
 			if ((rc = read_round(f, c)) < 0)
 				break;
+			backoff = 100;          /* a good round: the peer is Redis */
 		}
 		if (rc < 0 && !atomic_load(&f->stop)) {
 			snprintf(err, sizeof(err), "redis connection lost: %s",
@@ -319,8 +319,14 @@ static void *run(void *arg)
 		f->st.connected = 0;
 		f->st.caught_up = 0;
 		f->st.checked = 0;
+		f->st.reconnects++;
 		pthread_mutex_unlock(&f->lock);
 		sx_client_close(c);
+		/* a peer that connects but does not speak Redis gets the same
+		 * backoff as one that refuses */
+		for (int t = 0; t < backoff && !atomic_load(&f->stop); t += 50)
+			usleep(50 * 1000);
+		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
 	}
 	return NULL;
 }

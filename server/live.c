@@ -541,8 +541,12 @@ size_t sx_live_metrics(sx_srv *s, char *buf, size_t cap)
 
 int sx_live_healthy(sx_srv *s, char *why, size_t cap)
 {
-	if (!s->follow)
+	if (!s->cfg.updates_from)
 		return 1;
+	if (!s->follow) {
+		snprintf(why, cap, "update feed %s: not started yet", s->cfg.updates_from);
+		return 0;
+	}
 	sx_follow_stats st;
 	sx_follow_get_stats(s->follow, &st);
 	if (!st.connected) {

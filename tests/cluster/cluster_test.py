@@ -1,0 +1,766 @@
+#!/usr/bin/env python3
+"""
+tests/cluster/cluster_test.py - three sxgated replicas behind HAProxy, fed
+by one Redis Stream (SPEC section 10).  Standard library only.
+
+Started by tests/cluster/run.sh (which kills, by id, every process listed
+in $CLUSTER_WORK/pids when it exits).  Everything listens on 127.0.0.1 on
+free ports.  Stages:
+
+  a  1000 updates published with redis-cli XADD reach every replica
+     within 1 s of the last XADD (convergence time printed)
+  b  load through HAProxy while one replica is SIGKILLed: clients
+     reconnect, HAProxy marks it DOWN, no wrong answer (failover time and
+     requests lost printed)
+  c  the killed replica restarts, replays its journal, catches up from the
+     stream and only then answers /health 200
+  d  Redis stopped: replicas keep answering, /health 503 with the feed
+     reason, INFO shows the feed disconnected; Redis restarted from its
+     own files: replicas reconnect and catch up, nothing lost or applied
+     twice
+  e  deploy/rollout.sh of a new snapshot (built with --as-of) under load:
+     zero failed requests, every replica on the new generation, the
+     updates at or after the as-of still in force
+
+The last line is "N passed, N failed".
+"""
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(ROOT, "bin")
+SAMPLE = os.environ.get("SXGATE_SAMPLE_LIST",
+                        os.path.join(ROOT, "..", "shared", "data", "sample-list.csv"))
+WORK = os.environ.get("CLUSTER_WORK") or "/tmp/sxgate-cluster-%d" % os.getpid()
+PIDS = os.path.join(WORK, "pids")
+STREAM = "sxgate:updates"
+DAY = "2026-06-01"           # every CHECK asks about this day
+CHANNEL = "air"
+HAP_INTER_MS = 250
+MAX_LAG = 1                  # sxgated --max-lag (seconds)
+GAP = 2.5                    # (c): pause between the two batches published while a replica is down
+
+passed = 0
+failed = 0
+figures = []
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        log("PASS  %s%s" % (name, (" (%s)" % detail) if detail else ""))
+    else:
+        failed += 1
+        log("FAIL  %s%s" % (name, (": %s" % detail) if detail else ""))
+    return ok
+
+
+def figure(text):
+    figures.append(text)
+    log("FIGURE " + text)
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def spawn(args, logname):
+    out = open(os.path.join(WORK, logname), "ab")
+    p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, cwd=WORK)
+    with open(PIDS, "a") as f:
+        f.write("%d\n" % p.pid)
+    return p
+
+
+# ---------------------------------------------------------------- RESP
+class RespError(Exception):
+    pass
+
+
+class Resp:
+    def __init__(self, port, timeout=3.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.f = self.s.makefile("rb")
+
+    def close(self):
+        try:
+            self.f.close()
+            self.s.close()
+        except OSError:
+            pass
+
+    def cmd(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.s.sendall(b"".join(out))
+        return self._read()
+
+    def _read(self):
+        line = self.f.readline()
+        if not line.endswith(b"\r\n"):
+            raise ConnectionError("connection closed")
+        t, rest = line[:1], line[1:-2]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RespError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)
+            if len(data) != n + 2:
+                raise ConnectionError("connection closed")
+            return data[:-2].decode()
+        if t == b"*":
+            n = int(rest)
+            return [self._read() for _ in range(n)] if n >= 0 else None
+        raise ConnectionError("bad reply %r" % line)
+
+
+def rcmd(port, *args, timeout=3.0):
+    c = Resp(port, timeout)
+    try:
+        return c.cmd(*args)
+    finally:
+        c.close()
+
+
+def info(port, section="all"):
+    d = {}
+    r = rcmd(port, "INFO", section)
+    for line in r.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            d[k] = v
+    return d
+
+
+def http_get(port, path="/health", timeout=2.0):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        s.sendall(("GET %s HTTP/1.0\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        return int(head.split()[1]), body.decode(errors="replace").strip()
+    except (OSError, ValueError, IndexError):
+        return 0, "no answer"
+
+
+def wait_for(fn, timeout, step=0.02):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            v = fn()
+            if v:
+                return v
+        except (OSError, ConnectionError):
+            pass
+        time.sleep(step)
+    return None
+
+
+# ---------------------------------------------------------------- the list
+def ric(prefix17):
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    s = sum(int(c) * x for c, x in zip(prefix17, w))
+    return prefix17 + "10X98765432"[s % 11]
+
+
+# IDs of the sample list with one active SX debtor record, no expiry: the
+# stream suspends and resumes them.
+TOGGLE = [
+    ("（2023）闽05执1001号", "350304197806263293"),
+    ("（2025）闽0203执1002号", "350203620915548"),
+    ("（2025）闽0602执1011号", "350602195408276982"),
+    ("（2021）闽0102执1013号", "350503195210214242"),
+    ("（2024）闽05执1014号", "110101197003034601"),
+    ("（2020）闽0102执1016号", "440305198407134999"),
+    ("（2024）闽0102执1018号", "310104199308182918"),
+    ("（2024）闽0602执1020号", "350602196503216915"),
+]
+# New IDs the stream adds (not in the sample list).
+NEW = [("（2026）闽0102执%d号" % (9000 + i), ric("35010219900101%03d" % (100 + i)))
+       for i in range(20)]
+# Never touched: must stay NOT_LISTED.
+UNTOUCHED = [ric("35010219850505%03d" % i) for i in range(5)]
+ROLLOUT_NEW = ("（2026）闽0102执9900号", ric("35010219880808099"))
+
+
+class Model:
+    """Expected state: id -> ('active'|'suspended'|None, case_no)."""
+
+    def __init__(self):
+        self.state = {}
+        for case, i in TOGGLE:
+            self.state[i] = ("active", case)
+        for case, i in NEW:
+            self.state[i] = (None, case)
+        for i in UNTOUCHED:
+            self.state[i] = (None, "")
+
+    def expect(self, idno):
+        st, case = self.state[idno]
+        if st == "active":
+            return ["DENY", "LISTED", case]
+        if st == "suspended":
+            return ["ALLOW", "SUSPENDED"]
+        return ["ALLOW", "NOT_LISTED"]
+
+    def ids(self):
+        return list(self.state)
+
+
+def reply_shape(r):
+    """CHECK reply -> [decision, reason, case_no ...]."""
+    if not isinstance(r, list) or len(r) < 2:
+        return r
+    return [r[0], r[1]] + [x.split("|")[0] for x in r[2:]]
+
+
+def xadd_lines(ops):
+    lines = []
+    for op, case, idno in ops:
+        if op == "LIST.ADD":
+            lines.append('XADD %s * op LIST.ADD case_no "%s" court "福州市鼓楼区人民法院" list SX '
+                         'role debtor id_type RIC id_no %s name "测某" status active '
+                         'listed_on 2026-01-01 expires_on "" restrictions "" region 350102'
+                         % (STREAM, case, idno))
+        else:
+            lines.append('XADD %s * op %s case_no "%s" id_type RIC id_no %s'
+                         % (STREAM, op, case, idno))
+    return lines
+
+
+def publish(rport, model, ops):
+    """Publish with one redis-cli fed on stdin; returns (entry ids, seconds)."""
+    data = "\n".join(xadd_lines(ops)) + "\n"
+    t0 = time.time()
+    p = subprocess.run(["redis-cli", "-p", str(rport)], input=data.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    t1 = time.time()
+    ids = p.stdout.decode().split()
+    if p.returncode != 0 or len(ids) != len(ops):
+        raise RuntimeError("redis-cli XADD failed: %s %s" % (p.stdout[-300:], p.stderr[-300:]))
+    for op, case, idno in ops:
+        if op == "LIST.SUSPEND":
+            model.state[idno] = ("suspended", case)
+        elif op in ("LIST.RESUME", "LIST.ADD"):
+            model.state[idno] = ("active", case)
+    return ids, t1 - t0
+
+
+def toggle_ops(n, rng, model, adds=()):
+    """n updates: alternating SUSPEND/RESUME of TOGGLE ids (each one valid in
+    the state it meets), the LIST.ADDs mixed in; ends with a known state."""
+    ops, cur = [], {i: model.state[i][0] for _, i in TOGGLE}
+    adds = list(adds)
+    every = max(1, n // (len(adds) + 1)) if adds else 0
+    while len(ops) < n:
+        if adds and len(ops) % every == every - 1:
+            case, idno = adds.pop(0)
+            ops.append(("LIST.ADD", case, idno))
+            continue
+        case, idno = rng.choice(TOGGLE)
+        if cur[idno] == "active":
+            ops.append(("LIST.SUSPEND", case, idno))
+            cur[idno] = "suspended"
+        else:
+            ops.append(("LIST.RESUME", case, idno))
+            cur[idno] = "active"
+    return ops
+
+
+# ---------------------------------------------------------------- load
+class Load:
+    """Client threads asking CHECK through a port, reconnecting on errors,
+    every answer compared with the model (which must not change while the
+    load runs)."""
+
+    def __init__(self, port, model, threads=3):
+        self.port, self.model = port, model
+        self.ids = model.ids()
+        self.stop_ev = threading.Event()
+        self.lock = threading.Lock()
+        self.counts = [[0, 0, 0] for _ in range(threads)]   # ok, wrong, lost
+        self.wrong_samples = []
+        self.errors = []
+        self.threads = [threading.Thread(target=self.run, args=(k,), daemon=True)
+                        for k in range(threads)]
+
+    ok = property(lambda self: sum(c[0] for c in self.counts))
+    wrong = property(lambda self: sum(c[1] for c in self.counts))
+    lost = property(lambda self: sum(c[2] for c in self.counts))
+    reconnects = lost
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def run(self, k):
+        rng = random.Random(k)
+        c = None
+        cnt = self.counts[k]
+        while not self.stop_ev.is_set():
+            idno = rng.choice(self.ids)
+            try:
+                if c is None:
+                    c = Resp(self.port, timeout=2.0)
+                r = c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
+            except (OSError, ConnectionError) as e:
+                cnt[2] += 1
+                if len(self.errors) < 5:
+                    self.errors.append(str(e))
+                if c:
+                    c.close()
+                c = None
+                time.sleep(0.01)
+                continue
+            exp = self.model.expect(idno)
+            if reply_shape(r) == exp:
+                cnt[0] += 1
+            else:
+                cnt[1] += 1
+                if len(self.wrong_samples) < 5:
+                    self.wrong_samples.append((idno, r, exp))
+        if c:
+            c.close()
+
+    def stop(self):
+        self.stop_ev.set()
+        for t in self.threads:
+            t.join(10)
+        return self
+
+
+# ---------------------------------------------------------------- cluster
+class Replica:
+    def __init__(self, n, rport):
+        self.n = n
+        self.resp, self.bin, self.metrics = free_ports(3)
+        self.journal = os.path.join(WORK, "r%d.journal" % n)
+        self.rport = rport
+        self.proc = None
+
+    def start(self, snap):
+        self.proc = spawn([os.path.join(BIN, "sxgated"), "--snapshot", snap,
+                           "--resp-port", str(self.resp), "--bin-port", str(self.bin),
+                           "--metrics-port", str(self.metrics), "--threads", "1",
+                           "--journal", self.journal, "--max-lag", str(MAX_LAG),
+                           "--updates-from", "redis://127.0.0.1:%d/%s" % (self.rport, STREAM)],
+                          "r%d.log" % self.n)
+
+    def up(self):
+        return wait_for(lambda: rcmd(self.resp, "PING") == "PONG", 10)
+
+    def health(self):
+        return http_get(self.metrics)
+
+
+def start_redis(rport, rdir):
+    return spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+                  "--dir", rdir, "--appendonly", "yes", "--appendfsync", "always",
+                  "--save", "", "--daemonize", "no", "--logfile", ""],
+                 "redis.log")
+
+
+HAPROXY_CFG = """\
+# generated by tests/cluster/cluster_test.py: deploy/haproxy.cfg on free ports
+global
+    maxconn 4096
+    stats socket {sock} mode 600 level admin
+    nbthread 1
+
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 60s
+    timeout server 60s
+    timeout check 1s
+    retries 3
+    option redispatch
+    default-server inter {inter}ms fastinter {inter}ms downinter {inter}ms rise 2 fall 2 on-marked-down shutdown-sessions
+
+frontend sxgate_resp
+    bind 127.0.0.1:{fe_resp}
+    use_backend sxgate_resp if {{ nbsrv(sxgate_resp) gt 0 }}
+    default_backend sxgate_resp_stale
+
+frontend sxgate_bin
+    bind 127.0.0.1:{fe_bin}
+    use_backend sxgate_bin if {{ nbsrv(sxgate_bin) gt 0 }}
+    default_backend sxgate_bin_stale
+
+backend sxgate_resp
+    balance leastconn
+    option httpchk GET /health
+    http-check expect status 200
+{resp_servers}
+
+backend sxgate_bin
+    balance leastconn
+    option httpchk GET /health
+    http-check expect status 200
+{bin_servers}
+
+backend sxgate_resp_stale
+    balance leastconn
+    option tcp-check
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG
+{resp_stale}
+
+backend sxgate_bin_stale
+    balance leastconn
+    option tcp-check
+    tcp-check connect port {{port}}
+    tcp-check send PING\\r\\n
+    tcp-check expect string +PONG
+{bin_stale}
+"""
+
+
+def haproxy_cfg(reps, fe_resp, fe_bin, sock):
+    rs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.resp, r.metrics) for r in reps)
+    bs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.metrics) for r in reps)
+    rst = "\n".join("    server r%d 127.0.0.1:%d check" % (r.n, r.resp) for r in reps)
+    # the stale binary backend checks each replica's RESP port
+    bst = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.resp) for r in reps)
+    cfg = HAPROXY_CFG.format(sock=sock, inter=HAP_INTER_MS, fe_resp=fe_resp, fe_bin=fe_bin,
+                             resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst)
+    # tcp-check connect without a port uses the server's check port
+    return cfg.replace("    tcp-check connect port {port}\n", "    tcp-check connect\n")
+
+
+def hap_status(sock):
+    """{(backend, server): status} from the stats socket."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(2)
+    s.connect(sock)
+    s.sendall(b"show stat\n")
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        data += b
+    s.close()
+    out = {}
+    lines = data.decode().splitlines()
+    hdr = lines[0].lstrip("# ").split(",")
+    for line in lines[1:]:
+        if not line:
+            continue
+        f = dict(zip(hdr, line.split(",")))
+        out[(f["pxname"], f["svname"])] = f["status"]
+    return out
+
+
+def converged(reps, last_id):
+    for r in reps:
+        if info(r.resp, "live").get("stream_last_id") != last_id:
+            return False
+    return True
+
+
+def all_answers(port, model):
+    bad = []
+    c = Resp(port)
+    try:
+        for idno in model.ids():
+            r = c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
+            if reply_shape(r) != model.expect(idno):
+                bad.append((idno, r, model.expect(idno)))
+    finally:
+        c.close()
+    return bad
+
+
+def iso_now_minus(sec):
+    return datetime.fromtimestamp(time.time() - sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def main():
+    os.makedirs(WORK, exist_ok=True)
+    rng = random.Random(20261127)
+    model = Model()
+    rdir = os.path.join(WORK, "redis")
+    os.makedirs(rdir, exist_ok=True)
+    rport, fe_resp, fe_bin = free_ports(3)
+    sock = os.path.join(WORK, "haproxy.sock")
+    as_of_new = iso_now_minus(60)     # before every entry this test publishes
+
+    # ---- setup
+    snap = os.path.join(WORK, "list.snap")
+    b = subprocess.run([os.path.join(BIN, "sxgate-build"), "--quiet", "--input", SAMPLE,
+                        "--output", snap, "--as-of", "2026-01-10T02:00"], cwd=WORK)
+    check("setup: snapshot built from sample-list.csv", b.returncode == 0)
+    redis = start_redis(rport, rdir)
+    check("setup: redis-server up", wait_for(lambda: rcmd(rport, "PING") == "PONG", 10))
+    reps = [Replica(n, rport) for n in (1, 2, 3)]
+    for r in reps:
+        r.start(snap)
+    check("setup: three replicas answer PING", all(r.up() for r in reps))
+    check("setup: three replicas /health 200",
+          all(wait_for(lambda r=r: r.health()[0] == 200, 10) for r in reps))
+    cfgpath = os.path.join(WORK, "haproxy.cfg")
+    with open(cfgpath, "w") as f:
+        f.write(haproxy_cfg(reps, fe_resp, fe_bin, sock))
+    c = subprocess.run(["haproxy", "-c", "-q", "-f", cfgpath])
+    check("setup: haproxy -c accepts the generated config", c.returncode == 0)
+    hap = spawn(["haproxy", "-db", "-f", cfgpath], "haproxy.log")
+    ok = wait_for(lambda: all(hap_status(sock).get(("sxgate_resp", "r%d" % r.n)) == "UP"
+                              and hap_status(sock).get(("sxgate_bin", "r%d" % r.n)) == "UP"
+                              for r in reps), 10)
+    check("setup: HAProxy sees every replica UP (RESP and binary)", ok)
+    check("setup: CHECK through HAProxy RESP", not all_answers(fe_resp, model))
+
+    # ---- (a) 1000 updates
+    adds = NEW[:10]
+    ops = toggle_ops(1000, rng, model, adds)
+    ids, pub_s = publish(rport, model, ops)
+    t_last = time.time()
+    last = ids[-1]
+    conv = wait_for(lambda: converged(reps, last), 10, step=0.005)
+    t_conv = time.time() - t_last
+    figure("a: 1000 XADDs published in %.3f s (one redis-cli, stdin); all 3 replicas at %s %.3f s after the last XADD returned"
+           % (pub_s, last, t_conv))
+    check("a: every replica applied the 1000 entries within 1 s of the last XADD",
+          conv and t_conv <= 1.0, "%.3f s" % t_conv)
+    for r in reps:
+        li = info(r.resp, "live")
+        check("a: replica %d INFO live stream_applied=1000 skipped=0 last_id" % r.n,
+              li.get("stream_applied") == "1000" and li.get("stream_skipped") == "0"
+              and li.get("stream_malformed") == "0" and li.get("stream_last_id") == last,
+              "applied=%s skipped=%s last=%s" % (li.get("stream_applied"), li.get("stream_skipped"),
+                                                 li.get("stream_last_id")))
+        bad = all_answers(r.resp, model)
+        check("a: replica %d CHECK answers match the final state (%d IDs)" % (r.n, len(model.ids())),
+              not bad, repr(bad[:2]))
+    # the binary frontend: sxgate-bench through HAProxy, every reply checked for errors
+    qfile = os.path.join(WORK, "queries.tsv")
+    with open(qfile, "w") as f:
+        for idno in model.ids():
+            f.write("%s\t-\t%s\t-\t%s\n" % (idno, CHANNEL, DAY))
+    bb = subprocess.run([os.path.join(BIN, "sxgate-bench"), "--port", str(fe_bin), "--protocol", "binary",
+                         "--queries", qfile, "--duration", "1", "--connections", "2"],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    check("a: sxgate-bench binary through HAProxy: no errors", bb.returncode == 0,
+          bb.stdout.decode()[-300:])
+
+    # ---- (b) SIGKILL one replica under load
+    victim = reps[2]
+    load = Load(fe_resp, model, threads=3).start()
+    time.sleep(1.5)
+    t_kill = time.time()
+    victim.proc.kill()
+    victim.proc.wait()
+    down_at = wait_for(lambda: hap_status(sock).get(("sxgate_resp", "r3")) == "DOWN"
+                       and hap_status(sock).get(("sxgate_bin", "r3")) == "DOWN" and time.time(), 10,
+                       step=0.01)
+    failover = (down_at - t_kill) if down_at else float("inf")
+    time.sleep(1.5)
+    ok_before = load.ok
+    time.sleep(1.0)
+    progressing = load.ok > ok_before
+    load.stop()
+    total = load.ok + load.wrong + load.lost
+    figure("b: SIGKILL of replica 3 under load: HAProxy marked it DOWN after %.3f s (inter %d ms, fall 2); "
+           "%d requests, %d lost (connection cut, retried), %d wrong, %d reconnects"
+           % (failover, HAP_INTER_MS, total, load.lost, load.wrong, load.reconnects))
+    check("b: HAProxy marks the killed replica DOWN within its check interval x fall + 1 interval",
+          failover <= HAP_INTER_MS * 3 / 1000.0 + 0.3, "%.3f s" % failover)
+    check("b: clients reconnect and continue", progressing and load.ok > 0,
+          "ok=%d lost=%d" % (load.ok, load.lost))
+    check("b: no wrong answer through HAProxy", load.wrong == 0, repr(load.wrong_samples))
+    check("b: requests lost are only those cut with the connection (<= one per client)",
+          load.lost <= 3, "%d lost: %s" % (load.lost, load.errors))
+
+    # ---- (c) restart: replay, catch up, then /health 200
+    # Two batches while replica 3 is down, GAP seconds apart: while it
+    # replays the first one its lag is over --max-lag, so /health must not
+    # say 200 before it has applied at least the whole first batch.
+    ops = toggle_ops(2800, rng, model, NEW[10:])
+    ids1, _ = publish(rport, model, ops)
+    time.sleep(GAP)
+    ids2, _ = publish(rport, model, toggle_ops(200, rng, model))
+    last1, last = ids1[-1], ids2[-1]
+    check("c: the live replicas caught up with 3000 entries published while replica 3 was down",
+          wait_for(lambda: converged(reps[:2], last), 15))
+    load = Load(fe_resp, model, threads=2).start()
+    t_start = time.time()
+    victim.start(snap)
+    health_at, at_health = None, {}
+    while time.time() - t_start < 30:
+        st, body = victim.health()
+        if st == 200:
+            health_at = time.time()
+            at_health = info(victim.resp, "live")
+            break
+        time.sleep(0.01)
+    check("c: replica 3 reports /health 200 after restart", health_at is not None)
+    lid = at_health.get("stream_last_id", "0-0")
+    check("c: /health 200 only once its lag is under --max-lag (not during the first batch)",
+          tuple(map(int, lid.split("-"))) >= tuple(map(int, last1.split("-"))),
+          "at 200: stream_last_id %s, lag %s s, lag_entries %s; first batch ends at %s"
+          % (lid, at_health.get("stream_lag_seconds"), at_health.get("stream_lag_entries"), last1))
+    caught = wait_for(lambda: converged([victim], last) and time.time(), 15, step=0.005)
+    li = info(victim.resp, "all")
+    check("c: replica 3 replayed its journal (updates_replayed_at_start > 0)",
+          int(li.get("updates_replayed_at_start", "0")) > 0,
+          "replayed=%s" % li.get("updates_replayed_at_start"))
+    check("c: replica 3 resumed after its last journaled entry (stream_applied == 3000)",
+          li.get("stream_applied") == "3000", "stream_applied=%s" % li.get("stream_applied"))
+    figure("c: replica 3 restarted: %s journaled updates replayed; /health 200 %.3f s after start "
+           "(then %s entries behind); all 3000 stream entries applied %.3f s after start"
+           % (li.get("updates_replayed_at_start"), (health_at or t_start) - t_start,
+              at_health.get("stream_lag_entries"), (caught or t_start) - t_start))
+    check("c: HAProxy brings replica 3 back UP",
+          wait_for(lambda: hap_status(sock).get(("sxgate_resp", "r3")) == "UP", 5))
+    time.sleep(1.0)
+    load.stop()
+    check("c: no wrong answer through HAProxy while replica 3 caught up",
+          load.wrong == 0 and load.lost == 0,
+          "ok=%d wrong=%d lost=%d %r" % (load.ok, load.wrong, load.lost, load.wrong_samples))
+    for r in reps:
+        bad = all_answers(r.resp, model)
+        check("c: replica %d answers match the state" % r.n, not bad, repr(bad[:2]))
+
+    # ---- (d) Redis down and back
+    seq_before = {r.n: int(info(r.resp, "live")["journal_last_seq"]) for r in reps}
+    applied_before = {r.n: int(info(r.resp, "live")["stream_applied"]) for r in reps}
+    load = Load(fe_resp, model, threads=2).start()
+    redis.terminate()
+    redis.wait(10)
+    t_down = time.time()
+    ok = wait_for(lambda: all(r.health()[0] == 503 for r in reps), 10, step=0.05)
+    check("d: /health 503 on every replica with Redis stopped", ok)
+    reasons = [r.health()[1] for r in reps]
+    check("d: /health names the update feed", all("feed" in x for x in reasons), repr(reasons[:1]))
+    lis = [info(r.resp, "live") for r in reps]
+    check("d: INFO live stream_connected:0", all(li.get("stream_connected") == "0" for li in lis),
+          repr([li.get("stream_connected") for li in lis]))
+    check("d: replicas keep answering CHECK directly",
+          all(not all_answers(r.resp, model) for r in reps))
+    time.sleep(max(0, 3 - (time.time() - t_down)))
+    load_mid = load.ok
+    time.sleep(1.0)
+    check("d: HAProxy keeps serving (stale backend) while the feed is down",
+          load.ok > load_mid and load.wrong == 0,
+          "ok=%d wrong=%d lost=%d" % (load.ok, load.wrong, load.lost))
+    load.stop()
+    figure("d: Redis down %.1f s: %d requests through HAProxy, %d wrong, %d lost"
+           % (time.time() - t_down, load.ok + load.wrong + load.lost, load.wrong, load.lost))
+    redis = start_redis(rport, rdir)
+    check("d: redis-server restarted from its AOF with all 4000 entries",
+          wait_for(lambda: rcmd(rport, "XLEN", STREAM) == 4000, 10))
+    t_back = time.time()
+    ok = wait_for(lambda: all(r.health()[0] == 200 for r in reps), 30, step=0.05)
+    figure("d: /health back to 200 on all replicas %.3f s after Redis restarted" % (time.time() - t_back))
+    check("d: replicas reconnect (/health 200 again)", ok)
+    ops = toggle_ops(100, rng, model)
+    ids, _ = publish(rport, model, ops)
+    last = ids[-1]
+    check("d: replicas catch up with entries published after the restart",
+          wait_for(lambda: converged(reps, last), 10))
+    for r in reps:
+        li = info(r.resp, "live")
+        dseq = int(li["journal_last_seq"]) - seq_before[r.n]
+        dapp = int(li["stream_applied"]) - applied_before[r.n]
+        check("d: replica %d applied exactly the 100 new entries (nothing twice, nothing lost)" % r.n,
+              dseq == 100 and dapp == 100, "journal +%d, stream_applied +%d" % (dseq, dapp))
+        bad = all_answers(r.resp, model)
+        check("d: replica %d answers match the state" % r.n, not bad, repr(bad[:2]))
+
+    # ---- (e) rolling rollout under load
+    csv2 = os.path.join(WORK, "export2.csv")
+    shutil.copy(SAMPLE, csv2)
+    with open(csv2, "a") as f:
+        f.write("%s,福州市鼓楼区人民法院,SX,debtor,RIC,%s,新某,active,2026-01-01,,,350102\n" % ROLLOUT_NEW)
+    snap2 = os.path.join(WORK, "list2.snap")
+    b = subprocess.run([os.path.join(BIN, "sxgate-build"), "--quiet", "--input", csv2,
+                        "--output", snap2, "--as-of", as_of_new], cwd=WORK)
+    check("e: new snapshot built with --as-of %s" % as_of_new, b.returncode == 0)
+    gens = {r.n: int(info(r.resp, "snapshot")["snapshot_generation"]) for r in reps}
+    load = Load(fe_resp, model, threads=3).start()
+    bench = subprocess.Popen([os.path.join(BIN, "sxgate-bench"), "--port", str(fe_bin),
+                              "--protocol", "binary", "--queries", qfile, "--duration", "4",
+                              "--connections", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with open(PIDS, "a") as f:
+        f.write("%d\n" % bench.pid)
+    time.sleep(0.5)
+    t0 = time.time()
+    ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"), snap2]
+                        + ["127.0.0.1:%d" % r.resp for r in reps],
+                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ro_s = time.time() - t0
+    time.sleep(0.5)
+    load.stop()
+    bout = bench.communicate(timeout=30)[0].decode()
+    log(ro.stdout.decode().rstrip())
+    check("e: deploy/rollout.sh exits 0", ro.returncode == 0, "rc=%d" % ro.returncode)
+    for r in reps:
+        si = info(r.resp, "snapshot")
+        check("e: replica %d on the new snapshot (generation %d -> %s)" % (r.n, gens[r.n], si.get("snapshot_generation")),
+              int(si.get("snapshot_generation", 0)) == gens[r.n] + 1 and si.get("snapshot_path") == snap2)
+        rr = reply_shape(rcmd(r.resp, "CHECK", ROLLOUT_NEW[1], CHANNEL, "AT", DAY))
+        check("e: replica %d serves the new export's record" % r.n,
+              rr == ["DENY", "LISTED", ROLLOUT_NEW[0]], repr(rr))
+        bad = all_answers(r.resp, model)
+        check("e: replica %d keeps the stream updates at or after the as-of" % r.n, not bad, repr(bad[:2]))
+    check("e: zero failed or wrong RESP requests during the rollout",
+          load.wrong == 0 and load.lost == 0 and load.ok > 0,
+          "ok=%d wrong=%d lost=%d" % (load.ok, load.wrong, load.lost))
+    check("e: zero errors from sxgate-bench (binary, through HAProxy) during the rollout",
+          bench.returncode == 0, bout.strip().splitlines()[-1] if bout.strip() else "")
+    figure("e: rollout of 3 replicas took %.3f s; %d RESP requests during it, 0 allowed to fail: %d failed, %d wrong"
+           % (ro_s, load.ok + load.lost + load.wrong, load.lost, load.wrong))
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    try:
+        main()
+    except Exception as e:  # a crash of the test itself counts as a failure
+        import traceback
+        traceback.print_exc()
+        check("test script ran to the end", False, repr(e))
+    log("")
+    log("figures (tests/cluster/run.sh, %.1f s):" % (time.time() - t0))
+    for f in figures:
+        log("  " + f)
+    print("%d passed, %d failed" % (passed, failed), flush=True)
+    sys.exit(1 if failed else 0)
