@@ -20,6 +20,7 @@
  * exact per thread, rough across threads); the summary does not care, and
  * the alternative, one ordered queue, is the shared lock we avoid.
  */
+#include "frame.h"
 #include "feedback.h"
 #include "wio.h"
 
@@ -40,13 +41,15 @@
 
 /* Frame: u32 magic, u32 payload length, u64 XXH3-64(payload), payload. */
 #define F_MAGIC 0x31465853u          /* "SXF1" as little-endian bytes */
-#define F_HDR   16u
+#define F_HDR   SX_FRAME_HDR
 /* Payload: i64 time_ms, u8 channel, u8 id_type, u8 reason, u8 flags,
  * u16 ncases, then u16-length-prefixed tenant, class, id, and ncases x
  * (case_no, court). */
 #define F_FIXED 14u
 #define F_FLAG_CASES_CUT 1u
 #define F_FLAGS_KNOWN    F_FLAG_CASES_CUT
+
+static const sx_frame_kind F_KIND = { F_MAGIC, SX_FEEDBACK_MAX_RECORD };
 
 SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
 {
@@ -59,33 +62,6 @@ SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-}
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-static inline void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-static inline uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-static inline uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int64_t clock_ms(clockid_t c)
 {
@@ -142,25 +118,13 @@ struct sx_feedback {
 
 /* ---- frames ------------------------------------------------------------- */
 
-static int frame_ok(const uint8_t *p, size_t size, size_t off, uint32_t *plen)
-{
-	if (size - off < F_HDR || get32(p + off) != F_MAGIC)
-		return 0;
-	uint32_t len = get32(p + off + 4);
-	if (len > SX_FEEDBACK_MAX_RECORD || size - off - F_HDR < len)
-		return 0;
-	if (XXH3_64bits(p + off + F_HDR, len) != get64(p + off + 8))
-		return 0;
-	*plen = len;
-	return 1;
-}
 
 /* A string of the payload at *off: bounds-checked. */
 static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
 {
 	if (len - *off < 2)
 		return -1;
-	uint16_t n = get16(pl + *off);
+	uint16_t n = sx_le_get16(pl + *off);
 	*off += 2;
 	if (len - *off < n)
 		return -1;
@@ -181,7 +145,7 @@ static int decode(const uint8_t *pl, uint32_t len, sx_feedback_rec *r,
 		*what = "payload shorter than its fixed fields";
 		return SX_ECORRUPT;
 	}
-	r->time_ms = (int64_t)get64(pl);
+	r->time_ms = (int64_t)sx_le_get64(pl);
 	r->channel = pl[8];
 	r->id_type = pl[9];
 	r->reason = pl[10];
@@ -190,7 +154,7 @@ static int decode(const uint8_t *pl, uint32_t len, sx_feedback_rec *r,
 		return SX_EVERSION;
 	}
 	r->cases_cut = pl[11] & F_FLAG_CASES_CUT;
-	r->ncases = get16(pl + 12);
+	r->ncases = sx_le_get16(pl + 12);
 	if (take_str(pl, len, &off, &r->tenant) ||
 	    take_str(pl, len, &off, &r->cls) ||
 	    take_str(pl, len, &off, &r->id)) {
@@ -225,34 +189,7 @@ typedef struct fscan {
 	size_t torn_off, torn_bytes;
 } fscan;
 
-static int looks_like_frame_start(const uint8_t *p, size_t size, size_t off)
-{
-	static const uint8_t magic[4] = { 'S', 'X', 'F', '1' };
-	size_t n = size - off < 4 ? size - off : 4;
-	if (!memcmp(p + off, magic, n))
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (p[off + i])
-			return 0;
-	return 1;
-}
 
-static size_t next_valid_frame(const uint8_t *p, size_t size, size_t off)
-{
-	static const char magic[4] = { 'S', 'X', 'F', '1' };
-	size_t at = off + 1;
-	while (at + F_HDR <= size) {
-		const uint8_t *m = memmem(p + at, size - at, magic, 4);
-		if (!m)
-			break;
-		at = (size_t)(m - p);
-		uint32_t len;
-		if (frame_ok(p, size, at, &len))
-			return at;
-		at++;
-	}
-	return SIZE_MAX;
-}
 
 /* The same torn-tail / corrupt-middle rule as the journal (journal.c). */
 static int validate(fscan *s, char *why, size_t cap)
@@ -261,7 +198,7 @@ static int validate(fscan *s, char *why, size_t cap)
 
 	while (off < s->size) {
 		uint32_t len;
-		if (!frame_ok(s->p, s->size, off, &len))
+		if (!sx_frame_ok(&F_KIND, s->p, s->size, off, &len))
 			break;
 		sx_feedback_rec r;
 		const char *what;
@@ -277,11 +214,11 @@ static int validate(fscan *s, char *why, size_t cap)
 	s->end = off;
 	if (off == s->size)
 		return 0;
-	if (off == 0 && !looks_like_frame_start(s->p, s->size, 0))
+	if (off == 0 && !sx_frame_could_start(&F_KIND, s->p, s->size, 0))
 		return fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
 		            "sxgate feedback log (no \"SXF1\" magic at offset 0); "
 		            "refusing to touch it", s->path);
-	size_t v = next_valid_frame(s->p, s->size, off);
+	size_t v = sx_frame_next_valid(&F_KIND, s->p, s->size, off);
 	if (v != SIZE_MAX) {
 		if (s->records)
 			return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
@@ -374,7 +311,7 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 	}
 	uint64_t n = 0;
 	for (size_t off = 0; off < s.end && cb;) {
-		uint32_t len = get32(s.p + off + 4);
+		uint32_t len = sx_le_get32(s.p + off + 4);
 		sx_feedback_rec r;
 		const char *what;
 		decode(s.p + off + F_HDR, len, &r, cases, &what);   /* validated */
@@ -421,7 +358,7 @@ static inline size_t cut(size_t n)
 
 static inline uint8_t *put_str(uint8_t *o, const char *p, size_t n)
 {
-	put16(o, (uint16_t)n);
+	sx_le_put16(o, (uint16_t)n);
 	if (n)
 		memcpy(o + 2, p, n);
 	return o + 2 + n;
@@ -476,15 +413,15 @@ int sx_feedback_add(sx_feedback *fb, const sx_feedback_rec *r)
 		return SX_EFULL;
 	}
 	uint8_t *o = s->buf + s->len, *pl = o + F_HDR;
-	put32(o, F_MAGIC);
-	put32(o + 4, (uint32_t)(size - F_HDR));
+	sx_le_put32(o, F_MAGIC);
+	sx_le_put32(o + 4, (uint32_t)(size - F_HDR));
 	/* o + 8: the checksum, filled in by the flusher */
-	put64(pl, (uint64_t)t);
+	sx_le_put64(pl, (uint64_t)t);
 	pl[8] = r->channel;
 	pl[9] = r->id_type;
 	pl[10] = r->reason;
 	pl[11] = flags;
-	put16(pl + 12, (uint16_t)nc);
+	sx_le_put16(pl + 12, (uint16_t)nc);
 	uint8_t *w = pl + F_FIXED;
 	w = put_str(w, tenant.p, tenant.n);
 	w = put_str(w, cls.p, cls.n);
@@ -551,8 +488,8 @@ static void take(sx_feedback *fb, unsigned i)
 		return;
 	atomic_fetch_add(&fb->taken_nrec, t->nrec);
 	for (size_t off = 0; off < t->len;) {
-		uint32_t len = get32(t->buf + off + 4);
-		put64(t->buf + off + 8, XXH3_64bits(t->buf + off + F_HDR, len));
+		uint32_t len = sx_le_get32(t->buf + off + 4);
+		sx_le_put64(t->buf + off + 8, XXH3_64bits(t->buf + off + F_HDR, len));
 		off += F_HDR + len;
 	}
 }
@@ -758,7 +695,6 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
                           sx_feedback **out, sx_feedback_report *rep,
                           char *why, size_t cap)
 {
-	struct stat st;
 	fscan s = { .path = path };
 	sx_feedback *fb;
 	pthread_condattr_t ca;
@@ -800,28 +736,9 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	for (unsigned i = 0; i < fb->nshards; i++)
 		pthread_mutex_init(&fb->shards[i].mu, NULL);
 
-	fb->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fb->fd < 0) {
-		rc = fail(why, cap, -errno, "feedback log %s: cannot open: %s", path,
-		          strerror(errno));
+	if ((rc = sx_frame_open_log("feedback log", path, &fb->fd, &s.size, why,
+	                            cap)))
 		goto fail;
-	}
-	if (flock(fb->fd, LOCK_EX | LOCK_NB)) {
-		rc = -errno;
-		if (errno == EWOULDBLOCK)
-			fail(why, cap, rc, "feedback log %s is in use by another "
-			     "process (it holds the lock)", path);
-		else
-			fail(why, cap, rc, "feedback log %s: lock: %s", path,
-			     strerror(errno));
-		goto fail;
-	}
-	if (fstat(fb->fd, &st)) {
-		rc = fail(why, cap, -errno, "feedback log %s: stat: %s", path,
-		          strerror(errno));
-		goto fail;
-	}
-	s.size = (size_t)st.st_size;
 	if (s.size) {
 		void *m = mmap(NULL, s.size, PROT_READ, MAP_PRIVATE, fb->fd, 0);
 		if (m == MAP_FAILED) {
@@ -982,7 +899,7 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 		goto oom;
 	}
 	for (size_t off = 0; off < s.end;) {
-		uint32_t len = get32(s.p + off + 4);
+		uint32_t len = sx_le_get32(s.p + off + 4);
 		sx_feedback_rec r;
 		const char *what;
 		decode(s.p + off + F_HDR, len, &r, cases, &what);

@@ -21,6 +21,7 @@
  * (thousands a day); callers that have several at once use
  * sx_journal_append_batch() to pay one flush for all of them.
  */
+#include "frame.h"
 #include "journal.h"
 #include "wio.h"
 
@@ -40,12 +41,14 @@
 
 /* Frame: u32 magic, u32 payload length, u64 XXH3-64(payload), payload. */
 #define J_MAGIC   0x314A5853u        /* "SXJ1" as little-endian bytes */
-#define J_HDR     16u
+#define J_HDR   SX_FRAME_HDR
 /* Payload: u64 seq, i64 time_ms, u32 flags, u32 argc, u32 source length,
  * source, then argc x (u32 length, bytes). */
 #define J_FIXED   28u
 #define J_F_CHECKPOINT 1u
 #define J_F_KNOWN      J_F_CHECKPOINT
+
+static const sx_frame_kind J_KIND = { J_MAGIC, SX_JOURNAL_MAX_PAYLOAD };
 
 struct sx_journal {
 	pthread_mutex_t mu;
@@ -73,27 +76,6 @@ SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* ---- little-endian fields ----------------------------------------------- */
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-static inline void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-static inline uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int64_t now_ms(void)
 {
@@ -105,18 +87,6 @@ static int64_t now_ms(void)
 /* ---- frames ------------------------------------------------------------- */
 
 /* A whole, checksum-valid frame at off?  Its payload length in *plen. */
-static int frame_ok(const uint8_t *p, size_t size, size_t off, uint32_t *plen)
-{
-	if (size - off < J_HDR || get32(p + off) != J_MAGIC)
-		return 0;
-	uint32_t len = get32(p + off + 4);
-	if (len > SX_JOURNAL_MAX_PAYLOAD || size - off - J_HDR < len)
-		return 0;
-	if (XXH3_64bits(p + off + J_HDR, len) != get64(p + off + 8))
-		return 0;
-	*plen = len;
-	return 1;
-}
 
 /* A payload's fields; pointers into it. */
 typedef struct jdec {
@@ -136,11 +106,11 @@ static int decode(const uint8_t *pl, uint32_t len, jdec *d, const char **what)
 		*what = "payload shorter than its fixed fields";
 		return SX_ECORRUPT;
 	}
-	d->seq = get64(pl);
-	d->time_ms = (int64_t)get64(pl + 8);
-	d->flags = get32(pl + 16);
-	d->argc = get32(pl + 20);
-	d->src_len = get32(pl + 24);
+	d->seq = sx_le_get64(pl);
+	d->time_ms = (int64_t)sx_le_get64(pl + 8);
+	d->flags = sx_le_get32(pl + 16);
+	d->argc = sx_le_get32(pl + 20);
+	d->src_len = sx_le_get32(pl + 24);
 	if (d->flags & ~J_F_KNOWN) {
 		*what = "unknown entry flags (written by a newer sxgate?)";
 		return SX_EVERSION;
@@ -165,7 +135,7 @@ static int decode(const uint8_t *pl, uint32_t len, jdec *d, const char **what)
 			*what = "word length runs past the payload";
 			return SX_ECORRUPT;
 		}
-		uint32_t wl = get32(pl + off);
+		uint32_t wl = sx_le_get32(pl + off);
 		off += 4;
 		if (len - off < wl) {
 			*what = "word runs past the payload";
@@ -193,37 +163,7 @@ typedef struct jscan {
 	uint32_t src_len;
 } jscan;
 
-/* The bytes at off could start a frame: a prefix of the magic, or zeros
- * (a file extended by a crash before its data reached the disk). */
-static int looks_like_frame_start(const uint8_t *p, size_t size, size_t off)
-{
-	static const uint8_t magic[4] = { 'S', 'X', 'J', '1' };
-	size_t n = size - off < 4 ? size - off : 4;
-	if (!memcmp(p + off, magic, n))
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (p[off + i])
-			return 0;
-	return 1;
-}
 
-/* The first valid frame strictly after off, or SIZE_MAX. */
-static size_t next_valid_frame(const uint8_t *p, size_t size, size_t off)
-{
-	static const char magic[4] = { 'S', 'X', 'J', '1' };
-	size_t at = off + 1;
-	while (at + J_HDR <= size) {
-		const uint8_t *m = memmem(p + at, size - at, magic, 4);
-		if (!m)
-			break;
-		at = (size_t)(m - p);
-		uint32_t len;
-		if (frame_ok(p, size, at, &len))
-			return at;
-		at++;
-	}
-	return SIZE_MAX;
-}
 
 /* Check every frame of s->p[0..size): fills end, counts and the torn tail.
  * Returns 0, SX_ECORRUPT, SX_EVERSION or SX_EBADMAGIC with why filled. */
@@ -235,7 +175,7 @@ static int validate(jscan *s, char *why, size_t cap)
 
 	while (off < s->size) {
 		uint32_t len;
-		if (!frame_ok(s->p, s->size, off, &len))
+		if (!sx_frame_ok(&J_KIND, s->p, s->size, off, &len))
 			break;
 		jdec d;
 		const char *what;
@@ -272,11 +212,11 @@ static int validate(jscan *s, char *why, size_t cap)
 	if (off == s->size)
 		return 0;
 
-	if (off == 0 && !looks_like_frame_start(s->p, s->size, 0))
+	if (off == 0 && !sx_frame_could_start(&J_KIND, s->p, s->size, 0))
 		return fail(why, cap, SX_EBADMAGIC,
 		            "journal %s: not an sxgate journal (no \"SXJ1\" magic "
 		            "at offset 0); refusing to touch it", s->path);
-	size_t v = next_valid_frame(s->p, s->size, off);
+	size_t v = sx_frame_next_valid(&J_KIND, s->p, s->size, off);
 	if (v != SIZE_MAX) {
 		if (have_prev)
 			return fail(why, cap, SX_ECORRUPT,
@@ -351,7 +291,7 @@ static int materialise(const jdec *d, uint32_t plen, jscratch *sc,
 	o += d->src_len + 1;
 	const uint8_t *w = d->words;
 	for (uint32_t i = 0; i < d->argc; i++) {
-		uint32_t wl = get32(w);
+		uint32_t wl = sx_le_get32(w);
 		memcpy(o, w + 4, wl);
 		o[wl] = 0;
 		sc->argv[i] = o;
@@ -380,7 +320,7 @@ static int deliver(const jscan *s, unsigned flags, sx_journal_cb cb, void *arg,
 	int rc = 0;
 
 	while (off < s->end) {
-		uint32_t len = get32(s->p + off + 4);
+		uint32_t len = sx_le_get32(s->p + off + 4);
 		jdec d;
 		const char *what;
 		decode(s->p + off + J_HDR, len, &d, &what);   /* validated */
@@ -479,7 +419,6 @@ out:
 int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
                     void *arg, sx_journal_report *rep, char *why, size_t cap)
 {
-	struct stat st;
 	jscan s = { .path = path };
 	sx_journal *j;
 	int rc;
@@ -492,28 +431,8 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		return fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
 	}
 	pthread_mutex_init(&j->mu, NULL);
-	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (j->fd < 0) {
-		rc = fail(why, cap, -errno, "journal %s: cannot open: %s", path,
-		          strerror(errno));
+	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, why, cap)))
 		goto fail;
-	}
-	if (flock(j->fd, LOCK_EX | LOCK_NB)) {
-		rc = -errno;
-		if (errno == EWOULDBLOCK)
-			fail(why, cap, rc, "journal %s is in use by another "
-			     "process (it holds the lock)", path);
-		else
-			fail(why, cap, rc, "journal %s: lock: %s", path,
-			     strerror(errno));
-		goto fail;
-	}
-	if (fstat(j->fd, &st)) {
-		rc = fail(why, cap, -errno, "journal %s: stat: %s", path,
-		          strerror(errno));
-		goto fail;
-	}
-	s.size = (size_t)st.st_size;
 	if ((rc = map_file(j->fd, s.size, &s.p))) {
 		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto fail;
@@ -611,22 +530,22 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 	uint8_t *pl = o + J_HDR, *w;
 	uint32_t plen = (uint32_t)(fs - J_HDR);
 
-	put64(pl, seq);
-	put64(pl + 8, (uint64_t)t);
-	put32(pl + 16, flags);
-	put32(pl + 20, c->argc);
-	put32(pl + 24, (uint32_t)sl);
+	sx_le_put64(pl, seq);
+	sx_le_put64(pl + 8, (uint64_t)t);
+	sx_le_put32(pl + 16, flags);
+	sx_le_put32(pl + 20, c->argc);
+	sx_le_put32(pl + 24, (uint32_t)sl);
 	memcpy(pl + J_FIXED, c->source, sl);
 	w = pl + J_FIXED + sl;
 	for (uint32_t i = 0; i < c->argc; i++) {
 		size_t wl = c->lens ? c->lens[i] : strlen(c->argv[i]);
-		put32(w, (uint32_t)wl);
+		sx_le_put32(w, (uint32_t)wl);
 		memcpy(w + 4, c->argv[i], wl);
 		w += 4 + wl;
 	}
-	put32(o, J_MAGIC);
-	put32(o + 4, plen);
-	put64(o + 8, XXH3_64bits(pl, plen));
+	sx_le_put32(o, J_MAGIC);
+	sx_le_put32(o + 4, plen);
+	sx_le_put64(o + 8, XXH3_64bits(pl, plen));
 }
 
 /* After a failed append: the file back to the good end (best effort). */
@@ -809,7 +728,7 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 		goto out;
 	}
 	for (size_t off = 0; off < s.end;) {
-		uint32_t len = get32(s.p + off + 4);
+		uint32_t len = sx_le_get32(s.p + off + 4);
 		jdec d;
 		const char *what;
 		decode(s.p + off + J_HDR, len, &d, &what);
@@ -839,7 +758,7 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 		int keep = 0;
 		uint32_t len = 0;
 		if (off < s.end) {
-			len = get32(s.p + off + 4);
+			len = sx_le_get32(s.p + off + 4);
 			jdec d;
 			const char *what;
 			decode(s.p + off + J_HDR, len, &d, &what);
