@@ -907,7 +907,8 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 			goto oom;
 		off += F_HDR + len;
 	}
-	qsort(a.v, a.n, sizeof *a.v, pair_cmp);
+	if (a.n)
+		qsort(a.v, a.n, sizeof *a.v, pair_cmp);
 
 	for (size_t i = 0; i < a.n;) {
 		size_t k = i;

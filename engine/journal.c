@@ -284,7 +284,8 @@ static int materialise(const jdec *d, uint32_t plen, jscratch *sc,
 		sc->argcap = n;
 	}
 	char *o = sc->buf;
-	memcpy(o, d->src, d->src_len);
+	if (d->src_len)
+		memcpy(o, d->src, d->src_len);
 	o[d->src_len] = 0;
 	e->source = o;
 	e->source_len = d->src_len;
@@ -535,7 +536,8 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 	sx_le_put32(pl + 16, flags);
 	sx_le_put32(pl + 20, c->argc);
 	sx_le_put32(pl + 24, (uint32_t)sl);
-	memcpy(pl + J_FIXED, c->source, sl);
+	if (sl)
+		memcpy(pl + J_FIXED, c->source, sl);
 	w = pl + J_FIXED + sl;
 	for (uint32_t i = 0; i < c->argc; i++) {
 		size_t wl = c->lens ? c->lens[i] : strlen(c->argv[i]);
@@ -607,6 +609,10 @@ int sx_journal_append_batch(sx_journal *j, size_t n,
 	if (j->failed && (rc = recheck(j))) {
 		j->errors++;
 		j->last_error = rc;
+		goto out;
+	}
+	if (j->last_seq > UINT64_MAX - n) {   /* a forged or damaged file */
+		rc = SX_EFULL;
 		goto out;
 	}
 	if ((rc = grow_buf(j, total)))

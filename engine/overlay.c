@@ -251,8 +251,10 @@ static int freeze(struct builder *b, sx_overlay **out)
 			ov->max_per_key = k->n;
 	}
 	free(pairs);
-	qsort(b->masks, b->nmasks, sizeof(*b->masks), cmp_mask);
-	qsort(b->removed, b->nremoved, sizeof(uint32_t), cmp_u32);
+	if (b->nmasks)
+		qsort(b->masks, b->nmasks, sizeof(*b->masks), cmp_mask);
+	if (b->nremoved)
+		qsort(b->removed, b->nremoved, sizeof(uint32_t), cmp_u32);
 	ov->recs = b->recs;       ov->nrecs = (uint32_t)b->nrecs;
 	ov->masks = b->masks;     ov->nmasks = (uint32_t)b->nmasks;
 	ov->permits = b->permits; ov->npermits = (uint32_t)b->npermits;

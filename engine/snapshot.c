@@ -246,10 +246,12 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 			return fail(why, cap, SX_ECORRUPT,
 			            "section keys: overflow key %u is out of order", i);
 	}
-	/* callers size their record buffers by it */
-	if ((uint64_t)h->max_query_records < 2ull * max_npost)
+	/* callers size their record buffers by it: exactly what the writer
+	 * writes, neither less (an overrun) nor more (a huge allocation) */
+	if ((uint64_t)h->max_query_records < 2ull * max_npost ||
+	    (uint64_t)h->max_query_records > 2ull * max_npost + 1)
 		return fail(why, cap, SX_ECORRUPT,
-		            "header: max_query_records %u is below twice the "
+		            "header: max_query_records %u does not fit the "
 		            "longest posting list (%u)", h->max_query_records,
 		            max_npost);
 	for (uint32_t i = 0; i < h->n_postings; i++)
@@ -257,6 +259,16 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 			return fail(why, cap, SX_ECORRUPT,
 			            "section postings: entry %u names record %u of %u",
 			            i, s->post[i], h->n_records);
+	/* a key's records ascend: replies name each record once, in list
+	 * order */
+	for (uint32_t i = 0; i < h->n_keys; i++) {
+		const uint32_t *p = s->post + s->keys[i].post;
+		for (uint32_t j = 1; j < (s->keys[i].npost & SX_KEY_NMASK); j++)
+			if (p[j] <= p[j - 1])
+				return fail(why, cap, SX_ECORRUPT,
+				            "section postings: the records of key %u are "
+				            "not in ascending order", i);
+	}
 	for (uint32_t i = 0; i < h->n_records; i++) {
 		const struct sx_disk_rec *r = &s->recs[i];
 		const char *bad = NULL;

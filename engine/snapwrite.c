@@ -482,7 +482,8 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 			ok[nok++] = (struct okey){ p[hi[s].i].key, s, e - s };
 		}
 	}
-	qsort(ok, nok, sizeof(*ok), cmp_okey);
+	if (nok)
+		qsort(ok, nok, sizeof(*ok), cmp_okey);
 	for (size_t i = 0; i < nok; i++)
 		emit_key(im, p, hi, ok[i].start, ok[i].n, ng + (uint32_t)i, &npost);
 	im->n_slots = ng;

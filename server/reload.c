@@ -156,7 +156,10 @@ void sx_cmd_reload(sx_conn *c, const sx_str *a, size_t argc)
 		sx_resp_lit(&c->out, "-ERR syntax error\r\n");
 		return;
 	}
-	if (path && (path->n == 0 || memchr(path->p, 0, path->n))) {
+	int ctl = 0;
+	for (size_t i = 0; path && i < path->n; i++)
+		ctl |= (unsigned char)path->p[i] < 0x20 || path->p[i] == 0x7f;
+	if (path && (path->n == 0 || ctl)) {
 		sx_resp_lit(&c->out, "-ERR reload failed: bad path\r\n");
 		return;
 	}

@@ -28,6 +28,11 @@ typedef struct sbuf {
 __attribute__((format(printf, 2, 3)))
 static void sb_printf(sbuf *b, const char *fmt, ...)
 {
+	if (!b->p) {                 /* no NULL + 0 below: start with a buffer */
+		if (!(b->p = malloc(4096)))
+			abort();
+		b->cap = 4096;
+	}
 	for (;;) {
 		va_list ap;
 		va_start(ap, fmt);

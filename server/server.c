@@ -363,6 +363,12 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 		sx_srv_wait(s);
 		return rc;
 	}
+	/* before the metrics thread, which reads s->follow for /health */
+	if ((rc = sx_live_start(s, why, whycap))) {
+		sx_srv_stop(s);
+		sx_srv_wait(s);
+		return rc;
+	}
 	if (s->metrics_fd >= 0) {
 		if ((rc = sx_metrics_start(s, s->metrics_fd, s->nworkers, &s->metrics))) {
 			snprintf(why, whycap, "metrics thread: %s", strerror(-rc));
@@ -371,11 +377,6 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 			return rc;
 		}
 		s->metrics_fd = -1;   /* owned by the metrics thread now */
-	}
-	if ((rc = sx_live_start(s, why, whycap))) {
-		sx_srv_stop(s);
-		sx_srv_wait(s);
-		return rc;
 	}
 	return 0;
 }

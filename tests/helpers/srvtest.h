@@ -481,7 +481,11 @@ ST_UNUSED static int st_reply_into(st_conn *c, st_sb *b)
 	if (st_line(c, &l, &n))
 		return -1;
 	char type = l[0];
-	long long v = strtoll(l + 1, NULL, 10);
+	char num[32];                /* the line is not NUL-terminated */
+	size_t k = n == 0 ? 0 : n - 1 < sizeof num - 1 ? n - 1 : sizeof num - 1;
+	memcpy(num, l + 1, k);
+	num[k] = 0;
+	long long v = strtoll(num, NULL, 10);
 	switch (type) {
 	case '+':
 	case '-':
