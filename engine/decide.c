@@ -556,6 +556,14 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 			const sx_query *q = &qs[done + i];
 			if (cap - used < need)
 				return done + i;
+			/* most queries miss every key: nothing to walk */
+			if (kn[nk] < 0 && (q->id.nkeys < 2 || kn[nk + 1] < 0) &&
+			    !(s->ov && s->ov->nrecs)) {
+				ds[done + i] = (sx_decision){ .reason = SX_R_NOT_LISTED,
+				                              .rec = recs + used };
+				nk += q->id.nkeys;
+				continue;
+			}
 			decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
 			            recs + used, COLLECT_DENY);
 			used += ds[done + i].nrec;
