@@ -535,6 +535,19 @@ uint32_t sx_decide_concerned(const sx_snap *s, const sx_query *q,
 	return c.nrec;
 }
 
+/* Could the overlay hold records of q's keys?  (Its filter: cheap.) */
+static inline int ov_may_have(const sx_overlay *ov, const sx_query *q)
+{
+	if (!ov || !ov->nrecs)
+		return 0;
+	for (int i = 0; i < q->id.nkeys; i++) {
+		uint32_t bit = sx_ov_filter_bit(&q->id.key[i]);
+		if (ov->filter[bit >> 6] >> (bit & 63) & 1)
+			return 1;
+	}
+	return 0;
+}
+
 #define CHUNK 64
 
 size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
@@ -558,7 +571,7 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 				return done + i;
 			/* most queries miss every key: nothing to walk */
 			if (kn[nk] < 0 && (q->id.nkeys < 2 || kn[nk + 1] < 0) &&
-			    !(s->ov && s->ov->nrecs)) {
+			    !ov_may_have(s->ov, q)) {
 				ds[done + i] = (sx_decision){ .reason = SX_R_NOT_LISTED,
 				                              .rec = recs + used };
 				nk += q->id.nkeys;

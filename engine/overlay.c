@@ -42,6 +42,9 @@ int sx_update_parse(const char *w, size_t n)
 int sx_ov_find(const sx_overlay *ov, const sx_key *k, const uint32_t **post,
                uint32_t *n)
 {
+	uint32_t bit = sx_ov_filter_bit(k);
+	if (!(ov->filter[bit >> 6] >> (bit & 63) & 1))
+		return 0;
 	uint32_t lo = 0, hi = ov->nkeys;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -246,6 +249,8 @@ static int freeze(struct builder *b, sx_overlay **out)
 			ov->keys[ov->nkeys++] = (struct sx_ov_key){ pairs[i].key,
 			                                            (uint32_t)i, 0 };
 		struct sx_ov_key *k = &ov->keys[ov->nkeys - 1];
+		uint32_t bit = sx_ov_filter_bit(&pairs[i].key);
+		ov->filter[bit >> 6] |= 1ull << (bit & 63);
 		ov->post[i] = pairs[i].rec;
 		if (++k->n > ov->max_per_key)
 			ov->max_per_key = k->n;

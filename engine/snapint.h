@@ -45,6 +45,8 @@ struct sx_overlay {
 	uint32_t *post;               /* overlay record numbers per key */
 	uint32_t max_per_key;
 	uint64_t updates;
+	uint64_t filter[1024];        /* 2^16 bits, one per key hash: a miss
+	                                 almost never reaches the search */
 	char *arena;                  /* every string of the overlay */
 };
 
@@ -69,6 +71,12 @@ struct sx_snap {
 	const sx_snap *origin;        /* the plain snapshot: self, or the base */
 	int derived;
 };
+
+static inline uint32_t sx_ov_filter_bit(const sx_key *k)
+{
+	uint64_t x = (k->lo ^ (k->hi * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(x >> 48);
+}
 
 /* Find the overlay records of key k: their numbers (relative to the
  * overlay) in *post[0..*n).  0 when the overlay has none. */
