@@ -36,8 +36,10 @@ from datetime import datetime, timezone
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, "bin")
-SAMPLE = os.environ.get("SXGATE_SAMPLE_LIST",
-                        os.path.join(ROOT, "..", "shared", "data", "sample-list.csv"))
+SAMPLE = os.environ.get("SXGATE_SAMPLE_LIST") or next(
+    (p for p in (os.path.join(ROOT, "..", "shared", "data", "sample-list.csv"),
+                 os.path.join(ROOT, "tests", "data", "sample-list.csv"))
+     if os.path.exists(p)), os.path.join(ROOT, "tests", "data", "sample-list.csv"))
 WORK = os.environ.get("CLUSTER_WORK") or "/tmp/sxgate-cluster-%d" % os.getpid()
 PIDS = os.path.join(WORK, "pids")
 STREAM = "sxgate:updates"
