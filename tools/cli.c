@@ -320,6 +320,17 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "publish"))
 		return publish(argc - 1, argv + 1);
 
+	static const char *const known[] = { "check", "info", "mcheck", "listed",
+	                                     "reload", "ping", "exec" };
+	int ok = 0;
+	for (size_t i = 0; i < SX_ARRAY_LEN(known); i++)
+		ok |= !strcmp(cmd, known[i]);
+	if (!ok) {
+		fprintf(stderr, "sxgate: unknown command '%s'\n\n", cmd);
+		usage(stderr);
+		return 1;
+	}
+
 	/* offline when --snapshot is given */
 	const char *snap = NULL;
 	for (int i = 2; i < argc; i++)
