@@ -148,7 +148,9 @@ ST_TEST(malformed, half_frames_held_open)
 	st_close(b);
 
 	st_send(half_resp, req + n / 2, n - n / 2);
-	cr_assert_str_eq(st_reply(half_resp), "[DENY, LISTED, " ST_DENY_REC "]");
+	char *got = st_reply(half_resp);
+	cr_assert_str_eq(got, "[DENY, LISTED, " ST_DENY_REC "]");
+	free(got);
 	st_send(half_bin, o->b + 7, o->n - 7);
 	st_frame f;
 	cr_assert_eq(st_frame_read(half_bin, &f), 0);
@@ -161,7 +163,9 @@ ST_TEST(malformed, half_frames_held_open)
 		if (i % 7 == 0)
 			usleep(1000);
 	}
-	cr_assert_str_eq(st_reply(half_resp), "[DENY, LISTED, " ST_DENY_REC "]");
+	got = st_reply(half_resp);
+	cr_assert_str_eq(got, "[DENY, LISTED, " ST_DENY_REC "]");
+	free(got);
 	free(o);
 	st_close(half_resp);
 	st_close(half_bin);
