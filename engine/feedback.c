@@ -739,32 +739,15 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	if ((rc = sx_frame_open_log("feedback log", path, &fb->fd, &s.size, why,
 	                            cap)))
 		goto fail;
-	if (s.size) {
-		void *m = mmap(NULL, s.size, PROT_READ, MAP_PRIVATE, fb->fd, 0);
-		if (m == MAP_FAILED) {
-			rc = fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
-			          strerror(errno));
-			goto fail;
-		}
-		s.p = m;
+	if ((rc = sx_frame_map(fb->fd, s.size, &s.p))) {
+		fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
+		goto fail;
 	}
 	if ((rc = validate(&s, why, cap)))
 		goto fail;
-	if (s.torn_bytes && sx_wio_ftruncate(fb->fd, (off_t)s.end)) {
-		rc = fail(why, cap, -errno, "feedback log %s: cannot cut the torn "
-		          "tail at offset %zu: %s", path, s.end, strerror(errno));
+	if ((rc = sx_frame_settle_log("feedback log", path, fb->fd,
+	                              s.torn_bytes != 0, s.end, why, cap)))
 		goto fail;
-	}
-	if (sx_wio_fdatasync(fb->fd)) {
-		rc = fail(why, cap, -errno, "feedback log %s: fdatasync: %s", path,
-		          strerror(errno));
-		goto fail;
-	}
-	if ((rc = sx_wio_fsync_dir(path))) {
-		fail(why, cap, rc, "feedback log %s: fsync of its directory: %s",
-		     path, strerror(-rc));
-		goto fail;
-	}
 	fb->good_end = s.end;
 	fill_report(&s, rep);
 	unmap(&s);

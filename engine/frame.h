@@ -121,3 +121,13 @@ static inline void sx_frame_header(const sx_frame_kind *k, uint8_t *hdr,
  */
 int sx_frame_open_log(const char *what, const char *path, int *fd,
                       size_t *size, char *why, size_t cap);
+/* Map size bytes of fd read-only (*p NULL for an empty file).  0 or
+ * -errno. */
+int sx_frame_map(int fd, size_t size, const uint8_t **p);
+/*
+ * After validating an opened log: cut a torn tail at end (when torn is
+ * set), then make the file and its directory entry durable.  Returns 0,
+ * or -errno with why naming the step.
+ */
+int sx_frame_settle_log(const char *what, const char *path, int fd, int torn,
+                        size_t end, char *why, size_t cap);

@@ -363,19 +363,8 @@ static void fill_report(const jscan *s, sx_journal_report *rep)
 }
 
 /* Map fd's first size bytes read-only (NULL for an empty file). */
-static int map_file(int fd, size_t size, const uint8_t **p)
-{
-	*p = NULL;
-	if (!size)
-		return 0;
-	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m == MAP_FAILED)
-		return -errno;
-	*p = m;
-	return 0;
-}
 
-static void unmap_file(const uint8_t *p, size_t size)
+static void unsx_frame_map(const uint8_t *p, size_t size)
 {
 	if (p)
 		munmap((void *)p, size);
@@ -402,7 +391,7 @@ int sx_journal_scan(const char *path, unsigned flags, sx_journal_cb cb,
 		goto out;
 	}
 	s.size = (size_t)st.st_size;
-	if ((rc = map_file(fd, s.size, &s.p))) {
+	if ((rc = sx_frame_map(fd, s.size, &s.p))) {
 		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto out;
 	}
@@ -412,7 +401,7 @@ int sx_journal_scan(const char *path, unsigned flags, sx_journal_cb cb,
 		goto out;
 	fill_report(&s, rep);
 out:
-	unmap_file(s.p, s.size);
+	unsx_frame_map(s.p, s.size);
 	close(fd);
 	return rc;
 }
@@ -434,7 +423,7 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 	pthread_mutex_init(&j->mu, NULL);
 	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, why, cap)))
 		goto fail;
-	if ((rc = map_file(j->fd, s.size, &s.p))) {
+	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
 		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto fail;
 	}
@@ -443,21 +432,9 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		goto fail;
 	if (replay && (rc = deliver(&s, 0, replay, arg, why, cap)))
 		goto fail;
-	if (s.torn_bytes && sx_wio_ftruncate(j->fd, (off_t)s.end)) {
-		rc = fail(why, cap, -errno, "journal %s: cannot cut the torn "
-		          "tail at offset %zu: %s", path, s.end, strerror(errno));
+	if ((rc = sx_frame_settle_log("journal", path, j->fd, s.torn_bytes != 0,
+	                              s.end, why, cap)))
 		goto fail;
-	}
-	if (sx_wio_fdatasync(j->fd)) {
-		rc = fail(why, cap, -errno, "journal %s: fdatasync: %s", path,
-		          strerror(errno));
-		goto fail;
-	}
-	if ((rc = sx_wio_fsync_dir(path))) {
-		fail(why, cap, rc, "journal %s: fsync of its directory: %s", path,
-		     strerror(-rc));
-		goto fail;
-	}
 	j->end = s.end;
 	j->last_seq = s.last_seq;
 	j->last_source_len = s.src_len;
@@ -465,11 +442,11 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		memcpy(j->last_source, s.src, s.src_len);
 	j->last_source[s.src_len] = 0;
 	fill_report(&s, rep);
-	unmap_file(s.p, s.size);
+	unsx_frame_map(s.p, s.size);
 	*out = j;
 	return 0;
 fail:
-	unmap_file(s.p, s.size);
+	unsx_frame_map(s.p, s.size);
 	if (j->fd >= 0)
 		close(j->fd);
 	pthread_mutex_destroy(&j->mu);
@@ -720,7 +697,7 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	}
 	s.size = j->end;
 	r.bytes_before = r.bytes_after = j->end;
-	if ((rc = map_file(j->fd, s.size, &s.p))) {
+	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
 		fail(why, cap, rc, "journal %s: mmap: %s", j->path, strerror(-rc));
 		goto out;
 	}
@@ -827,7 +804,7 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 		     "either file is a correct journal): %s", j->path,
 		     strerror(-rc));
 out:
-	unmap_file(s.p, s.size);
+	unsx_frame_map(s.p, s.size);
 	if (tfd >= 0) {
 		close(tfd);
 		unlink(tmp);
