@@ -56,8 +56,13 @@ FUZZ_LIB_OBJ = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(ENGINE_SRC) $(LOADER_SRC) $(
 FUZZ_LIB     = $(FUZZ_DIR)/libsxgate-fuzz.a
 FUZZ_LDLIBS  = $(LDLIBS_ENGINE) -luring -lcrypt -lpthread
 
+# clang and its libFuzzer runtime, installed like the rest (make deps)
+# when missing; order-only, so it runs once and never forces a rebuild.
+fuzz-deps:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) clang libclang-rt-14-dev"
+
 # Instrumented for coverage (fuzzer-no-link) as well as for the sanitizers.
-$(FUZZ_DIR)/obj/%.o: %.c
+$(FUZZ_DIR)/obj/%.o: %.c | fuzz-deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
@@ -158,4 +163,4 @@ test-tsan: deps
 	    cp $(patsubst tests/%.c,$(BUILD)/tests/%,$(TSAN_TEST_SRC)) $(BUILD)/tsan/tests/
 	$(Q)bash tests/sanitize.sh tsan $(BUILD)/tsan $(TSAN_TEST_SRC)
 
-.PHONY: fuzz fuzz-build fuzz-force sanitize-all test-sanitize test-tsan
+.PHONY: fuzz fuzz-deps fuzz-build fuzz-force sanitize-all test-sanitize test-tsan
