@@ -57,7 +57,7 @@ define link
 endef
 
 $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC))
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -lpthread)
 
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lpthread)

@@ -129,6 +129,11 @@ static inline sx_key uscc_org_key(const sx_key *uscc, int kind)
 	                     | (u128)(unsigned)kind);
 }
 
+sx_key sx_key_uscc_emb(const sx_key *uscc)
+{
+	return uscc_org_key(uscc, SX_KK_EMB);
+}
+
 static inline unsigned key_len(const sx_key *k)
 {
 	return (unsigned)(k->lo >> KEY_LEN_SHIFT) & KEY_LEN_MASK;

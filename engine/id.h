@@ -100,6 +100,10 @@ static inline int sx_key_cmp(const sx_key *a, const sx_key *b)
 }
 static inline int sx_key_kind(const sx_key *k) { return (int)(k->lo & 7); }
 
+/* The EMB key of a USCC's own key: its organisation code (characters
+ * 9..17), as sx_id_parse() gives it in key[1] on the list side. */
+sx_key sx_key_uscc_emb(const sx_key *uscc);
+
 /* Do the IDs behind two own keys (key[0] of sx_id, never EMB) match under
  * SPEC section 3?  Equal keys match; a USCC matches the ORG it embeds. */
 bool sx_key_match(const sx_key *a, const sx_key *b);

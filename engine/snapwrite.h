@@ -3,8 +3,9 @@
  * build the index and write the file atomically.
  *
  * The writer owns everything it is given: strings are interned into the
- * strings section as they arrive (one copy per distinct spelling), cases
- * are numbered by their bracket-folded spelling.  sx_snapw_write() hashes
+ * strings section as they arrive (one copy per distinct spelling, and a
+ * case's spelling once per case), cases are numbered by their
+ * bracket-folded spelling.  sx_snapw_write() hashes
  * every key, builds the perfect hash (re-seeding on the rare failure),
  * lays out the sections of snapfmt.h, and writes PATH.tmp.PID, fsyncs it
  * and renames it over PATH, so an existing snapshot is replaced whole or
@@ -20,10 +21,10 @@
 
 typedef struct sx_snapw sx_snapw;
 
+/* A record.  A USCC is indexed under its own key and its EMB key, which
+ * the writer derives (sx_key_uscc_emb). */
 typedef struct sx_snapw_rec {
 	sx_key key;            /* the ID's own key (sx_id.key[0]) */
-	sx_key emb;            /* USCC: its EMB key (sx_id.key[1]) */
-	uint8_t has_emb;
 	uint8_t role, list, status, id_type;
 	uint32_t case_off, court_off;  /* from sx_snapw_string */
 	uint32_t case_id;              /* from sx_snapw_case */
@@ -69,6 +70,21 @@ uint32_t sx_snapw_case(sx_snapw *w, const char *case_no, size_t len);
 /* The case id of a known case number, or UINT32_MAX. */
 uint32_t sx_snapw_case_find(sx_snapw *w, const char *case_no, size_t len);
 
+/* The two above in the form a bulk loader wants.  fold/fold_len is the
+ * folded spelling (sx_case_fold, at most SX_CASE_FOLD_MAX bytes) and h its
+ * sx_case_hash(), computed by the caller so that another thread can do it
+ * and sx_snapw_case_prefetch() can fetch the table slot ahead of the call.
+ * Returns the case id, adding the case when new and add is set; else, or
+ * when out of memory, UINT32_MAX.  When off is not NULL, *off is the
+ * offset in the strings section of this spelling (the case's first
+ * spelling when equal: one copy per case, not per record). */
+#define SX_CASE_FOLD_MAX 3072      /* 1024 bytes, every one a bracket */
+uint64_t sx_case_hash(const char *fold, size_t fold_len);
+void sx_snapw_case_prefetch(const sx_snapw *w, uint64_t h);
+uint32_t sx_snapw_case_add(sx_snapw *w, const char *spelled, size_t len,
+                           const char *fold, size_t fold_len, uint64_t h,
+                           int add, uint32_t *off);
+
 /* Add a record (record numbers follow the calls: list order) or a permit.
  * Returns 0, -ENOMEM or SX_EFULL (more than 2^31 records). */
 int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r);
@@ -78,7 +94,9 @@ uint64_t sx_snapw_nrecords(const sx_snapw *w);
 int sx_snapw_reserve(sx_snapw *w, size_t nrecs);
 
 /* Build and write.  Returns 0, or a negative code with a sentence in why.
- * On failure nothing is left at path (an older file there is untouched). */
+ * On failure nothing is left at path (an older file there is untouched).
+ * The writer drops its lookup tables first, to make room for the index:
+ * afterwards it can only be freed. */
 int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
                    sx_snapw_stats *st, char *why, size_t whycap);
 

@@ -1,14 +1,19 @@
 /*
  * build.c - list CSV to snapshot.
  *
- * One pass over the list: each CSV record is validated (row.c), then
- * deduplicated on (case, normalised ID, role) through an open-addressing
- * set of record numbers, then handed to the snapshot writer, which interns
- * its strings.  Rejects and warnings go to the rejects file as they are
- * met (CSV: line,reason,raw), so memory holds only what gets loaded.
- * Permits come second, because they name cases of the list.  The snapshot
- * is written only when the rejects stay within --max-rejects; the writer
- * replaces the output atomically, so a failed build leaves the old file.
+ * One pass over the list, on two threads.  The reader thread does what
+ * needs only the row: CSV, validation (row.c), the folded case number and
+ * its hash.  It hands batches of rows, in order, to the loader (the
+ * calling thread), which does what needs the whole list: case numbers,
+ * duplicates on (case, normalised ID, role), the writer, and the rejects
+ * file (CSV: line,reason,raw), written as rows are met, so memory holds
+ * only what gets loaded.  The loader's work is table lookups that miss
+ * the cache at every row of a large list, so it takes a batch in three
+ * passes: prefetch the case slots; number the cases and prefetch the
+ * duplicate-set slots; then the rest.  Permits come second, on one
+ * thread, because they name cases of the list.  The snapshot is written
+ * only when the rejects stay within --max-rejects; the writer replaces
+ * the output atomically, so a failed build leaves the old file.
  */
 #include "build.h"
 #include "csv.h"
@@ -17,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +35,52 @@
 struct seen { sx_key key; uint32_t case_id; uint32_t role; };
 _Static_assert(sizeof(struct seen) == 24, "struct seen has no padding");
 
+/* One row as the reader hands it over.  Text lives in the batch's bytes,
+ * named by offset and length: the CSV buffer moves on. */
+enum { ROW_OK, ROW_REJECT };
+struct brow {
+	uint64_t line;
+	uint32_t raw, raw_len;
+	uint32_t text, text_len;      /* ROW_REJECT: the reason */
+	uint32_t case_no, case_len;   /* ROW_OK: as spelled */
+	uint32_t fold, fold_len;      /* folded (sx_case_fold) */
+	uint32_t court, court_len;
+	uint64_t case_h;              /* sx_case_hash of the folded case */
+	sx_key key;
+	uint8_t kind, same_case;      /* same spelling as the row before */
+	uint8_t id_type, id_warn, role, list, status;
+	uint16_t listed_on, expires_on, codes;
+	/* the loader's */
+	uint32_t case_id, case_off;
+	uint64_t seen_h;
+};
+
+#define BATCH_ROWS 256
+#define NBATCH     4
+
+struct batch {
+	struct brow row[BATCH_ROWS];
+	size_t n;
+	char *bytes;
+	size_t len, cap;
+	int end;                      /* the last batch: rc and why say how */
+	int rc;
+	char why[512];
+};
+
+/* The reader and the loader: a ring of NBATCH batches. */
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch b[NBATCH];
+	uint64_t filled, taken;       /* batches published / released */
+	int stop;                     /* the loader gave up */
+	sx_csv *csv;
+	const int *idx;
+	char last_case[1024];         /* the reader's previous row */
+	size_t last_case_len;
+};
+
 struct state {
 	const sx_build_opts *o;
 	sx_build_report *r;
@@ -36,39 +88,24 @@ struct state {
 	FILE *rej;
 	struct seen *seen;         /* every loaded row's identity */
 	size_t nseen, seen_cap;
-	uint32_t *tab;             /* open addressing: index into seen + 1 */
-	size_t tabsize;
+	uint64_t *tab;             /* (hash >> 32) << 32 | seen index + 1 */
+	size_t tabsize;            /* a power of two, or 0 */
 	/* the previous row's case and court: rows of one case come together
 	 * (a unit and its people, a person and their passport) */
-	char last_case[1024], last_court[1024];
-	size_t last_case_len, last_court_len;
-	uint32_t last_case_id, last_case_off, last_court_off;
+	uint32_t last_case_id, last_case_off;
+	char last_court[1024];
+	size_t last_court_len;
+	uint32_t last_court_off;
 };
 
-/* Case id and spelled-case offset of a row, through the one-row cache. */
-static int case_of(struct state *st, sx_str c, uint32_t *id, uint32_t *off)
+static uint32_t court_of(struct state *st, const char *c, size_t n)
 {
-	if (c.n != st->last_case_len || memcmp(c.p, st->last_case, c.n)) {
-		st->last_case_id = sx_snapw_case(st->w, c.p, c.n);
-		st->last_case_off = sx_snapw_string(st->w, c.p, c.n);
-		if (st->last_case_id == UINT32_MAX || st->last_case_off == UINT32_MAX)
-			return -ENOMEM;
-		memcpy(st->last_case, c.p, c.n);    /* row.c caps it at 1000 */
-		st->last_case_len = c.n;
-	}
-	*id = st->last_case_id;
-	*off = st->last_case_off;
-	return 0;
-}
-
-static uint32_t court_of(struct state *st, sx_str c)
-{
-	if (c.n != st->last_court_len || memcmp(c.p, st->last_court, c.n)) {
-		st->last_court_off = sx_snapw_court(st->w, c.p, c.n);
+	if (n != st->last_court_len || memcmp(c, st->last_court, n)) {
+		st->last_court_off = sx_snapw_court(st->w, c, n);
 		if (st->last_court_off == UINT32_MAX)
 			return UINT32_MAX;
-		memcpy(st->last_court, c.p, c.n);
-		st->last_court_len = c.n;
+		memcpy(st->last_court, c, n);     /* row.c caps it at 1000 */
+		st->last_court_len = n;
 	}
 	return st->last_court_off;
 }
@@ -110,28 +147,42 @@ static uint64_t seen_hash(const struct seen *s)
 	return XXH3_64bits(s, sizeof(*s));
 }
 
-/* 1 when (key, case, role) was seen before; else remembers it. */
-static int dedup(struct state *st, const struct seen *s)
+/* Slots for `want` identities at most 3/4 full. */
+static int seen_rehash(struct state *st, size_t want)
 {
-	if (st->nseen * 2 >= st->tabsize) {
-		size_t ns = st->tabsize ? st->tabsize * 2 : 1 << 16;
-		uint32_t *t = calloc(ns, sizeof(uint32_t));
-		if (!t)
-			return -ENOMEM;
-		for (size_t i = 0; i < st->tabsize; i++)
-			if (st->tab[i]) {
-				size_t j = seen_hash(&st->seen[st->tab[i] - 1]) & (ns - 1);
-				while (t[j])
-					j = (j + 1) & (ns - 1);
-				t[j] = st->tab[i];
-			}
-		free(st->tab);
-		st->tab = t;
-		st->tabsize = ns;
+	size_t ns = st->tabsize ? st->tabsize : 1 << 16;
+	while (ns / 4 * 3 <= want)
+		ns *= 2;
+	if (ns <= st->tabsize)
+		return 0;
+	uint64_t *t = calloc(ns, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->nseen; i++) {
+		uint64_t h = seen_hash(&st->seen[i]);
+		size_t j = h & (ns - 1);
+		while (t[j])
+			j = (j + 1) & (ns - 1);
+		t[j] = (h >> 32) << 32 | (i + 1);
 	}
-	size_t j = seen_hash(s) & (st->tabsize - 1);
+	free(st->tab);
+	st->tab = t;
+	st->tabsize = ns;
+	return 0;
+}
+
+/* 1 when (key, case, role) was seen before; else remembers it.  h is
+ * seen_hash(s).  The tag in each slot keeps the probe off seen[]. */
+static int dedup(struct state *st, const struct seen *s, uint64_t h)
+{
+	if ((st->nseen + 1) * 4 > st->tabsize * 3 &&
+	    seen_rehash(st, st->nseen + 1))
+		return -ENOMEM;
+	uint64_t tag = (h >> 32) << 32;
+	size_t j = h & (st->tabsize - 1);
 	for (; st->tab[j]; j = (j + 1) & (st->tabsize - 1))
-		if (memcmp(&st->seen[st->tab[j] - 1], s, sizeof(*s)) == 0)
+		if ((st->tab[j] & 0xffffffff00000000ull) == tag &&
+		    memcmp(&st->seen[(uint32_t)st->tab[j] - 1], s, sizeof(*s)) == 0)
 			return 1;
 	if (st->nseen == st->seen_cap) {
 		size_t nc = st->seen_cap ? st->seen_cap * 2 : 1 << 16;
@@ -141,30 +192,23 @@ static int dedup(struct state *st, const struct seen *s)
 		st->seen = p;
 		st->seen_cap = nc;
 	}
+	if (st->nseen >= UINT32_MAX - 1)
+		return -ENOMEM;
 	st->seen[st->nseen++] = *s;
-	st->tab[j] = (uint32_t)st->nseen;
+	st->tab[j] = tag | st->nseen;
 	return 0;
 }
 
-/* Room for n identities up front: no rehash during the load. */
+/* Room for n identities up front: no rehash during the load (a hint). */
 static void reserve_seen(struct state *st, size_t n)
 {
-	size_t ts = 1 << 16;
-	while (ts < 2 * n + 2)
-		ts *= 2;
-	struct seen *p = malloc(n * sizeof(*p));
-	uint32_t *t = calloc(ts, sizeof(uint32_t));
-	if (!p || !t || st->nseen) {
-		free(p);
-		free(t);
+	struct seen *p = st->nseen ? NULL : malloc(n * sizeof(*p));
+	if (!p)
 		return;
-	}
 	free(st->seen);
-	free(st->tab);
 	st->seen = p;
 	st->seen_cap = n;
-	st->tab = t;
-	st->tabsize = ts;
+	(void)seen_rehash(st, n);
 }
 
 /* Map the header row to columns; fails when a required one is absent. */
@@ -222,18 +266,238 @@ static int open_csv(const char *path, sx_csv **c, int *fd, char *why,
 	return 0;
 }
 
+/* ---- the reader thread ------------------------------------------------- */
+
+/* Copy n bytes into the batch; the offset, or UINT32_MAX out of memory. */
+static uint32_t put(struct batch *b, const char *s, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t nc = b->cap ? b->cap : 1 << 16;
+		while (nc < b->len + n)
+			nc *= 2;
+		char *q = realloc(b->bytes, nc);
+		if (!q)
+			return UINT32_MAX;
+		b->bytes = q;
+		b->cap = nc;
+	}
+	memcpy(b->bytes + b->len, s, n);
+	b->len += n;
+	return (uint32_t)(b->len - n);
+}
+
+/* Read one row into *e.  1: a row; 0: the end; < 0: an error, said in
+ * b->why. */
+static int read_row(struct pipe *pp, struct batch *b, struct brow *e)
+{
+	sx_csv_row row;
+	sx_str f[SX_NLIST_COLUMNS];
+	sx_listrow lr;
+	char reason[512];
+	int rc = sx_csv_next(pp->csv, &row);
+	if (rc <= 0) {
+		if (rc < 0)
+			snprintf(b->why, sizeof(b->why), "%s",
+			         rc == -ENOMEM ? "out of memory" : sx_csv_error(pp->csv));
+		return rc;
+	}
+	memset(e, 0, sizeof(*e));
+	e->line = row.line;
+	e->raw_len = (uint32_t)row.raw_len;
+	if ((e->raw = put(b, row.raw, row.raw_len)) == UINT32_MAX)
+		goto oom;
+	const char *err = row.error;
+	if (!err) {
+		fields(&row, pp->idx, SX_NLIST_COLUMNS, f);
+		if (sx_listrow_parse(f, &lr, reason, sizeof(reason)))
+			err = reason;
+	}
+	if (err) {
+		e->kind = ROW_REJECT;
+		e->text_len = (uint32_t)strlen(err);
+		if ((e->text = put(b, err, e->text_len)) == UINT32_MAX)
+			goto oom;
+		pp->last_case_len = SIZE_MAX;       /* no row before a reject */
+		return 1;
+	}
+	char fold[SX_CASE_FOLD_MAX];
+	size_t fl = sx_case_fold(lr.case_no.p, lr.case_no.n, fold, sizeof(fold));
+	e->kind = ROW_OK;
+	e->key = lr.id.key[0];
+	e->id_type = lr.id.type;
+	e->id_warn = lr.id.warn;
+	e->role = lr.role;
+	e->list = lr.list;
+	e->status = lr.status;
+	e->listed_on = lr.listed_on;
+	e->expires_on = lr.expires_on;
+	e->codes = lr.codes;
+	e->case_len = (uint32_t)lr.case_no.n;
+	e->fold_len = (uint32_t)fl;
+	e->court_len = (uint32_t)lr.court.n;
+	e->case_h = sx_case_hash(fold, fl);
+	e->same_case = lr.case_no.n == pp->last_case_len &&
+	               memcmp(lr.case_no.p, pp->last_case, lr.case_no.n) == 0;
+	memcpy(pp->last_case, lr.case_no.p, lr.case_no.n);   /* <= 1000 */
+	pp->last_case_len = lr.case_no.n;
+	if ((e->case_no = put(b, lr.case_no.p, lr.case_no.n)) == UINT32_MAX ||
+	    (e->fold = put(b, fold, fl)) == UINT32_MAX ||
+	    (e->court = put(b, lr.court.p, lr.court.n)) == UINT32_MAX)
+		goto oom;
+	return 1;
+oom:
+	snprintf(b->why, sizeof(b->why), "out of memory");
+	return -ENOMEM;
+}
+
+static void *reader(void *arg)
+{
+	struct pipe *pp = arg;
+	for (uint64_t k = 0;; k++) {
+		struct batch *b = &pp->b[k % NBATCH];
+		pthread_mutex_lock(&pp->mu);
+		while (!pp->stop && pp->filled - pp->taken == NBATCH)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		int stop = pp->stop;
+		pthread_mutex_unlock(&pp->mu);
+		if (stop)
+			return NULL;
+		b->n = b->len = 0;
+		b->end = b->rc = 0;
+		b->why[0] = 0;
+		int rc = 1;
+		while (b->n < BATCH_ROWS &&
+		       (rc = read_row(pp, b, &b->row[b->n])) == 1)
+			b->n++;
+		if (rc <= 0) {
+			b->end = 1;
+			b->rc = rc;
+		}
+		pthread_mutex_lock(&pp->mu);
+		pp->filled++;
+		pthread_cond_broadcast(&pp->cv);
+		pthread_mutex_unlock(&pp->mu);
+		if (rc <= 0)
+			return NULL;
+	}
+}
+
+/* ---- the loader ---------------------------------------------------------- */
+
+/* One row that passed the reader, with its case numbered. */
+static int load_row(struct state *st, const struct batch *b,
+                    const struct brow *e)
+{
+	sx_build_report *r = st->r;
+	const char *raw = b->bytes + e->raw;
+	struct seen s = { .key = e->key, .case_id = e->case_id, .role = e->role };
+	int dup = dedup(st, &s, e->seen_h);
+	if (dup < 0)
+		return dup;
+	if (dup) {
+		note(st, NULL, e->line, "warning: ",
+		     "repeats an earlier row (same case, ID and role); loaded once",
+		     raw, e->raw_len);
+		r->warned++;
+		r->duplicates++;
+		return 0;
+	}
+	if (e->id_warn == SX_IDW_CHECK) {
+		char reason[200];
+		snprintf(reason, sizeof(reason), "%s check character is wrong; "
+		         "loaded, matched by the other characters",
+		         sx_idtype_name(e->id_type));
+		note(st, NULL, e->line, "warning: ", reason, raw, e->raw_len);
+		r->warned++;
+		r->check_warnings++;
+	}
+	sx_snapw_rec rec = {
+		.key = e->key,
+		.role = e->role, .list = e->list, .status = e->status,
+		.id_type = e->id_type,
+		.case_off = e->case_off,
+		.court_off = court_of(st, b->bytes + e->court, e->court_len),
+		.case_id = e->case_id,
+		.listed_on = e->listed_on, .expires_on = e->expires_on,
+		.codes = e->codes,
+	};
+	if (rec.court_off == UINT32_MAX || sx_snapw_add_record(st->w, &rec))
+		return -ENOMEM;
+	r->loaded++;
+	r->revoked += e->status == SX_ST_REVOKED;
+	r->shielded += e->status == SX_ST_SHIELDED;
+	return 0;
+}
+
+/* A batch in three passes (see the file comment). */
+static int load_batch(struct state *st, struct batch *b, double t0)
+{
+	sx_build_report *r = st->r;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->row[i].kind == ROW_OK && !b->row[i].same_case)
+			sx_snapw_case_prefetch(st->w, b->row[i].case_h);
+	for (size_t i = 0; i < b->n; i++) {
+		struct brow *e = &b->row[i];
+		if (e->kind != ROW_OK)
+			continue;
+		if (e->same_case) {
+			e->case_id = st->last_case_id;
+			e->case_off = st->last_case_off;
+		} else {
+			e->case_id = sx_snapw_case_add(st->w, b->bytes + e->case_no,
+			                               e->case_len, b->bytes + e->fold,
+			                               e->fold_len, e->case_h, 1,
+			                               &e->case_off);
+			if (e->case_id == UINT32_MAX)
+				return -ENOMEM;
+			st->last_case_id = e->case_id;
+			st->last_case_off = e->case_off;
+		}
+		struct seen s = { .key = e->key, .case_id = e->case_id,
+		                  .role = e->role };
+		e->seen_h = seen_hash(&s);
+		if (st->tabsize)
+			__builtin_prefetch(&st->tab[e->seen_h & (st->tabsize - 1)]);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const struct brow *e = &b->row[i];
+		r->rows++;
+		if (st->o->progress && r->rows % 1000000 == 0)
+			fprintf(st->o->progress, "sxgate-build: %llu rows read (%.1f s)\n",
+			        (unsigned long long)r->rows, now_s() - t0);
+		if (e->kind == ROW_REJECT) {
+			char reason[512];
+			snprintf(reason, sizeof(reason), "%.*s", (int)e->text_len,
+			         b->bytes + e->text);
+			note(st, NULL, e->line, "", reason, b->bytes + e->raw,
+			     e->raw_len);
+			r->rejected++;
+			continue;
+		}
+		int rc = load_row(st, b, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_list(struct state *st, char *why, size_t cap)
 {
 	const sx_build_opts *o = st->o;
-	sx_build_report *r = st->r;
-	sx_csv *c;
-	sx_csv_row row;
+	struct pipe *pp = calloc(1, sizeof(*pp));  /* 150 KiB of batches */
+	pthread_t th;
 	int idx[SX_NLIST_COLUMNS], fd, rc;
-	char reason[512];
 	double t0 = now_s();
 
-	if ((rc = open_csv(o->input, &c, &fd, why, cap)))
+	if (!pp) {
+		snprintf(why, cap, "out of memory");
+		return -ENOMEM;
+	}
+	pp->last_case_len = SIZE_MAX;
+	if ((rc = open_csv(o->input, &pp->csv, &fd, why, cap))) {
+		free(pp);
 		return rc;
+	}
 	struct stat sb;
 	if (fstat(fd, &sb) == 0 && sb.st_size > (1 << 20)) {
 		/* rows of a list export run about 140 bytes */
@@ -241,81 +505,50 @@ static int load_list(struct state *st, char *why, size_t cap)
 		sx_snapw_reserve(st->w, est);
 		reserve_seen(st, est);
 	}
-	rc = read_header(c, o->input, sx_list_column_names,
+	rc = read_header(pp->csv, o->input, sx_list_column_names,
 	                 sx_list_column_required, SX_NLIST_COLUMNS, idx, why, cap);
-	while (!rc && (rc = sx_csv_next(c, &row)) == 1) {
-		sx_str f[SX_NLIST_COLUMNS];
-		sx_listrow lr;
-		rc = 0;
-		r->rows++;
-		if (o->progress && r->rows % 1000000 == 0)
-			fprintf(o->progress, "sxgate-build: %llu rows read (%.1f s)\n",
-			        (unsigned long long)r->rows, now_s() - t0);
-		if (row.error) {
-			note(st, NULL, row.line, "", row.error, row.raw, row.raw_len);
-			r->rejected++;
-			continue;
-		}
-		fields(&row, idx, SX_NLIST_COLUMNS, f);
-		if (sx_listrow_parse(f, &lr, reason, sizeof(reason))) {
-			note(st, NULL, row.line, "", reason, row.raw, row.raw_len);
-			r->rejected++;
-			continue;
-		}
-		uint32_t case_id, case_off;
-		if (case_of(st, lr.case_no, &case_id, &case_off)) {
-			rc = -ENOMEM;
-			break;
-		}
-		struct seen s = { .key = lr.id.key[0], .case_id = case_id,
-		                  .role = lr.role };
-		int dup = dedup(st, &s);
-		if (dup < 0) {
-			rc = -ENOMEM;
-			break;
-		}
-		if (dup) {
-			note(st, NULL, row.line, "warning: ",
-			     "repeats an earlier row (same case, ID and role); loaded once",
-			     row.raw, row.raw_len);
-			r->warned++;
-			r->duplicates++;
-			continue;
-		}
-		if (lr.id.warn == SX_IDW_CHECK) {
-			snprintf(reason, sizeof(reason), "%s check character is wrong; "
-			         "loaded, matched by the other characters",
-			         sx_idtype_name(lr.id.type));
-			note(st, NULL, row.line, "warning: ", reason, row.raw,
-			     row.raw_len);
-			r->warned++;
-			r->check_warnings++;
-		}
-		sx_snapw_rec rec = {
-			.key = lr.id.key[0], .emb = lr.id.key[1],
-			.has_emb = lr.id.type == SX_IDT_USCC,
-			.role = lr.role, .list = lr.list, .status = lr.status,
-			.id_type = lr.id.type,
-			.case_off = case_off,
-			.court_off = court_of(st, lr.court),
-			.case_id = case_id,
-			.listed_on = lr.listed_on, .expires_on = lr.expires_on,
-			.codes = lr.codes,
-		};
-		if (rec.case_off == UINT32_MAX || rec.court_off == UINT32_MAX ||
-		    sx_snapw_add_record(st->w, &rec)) {
-			rc = -ENOMEM;
-			break;
-		}
-		r->loaded++;
-		r->revoked += lr.status == SX_ST_REVOKED;
-		r->shielded += lr.status == SX_ST_SHIELDED;
+	if (rc)
+		goto out;
+	pp->idx = idx;
+	pthread_mutex_init(&pp->mu, NULL);
+	pthread_cond_init(&pp->cv, NULL);
+	if ((rc = -pthread_create(&th, NULL, reader, pp))) {
+		snprintf(why, cap, "cannot start the reader thread: %s",
+		         strerror(-rc));
+		goto out_sync;
 	}
-	if (rc < 0 && !why[0])
-		snprintf(why, cap, "%s: %s", o->input,
-		         rc == -ENOMEM ? "out of memory" : sx_csv_error(c));
-	sx_csv_close(c);
+	for (;;) {
+		struct batch *b = &pp->b[pp->taken % NBATCH];
+		pthread_mutex_lock(&pp->mu);
+		while (pp->filled == pp->taken)
+			pthread_cond_wait(&pp->cv, &pp->mu);
+		pthread_mutex_unlock(&pp->mu);
+		rc = load_batch(st, b, t0);
+		int end = b->end;
+		if (!rc && end && b->rc < 0) {
+			rc = b->rc;
+			snprintf(why, cap, "%s: %s", o->input, b->why);
+		}
+		pthread_mutex_lock(&pp->mu);
+		pp->taken++;
+		pp->stop = rc != 0;
+		pthread_cond_broadcast(&pp->cv);
+		pthread_mutex_unlock(&pp->mu);
+		if (rc || end)
+			break;
+	}
+	pthread_join(th, NULL);
+	if (rc == -ENOMEM && !why[0])
+		snprintf(why, cap, "%s: out of memory", o->input);
+out_sync:
+	pthread_mutex_destroy(&pp->mu);
+	pthread_cond_destroy(&pp->cv);
+out:
+	for (int i = 0; i < NBATCH; i++)
+		free(pp->b[i].bytes);
+	sx_csv_close(pp->csv);
 	close(fd);
+	free(pp);
 	return rc < 0 ? rc : 0;
 }
 
@@ -410,6 +643,10 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 		goto out;
 	if (o->permits && (rc = load_permits(&st, why, cap)))
 		goto out;
+	free(st.seen);             /* its memory goes to the index */
+	free(st.tab);
+	st.seen = NULL;
+	st.tab = NULL;
 	r->parse_seconds = now_s() - t0;
 
 	uint64_t data = r->rows + r->permit_rows;

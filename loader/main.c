@@ -12,8 +12,12 @@
 #include <unistd.h>
 
 /* jemalloc: back the big build arrays with huge pages (a 10 M-record build
- * touches gigabytes; 4 KiB faults cost a second of system time). */
-const char *malloc_conf = "thp:always,metadata_thp:auto";
+ * touches gigabytes; 4 KiB faults cost a second of system time), and never
+ * give freed memory back during the build: the index arrays reuse what the
+ * parse freed, where fresh pages cost about 2 s per GiB on the VMs we
+ * measured (docs/BENCHMARKS.md).  The process is short-lived. */
+const char *malloc_conf = "thp:always,metadata_thp:auto,"
+                          "dirty_decay_ms:-1,muzzy_decay_ms:-1";
 
 static void usage(FILE *f)
 {

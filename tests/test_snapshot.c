@@ -940,8 +940,7 @@ Test(roundtrip, info_and_records_come_back_as_written)
 	};
 	for (size_t i = 0; i < SX_ARRAY_LEN(in); i++) {
 		sx_snapw_rec r = {
-			.key = in[i].id->key[0], .emb = in[i].id->key[1],
-			.has_emb = in[i].id->type == SX_IDT_USCC,
+			.key = in[i].id->key[0],
 			.role = in[i].role, .list = in[i].list, .status = in[i].status,
 			.id_type = in[i].id->type,
 			.case_off = sx_snapw_string(w, in[i].case_no, strlen(in[i].case_no)),
