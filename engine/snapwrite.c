@@ -155,9 +155,18 @@ struct cases {
 	size_t first_cap;
 };
 
+/* Records added with sx_snapw_add_unique, by (key, case id, role): slots
+ * (hash >> 32) << 32 | (record + 1), as in struct cases.  The identity
+ * itself is read from the records on an equal tag: no copy. */
+struct uniq {
+	uint64_t *slot;
+	size_t size, count;
+};
+
 struct sx_snapw {
 	struct intern strings;     /* the strings section */
 	struct cases cases;
+	struct uniq uniq;
 	uint64_t ncourts;
 	struct intern courts;      /* court spellings, for counting only */
 	/* Records as the file has them (id_key filled in by the index), and
@@ -182,6 +191,7 @@ void sx_snapw_free(sx_snapw *w)
 	intern_free(&w->courts);
 	free(w->cases.slot);
 	free(w->cases.first);
+	free(w->uniq.slot);
 	free(w->recs);
 	free(w->keys);
 	free(w->permits);
@@ -366,6 +376,75 @@ int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r)
 	return 0;
 }
 
+uint64_t sx_snapw_rec_hash(const sx_key *key, uint32_t case_id, int role)
+{
+	return XXH3_64bits_withSeed(key, sizeof(*key),
+	                            (uint64_t)case_id << 8 | (unsigned)role);
+}
+
+static uint64_t rec_hash_of(const sx_snapw *w, uint32_t rec)
+{
+	return sx_snapw_rec_hash(&w->keys[rec], w->recs[rec].case_id,
+	                         w->recs[rec].role_list & 15);
+}
+
+/* Slots for `want` records at most 3/4 full. */
+static int uniq_rehash(sx_snapw *w, size_t want)
+{
+	struct uniq *u = &w->uniq;
+	size_t ns = u->size ? u->size : 1024;
+	while (ns / 4 * 3 <= want)
+		ns *= 2;
+	if (ns <= u->size)
+		return 0;
+	uint64_t *t = calloc(ns, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < u->size; i++) {
+		if (!u->slot[i])
+			continue;
+		uint64_t h = rec_hash_of(w, (uint32_t)u->slot[i] - 1);
+		size_t j = h & (ns - 1);
+		while (t[j])
+			j = (j + 1) & (ns - 1);
+		t[j] = u->slot[i];
+	}
+	free(u->slot);
+	u->slot = t;
+	u->size = ns;
+	return 0;
+}
+
+void sx_snapw_unique_prefetch(const sx_snapw *w, uint64_t h)
+{
+	if (w->uniq.size)
+		__builtin_prefetch(&w->uniq.slot[h & (w->uniq.size - 1)]);
+}
+
+int sx_snapw_add_unique(sx_snapw *w, const sx_snapw_rec *r, uint64_t h)
+{
+	struct uniq *u = &w->uniq;
+	if ((u->count + 1) * 4 > u->size * 3 && uniq_rehash(w, u->count + 1))
+		return -ENOMEM;
+	uint64_t tag = (h >> 32) << 32;
+	size_t j = h & (u->size - 1);
+	for (; u->slot[j]; j = (j + 1) & (u->size - 1)) {
+		if ((u->slot[j] & 0xffffffff00000000ull) != tag)
+			continue;
+		uint32_t rec = (uint32_t)u->slot[j] - 1;
+		if (sx_key_eq(&w->keys[rec], &r->key) &&
+		    w->recs[rec].case_id == r->case_id &&
+		    (w->recs[rec].role_list & 15) == r->role)
+			return 1;
+	}
+	int rc = sx_snapw_add_record(w, r);
+	if (rc)
+		return rc;
+	u->slot[j] = tag | w->nrecs;      /* record nrecs - 1, plus one */
+	u->count++;
+	return 0;
+}
+
 int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p)
 {
 	if (w->npermits >= (1u << 31))
@@ -388,7 +467,7 @@ int sx_snapw_reserve(sx_snapw *w, size_t nrecs)
 	    grow((void **)&w->strings.pool, &w->strings.cap, nrecs * 32, 1) ||
 	    grow((void **)&w->cases.first, &w->cases.first_cap, nrecs,
 	         sizeof(*w->cases.first)) ||
-	    cases_rehash(w, nrecs))
+	    cases_rehash(w, nrecs) || uniq_rehash(w, nrecs))
 		return -ENOMEM;
 	return 0;
 }
@@ -595,6 +674,8 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	for (size_t i = 0; i < np; i++)
 		hi[i].slot = sx_mphf_slot(&im->mphf.f, hi[i].h);
 	radix_sort(hi, tmp, cnt, np, 1);
+	free(tmp);                  /* room for the sections */
+	tmp = NULL;
 
 	im->fp = malloc(((size_t)ng + 1) * sizeof(uint32_t));
 	im->kbits = malloc((np + 1) * sizeof(uint32_t));
@@ -868,9 +949,13 @@ static void drop_tables(sx_snapw *w)
 	free(w->strings.tab);
 	free(w->courts.tab);
 	free(w->cases.slot);
+	free(w->cases.first);
+	free(w->uniq.slot);
 	w->strings.tab = w->courts.tab = NULL;
-	w->cases.slot = NULL;
-	w->strings.tabsize = w->courts.tabsize = w->cases.size = 0;
+	w->cases.slot = w->uniq.slot = NULL;
+	w->cases.first = NULL;
+	w->cases.first_cap = 0;
+	w->strings.tabsize = w->courts.tabsize = w->cases.size = w->uniq.size = 0;
 }
 
 int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,

@@ -90,6 +90,16 @@ uint32_t sx_snapw_case_add(sx_snapw *w, const char *spelled, size_t len,
 int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r);
 int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p);
 uint64_t sx_snapw_nrecords(const sx_snapw *w);
+
+/* Add r unless it repeats a record added before this way: the same own
+ * key, case id and role (a list row given twice).  h is
+ * sx_snapw_rec_hash() of those three, computed by the caller so that
+ * sx_snapw_unique_prefetch() can fetch the table slot ahead of the call.
+ * Returns 0 (added), 1 (a repeat: not added), -ENOMEM or SX_EFULL.  The
+ * check looks only at records added with sx_snapw_add_unique(). */
+uint64_t sx_snapw_rec_hash(const sx_key *key, uint32_t case_id, int role);
+void sx_snapw_unique_prefetch(const sx_snapw *w, uint64_t h);
+int sx_snapw_add_unique(sx_snapw *w, const sx_snapw_rec *r, uint64_t h);
 /* Make room for about nrecs records up front (a hint: no limit). */
 int sx_snapw_reserve(sx_snapw *w, size_t nrecs);
 

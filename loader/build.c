@@ -30,11 +30,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-/* What makes a row a repeat: case, normalised ID (its key) and role.
- * Compared and hashed as bytes, so no padding: 24 bytes exactly. */
-struct seen { sx_key key; uint32_t case_id; uint32_t role; };
-_Static_assert(sizeof(struct seen) == 24, "struct seen has no padding");
-
 /* One row as the reader hands it over.  Text lives in the batch's bytes,
  * named by offset and length: the CSV buffer moves on. */
 enum { ROW_OK, ROW_REJECT };
@@ -52,7 +47,7 @@ struct brow {
 	uint16_t listed_on, expires_on, codes;
 	/* the loader's */
 	uint32_t case_id, case_off;
-	uint64_t seen_h;
+	uint64_t rec_h;               /* sx_snapw_rec_hash */
 };
 
 #define BATCH_ROWS 256
@@ -86,10 +81,6 @@ struct state {
 	sx_build_report *r;
 	sx_snapw *w;
 	FILE *rej;
-	struct seen *seen;         /* every loaded row's identity */
-	size_t nseen, seen_cap;
-	uint64_t *tab;             /* (hash >> 32) << 32 | seen index + 1 */
-	size_t tabsize;            /* a power of two, or 0 */
 	/* the previous row's case and court: rows of one case come together
 	 * (a unit and its people, a person and their passport) */
 	uint32_t last_case_id, last_case_off;
@@ -140,75 +131,6 @@ static void note(struct state *st, const char *file, uint64_t line,
 	fputc(',', st->rej);
 	put_quoted(st->rej, raw, rawlen);
 	fputc('\n', st->rej);
-}
-
-static uint64_t seen_hash(const struct seen *s)
-{
-	return XXH3_64bits(s, sizeof(*s));
-}
-
-/* Slots for `want` identities at most 3/4 full. */
-static int seen_rehash(struct state *st, size_t want)
-{
-	size_t ns = st->tabsize ? st->tabsize : 1 << 16;
-	while (ns / 4 * 3 <= want)
-		ns *= 2;
-	if (ns <= st->tabsize)
-		return 0;
-	uint64_t *t = calloc(ns, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->nseen; i++) {
-		uint64_t h = seen_hash(&st->seen[i]);
-		size_t j = h & (ns - 1);
-		while (t[j])
-			j = (j + 1) & (ns - 1);
-		t[j] = (h >> 32) << 32 | (i + 1);
-	}
-	free(st->tab);
-	st->tab = t;
-	st->tabsize = ns;
-	return 0;
-}
-
-/* 1 when (key, case, role) was seen before; else remembers it.  h is
- * seen_hash(s).  The tag in each slot keeps the probe off seen[]. */
-static int dedup(struct state *st, const struct seen *s, uint64_t h)
-{
-	if ((st->nseen + 1) * 4 > st->tabsize * 3 &&
-	    seen_rehash(st, st->nseen + 1))
-		return -ENOMEM;
-	uint64_t tag = (h >> 32) << 32;
-	size_t j = h & (st->tabsize - 1);
-	for (; st->tab[j]; j = (j + 1) & (st->tabsize - 1))
-		if ((st->tab[j] & 0xffffffff00000000ull) == tag &&
-		    memcmp(&st->seen[(uint32_t)st->tab[j] - 1], s, sizeof(*s)) == 0)
-			return 1;
-	if (st->nseen == st->seen_cap) {
-		size_t nc = st->seen_cap ? st->seen_cap * 2 : 1 << 16;
-		struct seen *p = realloc(st->seen, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		st->seen = p;
-		st->seen_cap = nc;
-	}
-	if (st->nseen >= UINT32_MAX - 1)
-		return -ENOMEM;
-	st->seen[st->nseen++] = *s;
-	st->tab[j] = tag | st->nseen;
-	return 0;
-}
-
-/* Room for n identities up front: no rehash during the load (a hint). */
-static void reserve_seen(struct state *st, size_t n)
-{
-	struct seen *p = st->nseen ? NULL : malloc(n * sizeof(*p));
-	if (!p)
-		return;
-	free(st->seen);
-	st->seen = p;
-	st->seen_cap = n;
-	(void)seen_rehash(st, n);
 }
 
 /* Map the header row to columns; fails when a required one is absent. */
@@ -390,11 +312,22 @@ static int load_row(struct state *st, const struct batch *b,
 {
 	sx_build_report *r = st->r;
 	const char *raw = b->bytes + e->raw;
-	struct seen s = { .key = e->key, .case_id = e->case_id, .role = e->role };
-	int dup = dedup(st, &s, e->seen_h);
-	if (dup < 0)
-		return dup;
-	if (dup) {
+	sx_snapw_rec rec = {
+		.key = e->key,
+		.role = e->role, .list = e->list, .status = e->status,
+		.id_type = e->id_type,
+		.case_off = e->case_off,
+		.court_off = court_of(st, b->bytes + e->court, e->court_len),
+		.case_id = e->case_id,
+		.listed_on = e->listed_on, .expires_on = e->expires_on,
+		.codes = e->codes,
+	};
+	if (rec.court_off == UINT32_MAX)
+		return -ENOMEM;
+	int rc = sx_snapw_add_unique(st->w, &rec, e->rec_h);
+	if (rc < 0)
+		return rc;
+	if (rc) {
 		note(st, NULL, e->line, "warning: ",
 		     "repeats an earlier row (same case, ID and role); loaded once",
 		     raw, e->raw_len);
@@ -411,18 +344,6 @@ static int load_row(struct state *st, const struct batch *b,
 		r->warned++;
 		r->check_warnings++;
 	}
-	sx_snapw_rec rec = {
-		.key = e->key,
-		.role = e->role, .list = e->list, .status = e->status,
-		.id_type = e->id_type,
-		.case_off = e->case_off,
-		.court_off = court_of(st, b->bytes + e->court, e->court_len),
-		.case_id = e->case_id,
-		.listed_on = e->listed_on, .expires_on = e->expires_on,
-		.codes = e->codes,
-	};
-	if (rec.court_off == UINT32_MAX || sx_snapw_add_record(st->w, &rec))
-		return -ENOMEM;
 	r->loaded++;
 	r->revoked += e->status == SX_ST_REVOKED;
 	r->shielded += e->status == SX_ST_SHIELDED;
@@ -453,11 +374,8 @@ static int load_batch(struct state *st, struct batch *b, double t0)
 			st->last_case_id = e->case_id;
 			st->last_case_off = e->case_off;
 		}
-		struct seen s = { .key = e->key, .case_id = e->case_id,
-		                  .role = e->role };
-		e->seen_h = seen_hash(&s);
-		if (st->tabsize)
-			__builtin_prefetch(&st->tab[e->seen_h & (st->tabsize - 1)]);
+		e->rec_h = sx_snapw_rec_hash(&e->key, e->case_id, e->role);
+		sx_snapw_unique_prefetch(st->w, e->rec_h);
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		const struct brow *e = &b->row[i];
@@ -501,9 +419,7 @@ static int load_list(struct state *st, char *why, size_t cap)
 	struct stat sb;
 	if (fstat(fd, &sb) == 0 && sb.st_size > (1 << 20)) {
 		/* rows of a list export run about 140 bytes */
-		size_t est = (size_t)sb.st_size / 140;
-		sx_snapw_reserve(st->w, est);
-		reserve_seen(st, est);
+		sx_snapw_reserve(st->w, (size_t)sb.st_size / 140);
 	}
 	rc = read_header(pp->csv, o->input, sx_list_column_names,
 	                 sx_list_column_required, SX_NLIST_COLUMNS, idx, why, cap);
@@ -643,10 +559,6 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 		goto out;
 	if (o->permits && (rc = load_permits(&st, why, cap)))
 		goto out;
-	free(st.seen);             /* its memory goes to the index */
-	free(st.tab);
-	st.seen = NULL;
-	st.tab = NULL;
 	r->parse_seconds = now_s() - t0;
 
 	uint64_t data = r->rows + r->permit_rows;
@@ -683,8 +595,6 @@ out:
 		         r->rejects_path, strerror(errno));
 	}
 	sx_snapw_free(st.w);
-	free(st.seen);
-	free(st.tab);
 	r->seconds = now_s() - t0;
 	return rc;
 }
