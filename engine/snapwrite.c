@@ -972,9 +972,15 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
 	memset(&h, 0, sizeof(h));
+	if (cap)
+		why[0] = 0;
 	drop_tables(w);
-	if ((rc = build_index(w, m->threads, &im, st, why, cap)))
+	if ((rc = build_index(w, m->threads, &im, st, why, cap))) {
+		if (!why[0])
+			snprintf(why, cap, "out of memory building the index of "
+			         "%zu records", w->nrecs);
 		goto out;
+	}
 	if ((rc = build_tables(w, &im, h.per_code, h.per_status))) {
 		snprintf(why, cap, "out of memory building tables");
 		goto out;
@@ -1054,7 +1060,10 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	struct out o;
 	if ((rc = out_open(&o, tmp))) {
-		snprintf(why, cap, "cannot create %s: %s", tmp, strerror(-rc));
+		if (rc == -ENOMEM)
+			snprintf(why, cap, "out of memory for the write buffer");
+		else
+			snprintf(why, cap, "cannot create %s: %s", tmp, strerror(-rc));
 		goto out;
 	}
 	{

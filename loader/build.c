@@ -142,7 +142,7 @@ static int read_header(sx_csv *c, const char *path, const char *const *names,
 	int rc = sx_csv_next(c, &row);
 	if (rc <= 0) {
 		snprintf(why, cap, "%s: %s", path, rc == 0 ? "empty file, no header row" :
-		         sx_csv_error(c));
+		         rc == -ENOMEM ? "out of memory" : sx_csv_error(c));
 		return rc ? rc : SX_EINVAL;
 	}
 	sx_csv_header_index(&row, names, n, idx);
@@ -428,9 +428,14 @@ static int load_list(struct state *st, char *why, size_t cap)
 	pp->idx = idx;
 	pthread_mutex_init(&pp->mu, NULL);
 	pthread_cond_init(&pp->cv, NULL);
-	if ((rc = -pthread_create(&th, NULL, reader, pp))) {
-		snprintf(why, cap, "cannot start the reader thread: %s",
-		         strerror(-rc));
+	pthread_attr_t attr;         /* the reader needs little stack */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	rc = -pthread_create(&th, &attr, reader, pp);
+	pthread_attr_destroy(&attr);
+	if (rc) {
+		snprintf(why, cap, "cannot start the reader thread: %s%s",
+		         strerror(-rc), rc == -EAGAIN ? " (out of memory?)" : "");
 		goto out_sync;
 	}
 	for (;;) {

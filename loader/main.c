@@ -17,7 +17,7 @@
  * parse freed, where fresh pages cost about 2 s per GiB on the VMs we
  * measured (docs/BENCHMARKS.md).  The process is short-lived. */
 const char *malloc_conf = "thp:always,metadata_thp:auto,"
-                          "dirty_decay_ms:-1,muzzy_decay_ms:-1";
+                          "dirty_decay_ms:-1,muzzy_decay_ms:-1,narenas:1";
 
 static void usage(FILE *f)
 {
