@@ -428,12 +428,7 @@ static int load_list(struct state *st, char *why, size_t cap)
 	pp->idx = idx;
 	pthread_mutex_init(&pp->mu, NULL);
 	pthread_cond_init(&pp->cv, NULL);
-	pthread_attr_t attr;         /* the reader needs little stack */
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 1 << 20);
-	rc = -pthread_create(&th, &attr, reader, pp);
-	pthread_attr_destroy(&attr);
-	if (rc) {
+	if ((rc = -pthread_create(&th, NULL, reader, pp))) {
 		snprintf(why, cap, "cannot start the reader thread: %s%s",
 		         strerror(-rc), rc == -EAGAIN ? " (out of memory?)" : "");
 		goto out_sync;
