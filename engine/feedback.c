@@ -134,47 +134,82 @@ static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
 	return 0;
 }
 
-/* Parse a payload into r; cases go to cases[] (room for 65535) when not
- * NULL.  Returns 0, or SX_ECORRUPT / SX_EVERSION with *what. */
-static int decode(const uint8_t *pl, uint32_t len, sx_feedback_rec *r,
-                  sx_feedback_case *cases, const char **what)
+/* Say why a payload is refused into what[0..cap) (may be NULL). */
+SX_COLD static int refuse(char *what, size_t cap, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (what && cap) {
+		va_start(ap, fmt);
+		vsnprintf(what, cap, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/*
+ * Parse a payload into r; cases go to cases[] (room for 65535) when not
+ * NULL.  at is the payload's offset in the file, for messages.  Returns
+ * 0, or SX_ECORRUPT / SX_EVERSION with what (cap bytes, may be NULL)
+ * saying which field and where.  The writer stores only a known channel,
+ * ID type and one of the three fed-back reasons, so anything else behind
+ * a good checksum is a newer writer or damage, and refused like unknown
+ * flags: a reader that counted it would count it under no decision.
+ */
+static int decode(const uint8_t *pl, uint32_t len, size_t at,
+                  sx_feedback_rec *r, sx_feedback_case *cases, char *what,
+                  size_t cap)
 {
 	size_t off = F_FIXED;
 	memset(r, 0, sizeof *r);
-	if (len < F_FIXED) {
-		*what = "payload shorter than its fixed fields";
-		return SX_ECORRUPT;
-	}
+	if (len < F_FIXED)
+		return refuse(what, cap, SX_ECORRUPT, "payload of %u bytes is "
+		              "shorter than its %u bytes of fixed fields", len,
+		              F_FIXED);
 	r->time_ms = (int64_t)sx_le_get64(pl);
 	r->channel = pl[8];
 	r->id_type = pl[9];
 	r->reason = pl[10];
-	if (pl[11] & ~F_FLAGS_KNOWN) {
-		*what = "unknown record flags (written by a newer sxgate?)";
-		return SX_EVERSION;
-	}
+	if (r->channel >= SX_NCODES)
+		return refuse(what, cap, SX_EVERSION, "channel %u (the byte at "
+		              "offset %zu) is not a known channel (0..%d); written "
+		              "by a newer sxgate, or damaged", r->channel, at + 8,
+		              SX_NCODES - 1);
+	if (r->id_type >= SX_NIDTYPES)
+		return refuse(what, cap, SX_EVERSION, "ID type %u (the byte at "
+		              "offset %zu) is not a known ID type (0..%d); written "
+		              "by a newer sxgate, or damaged", r->id_type, at + 9,
+		              SX_NIDTYPES - 1);
+	if (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
+	    r->reason != SX_R_EXEMPT)
+		return refuse(what, cap, SX_EVERSION, "reason %u (the byte at "
+		              "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
+		              "EXEMPT (%d), the decisions the log holds; written by "
+		              "a newer sxgate, or damaged", r->reason, at + 10,
+		              SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
+	if (pl[11] & ~F_FLAGS_KNOWN)
+		return refuse(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
+		              "(the byte at offset %zu; written by a newer sxgate?)",
+		              pl[11], at + 11);
 	r->cases_cut = pl[11] & F_FLAG_CASES_CUT;
 	r->ncases = sx_le_get16(pl + 12);
 	if (take_str(pl, len, &off, &r->tenant) ||
 	    take_str(pl, len, &off, &r->cls) ||
-	    take_str(pl, len, &off, &r->id)) {
-		*what = "a string runs past the payload";
-		return SX_ECORRUPT;
-	}
+	    take_str(pl, len, &off, &r->id))
+		return refuse(what, cap, SX_ECORRUPT, "a string runs past the "
+		              "payload (at offset %zu)", at + off);
 	for (uint32_t i = 0; i < r->ncases; i++) {
 		sx_feedback_case c;
 		if (take_str(pl, len, &off, &c.case_no) ||
-		    take_str(pl, len, &off, &c.court)) {
-			*what = "a case runs past the payload";
-			return SX_ECORRUPT;
-		}
+		    take_str(pl, len, &off, &c.court))
+			return refuse(what, cap, SX_ECORRUPT, "case %u of %u runs past "
+			              "the payload (at offset %zu)", i + 1, r->ncases,
+			              at + off);
 		if (cases)
 			cases[i] = c;
 	}
-	if (off != len) {
-		*what = "bytes left over after the last case";
-		return SX_ECORRUPT;
-	}
+	if (off != len)
+		return refuse(what, cap, SX_ECORRUPT, "%zu bytes left over after "
+		              "the last case (at offset %zu)", len - off, at + off);
 	r->cases = cases;
 	return 0;
 }
@@ -201,8 +236,9 @@ static int validate(fscan *s, char *why, size_t cap)
 		if (!sx_frame_ok(&F_KIND, s->p, s->size, off, &len))
 			break;
 		sx_feedback_rec r;
-		const char *what;
-		int rc = decode(s->p + off + F_HDR, len, &r, NULL, &what);
+		char what[256];
+		int rc = decode(s->p + off + F_HDR, len, off + F_HDR, &r, NULL,
+		                what, sizeof what);
 		if (rc)
 			return fail(why, cap, rc, "feedback log %s: record %llu at "
 			            "offset %zu: %s", s->path,
@@ -313,8 +349,8 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 	for (size_t off = 0; off < s.end && cb;) {
 		uint32_t len = sx_le_get32(s.p + off + 4);
 		sx_feedback_rec r;
-		const char *what;
-		decode(s.p + off + F_HDR, len, &r, cases, &what);   /* validated */
+		/* validated */
+		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
 		n++;
 		if ((rc = cb(arg, &r))) {
 			fail(why, cap, rc, "feedback log %s: reading stopped at record "
@@ -884,8 +920,7 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 	for (size_t off = 0; off < s.end;) {
 		uint32_t len = sx_le_get32(s.p + off + 4);
 		sx_feedback_rec r;
-		const char *what;
-		decode(s.p + off + F_HDR, len, &r, cases, &what);
+		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
 		if ((rc = collect_pairs(&a, &r)))
 			goto oom;
 		off += F_HDR + len;

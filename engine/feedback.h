@@ -90,8 +90,11 @@ typedef struct sx_feedback_report {
  * (reported in rep, may be NULL); a damaged record followed by a valid one
  * fails with SX_ECORRUPT (file untouched; why names the file, the offset
  * and the record number); a file that is not a feedback log fails with
- * SX_EBADMAGIC.  Other errors: -EWOULDBLOCK (another process has it open),
- * -errno.  o may be NULL (defaults).  Close with sx_feedback_close().
+ * SX_EBADMAGIC; a checksum-valid record with unknown flags or with a
+ * channel, ID type or reason this version never writes fails with
+ * SX_EVERSION (why names the field, its value and its offset; the file
+ * is untouched).  Other errors: -EWOULDBLOCK (another process has it
+ * open), -errno.  o may be NULL (defaults).  Close with sx_feedback_close().
  */
 int sx_feedback_open(const char *path, sx_feedback **out,
                      sx_feedback_report *rep, char *why, size_t cap);
@@ -150,7 +153,9 @@ typedef int (*sx_feedback_cb)(void *arg, const sx_feedback_rec *r);
  * while a server appends).  The whole file is checked first; then every
  * record goes to cb in file order.  A torn tail is reported in rep (may
  * be NULL), not an error.  Returns 0, -errno (-ENOENT: missing),
- * SX_EBADMAGIC, SX_ECORRUPT (damage in the middle: nothing delivered), or
+ * SX_EBADMAGIC, SX_ECORRUPT (damage in the middle: nothing delivered),
+ * SX_EVERSION (a record with unknown flags, or a channel, ID type or
+ * reason out of range, as sx_feedback_open(): nothing delivered), or
  * cb's non-zero value; why gets a sentence naming the file.
  */
 int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,

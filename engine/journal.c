@@ -60,6 +60,7 @@ struct sx_journal {
 	size_t last_source_len;
 	int failed;
 	int last_error;
+	char last_error_text[256];  /* what failed, and where */
 	uint64_t appends, commits, errors;
 	uint8_t *buf;              /* frame encoding buffer */
 	size_t bufcap;
@@ -527,23 +528,40 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 	sx_le_put64(o + 8, XXH3_64bits(pl, plen));
 }
 
-/* After a failed append: the file back to the good end (best effort). */
-static void undo_tail(sx_journal *j)
+/* Count a failed append and say what failed (j->mu held). */
+SX_COLD static void note_error(sx_journal *j, int rc, const char *fmt, ...)
 {
-	if (sx_wio_ftruncate(j->fd, (off_t)j->end) == 0)
-		(void)sx_wio_fdatasync(j->fd);
+	va_list ap;
+	j->errors++;
+	j->last_error = rc;
+	va_start(ap, fmt);
+	vsnprintf(j->last_error_text, sizeof j->last_error_text, fmt, ap);
+	va_end(ap);
+}
+
+/* After a failed append: the file back to the good end (best effort).
+ * 0, or the -errno of the ftruncate that failed. */
+static int undo_tail(sx_journal *j)
+{
+	if (sx_wio_ftruncate(j->fd, (off_t)j->end))
+		return -errno;
+	(void)sx_wio_fdatasync(j->fd);
+	return 0;
 }
 
 /* A failed journal is usable again once its size is the good end and a
- * flush succeeds. */
-static int recheck(sx_journal *j)
+ * flush succeeds.  0, or -errno with *step naming the call that failed. */
+static int recheck(sx_journal *j, const char **step)
 {
 	struct stat st;
+	*step = "fstat";
 	if (fstat(j->fd, &st))
 		return -errno;
+	*step = "ftruncate";
 	if ((uint64_t)st.st_size != j->end &&
 	    sx_wio_ftruncate(j->fd, (off_t)j->end))
 		return -errno;
+	*step = "fdatasync";
 	if (sx_wio_fdatasync(j->fd))
 		return -errno;
 	j->failed = 0;
@@ -583,9 +601,11 @@ int sx_journal_append_batch(sx_journal *j, size_t n,
 	}
 
 	pthread_mutex_lock(&j->mu);
-	if (j->failed && (rc = recheck(j))) {
-		j->errors++;
-		j->last_error = rc;
+	const char *step;
+	if (j->failed && (rc = recheck(j, &step))) {
+		note_error(j, rc, "journal %s: the re-check after a failed append "
+		           "(%s, the good end at offset %llu) failed: %s", j->path,
+		           step, (unsigned long long)j->end, strerror(-rc));
 		goto out;
 	}
 	if (j->last_seq > UINT64_MAX - n) {   /* a forged or damaged file */
@@ -608,14 +628,22 @@ int sx_journal_append_batch(sx_journal *j, size_t n,
 		       j->last_seq + 1 + i, t, 0);
 		off += fs;
 	}
-	rc = sx_wio_write_all(j->fd, j->buf, total, NULL);
-	if (!rc && sx_wio_fdatasync(j->fd))
+	size_t done = 0;
+	int synced = 1;
+	rc = sx_wio_write_all(j->fd, j->buf, total, &done);
+	if (!rc && sx_wio_fdatasync(j->fd)) {
 		rc = -errno;
+		synced = 0;
+	}
 	if (rc) {
-		undo_tail(j);
+		int undo = undo_tail(j);
 		j->failed = 1;
-		j->errors++;
-		j->last_error = rc;
+		note_error(j, rc, "journal %s: %s %zu bytes at offset %llu: %s "
+		           "(%zu bytes landed; %s)", j->path,
+		           synced ? "write of" : "fdatasync after writing", total,
+		           (unsigned long long)j->end, strerror(-rc), done,
+		           undo ? "cutting them back failed too, the next append "
+		           "retries" : "cut back");
 		goto out;
 	}
 	j->end += total;
@@ -676,6 +704,8 @@ void sx_journal_get_stats(sx_journal *j, sx_journal_stats *st)
 	st->errors = j->errors;
 	st->failed = j->failed;
 	st->last_error = j->last_error;
+	memcpy(st->last_error_text, j->last_error_text,
+	       sizeof st->last_error_text);
 	pthread_mutex_unlock(&j->mu);
 }
 
@@ -690,9 +720,11 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	int tfd = -1, rc;
 
 	pthread_mutex_lock(&j->mu);
-	if (j->failed && (rc = recheck(j))) {
+	const char *step;
+	if (j->failed && (rc = recheck(j, &step))) {
 		fail(why, cap, rc, "journal %s: cannot compact: the journal "
-		     "failed and its re-check failed: %s", j->path, strerror(-rc));
+		     "failed and its re-check (%s) failed: %s", j->path, step,
+		     strerror(-rc));
 		goto out;
 	}
 	s.size = j->end;

@@ -197,6 +197,8 @@ typedef struct sx_journal_stats {
 	uint64_t errors;           /* failed appends */
 	int failed;                /* 1 while the next append must re-check */
 	int last_error;            /* last -errno, 0 none */
+	char last_error_text[256]; /* what failed, where, and the errno text;
+	                              "" none */
 } sx_journal_stats;
 void sx_journal_get_stats(sx_journal *j, sx_journal_stats *st);
 

@@ -9,12 +9,18 @@
  * a struct behind a lock so that no I/O thread ever waits on a test's
  * installation; the price is that a call racing with sx_wio_inject() may
  * see a mix of the old and new plan, which wio.h tells tests to avoid.
+ *
+ * At the end, sx_wio_parse_fault() reads a plan from text: the syntax of
+ * sxgated's SXGATE_WIO_FAULT testing hook (wio.h).  It only fills a
+ * struct; installing stays sx_wio_inject()'s job.
  */
 #include "wio.h"
 #include "sx.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdatomic.h>
@@ -68,6 +74,11 @@ unsigned sx_wio_faults_fired(void)
 static inline int is_armed(void)
 {
 	return atomic_load_explicit(&armed, memory_order_acquire);
+}
+
+int sx_wio_armed(void)
+{
+	return is_armed();
 }
 
 /* Is call number k (1-based) inside the window [nth, nth + times)? */
@@ -208,4 +219,135 @@ int sx_wio_fsync_dir(const char *path)
 	int rc = sx_wio_fsync(fd) ? -errno : 0;
 	close(fd);
 	return rc;
+}
+
+/* ---- the SXGATE_WIO_FAULT syntax (testing hook; see wio.h) --------------- */
+
+enum { SPEC_COUNT, SPEC_TIMES, SPEC_ERRNO, SPEC_SIZE };
+
+/* The fields a spec may set: name, kind. */
+#define SX_WIO_SPEC_FIELDS(X)                                    \
+	X(write_nth, SPEC_COUNT)       X(write_times, SPEC_TIMES) \
+	X(write_errno, SPEC_ERRNO)     X(write_short, SPEC_SIZE)  \
+	X(write_delay_ms, SPEC_COUNT)                             \
+	X(fsync_nth, SPEC_COUNT)       X(fsync_times, SPEC_TIMES) \
+	X(fsync_errno, SPEC_ERRNO)                                \
+	X(ftruncate_nth, SPEC_COUNT)   X(ftruncate_times, SPEC_TIMES) \
+	X(ftruncate_errno, SPEC_ERRNO)
+
+static const struct spec_field {
+	const char *name;
+	size_t off;
+	int kind;
+} spec_fields[] = {
+#define X(field, kind) { #field, offsetof(sx_wio_fault, field), kind },
+	SX_WIO_SPEC_FIELDS(X)
+#undef X
+};
+
+static const struct { const char *name; int value; } spec_errnos[] = {
+	{ "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT },
+	{ "EROFS", EROFS }, { "EFBIG", EFBIG },
+};
+
+SX_COLD static int spec_fail(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	if (why && cap) {
+		va_start(ap, fmt);
+		vsnprintf(why, cap, fmt, ap);
+		va_end(ap);
+	}
+	return SX_EINVAL;
+}
+
+/* A decimal number in [0, max] spelled by v[0..n); 0 or -1. */
+static int spec_number(const char *v, size_t n, unsigned long long max,
+                       unsigned long long *out)
+{
+	unsigned long long x = 0;
+	if (n == 0 || n > 12)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		x = x * 10 + (unsigned)(v[i] - '0');
+	}
+	if (x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
+                       size_t cap)
+{
+	memset(f, 0, sizeof *f);
+	if (!spec || !*spec)
+		return spec_fail(why, cap, "empty fault plan");
+	for (const char *w = spec; *w;) {
+		size_t at = (size_t)(w - spec);
+		size_t wl = strcspn(w, ",");
+		const char *eq = memchr(w, '=', wl);
+		if (!eq)
+			return spec_fail(why, cap, "'%.*s' at offset %zu is not "
+			                 "NAME=VALUE", (int)wl, w, at);
+		size_t nl = (size_t)(eq - w), vl = wl - nl - 1;
+		const char *v = eq + 1;
+		const struct spec_field *sf = NULL;
+		for (size_t i = 0; i < sizeof spec_fields / sizeof *spec_fields; i++)
+			if (strlen(spec_fields[i].name) == nl &&
+			    !memcmp(spec_fields[i].name, w, nl))
+				sf = &spec_fields[i];
+		if (!sf)
+			return spec_fail(why, cap, "unknown name '%.*s' at offset %zu "
+			                 "(names: the fields of sx_wio_fault in "
+			                 "engine/wio.h but fd)", (int)nl, w, at);
+		unsigned long long x = 0;
+		int ok = spec_number(v, vl, sf->kind == SPEC_SIZE ? 1u << 30 :
+		                     1000000000u, &x) == 0;
+		if (!ok && sf->kind == SPEC_TIMES && vl == 6 &&
+		    !memcmp(v, "always", 6)) {
+			*(int *)((char *)f + sf->off) = SX_WIO_ALWAYS;
+		} else if (!ok && sf->kind == SPEC_ERRNO) {
+			for (size_t i = 0; !ok && i < sizeof spec_errnos /
+			                   sizeof *spec_errnos; i++)
+				if (strlen(spec_errnos[i].name) == vl &&
+				    !memcmp(spec_errnos[i].name, v, vl)) {
+					x = (unsigned)spec_errnos[i].value;
+					ok = 1;
+				}
+			if (!ok)
+				return spec_fail(why, cap, "%s: '%.*s' at offset %zu is "
+				                 "not an errno number or one of EIO, ENOSPC, "
+				                 "EDQUOT, EROFS, EFBIG", sf->name, (int)vl, v,
+				                 at + nl + 1);
+			*(int *)((char *)f + sf->off) = (int)x;
+		} else if (!ok) {
+			return spec_fail(why, cap, "%s: '%.*s' at offset %zu is not a "
+			                 "number%s", sf->name, (int)vl, v, at + nl + 1,
+			                 sf->kind == SPEC_TIMES ? " or \"always\"" : "");
+		} else if (sf->kind == SPEC_SIZE) {
+			*(size_t *)((char *)f + sf->off) = (size_t)x;
+		} else {
+			*(int *)((char *)f + sf->off) = (int)x;
+		}
+		w += wl;
+		if (*w == ',')
+			w++;
+	}
+	if (!f->write_nth && (f->write_times || f->write_errno || f->write_short))
+		return spec_fail(why, cap, "write_times, write_errno or write_short "
+		                 "without write_nth: no write would fail");
+	if (!f->fsync_nth && (f->fsync_times || f->fsync_errno))
+		return spec_fail(why, cap, "fsync_times or fsync_errno without "
+		                 "fsync_nth: no fsync would fail");
+	if (!f->ftruncate_nth && (f->ftruncate_times || f->ftruncate_errno))
+		return spec_fail(why, cap, "ftruncate_times or ftruncate_errno "
+		                 "without ftruncate_nth: no ftruncate would fail");
+	if (!f->write_nth && !f->fsync_nth && !f->ftruncate_nth &&
+	    !f->write_delay_ms)
+		return spec_fail(why, cap, "the plan fails nothing (set write_nth, "
+		                 "fsync_nth, ftruncate_nth or write_delay_ms)");
+	return 0;
 }

@@ -71,6 +71,35 @@ void sx_wio_inject(const sx_wio_fault *f);
 /* How many calls the current plan has faulted so far (all kinds). */
 unsigned sx_wio_faults_fired(void);
 
+/* 1 while a plan is installed (a test, or SXGATE_WIO_FAULT), else 0. */
+int sx_wio_armed(void);
+
+/*
+ * Testing hook for whole programs: sxgated reads the environment variable
+ * SXGATE_WIO_FAULT at start-up, parses it with this function, and installs
+ * the plan once the journal and the feedback log are open (so the counters
+ * start at the first write a client causes).  It exists so that the server
+ * tests, which run sxgated as a separate process, can fail its journal and
+ * feedback writes; it is not a feature.  A server started with it logs a
+ * "TESTING HOOK" line and shows wio_fault_plan and wio_faults_fired in
+ * INFO live; a malformed value stops the start-up.  docs/RELIABILITY.md
+ * lists the tests that use it.
+ *
+ * Syntax: comma-separated NAME=VALUE, NAME a field of sx_wio_fault except
+ * fd (the plan applies to every descriptor: start the server with only
+ * the file under test), e.g.
+ *
+ *     write_nth=2,write_short=10,write_times=2,write_errno=ENOSPC
+ *
+ * VALUE: a decimal number; "always" (SX_WIO_ALWAYS) for a *_times field;
+ * for a *_errno field also EIO, ENOSPC, EDQUOT, EROFS or EFBIG.  A field
+ * that shapes a kind of fault (times, errno, short) without its *_nth is
+ * refused, since it would never fire.  Returns 0 with *f filled, or
+ * SX_EINVAL with why naming the offending word and its offset.
+ */
+int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
+                       size_t cap);
+
 /* write(2): returns bytes written (possibly fewer than n) or -1 with
  * errno.  Like write(2), the caller loops over short writes. */
 ssize_t sx_wio_write(int fd, const void *buf, size_t n);

@@ -29,6 +29,7 @@
 #include "overlay.h"
 #include "resp.h"
 #include "server_int.h"
+#include "wio.h"
 #include "worker.h"
 
 #define MAX_WORDS 40
@@ -250,8 +251,10 @@ static void update_run(sx_job *j)
 	if (rc) {
 		sx_overlay_free(ov);
 		atomic_fetch_add(&s->updates_failed, 1);
-		sx_log("update not acknowledged: the journal write failed: %s",
-		       sx_strerror(rc));
+		sx_journal_stats js;
+		sx_journal_get_stats(s->journal, &js);
+		sx_log("update not acknowledged: %s", js.last_error_text[0] ?
+		       js.last_error_text : sx_strerror(rc));
 		job_reply(u, rc, "-ERR not durable, not applied: journal write failed: %s",
 		          sx_strerror(rc));
 		return;
@@ -466,9 +469,14 @@ size_t sx_live_info(sx_srv *s, char *buf, size_t cap)
 	sx_overlay_get_stats(sx_snap_overlay(cur->snap), &os);
 	P("# Live\r\n");
 	P("journal:%s\r\n", s->cfg.journal ? s->cfg.journal : "none");
-	if (s->journal)
-		P("journal_last_seq:%llu\r\n",
-		  (unsigned long long)sx_journal_last_seq(s->journal));
+	if (s->journal) {
+		sx_journal_stats js;
+		sx_journal_get_stats(s->journal, &js);
+		P("journal_last_seq:%llu\r\njournal_errors:%llu\r\n"
+		  "journal_last_error:%s\r\n", (unsigned long long)js.last_seq,
+		  (unsigned long long)js.errors,
+		  js.last_error_text[0] ? js.last_error_text : "none");
+	}
 	P("updates_in_force:%llu\r\nupdates_acknowledged:%llu\r\n"
 	  "updates_refused:%llu\r\nupdates_failed:%llu\r\nupdates_replayed_at_start:%llu\r\n",
 	  (unsigned long long)cur->updates, (unsigned long long)atomic_load(&s->updates_ok),
@@ -502,6 +510,9 @@ size_t sx_live_info(sx_srv *s, char *buf, size_t cap)
 		  (unsigned long long)st.lag_entries, st.lag_seconds,
 		  (unsigned long long)st.reconnects, st.last_error[0] ? st.last_error : "none");
 	}
+	if (sx_unlikely(sx_wio_armed()))     /* the SXGATE_WIO_FAULT testing hook */
+		P("wio_fault_plan:armed (SXGATE_WIO_FAULT, a testing hook)\r\n"
+		  "wio_faults_fired:%u\r\n", sx_wio_faults_fired());
 #undef P
 	return n < cap ? n : cap ? cap - 1 : 0;
 }

@@ -8,6 +8,12 @@
  * and SIGINT drain (stop accepting, answer what was received, exit 0); a
  * second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
  * (sends use MSG_NOSIGNAL anyway).
+ *
+ * One testing hook lives here: SXGATE_WIO_FAULT (engine/wio.h,
+ * docs/RELIABILITY.md) installs a fault plan for the journal and feedback
+ * writes, so the server tests can fail them in this process.  It is
+ * parsed before anything is opened (a malformed plan stops the start),
+ * installed once the server is ready, and announced in the log and INFO.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +26,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "wio.h"
 
 static void usage(FILE *f)
 {
@@ -210,6 +217,14 @@ int main(int argc, char **argv)
 
 	sx_log("sxgated %s starting", SX_SRV_VERSION);
 	char why[1024];
+	const char *fault_spec = getenv("SXGATE_WIO_FAULT");   /* testing hook */
+	sx_wio_fault fault;
+	if (fault_spec && *fault_spec &&
+	    sx_wio_parse_fault(fault_spec, &fault, why, sizeof why)) {
+		sx_log("cannot start: SXGATE_WIO_FAULT (a testing hook) is set but "
+		       "malformed: %s", why);
+		return 1;
+	}
 	sx_srv *srv;
 	if ((rc = sx_srv_create(&cfg, &srv, why, sizeof why))) {
 		sx_log("cannot start: %s", why);
@@ -219,6 +234,12 @@ int main(int argc, char **argv)
 		sx_log("cannot start: %s", why);
 		sx_srv_destroy(srv);
 		return 1;
+	}
+	if (fault_spec && *fault_spec) {
+		sx_wio_inject(&fault);
+		sx_log("TESTING HOOK: SXGATE_WIO_FAULT=%s is installed: journal and "
+		       "feedback writes will fail as it says (engine/wio.h); never "
+		       "set it outside tests", fault_spec);
 	}
 	sx_log("ready to accept connections");
 

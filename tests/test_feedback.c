@@ -19,6 +19,7 @@
  */
 #include "testutil.h"
 #include "feedback.h"
+#include "frame.h"
 #include "journal.h"
 #include "wio.h"
 #include "../tools/feedback.c"
@@ -406,6 +407,94 @@ Test(feedback, damaged_middle_record_refuses_the_file_untouched)
 		bytes[at] ^= 0x10;
 	}
 	free(bytes);
+}
+
+static int count_only(void *arg, const sx_feedback_rec *r)
+{
+	(void)r;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* F11 (docs/RELIABILITY.md): a record whose checksum is good but whose
+ * channel, ID type or reason is one the writer never stores is refused by
+ * read, summarize and open alike, with a reason naming the field, its
+ * value and the byte's offset; nothing is delivered and the file is left
+ * as it was.  Before the fix such a record was read and summarised under
+ * its channel but under none of DENY, SUSPENDED, EXEMPT. */
+Test(feedback, out_of_range_fields_behind_a_good_checksum_are_refused)
+{
+	char full[PATH_MAX + 64], path[PATH_MAX + 64];
+	off_t ends[3];
+	tu_path(full, sizeof full, tu_dir, "full");
+	tu_path(path, sizeof path, tu_dir, "fb");
+	off_t size = write_records(full, 3, ends);
+	char *orig = tu_read(full, NULL);
+	static const struct {
+		unsigned at;              /* in the payload */
+		unsigned value;
+		const char *says;
+	} bad[] = {
+		{ 8, SX_NCODES, "channel" },
+		{ 8, 255, "channel 255" },
+		{ 9, SX_NIDTYPES, "ID type" },
+		{ 9, 200, "ID type 200" },
+		{ 10, SX_R_NOT_RESTRICTED, "reason" },
+		{ 10, SX_R_NOT_LISTED, "reason" },
+		{ 10, 65, "reason 65" },          /* the fuzzer's input */
+	};
+	size_t rec = (size_t)ends[0], pl = rec + SX_FRAME_HDR;  /* record 2 */
+	uint32_t plen = sx_le_get32((const uint8_t *)orig + rec + 4);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		uint8_t *b = malloc((size_t)size);
+		memcpy(b, orig, (size_t)size);
+		b[pl + bad[i].at] = (uint8_t)bad[i].value;
+		sx_le_put64(b + rec + 8, XXH3_64bits(b + pl, plen));   /* re-sign */
+		tu_write(path, b, (size_t)size);
+
+		char want_at[64], why[512] = "";
+		snprintf(want_at, sizeof want_at, "the byte at offset %zu",
+		         pl + bad[i].at);
+		unsigned delivered = 0;
+		int rc = sx_feedback_read(path, count_only, &delivered, NULL, why,
+		                          sizeof why);
+		cr_assert_eq(rc, SX_EVERSION, "%s %u: read gave %d: %s", bad[i].says,
+		             bad[i].value, rc, why);
+		cr_assert_eq(delivered, 0, "records delivered before the refusal");
+		cr_assert(strstr(why, bad[i].says) && strstr(why, want_at) &&
+		          strstr(why, "record 2") && strstr(why, path),
+		          "the reason does not name the field, value and offset: %s",
+		          why);
+		char value[16];
+		snprintf(value, sizeof value, " %u ", bad[i].value);
+		cr_assert(strstr(why, value), "the value is not named: %s", why);
+
+		why[0] = 0;
+		rc = sx_feedback_summarize(path, NULL, NULL, NULL, NULL, why,
+		                           sizeof why);
+		cr_assert_eq(rc, SX_EVERSION, "summarize gave %d: %s", rc, why);
+		cr_assert(strstr(why, want_at), "%s", why);
+
+		sx_feedback *fb = NULL;
+		why[0] = 0;
+		rc = sx_feedback_open(path, &fb, NULL, why, sizeof why);
+		cr_assert_eq(rc, SX_EVERSION, "open gave %d: %s", rc, why);
+		cr_assert_null(fb);
+		cr_assert(strstr(why, want_at), "%s", why);
+		size_t n;
+		char *now = tu_read(path, &n);
+		cr_assert(n == (size_t)size && !memcmp(now, b, n),
+		          "a refused log was changed");
+		free(now);
+		free(b);
+	}
+	/* the same bytes with the fields as written read back whole */
+	tu_write(path, orig, (size_t)size);
+	unsigned delivered = 0;
+	cr_assert_eq(sx_feedback_read(path, count_only, &delivered, NULL, NULL, 0),
+	             0);
+	cr_assert_eq(delivered, 3);
+	free(orig);
 }
 
 Test(feedback, a_foreign_file_is_refused_and_a_locked_one_too)

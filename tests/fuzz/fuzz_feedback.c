@@ -17,7 +17,9 @@
  * Checked beyond the sanitizers:
  *   - read and summarize accept and refuse the same files with the same
  *     code, and a refusal has a reason;
- *   - every delivered record's strings and cases are readable;
+ *   - every delivered record's strings and cases are readable, and its
+ *     channel, ID type and reason are ones the writer stores (F11: a
+ *     checksum-valid record with any other is refused, not counted);
  *   - summary rows come sorted by court, then case number, each pair once;
  *     each row's IDs are distinct and sorted; and the rows add up to the
  *     records: every record counts once per case it names (once under
@@ -85,22 +87,21 @@ static int on_rec(void *arg, const sx_feedback_rec *r)
 		touch(r->cases[i].case_no);
 		touch(r->cases[i].court);
 	}
+	CHECK(r->channel < SX_NCODES && r->id_type < SX_NIDTYPES &&
+	      (r->reason == SX_R_LISTED || r->reason == SX_R_SUSPENDED ||
+	       r->reason == SX_R_EXEMPT), "a record with channel %u, ID type %u, "
+	      "reason %u was delivered", r->channel, r->id_type, r->reason);
 	t->records++;
 	t->last = *r;
 	snprintf(t->last_id, sizeof t->last_id, "%.*s", (int)(r->id.n < 60 ? r->id.n : 60),
 	         r->id.p ? r->id.p : "");
 	if (r->time_ms < t->since)
 		return 0;
-	int k = r->reason == SX_R_LISTED ? 0 : r->reason == SX_R_SUSPENDED ? 1 :
-	        r->reason == SX_R_EXEMPT ? 2 : -1;
+	int k = r->reason == SX_R_LISTED ? 0 : r->reason == SX_R_SUSPENDED ? 1 : 2;
 	uint64_t slots = r->ncases ? r->ncases : 1;
 	t->counted += slots;
-	if (k >= 0)
-		t->by_reason[k] += slots;
-	/* A record with an out-of-range reason (F11, docs/RELIABILITY.md)
-	 * still counts under its channel. */
-	if (r->channel < SX_NCODES)
-		t->by_channel[r->channel] += slots;
+	t->by_reason[k] += slots;
+	t->by_channel[r->channel] += slots;
 	return 0;
 }
 
