@@ -8,7 +8,14 @@
  * request waits for a job.  `need` is the size the pending request is
  * known to need, so a large request arriving in many reads is parsed once
  * it is complete rather than after every read.
+ *
+ * `req_since` is when the pending request began: when its first held byte
+ * arrived, or when the request before it was run.  The worker's tick
+ * closes a connection whose request stays incomplete for longer than
+ * --request-timeout (a slowloris client trickling a request keeps
+ * resetting the idle timer, never this one).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +131,8 @@ static void keep(sx_conn *c, const char *p, size_t n)
 		}
 		return;
 	}
+	if (c->ilen == 0)
+		c->req_since = sx_now_ns();  /* partial requests only: not the fast path */
 	if (c->ilen + n > c->icap) {
 		size_t cap = c->icap ? c->icap : IBUF_MIN;
 		while (cap < c->ilen + n)
@@ -144,6 +153,7 @@ static void run_held(sx_conn *c)
 	if (used) {
 		memmove(c->ibuf, c->ibuf + used, c->ilen - used);
 		c->ilen -= used;
+		c->req_since = sx_now_ns();  /* what is left is a newer request */
 	}
 	if (c->ilen == 0 && c->icap > 4 * IBUF_MIN) {
 		free(c->ibuf);       /* a large request passed: give it back */
@@ -215,6 +225,25 @@ void sx_conn_finish(sx_conn *c, const sx_job *job)
 	if ((w->stopping || (c->flags & SX_CF_EOF)) && !(c->flags & SX_CF_BLOCKED))
 		c->flags |= SX_CF_CLOSING;
 	sx_worker_dirty(w, c);
+}
+
+void sx_conn_request_timeout(sx_conn *c)
+{
+	int secs = c->w->srv->cfg.request_timeout;
+	free(c->ibuf);               /* give the held bytes back now */
+	c->ibuf = NULL;
+	c->ilen = c->icap = c->need = 0;
+	if (c->proto == SX_PROTO_RESP) {
+		sx_resp_errorf(&c->out, "ERR request timeout: the request was not complete "
+		               "within %d seconds", secs);
+	} else {
+		char msg[96];
+		int n = snprintf(msg, sizeof msg, "ERR request timeout: the frame was not "
+		                 "complete within %d seconds", secs);
+		sx_bin_error(c, 0, msg, (size_t)n);
+	}
+	c->flags |= SX_CF_CLOSING;
+	sx_worker_dirty(c->w, c);
 }
 
 void sx_conn_close_after_reply(sx_conn *c)

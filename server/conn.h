@@ -82,6 +82,8 @@ typedef struct sx_conn {
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
 	sx_addr addr;
 	int64_t last_active;         /* worker clock, seconds */
+	uint64_t req_since;          /* sx_now_ns() when the oldest unprocessed
+	                              * input arrived (meaningful while ilen > 0) */
 	int64_t linger_until;
 	char *ibuf;                  /* unprocessed input (a partial request) */
 	size_t ilen, icap;
@@ -106,6 +108,10 @@ void sx_conn_input(sx_conn *c, char *data, size_t n);
 void sx_conn_block(sx_conn *c);
 /* The job is done: write its reply, run held input. */
 void sx_conn_finish(sx_conn *c, const struct sx_job *job);
+
+/* An incomplete request was held longer than --request-timeout: drop the
+ * held input, tell the client why in its protocol, then close. */
+void sx_conn_request_timeout(sx_conn *c);
 
 /* Reply, then close (QUIT). */
 void sx_conn_close_after_reply(sx_conn *c);

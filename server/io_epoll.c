@@ -127,6 +127,7 @@ static void on_listen(sx_worker *w, ep *e, int proto)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: pause this listener. */
+			sx_stat_inc(w->stats.accept_errors);
 			sx_log("worker %d: accept: %s; pausing the listener for a second",
 			       w->id, strerror(errno));
 			epoll_ctl(e->fd, EPOLL_CTL_DEL, w->lfd[proto], NULL);

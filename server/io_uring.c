@@ -320,6 +320,7 @@ static void on_accept(sx_worker *w, uring *u, const cqe_copy *e)
 		if (c)
 			arm_recv(u, c);
 	} else if (e->res != -ECANCELED) {
+		sx_stat_inc(w->stats.accept_errors);
 		static __thread int64_t last_log;
 		if (w->now != last_log) {
 			last_log = w->now;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
 "  --insecure-no-auth    allow a non-loopback --bind without --tenants\n"
 "  --max-clients N       connection limit (default 10000)\n"
 "  --idle-timeout S      close clients idle for S seconds (default 0: never)\n"
+"  --request-timeout S   close a client whose request stays incomplete for S\n"
+"                        seconds, trickled or stalled (default 10; 0: never)\n"
 "  --max-output BYTES    reply bytes queued for one client before it is cut\n"
 "                        off (default 67108864; suffixes k, m, g)\n"
 "  --journal FILE        live-update journal: LIST.*/PERMIT.* are answered\n"
@@ -94,11 +97,50 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 	return 0;
 }
 
+/* Descriptors besides the clients': per worker two listening sockets, a
+ * doorbell and a ring or epoll instance; then the metrics socket, the
+ * journal, the feedback log, the follower's connection, the log. */
+#define FD_PER_THREAD 4
+#define FD_RESERVE    64
+
+/*
+ * Every client is a descriptor, and the usual soft limit (1024) is far
+ * below --max-clients.  Raise the soft RLIMIT_NOFILE to what the clients
+ * need, as far as the hard limit allows (as Redis does), and say so when
+ * it does not: past the limit accept fails, and the clients over it wait
+ * in the listen queue (INFO accept_errors) instead of being refused.
+ */
+__attribute__((cold)) static void raise_fd_limit(const sx_srv_config *cfg)
+{
+	long threads = cfg->threads;
+	if (threads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n < 1 ? 1 : n;
+	}
+	rlim_t want = (rlim_t)cfg->max_clients + FD_RESERVE + FD_PER_THREAD * (rlim_t)threads;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		sx_log("open files limit raised from %llu to %llu for --max-clients %d",
+		       (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->max_clients);
+	else
+		rl.rlim_cur = was;
+	if (rl.rlim_cur < want)
+		sx_log("warning: the open files limit is %llu (hard limit %llu), below the %llu "
+		       "descriptors --max-clients %d needs: clients past it wait unaccepted instead "
+		       "of being refused (INFO accept_errors); raise it (ulimit -Hn, systemd "
+		       "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)rl.rlim_max, (unsigned long long)want, cfg->max_clients);
+}
+
 enum {
 	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_METRICS_PORT,
 	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_UPDATES_FROM,
 	OPT_MAX_LAG, OPT_MAX_CLIENTS,
-	OPT_IDLE_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
+	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
@@ -116,6 +158,7 @@ static const struct option options[] = {
 	{ "max-lag",          required_argument, NULL, OPT_MAX_LAG },
 	{ "max-clients",      required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "idle-timeout",     required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "request-timeout",  required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
 	{ "help",             no_argument,       NULL, OPT_HELP },
@@ -169,6 +212,10 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 		case OPT_IDLE_TIMEOUT:
 			if (parse_int("--idle-timeout", optarg, 0, INT_MAX, &cfg->idle_timeout)) return -1;
 			break;
+		case OPT_REQUEST_TIMEOUT:
+			if (parse_int("--request-timeout", optarg, 0, INT_MAX, &cfg->request_timeout))
+				return -1;
+			break;
 		case OPT_MAX_OUTPUT:
 			if (parse_size("--max-output", optarg, &cfg->max_output)) return -1;
 			break;
@@ -216,6 +263,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	sx_log("sxgated %s starting", SX_SRV_VERSION);
+	raise_fd_limit(&cfg);
 	char why[1024];
 	const char *fault_spec = getenv("SXGATE_WIO_FAULT");   /* testing hook */
 	sx_wio_fault fault;

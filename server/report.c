@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -167,19 +168,31 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          s->journal ? "on (journal)" : "off (no --journal)");
 }
 
+/* The soft RLIMIT_NOFILE: every client is a descriptor (main.c raises it
+ * for --max-clients as far as the hard limit allows). */
+static long long open_files_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	return rl.rlim_cur == RLIM_INFINITY ? -1 : (long long)rl.rlim_cur;
+}
+
 static void sec_clients(sbuf *b, sx_srv *s, totals *t)
 {
 	sb_printf(b, "# Clients\r\n"
 	          "connected_clients:%d\r\n"
 	          "max_clients:%d\r\n"
+	          "open_files_limit:%lld\r\n"
 	          "total_connections_received:%llu\r\n"
 	          "rejected_connections:%llu\r\n"
 	          "idle_timeout:%d\r\n"
+	          "request_timeout:%d\r\n"
 	          "max_output_bytes:%zu\r\n"
 	          "\r\n",
-	          t->clients, s->cfg.max_clients,
+	          t->clients, s->cfg.max_clients, open_files_limit(),
 	          (unsigned long long)t->st.accepted, (unsigned long long)t->st.rejected,
-	          s->cfg.idle_timeout, s->cfg.max_output);
+	          s->cfg.idle_timeout, s->cfg.request_timeout, s->cfg.max_output);
 }
 
 static void sec_snapshot(sbuf *b, sx_srv *s, const sx_served *cur, totals *t)
@@ -243,6 +256,8 @@ static void sec_stats(sbuf *b, totals *t)
 	          "protocol_errors:%llu\r\n"
 	          "output_cap_disconnects:%llu\r\n"
 	          "idle_disconnects:%llu\r\n"
+	          "request_timeout_disconnects:%llu\r\n"
+	          "accept_errors:%llu\r\n"
 	          "noauth_errors:%llu\r\n"
 	          "noperm_errors:%llu\r\n"
 	          "auth_ok:%llu\r\n"
@@ -254,6 +269,7 @@ static void sec_stats(sbuf *b, totals *t)
 	          "\r\n",
 	          (unsigned long long)st->query_errors, (unsigned long long)st->proto_errors,
 	          (unsigned long long)st->outcap_kills, (unsigned long long)st->idle_kills,
+	          (unsigned long long)st->reqtimeout_kills, (unsigned long long)st->accept_errors,
 	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
 	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
 	          (unsigned long long)t->auth_limited,
@@ -382,6 +398,8 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	sb_printf(&b, "sxgate_connected_clients %d\n", t->clients);
 	metric(&b, "sxgate_max_clients", "gauge", "Connection limit");
 	sb_printf(&b, "sxgate_max_clients %d\n", s->cfg.max_clients);
+	metric(&b, "sxgate_open_files_limit", "gauge", "Descriptor limit (RLIMIT_NOFILE); each client takes one");
+	sb_printf(&b, "sxgate_open_files_limit %lld\n", open_files_limit());
 	metric(&b, "sxgate_connections_total", "counter", "Connections accepted");
 	sb_printf(&b, "sxgate_connections_total %llu\n", (unsigned long long)st->accepted);
 	metric(&b, "sxgate_rejected_connections_total", "counter", "Connections refused over the limit");
@@ -413,6 +431,11 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_protocol_errors_total", "Connections closed for a protocol error", st->proto_errors);
 	COUNTER("sxgate_output_cap_disconnects_total", "Clients cut off for not reading their replies", st->outcap_kills);
 	COUNTER("sxgate_idle_disconnects_total", "Clients closed after the idle timeout", st->idle_kills);
+	COUNTER("sxgate_request_timeout_disconnects_total",
+	        "Clients closed for a request left incomplete past the request timeout",
+	        st->reqtimeout_kills);
+	COUNTER("sxgate_accept_errors_total",
+	        "Failed accepts (out of descriptors or memory): clients left waiting", st->accept_errors);
 	COUNTER("sxgate_noauth_errors_total", "Requests refused before AUTH", st->noauth);
 	COUNTER("sxgate_noperm_errors_total", "Requests refused by tenant permissions", st->noperm);
 	COUNTER("sxgate_net_input_bytes_total", "Bytes received", st->bytes_in);

@@ -54,6 +54,8 @@ typedef struct sx_stats {
 	uint64_t proto_errors;
 	uint64_t outcap_kills;               /* output over --max-output */
 	uint64_t idle_kills;
+	uint64_t reqtimeout_kills;           /* incomplete over --request-timeout */
+	uint64_t accept_errors;              /* accept failed (EMFILE, ENOBUFS, ...) */
 	uint64_t accepted;
 	uint64_t rejected;                   /* over --max-clients */
 	uint64_t noauth, noperm;

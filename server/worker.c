@@ -353,6 +353,8 @@ void sx_worker_tick(sx_worker *w)
 		return;
 	w->next_tick = w->now + 1;
 	int idle = w->srv->cfg.idle_timeout;
+	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;
+	uint64_t now_ns = reqto_ns ? sx_now_ns() : 0;
 	int drain_over = w->stopping && w->now >= w->drain_deadline;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
@@ -363,6 +365,12 @@ void sx_worker_tick(sx_worker *w)
 		} else if (c->flags & SX_CF_LINGER) {
 			if (w->now >= c->linger_until)
 				sx_worker_kill(w, c);
+		} else if (reqto_ns && c->ilen &&
+		           !(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_KILL)) &&
+		           now_ns - c->req_since >= reqto_ns) {
+			/* Slowloris: a request trickled or stalled half-way. */
+			sx_stat_inc(w->stats.reqtimeout_kills);
+			sx_conn_request_timeout(c);
 		} else if (idle > 0 && !(c->flags & SX_CF_BLOCKED) && !c->io.sending &&
 		           w->now - c->last_active >= idle) {
 			sx_stat_inc(w->stats.idle_kills);

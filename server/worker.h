@@ -9,8 +9,8 @@
  *   sx_worker_online()    take the serving snapshot (qsbr.h) and the time
  *   ... its completions/events, feeding sx_conn_input(), sx_worker_accept()
  *       and, when the doorbell rang, sx_worker_bell() ...
- *   sx_worker_tick()      once a second: idle timeouts, lingering closes,
- *                         the drain deadline
+ *   sx_worker_tick()      once a second: request and idle timeouts,
+ *                         lingering closes, the drain deadline
  *   sx_worker_flush()     one send per connection with output (through
  *                         io->send), closes that are due (io->close)
  *   sx_worker_done()      stop when draining is finished
