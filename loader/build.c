@@ -50,8 +50,9 @@ struct brow {
 	uint64_t rec_h;               /* sx_snapw_rec_hash */
 };
 
-#define BATCH_ROWS 256
-#define NBATCH     4
+#define BATCH_ROWS  256
+#define BATCH_BYTES (4u << 20)   /* a batch of long rows ends early */
+#define NBATCH      4
 
 struct batch {
 	struct brow row[BATCH_ROWS];
@@ -288,7 +289,7 @@ static void *reader(void *arg)
 		b->end = b->rc = 0;
 		b->why[0] = 0;
 		int rc = 1;
-		while (b->n < BATCH_ROWS &&
+		while (b->n < BATCH_ROWS && b->len < BATCH_BYTES &&
 		       (rc = read_row(pp, b, &b->row[b->n])) == 1)
 			b->n++;
 		if (rc <= 0) {
