@@ -18,7 +18,7 @@
  * (default 0.1% of the data rows; exactly the maximum passes, one more
  * fails and writes nothing); as-of recorded; an operator's rule table
  * stored and used; permit rows validated and rejected like list rows; the
- * summary.
+ * summary; a list of 3001 rows across many of the loader's batches.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -771,4 +771,107 @@ Test(permits, a_permits_file_missing_a_column_fails_the_build)
 	cr_assert_neq(rc, 0);
 	cr_assert_not_null(strstr(b.why, "valid_to"), "%s", b.why);
 	cr_assert(!tu_exists(b.out));
+}
+
+/* ---- batches ------------------------------------------------------------------- */
+
+/*
+ * The loader reads on one thread and loads on another, in batches of 256
+ * rows (loader/build.c).  A list of 3001 rows whose cases run in threes
+ * (so runs cross batch boundaries), every 7th spelled with half-width
+ * brackets (same case, its own spelling), every 97th rejected and every
+ * 101st repeating the row 100 lines up: counts, the rejects file in line
+ * order, and every loaded row's record (its spelling, its case) must come
+ * out as if read one row at a time.
+ */
+TestSuite(batches, .init = tu_setup, .fini = tu_teardown);
+
+#define NB_ROWS 3001
+
+static void ric_of(int i, char out[19])
+{
+	snprintf(out, 19, "110101%04d0101%03d", 1950 + i / 1000, i % 1000);
+	out[17] = sx_ric_check(out);
+	out[18] = 0;
+}
+
+Test(batches, rows_across_many_batches_keep_order_cases_and_repeats)
+{
+	enum { OK, REJECT, REPEAT };
+	static char line[NB_ROWS][256];
+	static int kind[NB_ROWS];
+	size_t cap = 300 * NB_ROWS, len = 0;
+	char *list = malloc(cap);
+	int nrej = 0, nrep = 0;
+	cr_assert_not_null(list);
+	len += (size_t)snprintf(list, cap, "%s", HDR);
+	for (int i = 0; i < NB_ROWS; i++) {
+		char id[19];
+		ric_of(i, id);
+		if (i >= 100 && i % 101 == 0 && kind[i - 100] == OK) {
+			memcpy(line[i], line[i - 100], sizeof line[i]);
+			kind[i] = REPEAT;
+			nrep++;
+		} else {
+			int half = i % 7 == 0;
+			snprintf(line[i], sizeof line[i],
+			         "%s2024%s闽0102执%d号," FZ ",SX,debtor,RIC,%s,某,%s,"
+			         "2025-01-10,,,\n", half ? "(" : "（", half ? ")" : "）",
+			         i / 3, id, i % 97 == 0 ? "closed" : "active");
+			kind[i] = i % 97 == 0 ? REJECT : OK;
+			nrej += kind[i] == REJECT;
+		}
+		len += (size_t)snprintf(list + len, cap - len, "%s", line[i]);
+	}
+	tu_build b;
+	build_ok(&b, "batches", list, NULL);
+	free(list);
+	cr_assert_eq(b.rep.rows, NB_ROWS);
+	cr_assert_eq(b.rep.rejected, (uint64_t)nrej);
+	cr_assert_eq(b.rep.duplicates, (uint64_t)nrep);
+	cr_assert_eq(b.rep.loaded, (uint64_t)(NB_ROWS - nrej - nrep));
+
+	static reject r[NB_ROWS];
+	size_t n = read_rejects(b.rejects, r, NB_ROWS), k = 0;
+	cr_assert_eq(n, (size_t)(nrej + nrep));
+	for (int i = 0; i < NB_ROWS; i++) {
+		if (kind[i] == OK)
+			continue;
+		cr_assert_eq(r[k].line, (unsigned long long)i + 2,
+		             "rejects entry %zu is line %llu, not %d", k, r[k].line, i + 2);
+		cr_assert_eq(strstr(r[k].reason, "repeats an earlier row") != NULL,
+		             kind[i] == REPEAT, "line %d: %s", i + 2, r[k].reason);
+		k++;
+	}
+
+	sx_snap *s = open_out(&b);
+	uint32_t case_of_run[NB_ROWS / 3 + 1];
+	for (int i = 0; i < NB_ROWS; i++) {
+		if (kind[i] != OK)
+			continue;
+		char id[19];
+		ric_of(i, id);
+		sx_id q;
+		const char *why;
+		cr_assert_eq(sx_id_parse(SX_IDT_RIC, id, 18, SX_SIDE_QUERY, &q, &why), 0);
+		int64_t kn = sx_snap_find(s, &q.key[0]);
+		cr_assert_geq(kn, 0, "row %d (line %d) is not in the index", i, i + 2);
+		uint32_t nr;
+		const uint32_t *recs = sx_snap_key_records(s, (uint32_t)kn, &nr);
+		cr_assert_eq(nr, 1, "row %d: %u records", i, nr);
+		sx_recview v;
+		sx_snap_record(s, recs[0], &v);
+		const char *comma = strchr(line[i], ',');
+		cr_assert(v.case_len == (uint32_t)(comma - line[i]) &&
+		          memcmp(v.case_no, line[i], v.case_len) == 0,
+		          "row %d: case spelled %.*s", i, (int)v.case_len, v.case_no);
+		int run = i / 3;
+		if (i % 3 == 0 || kind[i - i % 3] != OK)
+			case_of_run[run] = v.case_id;   /* first loaded row of the run */
+		cr_assert_eq(v.case_id, case_of_run[run], "row %d: case id %u, its "
+		             "run's %u", i, v.case_id, case_of_run[run]);
+		if (run > 0)
+			cr_assert_neq(v.case_id, case_of_run[run - 1]);
+	}
+	sx_snap_close(s);
 }
