@@ -33,6 +33,9 @@ ln -sf "$root/engine/snapshot.h" "$dir/engine/snapshot.h"
 if [ -d "$root/../shared" ] && [ ! -e "$dir/../shared" ]; then
 	ln -s "$(cd "$root/.." && pwd)/shared" "$dir/../shared"
 fi
+# the copy of the sample data a fresh clone carries (no ../shared in CI)
+mkdir -p "$dir/tests"
+ln -sfn "$root/tests/data" "$dir/tests/data"
 export SXGATE_BIN_DIR="$dir/bin"
 # Instrumented code runs 2-20 times slower; for tests that honour it:
 # tests/test_server_abuse.c holds crowds of 2 000 instead of 10 000 and
