@@ -6,11 +6,11 @@
 #
 # Integration tests start the real programs.  The helpers (tests/testutil.h
 # tu_repo_root, tests/helpers/srvtest.h st_bin) take them from ROOT/bin and
-# the sample data from ROOT/../shared/data, ROOT being the nearest
-# directory above the test binary that holds a Makefile and
-# engine/snapshot.h.  So BUILD_DIR is made such a root: a marker Makefile,
-# engine/snapshot.h linked in, BUILD_DIR/../shared linked to the real
-# shared/.  The sanitized tests (BUILD_DIR/tests/) then start the sanitized
+# the sample data from ROOT/../shared/data or else ROOT/tests/data, ROOT
+# being the nearest directory above the test binary that holds a Makefile
+# and engine/snapshot.h.  So BUILD_DIR is made such a root: a marker
+# Makefile, engine/snapshot.h linked in, BUILD_DIR/../shared linked to the
+# real shared/ when there is one, tests/data linked.  The sanitized tests (BUILD_DIR/tests/) then start the sanitized
 # programs (BUILD_DIR/bin/) and never the normal ones.  SXGATE_BIN_DIR is
 # exported too, for helpers that honour it.
 #
