@@ -130,7 +130,15 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-redis-ids
 	$(Q)bench/run.sh $(BUILD)/bench
 
-.PHONY: bench
+# What fresh memory and a new file cost here (bench/memcost.c): the
+# figures behind sxgate-build's memory and O_DIRECT choices.
+$(BUILD)/bench-memcost: $(BUILD)/bench/memcost.o
+	$(call link,)
+
+bench-memcost: $(BUILD)/bench-memcost
+	$(Q)mkdir -p $(BUILD)/bench && $(BUILD)/bench-memcost $(BUILD)/bench
+
+.PHONY: bench bench-memcost
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".

@@ -681,8 +681,15 @@ def main(argv):
         return 1
     rep = Report(argv[1])
     rep.build_all()
+    # Hand-written sections (measurements make bench does not repeat yet,
+    # each with its own command and date) follow the generated ones, so a
+    # rerun keeps them.
+    manual = os.path.join(os.path.dirname(os.path.abspath(__file__)), "manual.md")
     with open(argv[2], "w", encoding="utf-8") as f:
         f.write("\n".join(rep.md).rstrip() + "\n")
+        if os.path.exists(manual):
+            with open(manual, encoding="utf-8") as m:
+                f.write("\n" + m.read().rstrip() + "\n")
     print()
     print("== targets (ratios measured in this run; details in " + argv[2] + ")")
     rows = [(n, m, ok.replace("**", "")) for n, m, ok, _ in getattr(rep, "target_rows", [])]
