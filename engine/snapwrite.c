@@ -6,9 +6,11 @@
  * a second one for its embedded organisation code.  Postings are hashed
  * and radix-sorted by hash (LSD, four 16-bit passes: linear and stable, so
  * the postings of one key stay in list order).  Runs of equal hash are the
- * slots; the perfect hash is built over them; then slots are emitted in
- * slot order, which fixes key numbers, the postings section and each
- * record's own key number in one pass.
+ * slots; the perfect hash is built over them.  A second stable sort, by
+ * slot (two passes), puts the postings in slot order, and one pass over
+ * them fixes key numbers, the postings section, each record's own key
+ * number and each key's live codes (for the bitmaps); the records it
+ * touches are prefetched a few postings ahead, as they are in list order.
  *
  * Strings are interned with a small open-addressing table of offsets into
  * a growing pool, keyed by XXH3.  Cases are numbered by their folded
@@ -18,7 +20,7 @@
  *
  * Memory is the build's main cost on the machines we run on: a page the
  * process touches for the first time costs about 2 s per GiB there
- * (docs/BENCHMARKS.md).  So the writer keeps one copy of each case
+ * (make bench-memcost; docs/BENCHMARKS.md).  So the writer keeps one copy of each case
  * spelling (the strings section itself), drops its tables before the
  * index is built, builds the index from the records without a copy of
  * the keys, and writes the file with O_DIRECT through one staging buffer
