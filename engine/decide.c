@@ -560,9 +560,15 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 
 	while (done < n) {
 		size_t m = n - done < CHUNK ? n - done : CHUNK, nk = 0;
-		for (size_t i = 0; i < m; i++)
-			for (int j = 0; j < qs[done + i].id.nkeys; j++)
-				keys[nk++] = qs[done + i].id.key[j];
+		for (size_t i = 0; i < m; i++) {
+			const sx_id *id = &qs[done + i].id;
+			/* field by field: gcc makes a struct copy here a rep movsq,
+			 * whose start-up cost was most of this loop's time */
+			for (int j = 0; j < id->nkeys; j++, nk++) {
+				keys[nk].lo = id->key[j].lo;
+				keys[nk].hi = id->key[j].hi;
+			}
+		}
 		sx_snap_find_batch(s, keys, nk, kn);
 		nk = 0;
 		for (size_t i = 0; i < m; i++) {
