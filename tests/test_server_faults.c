@@ -43,24 +43,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* A valid 18-digit RIC, distinct for each n < 36500000. */
-static void ric(uint64_t n, char out[19])
-{
-	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-	time_t t = (time_t)(-631152000 + (int64_t)(n / 1000) * 86400);  /* 1950-01-01 UTC */
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "110101%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, (unsigned)(n % 1000));
-	memcpy(out, tmp, 17);
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (out[i] - '0') * w[i];
-	out[17] = "10X98765432"[sum % 11];
-	out[18] = 0;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -68,28 +50,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-__attribute__((format(printf, 2, 3)))
-static const char *askf(st_conn *c, const char *fmt, ...)
-{
-	char line[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof line);
-	return st_ask(c, line);
-}
-
 static const char *check(st_conn *c, const char *id)
 {
-	return askf(c, "CHECK %s air " ST_AT, id);
+	return st_askf(c, "CHECK %s air " ST_AT, id);
 }
 
 static const char *deny_x(void)
@@ -105,19 +68,19 @@ static const char *deny_n(unsigned n)
 	return buf;
 }
 
-/* LIST.ADD of a new record for ID ric(n), case number n. */
+/* LIST.ADD of a new record for ID st_ric(n), case number n. */
 static const char *list_add(st_conn *c, unsigned n)
 {
 	char id[19];
-	ric(n, id);
-	return askf(c, "LIST.ADD case_no （2026）闽01执%u号 court " NEW_COURT " list SX role "
+	st_ric(n, id);
+	return st_askf(c, "LIST.ADD case_no （2026）闽01执%u号 court " NEW_COURT " list SX role "
 	            "debtor id_type RIC id_no %s name 某 status active listed_on 2025-01-01", n, id);
 }
 
 static const char *check_n(st_conn *c, unsigned n)
 {
 	char id[19];
-	ric(n, id);
+	st_ric(n, id);
 	return check(c, id);
 }
 
@@ -211,7 +174,7 @@ static void journal_fault(const char *spec, unsigned ok_before, unsigned nfail,
 
 	unsigned first_refused = n;
 	for (unsigned i = 0; i < nfail; i++) {
-		const char *r = i == 0 ? askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID) : list_add(c, n++);
+		const char *r = i == 0 ? st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID) : list_add(c, n++);
 		cr_assert(!strncmp(r, "-ERR not durable, not applied: journal write failed: ", 53) &&
 		          strstr(r, errtext), "update %u under the fault: %s", i + 1, r);
 		still_serving(c, "after a refused update");     /* the REMOVE did not apply */
@@ -297,7 +260,7 @@ ST_TEST(faults, journal_torn_frame_left_by_a_failed_cut_back_is_cut_at_restart)
 	cr_assert_eq(ok_seq(list_add(c, 1), "update 1"), 1);
 	off_t good = fsize(jrn);
 
-	const char *r = askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID);
+	const char *r = st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID);
 	cr_assert(!strncmp(r, "-ERR not durable", 16) && strstr(r, ENOSPC_TEXT), "%s", r);
 	cr_assert_eq(fsize(jrn), good + 10, "the torn frame is not on disk: the test is void");
 	const char *why = info_str(c, "journal_last_error");
@@ -408,7 +371,7 @@ static unsigned deny_until(st_conn *c, const char *key, long long want, unsigned
 		cr_assert_str_eq(check(c, X_ID), deny_x(), "a lookup while the feedback log fails");
 		cr_assert_str_eq(st_ask(c, "PING"), "+PONG");
 		done++;
-		sleep_ms(20);
+		st_sleep_ms(20);
 	}
 	return done;
 }
@@ -419,7 +382,7 @@ static void wait_num(st_conn *c, const char *key, long long min)
 	int64_t t0 = now_ms();
 	while (info_num(c, key) < min) {
 		cr_assert_lt(now_ms() - t0, 5000, "%s did not reach %lld within 5 s", key, min);
-		sleep_ms(20);
+		st_sleep_ms(20);
 	}
 }
 
@@ -431,7 +394,7 @@ static long long all_written(st_conn *c)
 	while ((added = info_num(c, "feedback_added")) != info_num(c, "feedback_written")) {
 		cr_assert_lt(now_ms() - t0, 5000, "feedback records not written within 5 s "
 		             "after the fault");
-		sleep_ms(20);
+		st_sleep_ms(20);
 	}
 	return added;
 }

@@ -34,25 +34,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* A valid 18-digit RIC, distinct for each n < 36500000 (birth day from
- * 1950-01-01 + n / 1000, sequence n % 1000). */
-static void ric(uint64_t n, char out[19])
-{
-	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-	time_t t = (time_t)(-631152000 + (int64_t)(n / 1000) * 86400);  /* 1950-01-01 UTC */
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "110101%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, (unsigned)(n % 1000));
-	memcpy(out, tmp, 17);
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (out[i] - '0') * w[i];
-	out[17] = "10X98765432"[sum % 11];
-	out[18] = 0;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -60,29 +41,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* st_ask with a printf-formatted command line. */
-__attribute__((format(printf, 2, 3)))
-static const char *askf(st_conn *c, const char *fmt, ...)
-{
-	char line[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	cr_assert(n > 0 && (size_t)n < sizeof line);
-	return st_ask(c, line);
-}
-
 static const char *check(st_conn *c, const char *id)
 {
-	return askf(c, "CHECK %s air " ST_AT, id);
+	return st_askf(c, "CHECK %s air " ST_AT, id);
 }
 
 static char *deny(const char *rec)
@@ -112,7 +73,7 @@ static long wait_check(st_conn *c, const char *id, const char *want, int timeout
 	do {
 		if (!strcmp(check(c, id), want))
 			return (long)(now_ms() - t0);
-		sleep_ms(5);
+		st_sleep_ms(5);
 	} while (now_ms() - t0 <= timeout_ms);
 	return -1;
 }
@@ -223,7 +184,7 @@ static void reuse_slots(void)
 static long long info_num(st_conn *c, const char *section, const char *key)
 {
 	char v[256];
-	const char *info = askf(c, "INFO %s", section);
+	const char *info = st_askf(c, "INFO %s", section);
 	cr_assert_not_null(st_info_get(info, key, v, sizeof v), "INFO %s has no %s:\n%s",
 	                   section, key, info);
 	return strtoll(v, NULL, 10);
@@ -240,7 +201,7 @@ ST_TEST(live, acknowledged_updates_are_numbered_and_visible_on_every_connection)
 	st_conn *b = st_connect(s->bin_port);
 	st_bin_hello(b, 0);
 	char w[19];
-	ric(4242, w);
+	st_ric(4242, w);
 
 	cr_assert_str_eq(check(c2, X_ID), deny(ST_DENY_REC));
 	cr_assert_str_eq(check(c2, SUSP_ID), ALLOW_SUS);
@@ -248,7 +209,7 @@ ST_TEST(live, acknowledged_updates_are_numbered_and_visible_on_every_connection)
 	unsigned long long last = 0, seq;
 
 	/* LIST.REMOVE */
-	seq = ok_seq(askf(c1, "LIST.REMOVE " X_CASE " RIC " X_ID), "LIST.REMOVE");
+	seq = ok_seq(st_askf(c1, "LIST.REMOVE " X_CASE " RIC " X_ID), "LIST.REMOVE");
 	cr_assert_eq(seq, 1, "the first update of an empty journal is sequence 1");
 	last = seq;
 	cr_assert_str_eq(check(c1, X_ID), ALLOW_NL, "same connection right after +OK");
@@ -256,12 +217,12 @@ ST_TEST(live, acknowledged_updates_are_numbered_and_visible_on_every_connection)
 	char *t = bin_check(b, X_ID, 1);
 	cr_assert_str_eq(t, "[ALLOW, NOT_LISTED]", "binary port after the REMOVE");
 	free(t);
-	cr_assert_str_eq(askf(c1, "LIST.REMOVE " X_CASE " RIC " X_ID), "-ERR not found");
-	cr_assert_str_eq(askf(c2, "LIST.SUSPEND （1999）闽01执1号 RIC " X_ID), "-ERR not found");
+	cr_assert_str_eq(st_askf(c1, "LIST.REMOVE " X_CASE " RIC " X_ID), "-ERR not found");
+	cr_assert_str_eq(st_askf(c2, "LIST.SUSPEND （1999）闽01执1号 RIC " X_ID), "-ERR not found");
 
 	/* LIST.SUSPEND of an active record: ALLOW SUSPENDED */
 	cr_assert_str_eq(check(c1, XG_ID), deny(XG_CASE "|" XG_COURT "|debtor|XG"));
-	seq = ok_seq(askf(c2, "LIST.SUSPEND " XG_CASE " RIC " XG_ID), "LIST.SUSPEND");
+	seq = ok_seq(st_askf(c2, "LIST.SUSPEND " XG_CASE " RIC " XG_ID), "LIST.SUSPEND");
 	cr_assert_gt(seq, last);
 	last = seq;
 	cr_assert_str_eq(check(c2, XG_ID), ALLOW_SUS);
@@ -281,13 +242,13 @@ ST_TEST(live, acknowledged_updates_are_numbered_and_visible_on_every_connection)
 	free(t);
 
 	/* PERMIT.ADD for that case: EXEMPT on a day it covers, DENY outside */
-	seq = ok_seq(askf(c2, "PERMIT.ADD RIC %s （2026）闽01执4242号 AIR 2026-01-01 2026-01-31 "
+	seq = ok_seq(st_askf(c2, "PERMIT.ADD RIC %s （2026）闽01执4242号 AIR 2026-01-01 2026-01-31 "
 	                  "准许-T-1", w), "PERMIT.ADD");
 	cr_assert_gt(seq, last);
 	last = seq;
 	cr_assert_str_eq(check(c2, w), ALLOW_EX);
 	cr_assert(wait_check(c1, w, ALLOW_EX, 1000) >= 0);
-	cr_assert_str_eq(askf(c1, "CHECK %s air AT 2026-02-01", w), deny(wrec));
+	cr_assert_str_eq(st_askf(c1, "CHECK %s air AT 2026-02-01", w), deny(wrec));
 
 	/* EXEC on the binary port takes the same admin update */
 	const char *ex[] = { "LIST.RESUME", XG_CASE, "RIC", XG_ID };
@@ -314,13 +275,13 @@ ST_TEST(live, a_bad_update_gets_the_loaders_words_and_changes_nothing)
 	st_server *s = st_start(st_snap, "--journal", jrn);
 	st_conn *c = st_connect(s->resp_port);
 	char y[19];
-	ric(31337, y);
+	st_ric(31337, y);
 	const char *r = list_add(c, "（2026）闽01执1号", "12345");
 	cr_assert(!strncmp(r, "-ERR malformed id_no", 20), "%s", r);
-	r = askf(c, "LIST.ADD case_no （2026）闽01执1号 court X list SX role debtor id_type RIC "
+	r = st_askf(c, "LIST.ADD case_no （2026）闽01执1号 court X list SX role debtor id_type RIC "
 	         "id_no %s name 某 status active listed_on 2025-13-40", y);
 	cr_assert(!strncmp(r, "-ERR ", 5) && strstr(r, "listed_on"), "%s", r);
-	r = askf(c, "LIST.ADD case_no （2026）闽01执1号 bogus 1");
+	r = st_askf(c, "LIST.ADD case_no （2026）闽01执1号 bogus 1");
 	cr_assert(!strncmp(r, "-ERR ", 5), "%s", r);
 	cr_assert_str_eq(check(c, y), ALLOW_NL);
 	cr_assert_eq(info_num(c, "live", "journal_last_seq"), 0);
@@ -332,7 +293,7 @@ ST_TEST(live, a_bad_update_gets_the_loaders_words_and_changes_nothing)
 	/* without --journal an update is refused, never acknowledged */
 	s = st_start(st_snap);
 	c = st_connect(s->resp_port);
-	r = askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID);
+	r = st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID);
 	cr_assert(!strncmp(r, "-ERR ", 5) && strstr(r, "--journal"), "%s", r);
 	cr_assert_str_eq(check(c, X_ID), deny(ST_DENY_REC));
 	st_close(c);
@@ -374,7 +335,7 @@ static void *crash_run(void *arg)
 	while (k->next < CR_MAX) {
 		uint64_t n = k->next++;
 		char id[19], cas[64], cmd[1024], wire[2048];
-		ric(n, id);
+		st_ric(n, id);
 		snprintf(cas, sizeof cas, "（2026）闽01执%llu号", (unsigned long long)n);
 		size_t len = st_resp_encode(list_add_cmd(cmd, sizeof cmd, cas, id), wire, sizeof wire);
 		cr_state[n] = 1;
@@ -407,7 +368,7 @@ static unsigned verify_crash(st_conn *c, uint64_t upto, unsigned long long *max_
 	*acked = 0;
 	for (uint64_t n = 0; n < upto; n++) {
 		char id[19], rec[256];
-		ric(n, id);
+		st_ric(n, id);
 		snprintf(rec, sizeof rec, "（2026）闽01执%llu号|" NEW_COURT "|debtor|SX",
 		         (unsigned long long)n);
 		const char *r = check(c, id);
@@ -449,9 +410,9 @@ ST_TEST(live, acknowledged_updates_survive_kill_9_at_random_moments)
 		pthread_t th;
 		pthread_create(&th, NULL, crash_run, &k);
 		for (int t = 0; t < 5000 && !atomic_load(&k.connected) && !k.error[0]; t++)
-			sleep_ms(1);
+			st_sleep_ms(1);
 		int delay = 40 + (int)tu_below(&rng, 300);
-		sleep_ms(delay);
+		st_sleep_ms(delay);
 		st_stop(s, SIGKILL);
 		pthread_join(th, NULL);
 		cr_assert_eq(k.error[0], 0, "round %d (seed %llu): %s", round,
@@ -494,7 +455,7 @@ ST_TEST(live, acknowledged_updates_survive_kill_9_at_random_moments)
 
 	/* and the next update continues the sequence */
 	char id[19];
-	ric(CR_MAX - 1, id);
+	st_ric(CR_MAX - 1, id);
 	cr_assert_eq(ok_seq(list_add(c, "（2026）闽01执9999999号", id), "after restart"),
 	             (unsigned long long)last + 1);
 	st_close(c);
@@ -509,12 +470,12 @@ ST_TEST(live, corrupt_journal_refuses_to_start_and_a_torn_tail_is_cut)
 	snprintf(bad, sizeof bad, "%s/bad.jrn", tu_dir);
 	snprintf(torn, sizeof torn, "%s/torn.jrn", tu_dir);
 	char w1[19], w2[19], w3[19];
-	ric(1, w1);
-	ric(2, w2);
-	ric(3, w3);
+	st_ric(1, w1);
+	st_ric(2, w2);
+	st_ric(3, w3);
 	st_server *s = st_start(st_snap, "--journal", jrn);
 	st_conn *c = st_connect(s->resp_port);
-	cr_assert_str_eq(askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID), "+OK 1");
+	cr_assert_str_eq(st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID), "+OK 1");
 	cr_assert_str_eq(list_add(c, "（2026）闽01执1号", w1), "+OK 2");
 	cr_assert_str_eq(list_add(c, "（2026）闽01执2号", w2), "+OK 3");
 	cr_assert_str_eq(list_add(c, "（2026）闽01执3号", w3), "+OK 4");
@@ -583,20 +544,20 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	st_build(la, NULL, sa, NULL);
 
 	char w[19];
-	ric(777, w);
+	st_ric(777, w);
 	const char *wrec = "（2026）闽01执77号|" NEW_COURT "|debtor|SX";
 	const char *yrec = Y_CASE "|" Y_COURT "|debtor|SX";
 	st_server *s = st_start(sa, "--journal", jrn);
 	st_conn *c = st_connect(s->resp_port);
 	/* U1: before T */
-	cr_assert_str_eq(askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID), "+OK 1");
+	cr_assert_str_eq(st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID), "+OK 1");
 	cr_assert_str_eq(list_add(c, "（2026）闽01执77号", w), "+OK 2");
 	/* T: the next whole second after U1's acknowledgement */
 	time_t T = (time_t)(now_ms() / 1000 + 1);
 	while (now_ms() < (int64_t)T * 1000 + 30)
-		sleep_ms(10);
+		st_sleep_ms(10);
 	/* U2: after T */
-	cr_assert_str_eq(askf(c, "LIST.SUSPEND " Y_CASE " RIC " Y_ID), "+OK 3");
+	cr_assert_str_eq(st_askf(c, "LIST.SUSPEND " Y_CASE " RIC " Y_ID), "+OK 3");
 	cr_assert_str_eq(check(c, Y_ID), ALLOW_SUS);
 
 	char as_of[64];
@@ -608,7 +569,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	st_build(lb, NULL, sc, NULL);
 
 	/* without --as-of: supersedes nothing, every entry applies again */
-	cr_assert_str_eq(askf(c, "RELOAD %s", sc), "+OK 2");
+	cr_assert_str_eq(st_askf(c, "RELOAD %s", sc), "+OK 2");
 	cr_assert_str_eq(check(c, X_ID), ALLOW_NL);
 	cr_assert_str_eq(check(c, w), deny(wrec), "U1 (LIST.ADD) lost on a snapshot without as-of");
 	cr_assert_str_eq(check(c, Y_ID), ALLOW_SUS, "U2 lost on a snapshot without as-of");
@@ -616,7 +577,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	cr_assert(!strncmp(r, "-ERR ", 5), "compaction without an as-of: %s", r);
 
 	/* with --as-of T: U1 superseded by the export, U2 stays */
-	cr_assert_str_eq(askf(c, "RELOAD %s", sb), "+OK 3");
+	cr_assert_str_eq(st_askf(c, "RELOAD %s", sb), "+OK 3");
 	cr_assert_str_eq(check(c, X_ID), ALLOW_NL);
 	cr_assert_str_eq(check(c, w), ALLOW_NL, "U1 (older than the as-of) not superseded");
 	cr_assert_str_eq(check(c, Y_ID), ALLOW_SUS, "U2 (after the as-of) reverted by the rebuild");
@@ -644,7 +605,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	cr_assert_str_eq(check(c, X_ID), ALLOW_NL);
 	cr_assert_str_eq(check(c, w), ALLOW_NL);
 	cr_assert_eq(info_num(c, "live", "updates_replayed_at_start"), 1);
-	cr_assert_str_eq(askf(c, "LIST.RESUME " Y_CASE " RIC " Y_ID), "+OK 4");
+	cr_assert_str_eq(st_askf(c, "LIST.RESUME " Y_CASE " RIC " Y_ID), "+OK 4");
 	cr_assert_str_eq(check(c, Y_ID), deny(yrec));
 	st_close(c);
 }
@@ -670,7 +631,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 		cr_assert_str_eq(check(c, SUSP_ID), ALLOW_SUS);
 	for (int i = 0; i < 4; i++)                      /* never logged */
 		cr_assert_str_eq(check(c, ST_FREE_ID), ALLOW_NL);
-	cr_assert_str_eq(askf(c, "CHECK " XG_ID " venue " ST_AT), "[ALLOW, NOT_RESTRICTED]");
+	cr_assert_str_eq(st_askf(c, "CHECK " XG_ID " venue " ST_AT), "[ALLOW, NOT_RESTRICTED]");
 	st_close(c);
 	st_close(b);
 	int st = st_stop(s, SIGTERM);
@@ -744,7 +705,7 @@ static void redis_start(int port)
 		close(fd);
 		if (ok)
 			return;
-		sleep_ms(10);
+		st_sleep_ms(10);
 	}
 	cr_assert_fail("redis-server on port %d did not come up", port);
 }
@@ -780,7 +741,7 @@ static int wait_health(int port, int want, int timeout_ms, char *body, size_t ca
 	int64_t t0 = now_ms();
 	int code;
 	while ((code = health(port, body, cap)) != want && now_ms() - t0 < timeout_ms)
-		sleep_ms(20);
+		st_sleep_ms(20);
 	return code;
 }
 
@@ -793,7 +754,7 @@ static const char *wait_info(st_conn *c, const char *key, const char *want, int 
 	const char *info;
 	while (st_info_get(info = st_ask(c, "INFO live"), key, v, sizeof v) &&
 	       strcmp(v, want) && now_ms() - t0 < timeout_ms)
-		sleep_ms(5);
+		st_sleep_ms(5);
 	return info;
 }
 
@@ -830,8 +791,8 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	cr_assert(strchr(id1, '-') && id1[0] != '-', "XADD: %s", id1);
 	long took = wait_check(c, X_ID, ALLOW_NL, 1000);
 	cr_assert(took >= 0, "the stream's LIST.REMOVE not applied within 1 s");
-	ric(55, w);
-	snprintf(id2, sizeof id2, "%s", askf(rc, "XADD sxgate:updates * op LIST.ADD case_no "
+	st_ric(55, w);
+	snprintf(id2, sizeof id2, "%s", st_askf(rc, "XADD sxgate:updates * op LIST.ADD case_no "
 	                                     "（2026）闽01执55号 court " NEW_COURT " list SX role "
 	                                     "debtor id_type RIC id_no %s name 某 status active "
 	                                     "listed_on 2025-01-01", w));
@@ -839,7 +800,7 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	cr_assert(wait_check(c, w, deny(wrec), 1000) >= 0, "the stream's LIST.ADD not applied");
 
 	/* admin updates on a replica are refused, naming the stream */
-	const char *r = askf(c, "LIST.REMOVE " Y_CASE " RIC " Y_ID);
+	const char *r = st_askf(c, "LIST.REMOVE " Y_CASE " RIC " Y_ID);
 	cr_assert(!strncmp(r, "-ERR ", 5) && strstr(r, "sxgate:updates"), "%s", r);
 	r = list_add(c, "（2026）闽01执56号", Y_ID);
 	cr_assert(!strncmp(r, "-ERR ", 5) && strstr(r, "sxgate:updates"), "%s", r);
@@ -866,7 +827,7 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	cr_assert_str_eq(st_info_get(info, "stream_last_id", v, sizeof v), id2, "%s", info);
 	/* only the new entry applies */
 	char id3[64];
-	snprintf(id3, sizeof id3, "%s", askf(rc, "XADD sxgate:updates * op LIST.SUSPEND case_no "
+	snprintf(id3, sizeof id3, "%s", st_askf(rc, "XADD sxgate:updates * op LIST.SUSPEND case_no "
 	                                     XG_CASE " id_type RIC id_no " XG_ID));
 	cr_assert(strchr(id3, '-') && id3[0] != '-', "XADD: %s", id3);
 	cr_assert(wait_check(c, XG_ID, ALLOW_SUS, 1000) >= 0, "the new entry not applied within 1 s");

@@ -561,6 +561,45 @@ ST_UNUSED static const char *st_ask(st_conn *c, const char *line)
 	return last;
 }
 
+/* st_ask with a printf-formatted command line. */
+__attribute__((format(printf, 2, 3)))
+ST_UNUSED static const char *st_askf(st_conn *c, const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	cr_assert(n > 0 && (size_t)n < sizeof line);
+	return st_ask(c, line);
+}
+
+/* A valid 18-digit RIC, distinct for each n < 36500000 (birth day from
+ * 1950-01-01 + n / 1000, sequence n % 1000). */
+ST_UNUSED static void st_ric(uint64_t n, char out[19])
+{
+	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
+	time_t t = (time_t)(-631152000 + (int64_t)(n / 1000) * 86400);  /* 1950-01-01 UTC */
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "110101%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, (unsigned)(n % 1000));
+	memcpy(out, tmp, 17);
+	int sum = 0;
+	for (int i = 0; i < 17; i++)
+		sum += (out[i] - '0') * w[i];
+	out[17] = "10X98765432"[sum % 11];
+	out[18] = 0;
+}
+
+ST_UNUSED static void st_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 /* Same, sent as an inline command. */
 ST_UNUSED static const char *st_ask_inline(st_conn *c, const char *line)
 {
