@@ -141,34 +141,37 @@ static void intern_free(struct intern *in)
 /* ---- the writer ---------------------------------------------------------- */
 
 /*
- * Cases: the folded spelling of a case number (sx_case_fold) -> case id,
- * ids in order of first sight.  slot[] is open addressing with linear
- * probing, each slot (hash >> 32) << 32 | (id + 1), 0 empty: the tag
- * settles almost every probe without a look at the strings.  first[id] is
- * the offset in the strings pool of the case's first spelling, which a
- * probe with an equal tag folds again to compare (folding is idempotent).
- * The slot index uses the hash's low bits, so a tag and an index never
- * share bits while the table has fewer than 2^32 slots.
+ * A tagged table: open addressing with linear probing over u64 slots,
+ * each (hash >> 32) << 32 | (value + 1), 0 empty.  The tag settles almost
+ * every probe without a look at what the value names; the slot index uses
+ * the hash's low bits, so tag and index never share bits while the table
+ * has fewer than 2^32 slots.  Cases and repeated records use one each.
  */
-struct cases {
+struct tagtab {
 	uint64_t *slot;
 	size_t size, count;        /* size: a power of two, or 0 */
-	uint32_t *first;
-	size_t first_cap;
 };
 
-/* Records added with sx_snapw_add_unique, by (key, case id, role): slots
- * (hash >> 32) << 32 | (record + 1), as in struct cases.  The identity
- * itself is read from the records on an equal tag: no copy. */
-struct uniq {
-	uint64_t *slot;
-	size_t size, count;
+#define TAG(h) (((uint64_t)(h) >> 32) << 32)
+
+/*
+ * Cases: the folded spelling of a case number (sx_case_fold) -> case id,
+ * ids in order of first sight.  first[id] is the offset in the strings
+ * pool of the case's first spelling, which a probe with an equal tag folds
+ * again to compare (folding is idempotent).
+ */
+struct cases {
+	struct tagtab t;
+	uint32_t *first;
+	size_t first_cap;
 };
 
 struct sx_snapw {
 	struct intern strings;     /* the strings section */
 	struct cases cases;
-	struct uniq uniq;
+	struct tagtab uniq;        /* records added with sx_snapw_add_unique,
+	                              by (key, case id, role), read from the
+	                              records on an equal tag: no copy */
 	uint64_t ncourts;
 	struct intern courts;      /* court spellings, for counting only */
 	/* Records as the file has them (id_key filled in by the index), and
@@ -191,7 +194,7 @@ void sx_snapw_free(sx_snapw *w)
 		return;
 	intern_free(&w->strings);
 	intern_free(&w->courts);
-	free(w->cases.slot);
+	free(w->cases.t.slot);
 	free(w->cases.first);
 	free(w->uniq.slot);
 	free(w->recs);
@@ -238,35 +241,66 @@ uint64_t sx_case_hash(const char *fold, size_t len)
 	return XXH3_64bits(fold, len);
 }
 
-/* Slots for `want` cases at most 3/4 full; every case re-hashed from its
- * first spelling (growth is rare: the loader reserves). */
-static int cases_rehash(sx_snapw *w, size_t want)
+/* Grow t to hold `want` values at most 3/4 full, re-hashing each value
+ * with hash_of (growth is rare: the loader reserves). */
+static int tagtab_grow(struct tagtab *t, size_t want, const sx_snapw *w,
+                       uint64_t (*hash_of)(const sx_snapw *, uint32_t))
 {
-	struct cases *c = &w->cases;
-	size_t ns = c->size ? c->size : 1024;
+	size_t ns = t->size ? t->size : 1024;
 	while (ns / 4 * 3 <= want)
 		ns *= 2;
-	if (ns <= c->size)
+	if (ns <= t->size)
 		return 0;
-	uint64_t *t = calloc(ns, sizeof(*t));
-	if (!t)
+	uint64_t *n = calloc(ns, sizeof(*n));
+	if (!n)
 		return -ENOMEM;
-	for (size_t id = 0; id < c->count; id++) {
-		const uint8_t *e = w->strings.pool + c->first[id];
-		uint16_t l;
-		char buf[SX_CASE_FOLD_MAX];
-		memcpy(&l, e, 2);
-		size_t fl = sx_case_fold((const char *)e + 2, l, buf, sizeof(buf));
-		uint64_t h = sx_case_hash(buf, fl);
+	for (size_t i = 0; i < t->size; i++) {
+		if (!t->slot[i])
+			continue;
+		uint64_t h = hash_of(w, (uint32_t)t->slot[i] - 1);
 		size_t j = h & (ns - 1);
-		while (t[j])
+		while (n[j])
 			j = (j + 1) & (ns - 1);
-		t[j] = (h >> 32) << 32 | (id + 1);
+		n[j] = t->slot[i];
 	}
-	free(c->slot);
-	c->slot = t;
-	c->size = ns;
+	free(t->slot);
+	t->slot = n;
+	t->size = ns;
 	return 0;
+}
+
+/* Room for one more value (a no-op while the table is under 3/4 full). */
+static int tagtab_room(struct tagtab *t, const sx_snapw *w,
+                       uint64_t (*hash_of)(const sx_snapw *, uint32_t))
+{
+	if ((t->count + 1) * 4 <= t->size * 3)
+		return 0;
+	return tagtab_grow(t, t->count + 1, w, hash_of);
+}
+
+static void tagtab_prefetch(const struct tagtab *t, uint64_t h)
+{
+	if (t->size)
+		__builtin_prefetch(&t->slot[h & (t->size - 1)]);
+}
+
+/* Case id's first spelling, folded into buf; its length.  *spelled and
+ * *len get the spelling itself. */
+static size_t case_first_fold(const sx_snapw *w, uint32_t id, char *buf,
+                              const uint8_t **spelled, uint16_t *len)
+{
+	const uint8_t *e = w->strings.pool + w->cases.first[id];
+	memcpy(len, e, 2);
+	*spelled = e + 2;
+	return sx_case_fold((const char *)e + 2, *len, buf, SX_CASE_FOLD_MAX);
+}
+
+static uint64_t case_hash_of(const sx_snapw *w, uint32_t id)
+{
+	char buf[SX_CASE_FOLD_MAX];
+	const uint8_t *sp;
+	uint16_t l;
+	return sx_case_hash(buf, case_first_fold(w, id, buf, &sp, &l));
 }
 
 /* Append a string to the pool without interning it; UINT32_MAX when out of
@@ -286,8 +320,7 @@ static uint32_t pool_append(struct intern *in, const char *s, size_t len)
 
 void sx_snapw_case_prefetch(const sx_snapw *w, uint64_t h)
 {
-	if (w->cases.size)
-		__builtin_prefetch(&w->cases.slot[h & (w->cases.size - 1)]);
+	tagtab_prefetch(&w->cases.t, h);
 }
 
 uint32_t sx_snapw_case_add(sx_snapw *w, const char *spelled, size_t len,
@@ -295,44 +328,42 @@ uint32_t sx_snapw_case_add(sx_snapw *w, const char *spelled, size_t len,
                            int add, uint32_t *off)
 {
 	struct cases *c = &w->cases;
+	struct tagtab *t = &c->t;
 	if (len > 65535 || fold_len > SX_CASE_FOLD_MAX)
 		return UINT32_MAX;
-	if (add && (c->count + 1) * 4 > c->size * 3 &&
-	    cases_rehash(w, c->count + 1))
+	if (add && tagtab_room(t, w, case_hash_of))
 		return UINT32_MAX;
-	if (!c->size)
+	if (!t->size)
 		return UINT32_MAX;
-	uint64_t tag = (h >> 32) << 32;
-	size_t j = h & (c->size - 1);
-	for (; c->slot[j]; j = (j + 1) & (c->size - 1)) {
-		if ((c->slot[j] & 0xffffffff00000000ull) != tag)
+	size_t j = h & (t->size - 1);
+	for (; t->slot[j]; j = (j + 1) & (t->size - 1)) {
+		if (TAG(t->slot[j]) != TAG(h))
 			continue;
-		uint32_t id = (uint32_t)c->slot[j] - 1;
-		const uint8_t *e = w->strings.pool + c->first[id];
-		uint16_t l;
+		uint32_t id = (uint32_t)t->slot[j] - 1;
 		char buf[SX_CASE_FOLD_MAX];
-		memcpy(&l, e, 2);
-		size_t fl = sx_case_fold((const char *)e + 2, l, buf, sizeof(buf));
+		const uint8_t *first;
+		uint16_t l;
+		size_t fl = case_first_fold(w, id, buf, &first, &l);
 		if (fl != fold_len || memcmp(buf, fold, fl))
 			continue;
 		if (off) {       /* the first spelling, or this one interned */
-			*off = l == len && memcmp(e + 2, spelled, len) == 0 ?
+			*off = l == len && memcmp(first, spelled, len) == 0 ?
 			       c->first[id] : sx_snapw_string(w, spelled, len);
 			if (*off == UINT32_MAX)
 				return UINT32_MAX;
 		}
 		return id;
 	}
-	if (!add || c->count >= UINT32_MAX - 1 ||
-	    grow((void **)&c->first, &c->first_cap, c->count + 1,
+	if (!add || t->count >= UINT32_MAX - 1 ||
+	    grow((void **)&c->first, &c->first_cap, t->count + 1,
 	         sizeof(*c->first)))
 		return UINT32_MAX;
 	uint32_t o = pool_append(&w->strings, spelled, len);
 	if (o == UINT32_MAX)
 		return UINT32_MAX;
-	uint32_t id = (uint32_t)c->count++;
+	uint32_t id = (uint32_t)t->count++;
 	c->first[id] = o;
-	c->slot[j] = tag | (id + 1);
+	t->slot[j] = TAG(h) | (id + 1);
 	if (off)
 		*off = o;
 	return id;
@@ -390,50 +421,21 @@ static uint64_t rec_hash_of(const sx_snapw *w, uint32_t rec)
 	                         w->recs[rec].role_list & 15);
 }
 
-/* Slots for `want` records at most 3/4 full. */
-static int uniq_rehash(sx_snapw *w, size_t want)
-{
-	struct uniq *u = &w->uniq;
-	size_t ns = u->size ? u->size : 1024;
-	while (ns / 4 * 3 <= want)
-		ns *= 2;
-	if (ns <= u->size)
-		return 0;
-	uint64_t *t = calloc(ns, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < u->size; i++) {
-		if (!u->slot[i])
-			continue;
-		uint64_t h = rec_hash_of(w, (uint32_t)u->slot[i] - 1);
-		size_t j = h & (ns - 1);
-		while (t[j])
-			j = (j + 1) & (ns - 1);
-		t[j] = u->slot[i];
-	}
-	free(u->slot);
-	u->slot = t;
-	u->size = ns;
-	return 0;
-}
-
 void sx_snapw_unique_prefetch(const sx_snapw *w, uint64_t h)
 {
-	if (w->uniq.size)
-		__builtin_prefetch(&w->uniq.slot[h & (w->uniq.size - 1)]);
+	tagtab_prefetch(&w->uniq, h);
 }
 
 int sx_snapw_add_unique(sx_snapw *w, const sx_snapw_rec *r, uint64_t h)
 {
-	struct uniq *u = &w->uniq;
-	if ((u->count + 1) * 4 > u->size * 3 && uniq_rehash(w, u->count + 1))
+	struct tagtab *t = &w->uniq;
+	if (tagtab_room(t, w, rec_hash_of))
 		return -ENOMEM;
-	uint64_t tag = (h >> 32) << 32;
-	size_t j = h & (u->size - 1);
-	for (; u->slot[j]; j = (j + 1) & (u->size - 1)) {
-		if ((u->slot[j] & 0xffffffff00000000ull) != tag)
+	size_t j = h & (t->size - 1);
+	for (; t->slot[j]; j = (j + 1) & (t->size - 1)) {
+		if (TAG(t->slot[j]) != TAG(h))
 			continue;
-		uint32_t rec = (uint32_t)u->slot[j] - 1;
+		uint32_t rec = (uint32_t)t->slot[j] - 1;
 		if (sx_key_eq(&w->keys[rec], &r->key) &&
 		    w->recs[rec].case_id == r->case_id &&
 		    (w->recs[rec].role_list & 15) == r->role)
@@ -442,8 +444,8 @@ int sx_snapw_add_unique(sx_snapw *w, const sx_snapw_rec *r, uint64_t h)
 	int rc = sx_snapw_add_record(w, r);
 	if (rc)
 		return rc;
-	u->slot[j] = tag | w->nrecs;      /* record nrecs - 1, plus one */
-	u->count++;
+	t->slot[j] = TAG(h) | w->nrecs;   /* record nrecs - 1, plus one */
+	t->count++;
 	return 0;
 }
 
@@ -469,7 +471,8 @@ int sx_snapw_reserve(sx_snapw *w, size_t nrecs)
 	    grow((void **)&w->strings.pool, &w->strings.cap, nrecs * 32, 1) ||
 	    grow((void **)&w->cases.first, &w->cases.first_cap, nrecs,
 	         sizeof(*w->cases.first)) ||
-	    cases_rehash(w, nrecs) || uniq_rehash(w, nrecs))
+	    tagtab_grow(&w->cases.t, nrecs, w, case_hash_of) ||
+	    tagtab_grow(&w->uniq, nrecs, w, rec_hash_of))
 		return -ENOMEM;
 	return 0;
 }
@@ -950,14 +953,14 @@ static void drop_tables(sx_snapw *w)
 {
 	free(w->strings.tab);
 	free(w->courts.tab);
-	free(w->cases.slot);
+	free(w->cases.t.slot);
 	free(w->cases.first);
 	free(w->uniq.slot);
 	w->strings.tab = w->courts.tab = NULL;
-	w->cases.slot = w->uniq.slot = NULL;
+	w->cases.t.slot = w->uniq.slot = NULL;
 	w->cases.first = NULL;
 	w->cases.first_cap = 0;
-	w->strings.tabsize = w->courts.tabsize = w->cases.size = w->uniq.size = 0;
+	w->strings.tabsize = w->courts.tabsize = w->cases.t.size = w->uniq.size = 0;
 }
 
 int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
@@ -1023,7 +1026,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	h.n_records = (uint32_t)w->nrecs;
 	h.n_postings = im.n_postings;
 	h.n_permits = (uint32_t)w->npermits;
-	h.n_cases = (uint32_t)w->cases.count;
+	h.n_cases = (uint32_t)w->cases.t.count;
 	h.n_courts = (uint32_t)w->ncourts;
 	h.max_query_records = 2 * im.max_npost + 1;
 	h.n_bitmaps = SX_NBITMAPS;
