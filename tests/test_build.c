@@ -119,19 +119,6 @@ static void build_ok(tu_build *b, const char *name, const char *list,
 	cr_assert_eq(rc, 0, "build %s: %d %s", name, rc, b->why);
 }
 
-/* Files in dir whose name contains part. */
-static int count_named(const char *dir, const char *part)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		n += strstr(e->d_name, part) != NULL;
-	closedir(d);
-	return n;
-}
-
 /* ---- format ---------------------------------------------------------------------- */
 
 Test(format, bom_crlf_and_blank_lines_are_plain_csv)
@@ -275,7 +262,7 @@ Test(columns, a_missing_required_column_fails_naming_it_and_keeps_the_old_snapsh
 		          "missing %s: the old snapshot changed", cols[miss]);
 		free(now);
 	}
-	cr_assert_eq(count_named(tu_dir, ".tmp."), 0);
+	cr_assert_eq(tu_count_named(tu_dir, ".tmp."), 0);
 	free(old);
 }
 
@@ -530,7 +517,7 @@ static void build_over_old(size_t nrows, size_t nbad, int64_t max, int ok,
 		cr_assert(newlen == oldlen && !memcmp(now, old, oldlen),
 		          "the failed build changed the old snapshot");
 	}
-	cr_assert_eq(count_named(tu_dir, ".tmp."), 0);
+	cr_assert_eq(tu_count_named(tu_dir, ".tmp."), 0);
 	free(now);
 	free(old);
 	free(list);
@@ -788,13 +775,6 @@ TestSuite(batches, .init = tu_setup, .fini = tu_teardown);
 
 #define NB_ROWS 3001
 
-static void ric_of(int i, char out[19])
-{
-	snprintf(out, 19, "110101%04d0101%03d", 1950 + i / 1000, i % 1000);
-	out[17] = sx_ric_check(out);
-	out[18] = 0;
-}
-
 Test(batches, rows_across_many_batches_keep_order_cases_and_repeats)
 {
 	enum { OK, REJECT, REPEAT };
@@ -807,7 +787,7 @@ Test(batches, rows_across_many_batches_keep_order_cases_and_repeats)
 	len += (size_t)snprintf(list, cap, "%s", HDR);
 	for (int i = 0; i < NB_ROWS; i++) {
 		char id[19];
-		ric_of(i, id);
+		tu_ric((uint64_t)i, id);
 		if (i >= 100 && i % 101 == 0 && kind[i - 100] == OK) {
 			memcpy(line[i], line[i - 100], sizeof line[i]);
 			kind[i] = REPEAT;
@@ -850,7 +830,7 @@ Test(batches, rows_across_many_batches_keep_order_cases_and_repeats)
 		if (kind[i] != OK)
 			continue;
 		char id[19];
-		ric_of(i, id);
+		tu_ric((uint64_t)i, id);
 		sx_id q;
 		const char *why;
 		cr_assert_eq(sx_id_parse(SX_IDT_RIC, id, 18, SX_SIDE_QUERY, &q, &why), 0);

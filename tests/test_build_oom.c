@@ -32,17 +32,6 @@ TestSuite(oom, .init = tu_setup, .fini = tu_teardown);
 
 #define RECORDS "200000"
 
-static const char *bin(const char *name, char *buf, size_t cap)
-{
-	const char *dir = getenv("SXGATE_BIN_DIR");
-	if (dir && *dir)
-		snprintf(buf, cap, "%s/%s", dir, name);
-	else
-		snprintf(buf, cap, "%s/bin/%s", tu_repo_root(), name);
-	cr_assert(tu_exists(buf), "%s is not built (make all)", buf);
-	return buf;
-}
-
 /* Run argv with RLIMIT_AS at limit bytes (0: none), stderr to errpath.
  * Returns the wait status. */
 static int run(char *const argv[], rlim_t limit, const char *errpath)
@@ -66,18 +55,6 @@ static int run(char *const argv[], rlim_t limit, const char *errpath)
 	return status;
 }
 
-static int count_tmp_files(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		n += strstr(e->d_name, ".tmp.") != NULL;
-	closedir(d);
-	return n;
-}
-
 Test(oom, every_stage_fails_cleanly_or_succeeds_whole, .timeout = 240)
 {
 	char gen[8192], build[8192], list[8192], snap[8192], err[8192];
@@ -86,8 +63,8 @@ Test(oom, every_stage_fails_cleanly_or_succeeds_whole, .timeout = 240)
 		cr_skip_test("skipped: ASan reserves terabytes of address space, "
 		             "so RLIMIT_AS cannot bound it");
 	}
-	bin("sxgate-gen", gen, sizeof gen);
-	bin("sxgate-build", build, sizeof build);
+	tu_bin("sxgate-gen", gen, sizeof gen);
+	tu_bin("sxgate-build", build, sizeof build);
 	tu_path(list, sizeof list, tu_dir, "list.csv");
 	tu_path(snap, sizeof snap, tu_dir, "list.snap");
 	tu_path(err, sizeof err, tu_dir, "stderr.txt");
@@ -110,7 +87,7 @@ Test(oom, every_stage_fails_cleanly_or_succeeds_whole, .timeout = 240)
 		cr_assert_not_null(msg);
 		cr_assert(WIFEXITED(st), "limit %lu MiB: killed by signal %d; "
 		          "stderr: %s", (unsigned long)mb, WTERMSIG(st), msg);
-		cr_assert_eq(count_tmp_files(tu_dir), 0,
+		cr_assert_eq(tu_count_named(tu_dir, ".tmp."), 0,
 		             "limit %lu MiB: a temporary file was left", (unsigned long)mb);
 		if (WEXITSTATUS(st) == 0) {
 			sx_snap *s;

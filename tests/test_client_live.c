@@ -318,7 +318,7 @@ ST_TEST(client_live, cli_prints_replies_and_exits_as_the_contract_says)
 {
 	st_server *s = st_start(st_snap);
 	char exe[PATH_MAX], cmd[PATH_MAX + 512];
-	st_bin("sxgate", exe, sizeof exe);
+	tu_bin("sxgate", exe, sizeof exe);
 	int st;
 	char *out;
 
@@ -420,7 +420,7 @@ ST_TEST(client_live, bench_checks_every_reply_and_reports_json)
 {
 	st_server *s = st_start(st_snap);
 	char exe[PATH_MAX], q[PATH_MAX + 64], cmd[3 * PATH_MAX + 256];
-	st_bin("sxgate-bench", exe, sizeof exe);
+	tu_bin("sxgate-bench", exe, sizeof exe);
 	bench_queries(q, sizeof q);
 	static const char *modes[] = {
 		"--protocol binary --batch 1 --depth 4",

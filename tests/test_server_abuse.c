@@ -1101,7 +1101,7 @@ static void limit_wrapper(int n, char *path, size_t cap)
 	if (alt && *alt)
 		snprintf(exe, sizeof exe, "%s", alt);
 	else
-		st_bin("sxgated", exe, sizeof exe);
+		tu_bin("sxgated", exe, sizeof exe);
 	snprintf(path, cap, "%s/sxgated-nofile-%d", tu_dir, n);
 	snprintf(text, sizeof text, "#!/bin/sh\nulimit -n %d || exit 125\nexec '%s' \"$@\"\n", n, exe);
 	tu_write_str(path, text);

@@ -68,11 +68,11 @@ static const char *deny_n(unsigned n)
 	return buf;
 }
 
-/* LIST.ADD of a new record for ID st_ric(n), case number n. */
+/* LIST.ADD of a new record for ID tu_ric(n), case number n. */
 static const char *list_add(st_conn *c, unsigned n)
 {
 	char id[19];
-	st_ric(n, id);
+	tu_ric(n, id);
 	return st_askf(c, "LIST.ADD case_no （2026）闽01执%u号 court " NEW_COURT " list SX role "
 	            "debtor id_type RIC id_no %s name 某 status active listed_on 2025-01-01", n, id);
 }
@@ -80,7 +80,7 @@ static const char *list_add(st_conn *c, unsigned n)
 static const char *check_n(st_conn *c, unsigned n)
 {
 	char id[19];
-	st_ric(n, id);
+	tu_ric(n, id);
 	return check(c, id);
 }
 

@@ -9,7 +9,7 @@
 static int run(const char *args, char *out, size_t cap)
 {
 	char exe[PATH_MAX], cmd[PATH_MAX * 2];
-	st_bin("sxgated", exe, sizeof exe);
+	tu_bin("sxgated", exe, sizeof exe);
 	snprintf(cmd, sizeof cmd, "%s %s 2>&1", exe, args);
 	FILE *p = popen(cmd, "r");
 	cr_assert_not_null(p);

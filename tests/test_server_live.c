@@ -156,7 +156,7 @@ static char *run(int *status, const char *fmt, ...)
 static const char *sxgate_bin(void)
 {
 	static char buf[PATH_MAX + 64];
-	return st_bin("sxgate", buf, sizeof buf);
+	return tu_bin("sxgate", buf, sizeof buf);
 }
 
 static int count_substr(const char *hay, const char *needle)
@@ -201,7 +201,7 @@ ST_TEST(live, acknowledged_updates_are_numbered_and_visible_on_every_connection)
 	st_conn *b = st_connect(s->bin_port);
 	st_bin_hello(b, 0);
 	char w[19];
-	st_ric(4242, w);
+	tu_ric(4242, w);
 
 	cr_assert_str_eq(check(c2, X_ID), deny(ST_DENY_REC));
 	cr_assert_str_eq(check(c2, SUSP_ID), ALLOW_SUS);
@@ -275,7 +275,7 @@ ST_TEST(live, a_bad_update_gets_the_loaders_words_and_changes_nothing)
 	st_server *s = st_start(st_snap, "--journal", jrn);
 	st_conn *c = st_connect(s->resp_port);
 	char y[19];
-	st_ric(31337, y);
+	tu_ric(31337, y);
 	const char *r = list_add(c, "（2026）闽01执1号", "12345");
 	cr_assert(!strncmp(r, "-ERR malformed id_no", 20), "%s", r);
 	r = st_askf(c, "LIST.ADD case_no （2026）闽01执1号 court X list SX role debtor id_type RIC "
@@ -335,7 +335,7 @@ static void *crash_run(void *arg)
 	while (k->next < CR_MAX) {
 		uint64_t n = k->next++;
 		char id[19], cas[64], cmd[1024], wire[2048];
-		st_ric(n, id);
+		tu_ric(n, id);
 		snprintf(cas, sizeof cas, "（2026）闽01执%llu号", (unsigned long long)n);
 		size_t len = st_resp_encode(list_add_cmd(cmd, sizeof cmd, cas, id), wire, sizeof wire);
 		cr_state[n] = 1;
@@ -368,7 +368,7 @@ static unsigned verify_crash(st_conn *c, uint64_t upto, unsigned long long *max_
 	*acked = 0;
 	for (uint64_t n = 0; n < upto; n++) {
 		char id[19], rec[256];
-		st_ric(n, id);
+		tu_ric(n, id);
 		snprintf(rec, sizeof rec, "（2026）闽01执%llu号|" NEW_COURT "|debtor|SX",
 		         (unsigned long long)n);
 		const char *r = check(c, id);
@@ -455,7 +455,7 @@ ST_TEST(live, acknowledged_updates_survive_kill_9_at_random_moments)
 
 	/* and the next update continues the sequence */
 	char id[19];
-	st_ric(CR_MAX - 1, id);
+	tu_ric(CR_MAX - 1, id);
 	cr_assert_eq(ok_seq(list_add(c, "（2026）闽01执9999999号", id), "after restart"),
 	             (unsigned long long)last + 1);
 	st_close(c);
@@ -470,9 +470,9 @@ ST_TEST(live, corrupt_journal_refuses_to_start_and_a_torn_tail_is_cut)
 	snprintf(bad, sizeof bad, "%s/bad.jrn", tu_dir);
 	snprintf(torn, sizeof torn, "%s/torn.jrn", tu_dir);
 	char w1[19], w2[19], w3[19];
-	st_ric(1, w1);
-	st_ric(2, w2);
-	st_ric(3, w3);
+	tu_ric(1, w1);
+	tu_ric(2, w2);
+	tu_ric(3, w3);
 	st_server *s = st_start(st_snap, "--journal", jrn);
 	st_conn *c = st_connect(s->resp_port);
 	cr_assert_str_eq(st_askf(c, "LIST.REMOVE " X_CASE " RIC " X_ID), "+OK 1");
@@ -544,7 +544,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	st_build(la, NULL, sa, NULL);
 
 	char w[19];
-	st_ric(777, w);
+	tu_ric(777, w);
 	const char *wrec = "（2026）闽01执77号|" NEW_COURT "|debtor|SX";
 	const char *yrec = Y_CASE "|" Y_COURT "|debtor|SX";
 	st_server *s = st_start(sa, "--journal", jrn);
@@ -791,7 +791,7 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	cr_assert(strchr(id1, '-') && id1[0] != '-', "XADD: %s", id1);
 	long took = wait_check(c, X_ID, ALLOW_NL, 1000);
 	cr_assert(took >= 0, "the stream's LIST.REMOVE not applied within 1 s");
-	st_ric(55, w);
+	tu_ric(55, w);
 	snprintf(id2, sizeof id2, "%s", st_askf(rc, "XADD sxgate:updates * op LIST.ADD case_no "
 	                                     "（2026）闽01执55号 court " NEW_COURT " list SX role "
 	                                     "debtor id_type RIC id_no %s name 某 status active "

@@ -1107,19 +1107,6 @@ Test(roundtrip, an_empty_snapshot_is_valid_and_lists_nobody)
 	sx_snap_close(s);
 }
 
-/* Files in dir whose name contains part. */
-static int count_named(const char *dir, const char *part)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-	cr_assert_not_null(d);
-	while ((e = readdir(d)))
-		n += strstr(e->d_name, part) != NULL;
-	closedir(d);
-	return n;
-}
-
 Test(roundtrip, rewriting_replaces_whole_and_a_failed_write_leaves_nothing)
 {
 	char path[PATH_MAX + 32], sub[PATH_MAX + 32], why[512];
@@ -1146,7 +1133,7 @@ Test(roundtrip, rewriting_replaces_whole_and_a_failed_write_leaves_nothing)
 	int rc = sx_snapw_write(w, &m, sub, NULL, why, sizeof why);
 	cr_assert_neq(rc, 0);
 	cr_assert_neq(why[0], 0);
-	cr_assert_eq(count_named(dir, ".tmp."), 0, "a temporary file was left");
+	cr_assert_eq(tu_count_named(dir, ".tmp."), 0, "a temporary file was left");
 	/* a directory that does not exist */
 	tu_path(sub, sizeof sub, dir, "nodir/y.snap");
 	why[0] = 0;

@@ -27,6 +27,7 @@
 #define SX_TESTUTIL_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -166,6 +168,49 @@ TU_UNUSED static void tu_teardown(void)
 {
 	tu_rmtree(tu_dir);
 	tu_dir[0] = 0;
+}
+
+/* Files in dir whose name contains part. */
+TU_UNUSED static int tu_count_named(const char *dir, const char *part)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	cr_assert_not_null(d, "opendir %s: %s", dir, strerror(errno));
+	while ((e = readdir(d)))
+		n += strstr(e->d_name, part) != NULL;
+	closedir(d);
+	return n;
+}
+
+/* A program of this build into buf: $SXGATE_BIN_DIR/PROG (set by
+ * tests/sanitize.sh) or ROOT/bin/PROG; fails the test when not built. */
+TU_UNUSED static const char *tu_bin(const char *prog, char *buf, size_t cap)
+{
+	const char *dir = getenv("SXGATE_BIN_DIR");
+	const char *root = tu_repo_root();
+	cr_assert_not_null(root, "cannot find the repository root");
+	if (dir && *dir)
+		snprintf(buf, cap, "%s/%s", dir, prog);
+	else
+		snprintf(buf, cap, "%s/bin/%s", root, prog);
+	cr_assert(tu_exists(buf), "%s is not built (make all)", buf);
+	return buf;
+}
+
+/* A valid 18-digit RIC, distinct for each n < 36500000 (birth day from
+ * 1950-01-01 + n / 1000, sequence n % 1000). */
+TU_UNUSED static void tu_ric(uint64_t n, char out[19])
+{
+	time_t t = (time_t)(-631152000 + (int64_t)(n / 1000) * 86400);  /* 1950-01-01 UTC */
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "110101%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, (unsigned)(n % 1000));
+	memcpy(out, tmp, 17);
+	out[17] = sx_ric_check(out);
+	out[18] = 0;
 }
 
 /* dir/name into buf. */

@@ -82,19 +82,6 @@ ST_UNUSED static int st_free_port(void)
 	return ntohs(a.sin_port);
 }
 
-ST_UNUSED static const char *st_bin(const char *prog, char *buf, size_t cap)
-{
-	const char *dir = getenv("SXGATE_BIN_DIR");   /* tests/sanitize.sh */
-	const char *root = tu_repo_root();
-	cr_assert_not_null(root, "cannot find the repository root");
-	if (dir && *dir)
-		snprintf(buf, cap, "%s/%s", dir, prog);
-	else
-		snprintf(buf, cap, "%s/bin/%s", root, prog);
-	cr_assert(tu_exists(buf), "%s is not built (make all)", buf);
-	return buf;
-}
-
 /* Build a snapshot from list (and permits) CSV files with the loader
  * library; as_of is an ISO time or NULL. */
 ST_UNUSED static void st_build(const char *list, const char *permits,
@@ -178,7 +165,7 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 	if (alt && *alt)
 		snprintf(exe, sizeof exe, "%s", alt);
 	else
-		st_bin("sxgated", exe, sizeof exe);
+		tu_bin("sxgated", exe, sizeof exe);
 	snprintf(rp, sizeof rp, "%d", s->resp_port);
 	snprintf(bp, sizeof bp, "%d", s->bin_port);
 	const char *argv[64] = { exe, "--snapshot", snap, "--resp-port", rp, "--bin-port", bp,
@@ -572,25 +559,6 @@ ST_UNUSED static const char *st_askf(st_conn *c, const char *fmt, ...)
 	va_end(ap);
 	cr_assert(n > 0 && (size_t)n < sizeof line);
 	return st_ask(c, line);
-}
-
-/* A valid 18-digit RIC, distinct for each n < 36500000 (birth day from
- * 1950-01-01 + n / 1000, sequence n % 1000). */
-ST_UNUSED static void st_ric(uint64_t n, char out[19])
-{
-	static const int w[17] = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 };
-	time_t t = (time_t)(-631152000 + (int64_t)(n / 1000) * 86400);  /* 1950-01-01 UTC */
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "110101%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, (unsigned)(n % 1000));
-	memcpy(out, tmp, 17);
-	int sum = 0;
-	for (int i = 0; i < 17; i++)
-		sum += (out[i] - '0') * w[i];
-	out[17] = "10X98765432"[sum % 11];
-	out[18] = 0;
 }
 
 ST_UNUSED static void st_sleep_ms(int ms)
