@@ -100,10 +100,8 @@ typedef struct sx_query {
 	uint16_t day;       /* days since 1970-01-01 */
 } sx_query;
 
-/* Optional words of a query, as (pointer, length); a NULL pointer is
- * "not given". */
-typedef struct sx_str { const char *p; size_t n; } sx_str;
-
+/* Optional words of a query are sx_str (sx.h): a NULL pointer is "not
+ * given". */
 /* Channel, class, TYPE and AT: fills q->chan, cls, type, day (today in
  * UTC+8 when `at` is not given).  Returns 0, or -1 with err filled. */
 int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,

@@ -16,40 +16,14 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "sx.h"
+
 #define SX_FRAME_HDR 16u
 
 typedef struct sx_frame_kind {
 	uint32_t magic;           /* the 4 magic bytes as a little-endian u32 */
 	uint32_t max_payload;
 } sx_frame_kind;
-
-static inline void sx_le_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-}
-static inline void sx_le_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-static inline void sx_le_put64(uint8_t *p, uint64_t v)
-{
-	sx_le_put32(p, (uint32_t)v);
-	sx_le_put32(p + 4, (uint32_t)(v >> 32));
-}
-static inline uint16_t sx_le_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t sx_le_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-static inline uint64_t sx_le_get64(const uint8_t *p)
-{
-	return (uint64_t)sx_le_get32(p) | (uint64_t)sx_le_get32(p + 4) << 32;
-}
 
 /* Is there a whole, intact frame at p[off..size)?  1 with *plen. */
 static inline int sx_frame_ok(const sx_frame_kind *k, const uint8_t *p,

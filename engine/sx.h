@@ -22,6 +22,39 @@
 #define SX_COLD        __attribute__((cold))
 #define SX_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A string that is not NUL-terminated: p[0..n).  p == NULL: not given. */
+typedef struct sx_str { const char *p; size_t n; } sx_str;
+
+/* Little-endian integers in byte buffers: the snapshot, the journal, the
+ * feedback log and the binary protocol all store them so. */
+static inline void sx_le_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+}
+static inline void sx_le_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static inline void sx_le_put64(uint8_t *p, uint64_t v)
+{
+	sx_le_put32(p, (uint32_t)v);
+	sx_le_put32(p + 4, (uint32_t)(v >> 32));
+}
+static inline uint16_t sx_le_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t sx_le_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+static inline uint64_t sx_le_get64(const uint8_t *p)
+{
+	return (uint64_t)sx_le_get32(p) | (uint64_t)sx_le_get32(p + 4) << 32;
+}
+
 /* Project error codes: negative, below the errno range.  System errors are
  * returned as -errno.  sx_strerror() names both. */
 #define SX_ERRORS(X)                                                         \
