@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define sx_likely(x)   __builtin_expect(!!(x), 1)
 #define sx_unlikely(x) __builtin_expect(!!(x), 0)
@@ -53,6 +54,21 @@ static inline uint32_t sx_le_get32(const uint8_t *p)
 static inline uint64_t sx_le_get64(const uint8_t *p)
 {
 	return (uint64_t)sx_le_get32(p) | (uint64_t)sx_le_get32(p + 4) << 32;
+}
+
+/* Clocks: monotonic for durations and deadlines, real time for stamps. */
+static inline uint64_t sx_clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static inline uint64_t sx_mono_ns(void) { return sx_clock_ns(CLOCK_MONOTONIC); }
+static inline uint64_t sx_mono_ms(void) { return sx_mono_ns() / 1000000u; }
+static inline int64_t sx_mono_s(void) { return (int64_t)(sx_mono_ns() / 1000000000u); }
+static inline int64_t sx_real_ms(void)
+{
+	return (int64_t)(sx_clock_ns(CLOCK_REALTIME) / 1000000u);
 }
 
 /* Project error codes: negative, below the errno range.  System errors are
