@@ -269,15 +269,8 @@ void sx_rules_write(const sx_rules *r, FILE *f)
 	fputc('\n', f);
 }
 
-int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
-                    sx_str at, char *e, size_t cap)
+int sx_query_when(sx_query *q, sx_str type, sx_str at, char *e, size_t cap)
 {
-	int chan = channel.p ? sx_channel_parse(channel.p, channel.n) : -1;
-	if (chan < 0)
-		return err(e, cap, "unknown channel '%s'%s", "", channel);
-	q->chan = (uint8_t)chan;
-	if (parse_class(chan, cls, &q->cls, e, cap))
-		return -1;
 	q->type = SX_IDT_RIC;
 	if (type.p) {
 		int t = sx_idtype_parse(type.p, type.n);
@@ -293,6 +286,18 @@ int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
 		q->day = sx_today();
 	}
 	return 0;
+}
+
+int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
+                    sx_str at, char *e, size_t cap)
+{
+	int chan = channel.p ? sx_channel_parse(channel.p, channel.n) : -1;
+	if (chan < 0)
+		return err(e, cap, "unknown channel '%s'%s", "", channel);
+	q->chan = (uint8_t)chan;
+	if (parse_class(chan, cls, &q->cls, e, cap))
+		return -1;
+	return sx_query_when(q, type, at, e, cap);
 }
 
 int sx_query_id(sx_query *q, sx_str id, char *e, size_t cap)

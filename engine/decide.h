@@ -106,6 +106,10 @@ typedef struct sx_query {
  * UTC+8 when `at` is not given).  Returns 0, or -1 with err filled. */
 int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
                     sx_str at, char *err, size_t errcap);
+/* TYPE and AT only, for a query that names no channel (LISTED): fills
+ * q->type and q->day; q->chan and q->cls are left as they are.  Returns 0,
+ * or -1 with err filled. */
+int sx_query_when(sx_query *q, sx_str type, sx_str at, char *err, size_t errcap);
 /* The ID, of type q->type.  Returns 0, or -1 with "invalid id: ..." in err. */
 int sx_query_id(sx_query *q, sx_str id, char *err, size_t errcap);
 /* Format a class back to text ("G1234:second" loses the train number:

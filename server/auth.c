@@ -1,15 +1,11 @@
 /*
- * auth.c - AUTH (see auth.h).  The secret is copied into the job (it must
- * outlive the request buffer) and wiped when the job is done.
+ * auth.c - AUTH (see auth.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
-#include "resp.h"
-#include "server_int.h"
-#include "worker.h"
 
 typedef struct auth_job {
 	sx_job job;                 /* first: a job pointer is an auth_job */
@@ -25,9 +21,9 @@ static void auth_run(sx_job *j)
 	auth_job *a = (auth_job *)j;
 	if (sx_tenants_verify(a->tenants, a->tenant, &a->addr, a->secret, a->n)) {
 		j->tenant = a->tenant;
-		snprintf(j->reply, sizeof j->reply, "+OK");
+		sx_job_result(j, 0, "OK");
 	} else {
-		snprintf(j->reply, sizeof j->reply, "%s", SX_AUTH_WRONGPASS);
+		sx_job_result(j, SX_EINVAL, "%s", SX_AUTH_WRONGPASS);
 	}
 	explicit_bzero(a->secret, sizeof a->secret);
 }
@@ -37,50 +33,39 @@ static void auth_done(sx_job *j)
 	free(j);
 }
 
-int sx_auth_begin(sx_conn *c, const char *name, size_t nlen,
-                  const char *secret, size_t slen, char *reply, size_t cap)
+static sx_job *answer(sx_auth_answer *a, int rc, const sx_tenant *t, const char *text)
 {
-	sx_worker *w = c->w;
-	sx_tenants *ts = w->srv->tenants;
-	if (!ts) {
-		snprintf(reply, cap, "-ERR no tenants configured");
-		return 1;
-	}
-	if (!sx_tenants_admit(ts, &c->addr)) {
-		snprintf(reply, cap, "-WRONGPASS too many failed AUTH attempts from this "
-		         "address; try again later");
-		return 1;
-	}
-	const sx_tenant *t = sx_tenants_find(ts, name, nlen);
-	if (t && sx_tenants_cached(ts, t, secret, slen)) {
-		c->tenant = t;
-		snprintf(reply, cap, "+OK");
-		return 1;
-	}
-	auth_job *a = calloc(1, sizeof *a);
-	if (!a)
-		abort();
-	a->job.run = auth_run;
-	a->job.done = auth_done;
-	a->tenants = ts;
+	a->rc = rc;
 	a->tenant = t;
-	a->addr = c->addr;
-	if (slen <= sizeof a->secret) {
-		memcpy(a->secret, secret, slen);
-		a->n = slen;
-	} else {
-		a->tenant = NULL;    /* too long to be anyone's secret: fails */
-	}
-	sx_worker_submit(w, c, &a->job);
-	return 0;
+	snprintf(a->text, sizeof a->text, "%s", text);
+	return NULL;
 }
 
-void sx_cmd_auth(sx_conn *c, const sx_str *a, size_t argc)
+sx_job *sx_auth_begin(sx_tenants *ts, const sx_addr *addr, sx_str name,
+                      sx_str secret, sx_auth_answer *a)
 {
-	(void)argc;
-	char reply[256];
-	if (!sx_auth_begin(c, a[1].p, a[1].n, a[2].p, a[2].n, reply, sizeof reply))
-		return;
-	sx_obuf_put(&c->out, reply, strlen(reply));
-	sx_obuf_put(&c->out, "\r\n", 2);
+	if (!ts)
+		return answer(a, SX_EINVAL, NULL, "ERR no tenants configured");
+	if (!sx_tenants_admit(ts, addr))
+		return answer(a, SX_EINVAL, NULL, "WRONGPASS too many failed AUTH attempts "
+		              "from this address; try again later");
+	const sx_tenant *t = sx_tenants_find(ts, name.p ? name.p : "", name.n);
+	if (t && sx_tenants_cached(ts, t, secret.p ? secret.p : "", secret.n))
+		return answer(a, 0, t, "OK");
+	auth_job *j = calloc(1, sizeof *j);
+	if (!j)
+		abort();
+	j->job.run = auth_run;
+	j->job.done = auth_done;
+	j->tenants = ts;
+	j->tenant = t;
+	j->addr = *addr;
+	if (secret.n <= sizeof j->secret) {
+		if (secret.n)
+			memcpy(j->secret, secret.p, secret.n);
+		j->n = secret.n;
+	} else {
+		j->tenant = NULL;    /* too long to be anyone's secret: fails */
+	}
+	return &j->job;
 }

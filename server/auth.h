@@ -1,27 +1,40 @@
 /*
- * auth.h - AUTH for both protocols (SPEC section 9).
+ * auth.h - AUTH for both protocols (SPEC section 9), as a service: it
+ * knows tenants and addresses, not connections.
  *
  * The order of checks: no tenants configured; address rate-limited; the
- * tenant's cached secret (answered on the I/O thread); otherwise the
- * yescrypt verification runs on the job thread and the connection waits.
- * Failures always look the same to the client (Redis's WRONGPASS text),
- * whether the tenant is unknown or the secret wrong.
+ * tenant's cached secret (answered at once, on the I/O thread); otherwise
+ * the yescrypt verification is a job (jobs.h) for the job thread, and the
+ * caller makes its client wait for it.  Failures always look the same to
+ * the client (Redis's WRONGPASS text), whether the tenant is unknown or
+ * the secret wrong.  The secret is copied into the job (the request's
+ * bytes do not outlive the read) and wiped when the job has run.
  */
 #ifndef SX_AUTH_H
 #define SX_AUTH_H
 
 #include <stddef.h>
 
-#include "conn.h"
+#include "jobs.h"
+#include "sx.h"
+#include "tenant.h"
 
-#define SX_AUTH_WRONGPASS "-WRONGPASS invalid username-password pair or user is disabled."
+#define SX_AUTH_WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+
+/* The answer when no job is needed. */
+typedef struct sx_auth_answer {
+	int rc;                     /* 0: authenticated as tenant */
+	const sx_tenant *tenant;
+	char text[128];             /* "OK", or "WRONGPASS ...", "ERR ..." */
+} sx_auth_answer;
 
 /*
- * Authenticate c as tenant name with secret.  Returns 1 when answered at
- * once, with the RESP reply line ("+OK", "-WRONGPASS ...", "-ERR ...", no
- * CRLF) in reply; 0 when a job will answer (c is blocked, see conn.h).
+ * Authenticate a client at addr as tenant name with secret against ts
+ * (NULL: no tenants configured).  Returns NULL with *a filled when
+ * answered at once, or a job to submit whose result is the answer (rc 0
+ * with job->tenant set, or rc < 0 with the error text).
  */
-int sx_auth_begin(sx_conn *c, const char *name, size_t nlen,
-                  const char *secret, size_t slen, char *reply, size_t cap);
+sx_job *sx_auth_begin(sx_tenants *ts, const sx_addr *addr, sx_str name,
+                      sx_str secret, sx_auth_answer *a);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * batch.c - batched decisions for MCHECK and binary CHECK (see batch.h).
+ * batch.c - decisions for CHECK, MCHECK and binary CHECK (see batch.h).
  *
  * The ok-map remembers which IDs of a batch parsed; the (rare) invalid
  * ones are parsed a second time when their turn comes to produce the error
@@ -11,76 +11,86 @@
 #include <string.h>
 
 #include "batch.h"
-#include "live.h"
+#include "feedback_obs.h"
 
-static void emit_error(sx_worker *w, const sx_query *tmpl, sx_str id, sx_batch_sink *k)
+static inline void count(sx_ctx *x, int chan, const sx_decision *d)
+{
+	sx_stat_inc(x->stats.decisions[d->reason]);
+	sx_stat_inc(x->stats.per_channel[chan]);
+}
+
+static void emit_error(sx_ctx *x, const sx_query *tmpl, sx_str id, sx_batch_sink *k)
 {
 	char err[320];
 	sx_query q = *tmpl;
-	err[0] = 'E';
-	err[1] = 'R';
-	err[2] = 'R';
-	err[3] = ' ';
+	memcpy(err, "ERR ", 4);
 	if (sx_query_id(&q, id, err + 4, sizeof err - 4) == 0)
 		return;   /* cannot happen: it failed a moment ago */
-	sx_stat_inc(w->stats.query_errors);
+	sx_stat_inc(x->stats.query_errors);
 	k->error(k, err, strnlen(err, sizeof err));
 }
 
-void sx_batch_decide(sx_worker *w, const sx_query *tmpl, const sx_str *ids,
+void sx_batch_one(sx_ctx *x, const sx_query *q, const char *tenant, sx_decision *d)
+{
+	sx_decide(x->cur->snap, q, d, x->recs);
+	count(x, q->chan, d);
+	sx_fbobs_decision(x, tenant, q, d);
+}
+
+void sx_batch_decide(sx_ctx *x, const sx_query *tmpl, const sx_str *ids,
                      size_t n, const char *tenant, sx_batch_sink *k)
 {
-	const sx_snap *s = w->cur->snap;
+	const sx_snap *s = x->cur->snap;
 	char err[256];
 	for (size_t base = 0; base < n; base += SX_BATCH) {
 		size_t m = n - base < SX_BATCH ? n - base : SX_BATCH;
 		size_t nv = 0;
 		for (size_t i = 0; i < m; i++) {
-			w->qs[nv] = *tmpl;
-			int ok = sx_query_id(&w->qs[nv], ids[base + i], err, sizeof err) == 0;
-			w->okmap[i] = (uint8_t)ok;
+			x->qs[nv] = *tmpl;
+			int ok = sx_query_id(&x->qs[nv], ids[base + i], err, sizeof err) == 0;
+			x->okmap[i] = (uint8_t)ok;
 			nv += (size_t)ok;
 		}
 		size_t pos = 0, done = 0;
 		while (done < nv) {
-			size_t got = sx_decide_batch(s, w->qs + done, nv - done, w->ds,
-			                             w->recs, w->recs_cap);
+			size_t got = sx_decide_batch(s, x->qs + done, nv - done, x->ds,
+			                             x->recs, x->recs_cap);
 			if (sx_unlikely(got == 0)) {
 				/* recs_cap >= max_query_records makes this impossible;
 				 * stay correct anyway. */
-				sx_decide(s, &w->qs[done], &w->ds[0], w->recs);
+				sx_decide(s, &x->qs[done], &x->ds[0], x->recs);
 				got = 1;
 			}
 			for (size_t j = 0; j < got; pos++) {
-				if (!w->okmap[pos]) {
-					emit_error(w, tmpl, ids[base + pos], k);
+				if (!x->okmap[pos]) {
+					emit_error(x, tmpl, ids[base + pos], k);
 					continue;
 				}
-				sx_batch_count(w, tmpl->chan, &w->ds[j]);
-				sx_live_feedback(w, tenant, &w->qs[done + j], &w->ds[j]);
-				k->decision(k, &w->ds[j]);
+				count(x, tmpl->chan, &x->ds[j]);
+				sx_fbobs_decision(x, tenant, &x->qs[done + j], &x->ds[j]);
+				k->decision(k, &x->ds[j]);
 				j++;
 			}
 			done += got;
 		}
 		for (; pos < m; pos++)
-			emit_error(w, tmpl, ids[base + pos], k);
+			emit_error(x, tmpl, ids[base + pos], k);
 	}
 }
 
-const char *sx_batch_record(sx_worker *w, uint32_t rec, size_t *n)
+const char *sx_batch_record(sx_ctx *x, uint32_t rec, size_t *n)
 {
-	const sx_snap *s = w->cur->snap;
-	size_t len = sx_record_format(s, rec, w->fmt, w->fmt_cap);
-	if (sx_unlikely(len >= w->fmt_cap)) {
+	const sx_snap *s = x->cur->snap;
+	size_t len = sx_record_format(s, rec, x->fmt, x->fmt_cap);
+	if (sx_unlikely(len >= x->fmt_cap)) {
 		/* A record longer than any before: grow once, format again. */
-		char *p = realloc(w->fmt, len + 1);
+		char *p = realloc(x->fmt, len + 1);
 		if (!p)
 			abort();
-		w->fmt = p;
-		w->fmt_cap = len + 1;
-		sx_record_format(s, rec, w->fmt, w->fmt_cap);
+		x->fmt = p;
+		x->fmt_cap = len + 1;
+		sx_record_format(s, rec, x->fmt, x->fmt_cap);
 	}
 	*n = len;
-	return w->fmt;
+	return x->fmt;
 }

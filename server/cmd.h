@@ -1,21 +1,33 @@
 /*
- * cmd.h - the command table: every RESP command sxgated knows, its arity,
- * who may run it, and its handler.  The binary protocol's EXEC runs
- * commands through the same table, so both ports answer alike.
+ * cmd.h - the command table: every command sxgated knows, its arity, who
+ * may run it, and its handler; and the permission checks, in one place.
  *
- * The table is an X-macro (memcached's CMD_FIELDS): adding a command, or
- * replacing a stub with its implementation, is one line here.  Arity is
- * Redis's convention: n > 0 exactly n words including the command name,
- * n < 0 at least -n.
+ * Commands are the RESP command language (SPEC section 5).  The RESP
+ * protocol runs them for each request, the binary protocol's EXEC runs
+ * them through the same table, so both ports answer alike.  A handler
+ * gets the request (sx_req: the thread's context, who asks, where the
+ * reply goes), writes its RESP reply to r->out, or hands the work to a job
+ * (r->job) that a service made; the protocol then makes the connection
+ * wait and writes the job's result in its own framing.  Handlers are thin:
+ * they parse words and call services (batch.h, auth.h, reload.h, live.h,
+ * report.h), in cmd_query.c, cmd_session.c and cmd_admin.c.
+ *
+ * The table is an X-macro (memcached's CMD_FIELDS): adding a command is
+ * one line here and a handler.  Arity is Redis's convention: n > 0 exactly
+ * n words including the command name, n < 0 at least -n.
  */
 #ifndef SX_CMD_H
 #define SX_CMD_H
 
 #include <stddef.h>
 
-#include "decide.h"   /* sx_str */
+#include "sx.h"
 
-struct sx_conn;
+struct sx_ctx;
+struct sx_job;
+struct sx_obuf;
+struct sx_tenant;
+struct sx_addr;
 
 /* Who may run a command. */
 enum {
@@ -49,19 +61,40 @@ enum {
 	SX_NCMDS
 };
 
-/* A handler writes its RESP reply to c's output, or blocks c (see conn.h)
- * and replies when its job is done.  argv[0] is the command name. */
-typedef void sx_cmd_fn(struct sx_conn *c, const sx_str *argv, size_t argc);
+/* One request, as a protocol hands it to a command. */
+typedef struct sx_req {
+	struct sx_ctx *x;                /* the thread's context */
+	const struct sx_tenant *tenant;  /* in: authenticated as (NULL: not, or no
+	                                    tenants); out: AUTH answered at once */
+	const struct sx_addr *addr;      /* the client's address */
+	struct sx_obuf *out;             /* the RESP reply goes here */
+	struct sx_job *job;              /* out: a job answers (nothing written) */
+	int quit;                        /* out: close after the reply */
+	int counted;                     /* the protocol counted the request */
+} sx_req;
+
+typedef void sx_cmd_fn(sx_req *r, const sx_str *argv, size_t argc);
 
 #define X(e, name, arity, flags, fn) sx_cmd_fn fn;
 SX_COMMANDS(X)
 #undef X
 
-/* "check", ...; for n == SX_NCMDS "unknown". */
-const char *sx_cmd_name(int cmd);
-
 /* Look argv[0] up, check arity, authentication and permission, run it.
  * Errors are written as RESP errors in Redis's wording. */
-void sx_cmd_run(struct sx_conn *c, const sx_str *argv, size_t argc);
+void sx_cmd_run(sx_req *r, const sx_str *argv, size_t argc);
+
+/* ---- permissions (the one place they are decided) ----------------------- */
+
+/* May tenant t ask about channel chan?  0, or the NOPERM message's length
+ * in msg ("NOPERM tenant 'x' may not ask about channel 'y'"); t NULL: no
+ * tenants, anything goes.  Counts the refusal in x. */
+size_t sx_perm_channel(struct sx_ctx *x, const struct sx_tenant *t, int chan,
+                       char *msg, size_t cap);
+/* May tenant t run command cmd (SX_CMD_*)?  0, or the NOPERM message's
+ * length in msg.  Counts the refusal in x. */
+size_t sx_perm_command(struct sx_ctx *x, const struct sx_tenant *t, int cmd,
+                       char *msg, size_t cap);
+
+#define SX_NOAUTH_MSG "NOAUTH Authentication required."
 
 #endif

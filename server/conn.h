@@ -1,17 +1,25 @@
 /*
  * conn.h - one client connection: its input and output buffers, its
- * protocol (RESP or binary) and authentication, and the state of a request
- * that waits for a job.
+ * protocol and authentication, and the state of a request that waits for
+ * a job.
  *
- * The connection is the seam between the I/O backends and the protocols.
- * A backend hands it received bytes (sx_conn_input) and sends whatever its
- * output buffer holds; it never looks at the bytes.  The protocol code
- * parses, runs commands and appends replies, and never touches a socket.
- * Received bytes are parsed where they landed (the backend's receive
- * buffer) whenever no partial request is pending, so the common case of
- * whole requests per read copies nothing; only the tail of a request cut
- * by a read boundary is kept in the connection's own input buffer, which
- * grows up to SX_CONN_MAX_FRAME (then it is a protocol error).
+ * Layers, from the socket up: an I/O backend (io_uring.c, io_epoll.c) and
+ * its worker (worker.h) own the socket and the loop; the connection owns
+ * the buffers, limits, timeouts and closing; the protocol (proto.h) owns
+ * the bytes' meaning.  A backend hands the connection received bytes
+ * (sx_conn_input) and sends whatever its output buffer holds; it never
+ * looks at the bytes.  The connection hands them to its protocol through
+ * the protocol's ops table and knows no protocol's bytes itself.
+ *
+ * Buffers and who owns them: received bytes are parsed where they landed
+ * (the backend's receive buffer, an io_uring provided buffer that goes
+ * back to the kernel as soon as sx_conn_input returns) whenever no partial
+ * request is pending, so the common case of whole requests per read copies
+ * nothing.  So nothing may keep a pointer into the input after
+ * sx_conn_input returns: a command that hands work to a job copies what
+ * the job needs into the job (auth.c, reload.c, live.c do).  Only the tail
+ * of a request cut by a read boundary is kept in the connection's own
+ * input buffer, which grows up to SX_CONN_MAX_FRAME.
  *
  * Closing is a small state machine driven by flags:
  *   CLOSING  reply, then close (QUIT, protocol error, EOF, drain): input
@@ -30,15 +38,15 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "ctx.h"
 #include "obuf.h"
+#include "proto.h"
 #include "tenant.h"
 
 struct sx_worker;
 struct sx_job;
 
-enum { SX_PROTO_RESP = 0, SX_PROTO_BIN = 1, SX_NPROTO };
-
-#define SX_CONN_MAX_FRAME   (4u << 20)   /* one request, either protocol */
+#define SX_CONN_MAX_FRAME   (4u << 20)   /* one request, any protocol */
 #define SX_CONN_MAX_PREAUTH (64u << 10)  /* unprocessed input before AUTH */
 #define SX_CONN_MAX_BACKLOG (64u << 20)  /* input held while blocked */
 #define SX_CONN_IOV         16           /* chunks per send */
@@ -51,14 +59,9 @@ enum {
 	SX_CF_DEAD     = 1 << 3,   /* torn down */
 	SX_CF_DIRTY    = 1 << 4,   /* on the worker's flush list */
 	SX_CF_EOF      = 1 << 5,   /* the peer shut its write side */
-	SX_CF_HELLO    = 1 << 6,   /* binary: HELLO done */
-	SX_CF_EXEC     = 1 << 7,   /* binary: a command runs inside EXEC */
 	SX_CF_RELEASED = 1 << 8,   /* gone from the table; free when unlisted */
 	SX_CF_KILL     = 1 << 9,   /* cut off at the next flush (no reply) */
 };
-
-/* How the reply of a blocked request is framed. */
-enum { SX_WAIT_RESP, SX_WAIT_EXEC, SX_WAIT_BIN_AUTH };
 
 /* State of the I/O backend (both use the same fields where they can). */
 typedef struct sx_conn_io {
@@ -70,19 +73,31 @@ typedef struct sx_conn_io {
 	struct iovec iov[SX_CONN_IOV];
 } sx_conn_io;
 
+/* A protocol's own per-connection state (its file says what each means). */
+typedef union sx_conn_pstate {
+	struct {
+		uint8_t hello;          /* HELLO done */
+		uint8_t wait;           /* how the awaited job's reply is framed */
+		uint32_t wait_req;      /* req_id of the request that waits */
+	} bin;
+	struct {
+		uint8_t keep_alive;     /* the request being answered keeps it */
+	} http;
+} sx_conn_pstate;
+
 typedef struct sx_conn {
 	int fd;
 	uint32_t slot, serial;       /* identity in the worker's table */
 	uint16_t flags;
-	uint8_t proto;
-	uint8_t wait;                /* SX_WAIT_* while BLOCKED */
-	uint32_t wait_req;           /* binary req_id of the blocked request */
-	uint32_t exec_req;           /* binary req_id while EXEC runs */
+	const sx_proto *proto;
+	sx_conn_pstate ps;
+	sx_ctx *x;                   /* the thread's context */
 	struct sx_worker *w;
+	struct sx_job *job;          /* set by the protocol: submit after process */
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
 	sx_addr addr;
 	int64_t last_active;         /* worker clock, seconds */
-	uint64_t req_since;          /* sx_now_ns() when the oldest unprocessed
+	uint64_t req_since;          /* sx_mono_ns() when the oldest unprocessed
 	                              * input arrived (meaningful while ilen > 0) */
 	int64_t linger_until;
 	char *ibuf;                  /* unprocessed input (a partial request) */
@@ -93,7 +108,8 @@ typedef struct sx_conn {
 } sx_conn;
 
 /* A connection for fd (already accepted).  Out of memory aborts. */
-sx_conn *sx_conn_new(struct sx_worker *w, int fd, int proto, const sx_addr *addr);
+sx_conn *sx_conn_new(struct sx_worker *w, sx_ctx *x, int fd, const sx_proto *proto,
+                     const sx_addr *addr);
 /* Free buffers and the struct (the backend has closed fd). */
 void sx_conn_free(sx_conn *c);
 
@@ -104,18 +120,44 @@ void sx_conn_free(sx_conn *c);
  */
 void sx_conn_input(sx_conn *c, char *data, size_t n);
 
-/* A handler hands its request to a job: hold input until sx_conn_finish. */
-void sx_conn_block(sx_conn *c);
-/* The job is done: write its reply, run held input. */
+/* The job is done: let the protocol write its reply, run held input. */
 void sx_conn_finish(sx_conn *c, const struct sx_job *job);
 
 /* An incomplete request was held longer than --request-timeout: drop the
  * held input, tell the client why in its protocol, then close. */
 void sx_conn_request_timeout(sx_conn *c);
 
-/* Reply, then close (QUIT). */
-void sx_conn_close_after_reply(sx_conn *c);
+/* ---- for protocols ------------------------------------------------------ */
+
+/* Is c authenticated, or is no AUTH needed? */
+static inline int sx_conn_authed(const sx_conn *c)
+{
+	return c->tenant || !c->x->tenants;
+}
+/* Hand the request to job: input is held until it is done, and the
+ * protocol's job_reply answers.  The connection submits it once the
+ * protocol returns. */
+static inline void sx_conn_wait(sx_conn *c, struct sx_job *job)
+{
+	c->job = job;
+	c->flags |= SX_CF_BLOCKED;
+}
+/* Reply, then close (QUIT, HTTP without keep-alive). */
+static inline void sx_conn_close_after_reply(sx_conn *c)
+{
+	c->flags |= SX_CF_CLOSING;
+}
 /* A protocol error (reply already written): count, then close. */
-void sx_conn_proto_error(sx_conn *c);
+static inline void sx_conn_proto_error(sx_conn *c)
+{
+	sx_stat_inc(c->x->stats.proto_errors);
+	c->flags |= SX_CF_CLOSING;
+}
+/* Stop processing input now (waiting, closing, or over the output cap)? */
+static inline int sx_conn_stopped(const sx_conn *c)
+{
+	return (c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_DEAD | SX_CF_KILL)) ||
+	       c->out.pending > c->x->cfg_max_output;
+}
 
 #endif

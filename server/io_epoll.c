@@ -13,7 +13,7 @@
  * for lack of descriptors is taken out of the set for a second instead of
  * spinning.
  *
- * epoll_event.data.u64 uses the io_uring backend's layout: bits 0..7
+ * epoll_event.data.u64 is the tag of worker.h (sx_ud_pack): bits 0..7
  * kind, 8..31 slot (or protocol), 32..63 serial.
  */
 #include <errno.h>
@@ -35,10 +35,6 @@
 
 enum { K_LISTEN = 1, K_CONN, K_BELL };
 
-static inline uint64_t ud_pack(unsigned kind, uint32_t slot, uint32_t serial)
-{
-	return (uint64_t)serial << 32 | (uint64_t)(slot & 0xffffffu) << 8 | kind;
-}
 
 typedef struct ep {
 	int fd;
@@ -60,7 +56,7 @@ static int interest(const sx_conn *c)
 static void set_interest(ep *e, sx_conn *c)
 {
 	struct epoll_event ev = { .events = (uint32_t)interest(c),
-	                          .data.u64 = ud_pack(K_CONN, c->slot, c->serial) };
+	                          .data.u64 = sx_ud_pack(K_CONN, c->slot, c->serial) };
 	epoll_ctl(e->fd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -72,7 +68,7 @@ static void e_send(sx_worker *w, sx_conn *c)
 		int n = sx_obuf_iov(&c->out, iov, SX_CONN_IOV);
 		ssize_t r = writev(c->fd, iov, n);
 		if (r > 0) {
-			sx_stat_add(w->stats.bytes_out, (uint64_t)r);
+			sx_stat_add(w->x.stats.bytes_out, (uint64_t)r);
 			sx_obuf_consume(&c->out, (size_t)r);
 			continue;
 		}
@@ -127,16 +123,16 @@ static void on_listen(sx_worker *w, ep *e, int proto)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: pause this listener. */
-			sx_stat_inc(w->stats.accept_errors);
+			sx_stat_inc(w->x.stats.accept_errors);
 			sx_log("worker %d: accept: %s; pausing the listener for a second",
 			       w->id, strerror(errno));
 			epoll_ctl(e->fd, EPOLL_CTL_DEL, w->lfd[proto], NULL);
 			e->paused[proto] = 1;
-			e->resume_at = w->now + 1;
+			e->resume_at = w->x.now + 1;
 			return;
 		}
 		sx_conn *c = sx_worker_accept(w, fd, proto);
-		if (c && add(e, fd, EPOLLIN | EPOLLRDHUP, ud_pack(K_CONN, c->slot, c->serial))) {
+		if (c && add(e, fd, EPOLLIN | EPOLLRDHUP, sx_ud_pack(K_CONN, c->slot, c->serial))) {
 			c->flags |= SX_CF_DEAD;
 			e_close(w, c);
 		}
@@ -145,7 +141,7 @@ static void on_listen(sx_worker *w, ep *e, int proto)
 
 static void on_conn(sx_worker *w, ep *e, uint64_t data, uint32_t events)
 {
-	sx_conn *c = sx_worker_conn(w, (uint32_t)(data >> 8) & 0xffffffu, (uint32_t)(data >> 32));
+	sx_conn *c = sx_worker_conn(w, sx_ud_slot(data), sx_ud_serial(data));
 	if (!c || (c->flags & SX_CF_DEAD))
 		return;
 	if (events & EPOLLOUT) {
@@ -179,10 +175,10 @@ static int e_run(sx_worker *w)
 		rc = e.fd < 0 ? -errno : -ENOMEM;
 		goto fail;
 	}
-	if ((rc = add(&e, w->bell, EPOLLIN, ud_pack(K_BELL, 0, 0))))
+	if ((rc = add(&e, w->bell, EPOLLIN, sx_ud_pack(K_BELL, 0, 0))))
 		goto fail;
 	for (int p = 0; p < SX_NPROTO; p++)
-		if (w->lfd[p] >= 0 && (rc = add(&e, w->lfd[p], EPOLLIN, ud_pack(K_LISTEN, (uint32_t)p, 0))))
+		if (w->lfd[p] >= 0 && (rc = add(&e, w->lfd[p], EPOLLIN, sx_ud_pack(K_LISTEN, (uint32_t)p, 0))))
 			goto fail;
 	w->io_state = &e;
 	sx_worker_started(w, 0, NULL);
@@ -193,9 +189,9 @@ static int e_run(sx_worker *w)
 		sx_worker_online(w);
 		for (int i = 0; i < n; i++) {
 			uint64_t d = evs[i].data.u64;
-			switch (d & 0xff) {
+			switch (sx_ud_op(d)) {
 			case K_LISTEN:
-				on_listen(w, &e, (int)((d >> 8) & 0xffffff));
+				on_listen(w, &e, (int)sx_ud_slot(d));
 				break;
 			case K_BELL: {
 				uint64_t v;
@@ -209,11 +205,11 @@ static int e_run(sx_worker *w)
 				break;
 			}
 		}
-		if (e.resume_at && w->now >= e.resume_at) {
+		if (e.resume_at && w->x.now >= e.resume_at) {
 			e.resume_at = 0;
 			for (int p = 0; p < SX_NPROTO; p++) {
 				if (e.paused[p] && w->lfd[p] >= 0)
-					add(&e, w->lfd[p], EPOLLIN, ud_pack(K_LISTEN, (uint32_t)p, 0));
+					add(&e, w->lfd[p], EPOLLIN, sx_ud_pack(K_LISTEN, (uint32_t)p, 0));
 				e.paused[p] = 0;
 			}
 		}

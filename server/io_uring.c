@@ -46,13 +46,6 @@
 
 enum { U_ACCEPT = 1, U_RECV, U_SEND, U_BELL, U_CANCEL, U_UNLISTEN };
 
-static inline uint64_t ud_pack(unsigned op, uint32_t slot, uint32_t serial)
-{
-	return (uint64_t)serial << 32 | (uint64_t)(slot & 0xffffffu) << 8 | op;
-}
-static inline unsigned ud_op(uint64_t u) { return (unsigned)(u & 0xff); }
-static inline uint32_t ud_slot(uint64_t u) { return (uint32_t)(u >> 8) & 0xffffffu; }
-static inline uint32_t ud_serial(uint64_t u) { return (uint32_t)(u >> 32); }
 
 typedef struct ref { uint32_t slot, serial; } ref;
 
@@ -197,7 +190,7 @@ static void arm_accept(sx_worker *w, uring *u, int proto)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
 	io_uring_prep_multishot_accept(sqe, w->lfd[proto], NULL, NULL, SOCK_CLOEXEC);
-	sqe->user_data = ud_pack(U_ACCEPT, (uint32_t)proto, 0);
+	sqe->user_data = sx_ud_pack(U_ACCEPT, (uint32_t)proto, 0);
 	u->accepting[proto] = 1;
 }
 
@@ -207,7 +200,7 @@ static void arm_recv(uring *u, sx_conn *c)
 	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = BGID;
-	sqe->user_data = ud_pack(U_RECV, c->slot, c->serial);
+	sqe->user_data = sx_ud_pack(U_RECV, c->slot, c->serial);
 	c->io.recv_armed = 1;
 	c->io.inflight++;
 }
@@ -216,7 +209,7 @@ static void arm_bell(sx_worker *w, uring *u)
 {
 	struct io_uring_sqe *sqe = sqe_get(u);
 	io_uring_prep_read(sqe, w->bell, &u->bell_val, sizeof u->bell_val, 0);
-	sqe->user_data = ud_pack(U_BELL, 0, 0);
+	sqe->user_data = sx_ud_pack(U_BELL, 0, 0);
 }
 
 static void rearm_later(uring *u, sx_conn *c)
@@ -248,7 +241,7 @@ static void u_send(sx_worker *w, sx_conn *c)
 		c->io.msg.msg_iovlen = (size_t)n;
 		io_uring_prep_sendmsg(sqe, c->fd, &c->io.msg, MSG_NOSIGNAL);
 	}
-	sqe->user_data = ud_pack(U_SEND, c->slot, c->serial);
+	sqe->user_data = sx_ud_pack(U_SEND, c->slot, c->serial);
 	c->io.sending = 1;
 	c->io.inflight++;
 }
@@ -270,7 +263,7 @@ static void u_close(sx_worker *w, sx_conn *c)
 		shutdown(c->fd, SHUT_RDWR);
 		struct io_uring_sqe *sqe = sqe_get(u);
 		io_uring_prep_cancel_fd(sqe, c->fd, IORING_ASYNC_CANCEL_ALL);
-		sqe->user_data = ud_pack(U_CANCEL, c->slot, c->serial);
+		sqe->user_data = sx_ud_pack(U_CANCEL, c->slot, c->serial);
 		c->io.inflight++;
 		return;
 	}
@@ -286,13 +279,21 @@ static void u_unlisten(sx_worker *w)
 			continue;
 		if (u->accepting[p]) {
 			struct io_uring_sqe *sqe = sqe_get(u);
-			io_uring_prep_cancel64(sqe, ud_pack(U_ACCEPT, (uint32_t)p, 0), 0);
-			sqe->user_data = ud_pack(U_UNLISTEN, 0, 0);
+			io_uring_prep_cancel64(sqe, sx_ud_pack(U_ACCEPT, (uint32_t)p, 0), 0);
+			sqe->user_data = sx_ud_pack(U_UNLISTEN, 0, 0);
 		} else {
 			close(w->lfd[p]);      /* not armed: nothing refers to it */
 			w->lfd[p] = -1;
 		}
 	}
+}
+
+static int accepting(const uring *u)
+{
+	for (int p = 0; p < SX_NPROTO; p++)
+		if (u->accepting[p])
+			return 1;
+	return 0;
 }
 
 /* ---- completions --------------------------------------------------------- */
@@ -312,7 +313,7 @@ static void recycle(uring *u, unsigned bid)
 
 static void on_accept(sx_worker *w, uring *u, const cqe_copy *e)
 {
-	int proto = (int)ud_slot(e->ud);
+	int proto = (int)sx_ud_slot(e->ud);
 	if (!(e->flags & IORING_CQE_F_MORE))
 		u->accepting[proto] = 0;
 	if (e->res >= 0) {
@@ -320,10 +321,10 @@ static void on_accept(sx_worker *w, uring *u, const cqe_copy *e)
 		if (c)
 			arm_recv(u, c);
 	} else if (e->res != -ECANCELED) {
-		sx_stat_inc(w->stats.accept_errors);
+		sx_stat_inc(w->x.stats.accept_errors);
 		static __thread int64_t last_log;
-		if (w->now != last_log) {
-			last_log = w->now;
+		if (w->x.now != last_log) {
+			last_log = w->x.now;
 			sx_log("worker %d: accept: %s", w->id, strerror(-e->res));
 		}
 	}
@@ -335,13 +336,13 @@ static void on_accept(sx_worker *w, uring *u, const cqe_copy *e)
 	} else if (e->res >= 0 || e->res == -ECANCELED) {
 		arm_accept(w, u, proto);
 	} else {
-		u->accept_retry_at = w->now + 1;   /* EMFILE and friends: back off */
+		u->accept_retry_at = w->x.now + 1;   /* EMFILE and friends: back off */
 	}
 }
 
 static void on_recv(sx_worker *w, uring *u, const cqe_copy *e)
 {
-	sx_conn *c = sx_worker_conn(w, ud_slot(e->ud), ud_serial(e->ud));
+	sx_conn *c = sx_worker_conn(w, sx_ud_slot(e->ud), sx_ud_serial(e->ud));
 	char *buf = NULL;
 	unsigned bid = 0;
 	if (e->flags & IORING_CQE_F_BUFFER) {
@@ -370,14 +371,14 @@ static void on_recv(sx_worker *w, uring *u, const cqe_copy *e)
 		sx_worker_kill(w, c);
 	} else if (!more) {
 		if (e->res == -ENOBUFS)
-			sx_stat_inc(w->stats.recv_nobufs);
+			sx_stat_inc(w->x.stats.recv_nobufs);
 		rearm_later(u, c);           /* ENOBUFS, or the kernel ended it */
 	}
 }
 
 static void on_send(sx_worker *w, const cqe_copy *e)
 {
-	sx_conn *c = sx_worker_conn(w, ud_slot(e->ud), ud_serial(e->ud));
+	sx_conn *c = sx_worker_conn(w, sx_ud_slot(e->ud), sx_ud_serial(e->ud));
 	if (!c)
 		return;
 	c->io.inflight--;
@@ -390,7 +391,7 @@ static void on_send(sx_worker *w, const cqe_copy *e)
 		sx_worker_kill(w, c);        /* EPIPE, ECONNRESET */
 		return;
 	}
-	sx_stat_add(w->stats.bytes_out, (uint64_t)e->res);
+	sx_stat_add(w->x.stats.bytes_out, (uint64_t)e->res);
 	sx_obuf_consume(&c->out, (size_t)e->res);   /* short send: rest goes next */
 	if (c->out.pending || (c->flags & SX_CF_CLOSING))
 		sx_worker_dirty(w, c);
@@ -398,7 +399,7 @@ static void on_send(sx_worker *w, const cqe_copy *e)
 
 static void on_cqe(sx_worker *w, uring *u, const cqe_copy *e)
 {
-	switch (ud_op(e->ud)) {
+	switch (sx_ud_op(e->ud)) {
 	case U_ACCEPT:
 		on_accept(w, u, e);
 		break;
@@ -413,7 +414,7 @@ static void on_cqe(sx_worker *w, uring *u, const cqe_copy *e)
 		arm_bell(w, u);
 		break;
 	case U_CANCEL: {
-		sx_conn *c = sx_worker_conn(w, ud_slot(e->ud), ud_serial(e->ud));
+		sx_conn *c = sx_worker_conn(w, sx_ud_slot(e->ud), sx_ud_serial(e->ud));
 		if (c) {
 			c->io.inflight--;
 			maybe_release(w, c);
@@ -477,7 +478,7 @@ static int u_run(sx_worker *w)
 			u.returned = 0;
 		}
 		do_rearms(w, &u);
-		if (u.accept_retry_at && w->now >= u.accept_retry_at && !w->stopping) {
+		if (u.accept_retry_at && w->x.now >= u.accept_retry_at && !w->stopping) {
 			u.accept_retry_at = 0;
 			for (int p = 0; p < SX_NPROTO; p++)
 				if (w->lfd[p] >= 0 && !u.accepting[p])
@@ -485,7 +486,7 @@ static int u_run(sx_worker *w)
 		}
 		sx_worker_tick(w);
 		sx_worker_flush(w);
-		if (sx_worker_done(w) && !u.accepting[0] && !u.accepting[1])
+		if (sx_worker_done(w) && !accepting(&u))
 			break;
 		sx_worker_offline(w);
 		if (n == BATCH) {

@@ -5,10 +5,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "jobs.h"
-#include "worker.h"
 
 struct sx_jobs {
 	pthread_t thr;
@@ -34,8 +35,8 @@ static void *job_main(void *arg)
 		pthread_mutex_unlock(&j->lock);
 
 		job->run(job);
-		if (job->w)
-			sx_worker_post(job->w, job);
+		if (job->complete)
+			job->complete(job);
 		else
 			job->done(job);
 
@@ -43,6 +44,15 @@ static void *job_main(void *arg)
 	}
 	pthread_mutex_unlock(&j->lock);
 	return NULL;
+}
+
+void sx_job_result(sx_job *job, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(job->text, sizeof job->text, fmt, ap);
+	va_end(ap);
+	job->rc = rc;
 }
 
 int sx_jobs_start(sx_jobs **out)

@@ -1,37 +1,45 @@
 /*
  * jobs.h - work that must not run on an I/O thread: mapping and verifying
- * a snapshot (RELOAD, SIGHUP: ~100 ms for 10 M records) and checking a
- * yescrypt hash (AUTH: tens of ms).
+ * a snapshot (RELOAD, SIGHUP: ~100 ms for 10 M records), checking a
+ * yescrypt hash (AUTH: tens of ms), and live updates (an fsync each).
  *
- * One job thread takes jobs in order from a queue.  A job that answers a
- * connection names it by (worker, slot, serial); the connection is blocked
- * meanwhile (its later requests wait, so replies stay in order), and the
- * finished job is handed back to the worker's mailbox (worker.h), which
- * writes the reply, or drops it when the connection has gone.  One thread
- * also serialises reloads, which need exactly one writer (qsbr.h).
+ * One job thread takes jobs in order from a queue and runs them.  The
+ * queue knows nothing of who waits: a job's result is {rc, text}, and
+ * whoever submitted it sets `complete`, which the job thread calls after
+ * `run` to hand the job back (the worker posts it to its mailbox and
+ * writes the reply on its own thread, worker.h; the stream follower wakes
+ * itself).  Without `complete` the job is simply freed (`done`).  One
+ * thread also serialises reloads and updates, which need exactly one
+ * writer of the serving state (qsbr.h).
  */
 #ifndef SX_JOBS_H
 #define SX_JOBS_H
 
 #include <stdint.h>
 
-struct sx_worker;
 struct sx_tenant;
+
+#define SX_JOB_TEXT 512
 
 typedef struct sx_job sx_job;
 struct sx_job {
 	sx_job *next;
-	void (*run)(sx_job *job);       /* on the job thread: fills the result */
-	void (*done)(sx_job *job);      /* after delivery (or instead of it, when
-	                                   nobody waits): frees the job */
-	/* Who waits: w == NULL for nobody (SIGHUP). */
-	struct sx_worker *w;
+	void (*run)(sx_job *job);       /* job thread: sets rc and text */
+	void (*complete)(sx_job *job);  /* job thread, after run: hand it back */
+	void (*done)(sx_job *job);      /* frees the job */
+	/* The submitter's: who waits. */
+	void *owner;
 	uint32_t slot, serial;
-	/* Result. */
-	const struct sx_tenant *tenant; /* AUTH succeeded as this tenant */
-	char reply[512];                /* RESP reply line, no CRLF: "+OK 2",
-	                                   "-ERR reload failed: ..." */
+	/* Result: rc 0 with text "OK 2", or rc < 0 with text "ERR reload
+	 * failed: ..." (the error's first word is its code, as in RESP). */
+	int rc;
+	const struct sx_tenant *tenant; /* AUTH: authenticated as this tenant */
+	char text[SX_JOB_TEXT];
 };
+
+/* Set a job's result (printf-style text). */
+void sx_job_result(sx_job *job, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 typedef struct sx_jobs sx_jobs;
 

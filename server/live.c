@@ -5,11 +5,12 @@
  * The update path is the job thread's: a connection's update waits there
  * like a RELOAD does (its later requests are held, so replies stay in
  * order), and the stream follower submits the same job and waits for it.
+ * The commands (cmd_admin.c) only make the job (sx_live_update_job).
  * So there is exactly one writer of the serving state, and the journal's
  * order is the order updates became visible.
  *
- * The feedback log is fed from the I/O threads: sx_feedback_add() only
- * copies the record into a buffer; its own thread writes and fsyncs.
+ * The feedback log is opened here and fed by the I/O threads' decision
+ * observer (feedback_obs.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,18 +20,14 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cmd.h"
-#include "conn.h"
 #include "feedback.h"
 #include "follow.h"
 #include "journal.h"
 #include "live.h"
 #include "log.h"
 #include "overlay.h"
-#include "resp.h"
 #include "server_int.h"
 #include "wio.h"
-#include "worker.h"
 
 #define MAX_WORDS 40
 
@@ -174,24 +171,11 @@ typedef struct update_job {
 	/* the follower waits for its own jobs */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int finished, rc;
-	char why[256];
+	int finished;
 	size_t argc;
 	sx_str argv[MAX_WORDS];
 	char data[];
 } update_job;
-
-static void job_reply(update_job *u, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void job_reply(update_job *u, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(u->job.reply, sizeof u->job.reply, fmt, ap);
-	va_end(ap);
-	u->rc = rc;
-	snprintf(u->why, sizeof u->why, "%s", u->job.reply + 1);
-}
 
 static void compact_run(update_job *u)
 {
@@ -200,20 +184,20 @@ static void compact_run(update_job *u)
 	int64_t keep = from_ms(cur->snap);
 	char why[256];
 	if (keep == INT64_MIN) {
-		job_reply(u, SX_EINVAL, "-ERR the serving snapshot has no as-of: it "
+		sx_job_result(&u->job, SX_EINVAL, "ERR the serving snapshot has no as-of: it "
 		          "supersedes no journal entry");
 		return;
 	}
 	sx_journal_compact_report rep;
 	int rc = sx_journal_compact(s->journal, keep, &rep, why, sizeof why);
 	if (rc) {
-		job_reply(u, rc, "-ERR journal compaction failed: %s", why);
+		sx_job_result(&u->job, rc, "ERR journal compaction failed: %s", why);
 		return;
 	}
 	sx_log("journal %s compacted: %llu entries kept, %llu dropped (older than "
 	       "the serving snapshot's as-of)", sx_journal_path(s->journal),
 	       (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
-	job_reply(u, 0, "+OK %llu kept, %llu dropped", (unsigned long long)rep.kept,
+	sx_job_result(&u->job, 0, "OK %llu kept, %llu dropped", (unsigned long long)rep.kept,
 	          (unsigned long long)rep.dropped);
 }
 
@@ -237,9 +221,9 @@ static void update_run(sx_job *j)
 	if (rc) {
 		atomic_fetch_add(&s->updates_refused, 1);
 		if (rc == SX_ENOTFOUND)
-			job_reply(u, rc, "-ERR not found");
+			sx_job_result(&u->job, rc, "ERR not found");
 		else
-			job_reply(u, rc, "-ERR %s", why);
+			sx_job_result(&u->job, rc, "ERR %s", why);
 		return;
 	}
 	for (size_t i = 0; i < u->argc; i++) {
@@ -255,14 +239,14 @@ static void update_run(sx_job *j)
 		sx_journal_get_stats(s->journal, &js);
 		sx_log("update not acknowledged: %s", js.last_error_text[0] ?
 		       js.last_error_text : sx_strerror(rc));
-		job_reply(u, rc, "-ERR not durable, not applied: journal write failed: %s",
+		sx_job_result(&u->job, rc, "ERR not durable, not applied: journal write failed: %s",
 		          sx_strerror(rc));
 		return;
 	}
 	sx_served *next = sx_served_derive(cur, ov);
 	if (!next) {
 		atomic_fetch_add(&s->updates_failed, 1);
-		job_reply(u, -ENOMEM, "-ERR out of memory publishing update %llu (it is "
+		sx_job_result(&u->job, -ENOMEM, "ERR out of memory publishing update %llu (it is "
 		          "in the journal and applies at the next start or reload)",
 		          (unsigned long long)seq);
 		return;
@@ -270,20 +254,12 @@ static void update_run(sx_job *j)
 	next->updates = cur->updates + 1;
 	sx_served_free(sx_qsbr_publish(&s->qsbr, next));
 	atomic_fetch_add(&s->updates_ok, 1);
-	job_reply(u, 0, "+OK %llu", (unsigned long long)seq);
+	sx_job_result(&u->job, 0, "OK %llu", (unsigned long long)seq);
 }
 
 static void update_done(sx_job *j)
 {
-	update_job *u = (update_job *)j;
-	if (u->job.w) {              /* a connection's: delivered, now free */
-		free(u);
-		return;
-	}
-	pthread_mutex_lock(&u->lock);  /* the follower's: wake it */
-	u->finished = 1;
-	pthread_cond_signal(&u->cond);
-	pthread_mutex_unlock(&u->lock);
+	free(j);
 }
 
 static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
@@ -308,51 +284,44 @@ static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
 	return u;
 }
 
-/* LIST.ADD, LIST.REMOVE, LIST.SUSPEND, LIST.RESUME, PERMIT.ADD,
- * PERMIT.REMOVE: one handler, the overlay tells them apart. */
-void sx_cmd_update(sx_conn *c, const sx_str *a, size_t argc)
+sx_job *sx_live_update_job(sx_srv *s, const sx_str *argv, size_t argc,
+                           int compact, char *err, size_t cap)
 {
-	sx_srv *s = c->w->srv;
-	if (s->follow) {
-		sx_resp_errorf(&c->out, "ERR this replica follows %s: publish updates "
-		               "to the stream, not to a replica", s->cfg.updates_from);
-		return;
+	if (!compact && s->follow) {
+		snprintf(err, cap, "ERR this replica follows %s: publish updates to the "
+		         "stream, not to a replica", s->cfg.updates_from);
+		return NULL;
 	}
 	if (!s->journal) {
-		sx_resp_lit(&c->out, "-ERR live updates need --journal FILE: an update "
-		            "is acknowledged only once it is durable\r\n");
-		return;
+		snprintf(err, cap, compact ? "ERR no journal (--journal FILE)" :
+		         "ERR live updates need --journal FILE: an update is "
+		         "acknowledged only once it is durable");
+		return NULL;
 	}
 	if (argc > MAX_WORDS) {
-		sx_resp_lit(&c->out, "-ERR too many arguments\r\n");
-		return;
+		snprintf(err, cap, "ERR too many arguments");
+		return NULL;
 	}
-	update_job *u = job_new(s, a, argc);
+	update_job *u = job_new(s, argv, compact && argc > 1 ? 1 : argc);
 	if (!u) {
-		sx_resp_lit(&c->out, "-ERR out of memory\r\n");
-		return;
+		snprintf(err, cap, "ERR out of memory");
+		return NULL;
 	}
-	sx_worker_submit(c->w, c, &u->job);
-}
-
-/* JOURNAL.COMPACT: drop the entries the serving snapshot supersedes. */
-void sx_cmd_journal_compact(sx_conn *c, const sx_str *a, size_t argc)
-{
-	sx_srv *s = c->w->srv;
-	if (!s->journal) {
-		sx_resp_lit(&c->out, "-ERR no journal (--journal FILE)\r\n");
-		return;
-	}
-	update_job *u = job_new(s, a, argc > 1 ? 1 : argc);
-	if (!u) {
-		sx_resp_lit(&c->out, "-ERR out of memory\r\n");
-		return;
-	}
-	u->op_compact = 1;
-	sx_worker_submit(c->w, c, &u->job);
+	u->op_compact = compact;
+	return &u->job;
 }
 
 /* ---- the stream follower ---------------------------------------------------- */
+
+/* Job thread: the follower's job is done; wake it (it frees the job). */
+static void follow_wake(sx_job *j)
+{
+	update_job *u = (update_job *)j;
+	pthread_mutex_lock(&u->lock);
+	u->finished = 1;
+	pthread_cond_signal(&u->cond);
+	pthread_mutex_unlock(&u->lock);
+}
 
 static int follow_apply(void *arg, const sx_str *argv, size_t argc,
                         int64_t time_ms, const char *source, char *why,
@@ -372,13 +341,14 @@ static int follow_apply(void *arg, const sx_str *argv, size_t argc,
 	snprintf(u->source, sizeof u->source, "%s", source);
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_cond_init(&u->cond, NULL);
+	u->job.complete = follow_wake;
 	sx_jobs_submit(s->jobs, &u->job);
 	pthread_mutex_lock(&u->lock);
 	while (!u->finished)
 		pthread_cond_wait(&u->cond, &u->lock);
 	pthread_mutex_unlock(&u->lock);
-	int rc = u->rc;
-	snprintf(why, cap, "%s", u->why);
+	int rc = u->job.rc;
+	snprintf(why, cap, "%s", u->job.text);
 	pthread_cond_destroy(&u->cond);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
@@ -417,45 +387,6 @@ void sx_live_close(sx_srv *s)
 	if (s->journal)
 		sx_journal_close(s->journal);
 	s->journal = NULL;
-}
-
-/* ---- feedback --------------------------------------------------------------- */
-
-void sx_live_feedback(sx_worker *w, const char *tenant, const sx_query *q,
-                      const sx_decision *d)
-{
-	sx_srv *s = w->srv;
-	if (sx_likely(!s->feedback || d->reason > SX_R_EXEMPT))
-		return;
-	const sx_snap *snap = w->cur->snap;
-	size_t need = (size_t)w->cur->max_recs + 1;
-	if (need > w->fb_cap) {
-		uint32_t *r = realloc(w->fb_recs, need * sizeof *r);
-		sx_feedback_case *cs = realloc(w->fb_cases, need * sizeof *cs);
-		if (r)
-			w->fb_recs = r;
-		if (cs)
-			w->fb_cases = cs;
-		if (!r || !cs)
-			return;
-		w->fb_cap = need;
-	}
-	uint32_t n = sx_decide_concerned(snap, q, d, w->fb_recs);
-	for (uint32_t i = 0; i < n; i++) {
-		sx_recview v;
-		sx_snap_record(snap, w->fb_recs[i], &v);
-		w->fb_cases[i] = (sx_feedback_case){ { v.case_no, v.case_len },
-		                                     { v.court, v.court_len } };
-	}
-	char cls[64];
-	sx_class_format(q->chan, q->cls, cls, sizeof cls);
-	sx_feedback_rec r = {
-		.tenant = { tenant, tenant ? strlen(tenant) : 0 },
-		.channel = q->chan, .cls = { cls, strlen(cls) },
-		.id_type = q->type, .id = { q->id.norm, q->id.len },
-		.reason = d->reason, .ncases = n, .cases = w->fb_cases,
-	};
-	sx_feedback_add(s->feedback, &r);    /* never blocks; drops are counted */
 }
 
 /* ---- INFO, metrics, health -------------------------------------------------- */

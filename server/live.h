@@ -16,11 +16,10 @@
 
 #include <stddef.h>
 #include "decide.h"
+#include "jobs.h"
 #include "qsbr.h"
 
 struct sx_srv;
-struct sx_worker;
-struct sx_conn;
 
 /* At startup: open the journal (replaying it onto *first, which may be
  * replaced by a state with the updates) and the feedback log.  Returns 0,
@@ -36,9 +35,12 @@ void sx_live_close(struct sx_srv *s);
  * freed); NULL only when out of memory. */
 sx_served *sx_live_rebase(struct sx_srv *s, sx_served *next);
 
-/* Feedback for one decision (cheap unless DENY, SUSPENDED or EXEMPT). */
-void sx_live_feedback(struct sx_worker *w, const char *tenant,
-                      const sx_query *q, const sx_decision *d);
+/* A job that applies one update (argv: LIST.ADD ... as the command's
+ * words; the overlay tells them apart) or, with compact, JOURNAL.COMPACT;
+ * its result is "OK <sequence>" or the error.  NULL with the RESP error
+ * text ("ERR ...") in err when refused at once (a follower, no journal). */
+sx_job *sx_live_update_job(struct sx_srv *s, const sx_str *argv, size_t argc,
+                           int compact, char *err, size_t cap);
 
 /* INFO's "# Live" section into buf; returns the length. */
 size_t sx_live_info(struct sx_srv *s, char *buf, size_t cap);

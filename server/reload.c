@@ -7,8 +7,10 @@
  * pick it up at their next loop iteration, and the old one is unmapped
  * once all of them have moved on.  A refused or damaged file changes
  * nothing but the status shown by INFO (last_reload_error) and the log.
- * Because there is one job thread, reloads never overlap.
+ * Because there is one job thread, reloads never overlap.  The command
+ * (cmd_admin.c) and SIGHUP (server.c) only make the job.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,7 @@
 
 #include "live.h"
 #include "log.h"
-#include "resp.h"
+#include "reload.h"
 #include "server_int.h"
 
 typedef struct reload_job {
@@ -27,13 +29,6 @@ typedef struct reload_job {
 	int has_path;
 	char path[];
 } reload_job;
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void status(sx_srv *s, const char *err)
 {
@@ -62,12 +57,12 @@ static void reload_run(sx_job *j)
 	reload_job *r = (reload_job *)j;
 	sx_srv *s = r->srv;
 	const char *path = r->has_path ? r->path : s->snap_path;
-	char why[512] = "", err[sizeof j->reply - 8] = "";
+	char why[512] = "", err[SX_JOB_TEXT - 8] = "";
 	sx_snap *snap = NULL;
 
-	uint64_t t0 = now_ms();
+	uint64_t t0 = sx_mono_ms();
 	int rc = sx_snap_open(path, &snap, why, sizeof why);
-	uint32_t ms = (uint32_t)(now_ms() - t0);
+	uint32_t ms = (uint32_t)(sx_mono_ms() - t0);
 	sx_served *cur = sx_qsbr_current(&s->qsbr), *next = NULL;
 	if (rc) {
 		snprintf(err, sizeof err, "reload failed: %s: %s", path,
@@ -93,15 +88,15 @@ static void reload_run(sx_job *j)
 		status(s, err);
 		sx_log("%s; generation %llu keeps serving", err,
 		       (unsigned long long)cur->snap_gen);
-		snprintf(j->reply, sizeof j->reply, "-ERR %s", err);
+		sx_job_result(j, SX_EINVAL, "ERR %s", err);
 		return;
 	}
 
 	next = sx_live_rebase(s, next);
 	if (!next) {
 		status(s, "reload failed: out of memory replaying the journal");
-		snprintf(j->reply, sizeof j->reply, "-ERR reload failed: out of memory "
-		         "replaying the journal");
+		sx_job_result(j, -ENOMEM, "ERR reload failed: out of memory "
+		              "replaying the journal");
 		return;
 	}
 	sx_served *old = sx_qsbr_publish(&s->qsbr, next);
@@ -112,7 +107,7 @@ static void reload_run(sx_job *j)
 	sx_log("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
 	       path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
 	       a, ms, r->force ? " (FORCE)" : "");
-	snprintf(j->reply, sizeof j->reply, "+OK %llu", (unsigned long long)next->snap_gen);
+	sx_job_result(j, 0, "OK %llu", (unsigned long long)next->snap_gen);
 }
 
 static void reload_done(sx_job *j)
@@ -120,8 +115,7 @@ static void reload_done(sx_job *j)
 	free(j);
 }
 
-void sx_reload_submit(sx_srv *s, sx_worker *w, sx_conn *c, const char *path,
-                      size_t pathlen, int force)
+sx_job *sx_reload_job(sx_srv *s, const char *path, size_t pathlen, int force)
 {
 	reload_job *r = calloc(1, sizeof *r + (path ? pathlen : 0) + 1);
 	if (!r)
@@ -134,34 +128,5 @@ void sx_reload_submit(sx_srv *s, sx_worker *w, sx_conn *c, const char *path,
 		r->has_path = 1;
 		memcpy(r->path, path, pathlen);
 	}
-	if (c)
-		sx_worker_submit(w, c, &r->job);
-	else
-		sx_jobs_submit(s->jobs, &r->job);
-}
-
-/* RELOAD, RELOAD FORCE, RELOAD path, RELOAD path FORCE */
-void sx_cmd_reload(sx_conn *c, const sx_str *a, size_t argc)
-{
-	const sx_str *path = NULL;
-	int force = 0;
-	if (argc == 2 && a[1].n == 5 && !strncasecmp(a[1].p, "FORCE", 5)) {
-		force = 1;
-	} else if (argc == 2) {
-		path = &a[1];
-	} else if (argc == 3 && a[2].n == 5 && !strncasecmp(a[2].p, "FORCE", 5)) {
-		path = &a[1];
-		force = 1;
-	} else if (argc != 1) {
-		sx_resp_lit(&c->out, "-ERR syntax error\r\n");
-		return;
-	}
-	int ctl = 0;
-	for (size_t i = 0; path && i < path->n; i++)
-		ctl |= (unsigned char)path->p[i] < 0x20 || path->p[i] == 0x7f;
-	if (path && (path->n == 0 || ctl)) {
-		sx_resp_lit(&c->out, "-ERR reload failed: bad path\r\n");
-		return;
-	}
-	sx_reload_submit(c->w->srv, c->w, c, path ? path->p : NULL, path ? path->n : 0, force);
+	return &r->job;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "ctx.h"
 #include "live.h"
 #include "report.h"
 #include "server_int.h"
@@ -107,7 +108,7 @@ static totals *gather(sx_srv *s)
 	if (!t)
 		abort();
 	for (int i = 0; i < s->nworkers; i++)
-		sx_stats_merge(&t->st, &s->workers[i].stats);
+		sx_stats_merge(&t->st, &s->ctx[i]->stats);
 	t->clients = atomic_load(&s->nclients);
 	if (s->tenants)
 		sx_tenants_counts(s->tenants, &t->auth_ok, &t->auth_failed, &t->auth_limited);
@@ -120,13 +121,6 @@ static totals *gather(sx_srv *s)
 	return t;
 }
 
-static int64_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static void lower(const char *s, char *buf, size_t cap)
 {
 	size_t i = 0;
@@ -134,6 +128,14 @@ static void lower(const char *s, char *buf, size_t cap)
 		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
 	buf[i] = 0;
 }
+
+/* Command names from the table's X-macro; [SX_NCMDS] counts unknown ones. */
+static const char *const cmd_names[SX_NCMDS + 1] = {
+#define X(e, name, arity, flags, fn) name,
+	SX_COMMANDS(X)
+#undef X
+	"unknown"
+};
 
 static const char *const bin_op_names[SX_NBINOPS] = {
 #define X(e, name) name,
@@ -160,9 +162,9 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "tenants:%zu\r\n"
 	          "live_updates:%s\r\n"
 	          "\r\n",
-	          SX_SRV_VERSION, (long)getpid(), s->io->name, s->io_desc, s->nworkers,
+	          SX_SRV_VERSION, (long)getpid(), s->io_name, s->io_desc, s->nworkers,
 	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.metrics_port,
-	          (long long)(mono_s() - s->started_mono),
+	          (long long)(sx_mono_s() - s->started_mono),
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
 	          s->follow ? "following the stream" :
 	          s->journal ? "on (journal)" : "off (no --journal)");
@@ -238,7 +240,7 @@ static void sec_stats(sbuf *b, totals *t)
 	          "total_commands_processed:%llu\r\n",
 	          (unsigned long long)st->commands);
 	for (int i = 0; i <= SX_NCMDS; i++)
-		sb_printf(b, "cmdstat_%s:calls=%llu\r\n", sx_cmd_name(i),
+		sb_printf(b, "cmdstat_%s:calls=%llu\r\n", cmd_names[i],
 		          (unsigned long long)st->per_cmd[i]);
 	for (int i = 0; i < SX_NBINOPS; i++)
 		sb_printf(b, "binstat_%s:frames=%llu\r\n", bin_op_names[i],
@@ -375,7 +377,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	metric(&b, "sxgate_up", "gauge", "1 while a snapshot is loaded");
 	sb_printf(&b, "sxgate_up 1\n");
 	metric(&b, "sxgate_uptime_seconds", "gauge", "Seconds since start");
-	sb_printf(&b, "sxgate_uptime_seconds %lld\n", (long long)(mono_s() - s->started_mono));
+	sb_printf(&b, "sxgate_uptime_seconds %lld\n", (long long)(sx_mono_s() - s->started_mono));
 	metric(&b, "sxgate_snapshot_generation", "gauge", "Generation of the serving snapshot");
 	sb_printf(&b, "sxgate_snapshot_generation %llu\n", (unsigned long long)cur->snap_gen);
 	metric(&b, "sxgate_snapshot_records", "gauge", "Records in the serving snapshot");
@@ -407,7 +409,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 
 	metric(&b, "sxgate_commands_total", "counter", "RESP commands (and EXEC) by command");
 	for (int i = 0; i <= SX_NCMDS; i++)
-		sb_printf(&b, "sxgate_commands_total{command=\"%s\"} %llu\n", sx_cmd_name(i),
+		sb_printf(&b, "sxgate_commands_total{command=\"%s\"} %llu\n", cmd_names[i],
 		          (unsigned long long)st->per_cmd[i]);
 	metric(&b, "sxgate_binary_frames_total", "counter", "Binary protocol frames by op");
 	for (int i = 0; i < SX_NBINOPS; i++)

@@ -21,11 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "metrics.h"
 #include "follow.h"
 #include "live.h"
+#include "log.h"
+#include "metrics.h"
+#include "reload.h"
 #include "server_int.h"
+#include "worker.h"
 
 #define MAX_THREADS 256
 
@@ -234,9 +236,11 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		goto fail;
 	if ((rc = choose_io(s, why, whycap)))
 		goto fail;
+	s->io_name = s->io->name;
 
 	s->workers = calloc((size_t)s->cfg.threads, sizeof *s->workers);
-	if (!s->workers) {
+	s->ctx = calloc((size_t)s->cfg.threads, sizeof *s->ctx);
+	if (!s->workers || !s->ctx) {
 		rc = -ENOMEM;
 		snprintf(why, whycap, "out of memory");
 		goto fail;
@@ -247,6 +251,7 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 			snprintf(why, whycap, "worker %d: %s", i, strerror(-rc));
 			goto fail;
 		}
+		s->ctx[i] = &w->x;
 		s->nworkers++;
 		static const char *const what[SX_NPROTO] = { "resp", "binary" };
 		int ports[SX_NPROTO] = { s->cfg.resp_port, s->cfg.bin_port };
@@ -386,7 +391,7 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 
 void sx_srv_reload(sx_srv *s)
 {
-	sx_reload_submit(s, NULL, NULL, NULL, 0, 0);
+	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0));
 }
 
 void sx_srv_stop(sx_srv *s)
@@ -424,6 +429,7 @@ void sx_srv_destroy(sx_srv *s)
 	for (int i = 0; i < s->nworkers; i++)
 		sx_worker_fini(&s->workers[i]);
 	free(s->workers);
+	free(s->ctx);
 	if (s->metrics_fd >= 0)
 		close(s->metrics_fd);
 	if (s->qsbr.readers)

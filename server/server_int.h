@@ -1,6 +1,8 @@
 /*
  * server_int.h - the server's shared state, for the server's own files
- * (the public API is server.h).
+ * (the public API is server.h).  server.c builds and frees it; services
+ * read their part (the journal, the feedback log, the follower, the reload
+ * status); nothing here knows connections or commands.
  */
 #ifndef SX_SERVER_INT_H
 #define SX_SERVER_INT_H
@@ -13,9 +15,11 @@
 #include "qsbr.h"
 #include "server.h"
 #include "tenant.h"
-#include "worker.h"
 
+struct sx_ctx;
+struct sx_io_ops;
 struct sx_metrics;
+struct sx_worker;
 
 struct sx_srv {
 	sx_srv_config cfg;
@@ -24,8 +28,10 @@ struct sx_srv {
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	sx_jobs *jobs;
 	int nworkers;
-	sx_worker *workers;
-	const sx_io_ops *io;
+	struct sx_worker *workers;
+	struct sx_ctx **ctx;         /* each worker's context, for the counters */
+	const struct sx_io_ops *io;
+	const char *io_name;         /* "io_uring", "epoll" */
 	unsigned uring_flags;        /* IORING_SETUP_* that worked in the probe */
 	char io_desc[256];           /* "io_uring (SINGLE_ISSUER|DEFER_TASKRUN)" */
 	struct sx_metrics *metrics;
@@ -55,9 +61,5 @@ struct sx_srv {
 	_Atomic uint64_t updates_ok, updates_refused, updates_failed;
 };
 
-/* Reload job (reload.c): path NULL is the configured snapshot; c NULL when
- * nobody waits (SIGHUP). */
-void sx_reload_submit(struct sx_srv *s, sx_worker *w, sx_conn *c,
-                      const char *path, size_t pathlen, int force);
 
 #endif

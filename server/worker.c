@@ -19,11 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bin.h"
 #include "log.h"
-#include "resp.h"
+#include "proto.h"
 #include "server_int.h"
-#include "sxproto.h"
 #include "worker.h"
 
 #define DRAIN_TIMEOUT_S 10
@@ -36,30 +34,24 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
-uint64_t sx_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+const sx_proto *const sx_protos[SX_NPROTO] = {
+	[SX_PROTO_RESP] = &sx_proto_resp,
+	[SX_PROTO_BIN] = &sx_proto_bin,
+};
 
 int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
 {
 	w->srv = srv;
 	w->io = srv->io;
 	w->id = id;
-	w->lfd[0] = w->lfd[1] = -1;
+	for (int p = 0; p < SX_NPROTO; p++)
+		w->lfd[p] = -1;
 	w->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->bell < 0)
 		return -errno;
 	pthread_mutex_init(&w->mbx_lock, NULL);
 	w->rd = sx_qsbr_reader_get(&srv->qsbr, id);
-	w->argv = xcalloc(SX_RESP_MAX_ARGS, sizeof *w->argv);
-	w->qs = xcalloc(SX_BATCH, sizeof *w->qs);
-	w->ds = xcalloc(SX_BATCH, sizeof *w->ds);
-	w->okmap = xcalloc(SX_BATCH, 1);
-	w->fmt = xcalloc(SX_FMT_MIN, 1);
-	w->fmt_cap = SX_FMT_MIN;
+	sx_ctx_init(&w->x, srv, &srv->cfg, srv->tenants, srv->feedback);
 	w->nslots = 256;
 	w->conns = xcalloc(w->nslots, sizeof *w->conns);
 	w->freelist = xcalloc(w->nslots, sizeof *w->freelist);
@@ -97,14 +89,7 @@ void sx_worker_fini(sx_worker *w)
 	free(w->conns);
 	free(w->freelist);
 	free(w->dirty);
-	free(w->argv);
-	free(w->qs);
-	free(w->ds);
-	free(w->okmap);
-	free(w->recs);
-	free(w->fmt);
-	free(w->fb_recs);
-	free(w->fb_cases);
+	sx_ctx_fini(&w->x);
 	memset(w, 0, sizeof *w);
 	w->bell = -1;
 }
@@ -161,22 +146,9 @@ static void peer_addr(int fd, sx_addr *a)
 /* Tell a client over the limit, in its protocol, and hang up. */
 static void reject(int fd, int proto)
 {
-	static const char resp[] = "-ERR max number of clients reached\r\n";
-	static const char msg[] = "ERR max number of clients reached";
-	uint8_t frame[SXB_HEADER + 2 + sizeof msg];
-	const void *p = resp;
-	size_t n = sizeof resp - 1;
-	if (proto == SX_PROTO_BIN) {
-		size_t body = 2 + sizeof msg - 1;
-		memset(frame, 0, sizeof frame);
-		frame[0] = (uint8_t)body;
-		frame[4] = SXB_OP_ERROR;
-		frame[SXB_HEADER] = (uint8_t)(sizeof msg - 1);
-		memcpy(frame + SXB_HEADER + 2, msg, sizeof msg - 1);
-		p = frame;
-		n = SXB_HEADER + body;
-	}
-	ssize_t r = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	char msg[128];
+	size_t n = sx_protos[proto]->refuse(msg, sizeof msg);
+	ssize_t r = send(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)r;
 	close(fd);
 }
@@ -190,16 +162,16 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto)
 	}
 	if (atomic_fetch_add(&s->nclients, 1) >= s->cfg.max_clients) {
 		atomic_fetch_sub(&s->nclients, 1);
-		sx_stat_inc(w->stats.rejected);
+		sx_stat_inc(w->x.stats.rejected);
 		reject(fd, proto);
 		return NULL;
 	}
-	sx_stat_inc(w->stats.accepted);
+	sx_stat_inc(w->x.stats.accepted);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	sx_addr addr;
 	peer_addr(fd, &addr);
-	sx_conn *c = sx_conn_new(w, fd, proto, &addr);
+	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[proto], &addr);
 	c->slot = slot_alloc(w);
 	if (++w->serial == 0)
 		w->serial = 1;
@@ -259,8 +231,11 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 
 /* ---- jobs --------------------------------------------------------------- */
 
-void sx_worker_post(sx_worker *w, sx_job *job)
+/* Job thread: a job a connection waits for is done; hand it to the
+ * worker's mailbox and ring its doorbell. */
+static void post(sx_job *job)
 {
+	sx_worker *w = job->owner;
 	job->next = NULL;
 	pthread_mutex_lock(&w->mbx_lock);
 	if (w->mbx_tail)
@@ -276,18 +251,18 @@ void sx_worker_post(sx_worker *w, sx_job *job)
 
 void sx_worker_submit(sx_worker *w, sx_conn *c, sx_job *job)
 {
-	job->w = w;
+	job->owner = w;
+	job->complete = post;
 	job->slot = c->slot;
 	job->serial = c->serial;
 	w->jobs_pending++;
-	sx_conn_block(c);
 	sx_jobs_submit(w->srv->jobs, job);
 }
 
 static void begin_drain(sx_worker *w)
 {
 	w->stopping = 1;
-	w->drain_deadline = w->now + DRAIN_TIMEOUT_S;
+	w->drain_deadline = w->x.now + DRAIN_TIMEOUT_S;
 	w->io->unlisten(w);
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
@@ -324,22 +299,7 @@ void sx_worker_online(sx_worker *w)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	w->now = ts.tv_sec;
-	w->cur = sx_qsbr_online(&w->srv->qsbr, w->rd);
-	if (sx_unlikely(w->cur->gen != w->scratch_gen)) {
-		/* A new snapshot may gather more records per query. */
-		size_t need = (size_t)w->cur->max_recs + 1;
-		if (need < SX_BATCH * 8)
-			need = SX_BATCH * 8;
-		if (need > w->recs_cap) {
-			uint32_t *r = realloc(w->recs, need * sizeof *r);
-			if (!r)
-				abort();
-			w->recs = r;
-			w->recs_cap = need;
-		}
-		w->scratch_gen = w->cur->gen;
-	}
+	sx_ctx_serve(&w->x, sx_qsbr_online(&w->srv->qsbr, w->rd), ts.tv_sec);
 }
 
 void sx_worker_offline(sx_worker *w)
@@ -349,13 +309,13 @@ void sx_worker_offline(sx_worker *w)
 
 void sx_worker_tick(sx_worker *w)
 {
-	if (w->now < w->next_tick)
+	if (w->x.now < w->next_tick)
 		return;
-	w->next_tick = w->now + 1;
+	w->next_tick = w->x.now + 1;
 	int idle = w->srv->cfg.idle_timeout;
 	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;
-	uint64_t now_ns = reqto_ns ? sx_now_ns() : 0;
-	int drain_over = w->stopping && w->now >= w->drain_deadline;
+	uint64_t now_ns = reqto_ns ? sx_mono_ns() : 0;
+	int drain_over = w->stopping && w->x.now >= w->drain_deadline;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
 		if (!c || (c->flags & SX_CF_DEAD))
@@ -363,17 +323,17 @@ void sx_worker_tick(sx_worker *w)
 		if (drain_over) {
 			sx_worker_kill(w, c);
 		} else if (c->flags & SX_CF_LINGER) {
-			if (w->now >= c->linger_until)
+			if (w->x.now >= c->linger_until)
 				sx_worker_kill(w, c);
 		} else if (reqto_ns && c->ilen &&
 		           !(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_KILL)) &&
 		           now_ns - c->req_since >= reqto_ns) {
 			/* Slowloris: a request trickled or stalled half-way. */
-			sx_stat_inc(w->stats.reqtimeout_kills);
+			sx_stat_inc(w->x.stats.reqtimeout_kills);
 			sx_conn_request_timeout(c);
 		} else if (idle > 0 && !(c->flags & SX_CF_BLOCKED) && !c->io.sending &&
-		           w->now - c->last_active >= idle) {
-			sx_stat_inc(w->stats.idle_kills);
+		           w->x.now - c->last_active >= idle) {
+			sx_stat_inc(w->x.stats.idle_kills);
 			sx_worker_kill(w, c);
 		}
 	}
@@ -385,7 +345,7 @@ static void flush_one(sx_worker *w, sx_conn *c)
 		return;
 	if ((c->flags & SX_CF_KILL) || c->out.pending > w->srv->cfg.max_output) {
 		if (!(c->flags & SX_CF_KILL))
-			sx_stat_inc(w->stats.outcap_kills);
+			sx_stat_inc(w->x.stats.outcap_kills);
 		sx_worker_kill(w, c);
 		return;
 	}
@@ -408,7 +368,7 @@ static void flush_one(sx_worker *w, sx_conn *c)
 	}
 	shutdown(c->fd, SHUT_WR);
 	c->flags |= SX_CF_LINGER;
-	c->linger_until = w->now + SX_CONN_LINGER_S;
+	c->linger_until = w->x.now + SX_CONN_LINGER_S;
 }
 
 void sx_worker_flush(sx_worker *w)

@@ -18,6 +18,12 @@
  *
  * The doorbell is an eventfd that other threads write when they post a
  * finished job to the mailbox or ask the server to stop.
+ *
+ * The worker is the top of the request path: it owns the connections
+ * (conn.h), lends its context (ctx.h: snapshot, counters, scratch) to the
+ * code below, and is the only one that talks to the job thread on a
+ * connection's behalf (sx_worker_submit): jobs come back through its
+ * mailbox and are handed to the connection that waits, if it still exists.
  */
 #ifndef SX_WORKER_H
 #define SX_WORKER_H
@@ -26,10 +32,9 @@
 #include <stdint.h>
 
 #include "conn.h"
-#include "decide.h"
+#include "ctx.h"
 #include "jobs.h"
 #include "qsbr.h"
-#include "stats.h"
 
 struct sx_srv;
 struct sx_worker;
@@ -62,10 +67,8 @@ extern const sx_io_ops sx_io_uring, sx_io_epoll;
  */
 int sx_uring_probe(unsigned *flags, char *desc, size_t desccap, char *why, size_t whycap);
 
-#define SX_BATCH 256   /* IDs decided per sx_decide_batch call */
-#define SX_FMT_MIN 4096   /* initial record formatting buffer */
-
 typedef struct sx_worker {
+	sx_ctx x;                    /* first: what the code below may use */
 	struct sx_srv *srv;
 	const sx_io_ops *io;
 	void *io_state;
@@ -74,10 +77,7 @@ typedef struct sx_worker {
 	int lfd[SX_NPROTO];          /* listening sockets, -1 when off */
 	int bell;                    /* eventfd */
 
-	const sx_served *cur;        /* snapshot of this iteration */
-	uint64_t scratch_gen;        /* scratch sized for this generation */
 	sx_qsbr_reader *rd;
-	sx_stats stats;
 
 	/* Connections by slot; free slots on a stack. */
 	sx_conn **conns;
@@ -93,25 +93,11 @@ typedef struct sx_worker {
 	sx_job *mbx_head, *mbx_tail;
 	uint32_t jobs_pending;       /* submitted, not yet delivered */
 
-	int64_t now;                 /* monotonic seconds, per iteration */
 	int64_t next_tick;
-	uint64_t lat_t0;             /* latency: end of the previous command */
 	int stopping;
 	int64_t drain_deadline;
 	char setup_why[160];         /* why the backend could not start */
 
-	/* Scratch: no allocation per request. */
-	sx_str *argv;                /* SX_RESP_MAX_ARGS */
-	sx_query *qs;                /* SX_BATCH */
-	sx_decision *ds;             /* SX_BATCH */
-	uint8_t *okmap;              /* SX_BATCH */
-	uint32_t *recs;
-	size_t recs_cap;
-	char *fmt;                   /* one formatted record */
-	size_t fmt_cap;
-	uint32_t *fb_recs;           /* feedback: records a refusal concerns */
-	struct sx_feedback_case *fb_cases;
-	size_t fb_cap;
 } sx_worker;
 
 /* Allocate scratch, the doorbell and the mailbox.  0 or -errno. */
@@ -119,8 +105,16 @@ int sx_worker_init(sx_worker *w, struct sx_srv *srv, int id);
 /* Free everything, closing any connection still open. */
 void sx_worker_fini(sx_worker *w);
 
-/* Monotonic nanoseconds. */
-uint64_t sx_now_ns(void);
+/* The 64-bit tag both backends give the kernel (io_uring user_data,
+ * epoll data): bits 0..7 what it is, 8..31 the connection's slot (or the
+ * protocol of a listener), 32..63 its serial. */
+static inline uint64_t sx_ud_pack(unsigned op, uint32_t slot, uint32_t serial)
+{
+	return (uint64_t)serial << 32 | (uint64_t)(slot & 0xffffffu) << 8 | op;
+}
+static inline unsigned sx_ud_op(uint64_t u) { return (unsigned)(u & 0xff); }
+static inline uint32_t sx_ud_slot(uint64_t u) { return (uint32_t)(u >> 8) & 0xffffffu; }
+static inline uint32_t sx_ud_serial(uint64_t u) { return (uint32_t)(u >> 32); }
 
 /* Register an accepted socket; NULL when refused (too many clients: the
  * client is told and fd closed). */
@@ -145,9 +139,8 @@ static inline sx_conn *sx_worker_conn(sx_worker *w, uint32_t slot, uint32_t seri
 	return c && c->serial == serial ? c : NULL;
 }
 
-/* Any thread: hand a finished job to w and ring its doorbell. */
-void sx_worker_post(sx_worker *w, sx_job *job);
-/* Submit a job that will answer c (counts it as pending, blocks c). */
+/* Submit a job that will answer c (counted as pending; c waits, see
+ * sx_conn_wait): its result comes back through w's mailbox. */
 void sx_worker_submit(sx_worker *w, sx_conn *c, sx_job *job);
 
 /* Setup finished with rc (0 or -errno, reason in why); the server's
@@ -165,17 +158,5 @@ void sx_worker_flush(sx_worker *w);
 int sx_worker_done(const sx_worker *w);
 /* How long the backend may block, in milliseconds. */
 int sx_worker_wait_ms(const sx_worker *w);
-
-/* Latency accounting around commands (conn.c, bin.c). */
-static inline void sx_worker_lat_start(sx_worker *w)
-{
-	w->lat_t0 = sx_now_ns();
-}
-static inline void sx_worker_lat_mark(sx_worker *w)
-{
-	uint64_t t = sx_now_ns();
-	sx_stats_lat(&w->stats, t - w->lat_t0);
-	w->lat_t0 = t;
-}
 
 #endif

@@ -531,7 +531,7 @@ typedef struct slow {
 	uint8_t got[256];
 	size_t len;
 	int eof;
-	uint64_t started, closed;          /* sx_now_ns() */
+	uint64_t started, closed;          /* sx_mono_ns() */
 } slow;
 
 /* Start slow client kind:
@@ -545,7 +545,7 @@ static void slow_start(slow *c, int kind, const st_server *s)
 {
 	static const uint8_t hello[] = { 8, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 'S', 'X', 'G', 'B', 1, 0, 1, 0 };
 	c->kind = kind;
-	c->started = sx_now_ns();
+	c->started = sx_mono_ns();
 	c->fd = raw_connect(kind == 3 || kind == 4 ? s->bin_port : s->resp_port, 0);
 	cr_assert(c->fd >= 0, "connect: %s", strerror(errno));
 	st_conn *sc = st_adopt(c->fd);
@@ -586,7 +586,7 @@ static int slow_poll(slow *c)
 			cr_assert(c->len < sizeof c->got, "slow client kind %d: a long reply", c->kind);
 		} else if (r == 0 || (r < 0 && errno == ECONNRESET)) {
 			c->eof = 1;
-			c->closed = sx_now_ns();
+			c->closed = sx_mono_ns();
 		} else {
 			break;
 		}
@@ -641,9 +641,9 @@ ST_TEST(abuse, slowloris_half_requests_are_timed_out)
 	 * for longer than the timeout in all. */
 	st_conn *honest = st_connect(s->resp_port);
 	int honest_rounds = 0, honest_half = 0, answered = 0, closed = 0;
-	uint64_t t0 = sx_now_ns(), next_trickle = t0, next_honest = t0;
+	uint64_t t0 = sx_mono_ns(), next_trickle = t0, next_honest = t0;
 	for (;;) {
-		uint64_t now = sx_now_ns();
+		uint64_t now = sx_mono_ns();
 		cr_assert(now - t0 < 15ull * 1000000000u, "slow clients still open after 15 s: "
 		          "%d of %d closed", closed, n);
 		closed = 0;
@@ -698,7 +698,7 @@ ST_TEST(abuse, slowloris_half_requests_are_timed_out)
 	cr_log_info("%s: %d slow clients told and closed %.2f..%.2f s after their first byte; "
 	            "%d honest slow PINGs over %.1f s; %d answers to the well-behaved client "
 	            "meanwhile; VmRSS while held %ld KiB, VmHWM %ld -> %ld KiB (bound %ld)",
-	            st_io, n, first, last, honest_rounds, (double)(sx_now_ns() - t0) / 1e9,
+	            st_io, n, first, last, honest_rounds, (double)(sx_mono_ns() - t0) / 1e9,
 	            answered * 2, held_kb, base_kb, hwm_kb, bound_kb);
 	free(sl);
 	st_close(honest);

@@ -1,5 +1,17 @@
 /*
- * bin.c - binary protocol frames (see bin.h and docs/protocol.md).
+ * proto_bin.c - the binary protocol, server side (docs/protocol.md is the
+ * contract; client/sxproto.h names its numbers).
+ *
+ * Frames are parsed where they landed, like RESP requests.  CHECK frames
+ * are decided in batches (batch.h); EXEC runs a RESP command through the
+ * command table (cmd.h) and wraps its RESP reply in an EXEC reply frame.
+ * Reply frames are written straight into the connection's output: the
+ * header is reserved first and its length patched once the body is
+ * written (the output buffer never moves written bytes), and a reply that
+ * would exceed SXB_MAX_BODY is taken back and replaced by an ERROR frame.
+ * A request that waits for a job (AUTH's hash check, an EXEC'd RELOAD or
+ * update) writes nothing until the job's result comes back (job_reply):
+ * an AUTH reply or ERROR frame for AUTH, an EXEC reply for EXEC.
  *
  * Every body is validated completely before anything is decided or
  * written, so a malformed frame is one ERROR and a close, never half a
@@ -13,23 +25,22 @@
 
 #include "auth.h"
 #include "batch.h"
-#include "bin.h"
 #include "cmd.h"
+#include "conn.h"
+#include "jobs.h"
+#include "proto.h"
 #include "resp.h"
-#include "server_int.h"
 #include "sxproto.h"
-#include "worker.h"
 
-static inline uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline void put16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
+#define get16 sx_le_get16
+#define get32 sx_le_get32
+#define put16(p, v) sx_le_put16((p), (uint16_t)(v))
+#define put32 sx_le_put32
+
+/* How the reply of a request that waits for a job is framed. */
+enum { WAIT_EXEC = 1, WAIT_AUTH };
+
+static void bin_error(sx_conn *c, uint32_t req, const char *msg, size_t n);
 
 /* ---- writing frames ----------------------------------------------------- */
 
@@ -54,7 +65,7 @@ static void frame_end(sx_conn *c, frame *f, unsigned op, unsigned count, uint32_
 		sx_obuf_rollback(&c->out, &f->mark);
 		int n = snprintf(msg, sizeof msg, "ERR reply of %llu bytes exceeds the frame "
 		                 "limit; send fewer IDs per frame", (unsigned long long)blen);
-		sx_bin_error(c, req, msg, (size_t)n);
+		bin_error(c, req, msg, (size_t)n);
 		return;
 	}
 	put32(f->hdr, (uint32_t)blen);
@@ -74,7 +85,7 @@ static void put_u16_str(sx_obuf *ob, const char *s, size_t n)
 	sx_obuf_put(ob, s, n);
 }
 
-void sx_bin_error(sx_conn *c, uint32_t req, const char *msg, size_t n)
+static void bin_error(sx_conn *c, uint32_t req, const char *msg, size_t n)
 {
 	frame f;
 	if (n > SXB_MAX_BODY - 2)
@@ -97,25 +108,16 @@ static void errorf(sx_conn *c, uint32_t req, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof msg)
 		n = sizeof msg - 1;
-	sx_bin_error(c, req, msg, (size_t)n);
+	bin_error(c, req, msg, (size_t)n);
 }
 
-void sx_bin_protocol_error(sx_conn *c, uint32_t req, const char *why)
+static void protocol_error(sx_conn *c, uint32_t req, const char *why)
 {
 	errorf(c, req, "ERR Protocol error: %s", why);
 	sx_conn_proto_error(c);
 }
 
-void sx_bin_exec_reply(sx_conn *c, uint32_t req, const char *line, size_t n)
-{
-	frame f;
-	frame_begin(c, &f);
-	sx_obuf_put(&c->out, line, n);
-	sx_obuf_put(&c->out, "\r\n", 2);
-	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
-}
-
-void sx_bin_auth_reply(sx_conn *c, uint32_t req)
+static void auth_reply(sx_conn *c, uint32_t req)
 {
 	frame f;
 	frame_begin(c, &f);
@@ -142,9 +144,9 @@ static int rd_str8(rd *r, sx_str *s)
 	return 0;
 }
 
-/* Query context, then count IDs into w->argv.  Returns NULL or what is
+/* Query context, then count IDs into x->argv.  Returns NULL or what is
  * wrong with the body. */
-static const char *rd_query(sx_worker *w, rd *r, unsigned count, sx_str ctx[4])
+static const char *rd_query(sx_ctx *x, rd *r, unsigned count, sx_str ctx[4])
 {
 	for (int i = 0; i < 4; i++)
 		if (rd_str8(r, &ctx[i]))
@@ -152,9 +154,9 @@ static const char *rd_query(sx_worker *w, rd *r, unsigned count, sx_str ctx[4])
 	if (count > SXB_MAX_BATCH)
 		return "more IDs in one frame than max_batch (4096)";
 	for (unsigned i = 0; i < count; i++) {
-		if (rd_str8(r, &w->argv[i]))
+		if (rd_str8(r, &x->argv[i]))
 			return "ID runs past the frame";
-		if (w->argv[i].n == 0 || w->argv[i].n > SXB_MAX_ID)
+		if (x->argv[i].n == 0 || x->argv[i].n > SXB_MAX_ID)
 			return "ID length must be 1..64";
 	}
 	if (r->p != r->end)
@@ -164,11 +166,19 @@ static const char *rd_query(sx_worker *w, rd *r, unsigned count, sx_str ctx[4])
 
 static int need_auth(sx_conn *c, uint32_t req)
 {
-	if (c->tenant || !c->w->srv->tenants)
+	if (sx_conn_authed(c))
 		return 0;
-	sx_stat_inc(c->w->stats.noauth);
-	errorf(c, req, "NOAUTH Authentication required.");
+	sx_stat_inc(c->x->stats.noauth);
+	errorf(c, req, SX_NOAUTH_MSG);
 	return 1;
+}
+
+/* Make c wait for job; its result is framed as kind says. */
+static void wait_job(sx_conn *c, sx_job *job, int kind, uint32_t req)
+{
+	c->ps.bin.wait = (uint8_t)kind;
+	c->ps.bin.wait_req = req;
+	sx_conn_wait(c, job);
 }
 
 /* ---- operations --------------------------------------------------------- */
@@ -176,7 +186,7 @@ static int need_auth(sx_conn *c, uint32_t req)
 static void op_hello(sx_conn *c, uint32_t req, rd *r)
 {
 	if (r->end - r->p != 8 || memcmp(r->p, SXB_MAGIC, 4)) {
-		sx_bin_protocol_error(c, req, "HELLO body must be \"SXGB\", min_version, max_version");
+		protocol_error(c, req, "HELLO body must be \"SXGB\", min_version, max_version");
 		return;
 	}
 	unsigned lo = get16(r->p + 4), hi = get16(r->p + 6);
@@ -186,12 +196,12 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 		sx_conn_proto_error(c);
 		return;
 	}
-	c->flags |= SX_CF_HELLO;
+	c->ps.bin.hello = 1;
 	frame f;
 	frame_begin(c, &f);
 	uint8_t *b = (uint8_t *)sx_obuf_reserve(&c->out, 12);
 	put16(b, SXB_VERSION);
-	put16(b + 2, c->w->srv->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
+	put16(b + 2, c->x->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
 	put32(b + 4, SXB_MAX_BODY);
 	put32(b + 8, SXB_MAX_BATCH);
 	sx_obuf_commit(&c->out, 12);
@@ -202,27 +212,28 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 {
 	sx_str name, secret;
 	if (rd_str8(r, &name) || rd_str8(r, &secret) || r->p != r->end) {
-		sx_bin_protocol_error(c, req, "AUTH body must be tenant and secret, each a u8 length and bytes");
+		protocol_error(c, req, "AUTH body must be tenant and secret, each a u8 length and bytes");
 		return;
 	}
-	char reply[256];
-	if (!sx_auth_begin(c, name.p ? name.p : "", name.n, secret.p ? secret.p : "",
-	                   secret.n, reply, sizeof reply)) {
-		c->wait = SX_WAIT_BIN_AUTH;     /* the job answers */
-		c->wait_req = req;
+	sx_auth_answer ans;
+	sx_job *job = sx_auth_begin(c->x->tenants, &c->addr, name, secret, &ans);
+	if (job) {
+		wait_job(c, job, WAIT_AUTH, req);
 		return;
 	}
-	if (reply[0] == '+')
-		sx_bin_auth_reply(c, req);
-	else
-		sx_bin_error(c, req, reply + 1, strlen(reply + 1));
+	if (ans.rc == 0) {
+		c->tenant = ans.tenant;
+		auth_reply(c, req);
+	} else {
+		bin_error(c, req, ans.text, strlen(ans.text));
+	}
 }
 
 static void op_ping(sx_conn *c, uint32_t req, rd *r)
 {
 	size_t n = (size_t)(r->end - r->p);
 	if (n > SXB_MAX_PING) {
-		sx_bin_protocol_error(c, req, "PING body over 256 bytes");
+		protocol_error(c, req, "PING body over 256 bytes");
 		return;
 	}
 	frame f;
@@ -233,7 +244,7 @@ static void op_ping(sx_conn *c, uint32_t req, rd *r)
 
 typedef struct bin_sink {
 	sx_batch_sink k;
-	sx_worker *w;
+	sx_ctx *x;
 	sx_obuf *ob;
 } bin_sink;
 
@@ -249,7 +260,7 @@ static void bin_decision(sx_batch_sink *k, const sx_decision *d)
 	sx_obuf_commit(s->ob, 6);
 	for (uint32_t i = 0; i < d->nrec && i < 0xffff; i++) {
 		size_t n;
-		const char *t = sx_batch_record(s->w, d->rec[i], &n);
+		const char *t = sx_batch_record(s->x, d->rec[i], &n);
 		put_u16_str(s->ob, t, n);
 	}
 }
@@ -264,25 +275,21 @@ static void bin_error_item(sx_batch_sink *k, const char *err, size_t n)
 	put_u16_str(s->ob, err, n);
 }
 
-/* A NOPERM when c's tenant may not ask about chan. */
-static int noperm_channel(sx_conn *c, uint32_t req, int chan)
+/* A NOPERM when c's tenant may not ask about chan (or run LISTED). */
+static int noperm(sx_conn *c, uint32_t req, size_t n, const char *msg)
 {
-	const sx_tenant *t = c->tenant;
-	if (!t || (t->channels & (1u << chan)))
-		return 0;
-	sx_stat_inc(c->w->stats.noperm);
-	errorf(c, req, "NOPERM tenant '%s' may not ask about channel '%s'", t->name,
-	       sx_channel_name(chan));
-	return 1;
+	if (n)
+		bin_error(c, req, msg, n);
+	return n != 0;
 }
 
 static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
-	sx_worker *w = c->w;
+	sx_ctx *x = c->x;
 	sx_str ctx[4];
-	const char *bad = rd_query(w, r, count, ctx);
+	const char *bad = rd_query(x, r, count, ctx);
 	if (bad) {
-		sx_bin_protocol_error(c, req, bad);
+		protocol_error(c, req, bad);
 		return;
 	}
 	if (need_auth(c, req))
@@ -290,55 +297,51 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	sx_query q;
 	char err[256];
 	if (sx_query_common(&q, ctx[0], ctx[1], ctx[2], ctx[3], err, sizeof err)) {
-		sx_stat_inc(w->stats.query_errors);
+		sx_stat_inc(x->stats.query_errors);
 		errorf(c, req, "ERR %s", err);
 		return;
 	}
-	if (noperm_channel(c, req, q.chan))
+	char msg[256];
+	if (noperm(c, req, sx_perm_channel(x, c->tenant, q.chan, msg, sizeof msg), msg))
 		return;
-	sx_stat_add(w->stats.bin_ids, count);
+	sx_stat_add(x->stats.bin_ids, count);
 	frame f;
 	frame_begin(c, &f);
-	bin_sink sink = { { bin_decision, bin_error_item }, w, &c->out };
-	sx_batch_decide(w, &q, w->argv, count, c->tenant ? c->tenant->name : NULL,
+	bin_sink sink = { { bin_decision, bin_error_item }, x, &c->out };
+	sx_batch_decide(x, &q, x->argv, count, c->tenant ? c->tenant->name : NULL,
 	                &sink.k);
 	frame_end(c, &f, SXB_OP_CHECK_REPLY, count, req);
 }
 
 static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
-	sx_worker *w = c->w;
+	sx_ctx *x = c->x;
 	sx_str ctx[4];
-	const char *bad = rd_query(w, r, count, ctx);
+	const char *bad = rd_query(x, r, count, ctx);
 	if (bad) {
-		sx_bin_protocol_error(c, req, bad);
+		protocol_error(c, req, bad);
 		return;
 	}
 	if (need_auth(c, req))
 		return;
-	if (c->tenant && !c->tenant->listed) {
-		sx_stat_inc(w->stats.noperm);
-		errorf(c, req, "NOPERM tenant '%s' may not use LISTED (needs the listed flag)",
-		       c->tenant->name);
-		return;
-	}
-	static const sx_str any_channel = { "air", 3 };
-	sx_query q;
 	char err[256];
-	if (sx_query_common(&q, any_channel, (sx_str){ 0 }, ctx[2], ctx[3], err, sizeof err)) {
-		sx_stat_inc(w->stats.query_errors);
+	if (noperm(c, req, sx_perm_command(x, c->tenant, SX_CMD_LISTED, err, sizeof err), err))
+		return;
+	sx_query q = { 0 };
+	if (sx_query_when(&q, ctx[2], ctx[3], err, sizeof err)) {
+		sx_stat_inc(x->stats.query_errors);
 		errorf(c, req, "ERR %s", err);
 		return;
 	}
-	sx_stat_add(w->stats.bin_ids, count);
-	const sx_snap *s = w->cur->snap;
+	sx_stat_add(x->stats.bin_ids, count);
+	const sx_snap *s = x->cur->snap;
 	frame f;
 	frame_begin(c, &f);
 	for (unsigned i = 0; i < count; i++) {
 		sx_query qi = q;
-		if (sx_query_id(&qi, w->argv[i], err + 4, sizeof err - 4)) {
+		if (sx_query_id(&qi, x->argv[i], err + 4, sizeof err - 4)) {
 			memcpy(err, "ERR ", 4);
-			sx_stat_inc(w->stats.query_errors);
+			sx_stat_inc(x->stats.query_errors);
 			uint8_t *p = (uint8_t *)sx_obuf_reserve(&c->out, 1);
 			*p = SXB_LISTED_ERROR;
 			sx_obuf_commit(&c->out, 1);
@@ -354,24 +357,24 @@ static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
 
 static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
-	sx_worker *w = c->w;
+	sx_ctx *x = c->x;
 	for (unsigned i = 0; i < count; i++) {
 		if (r->end - r->p < 2) {
-			sx_bin_protocol_error(c, req, "EXEC argument length runs past the frame");
+			protocol_error(c, req, "EXEC argument length runs past the frame");
 			return;
 		}
 		size_t n = get16(r->p);
 		r->p += 2;
 		if ((size_t)(r->end - r->p) < n) {
-			sx_bin_protocol_error(c, req, "EXEC argument runs past the frame");
+			protocol_error(c, req, "EXEC argument runs past the frame");
 			return;
 		}
-		w->argv[i].p = (const char *)r->p;
-		w->argv[i].n = n;
+		x->argv[i].p = (const char *)r->p;
+		x->argv[i].n = n;
 		r->p += n;
 	}
 	if (r->p != r->end) {
-		sx_bin_protocol_error(c, req, "bytes after the last EXEC argument");
+		protocol_error(c, req, "bytes after the last EXEC argument");
 		return;
 	}
 	if (need_auth(c, req))
@@ -381,13 +384,16 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	if (count == 0) {
 		sx_resp_lit(&c->out, "-ERR empty command\r\n");
 	} else {
-		c->flags |= SX_CF_EXEC;
-		c->exec_req = req;
-		sx_cmd_run(c, w->argv, count);
-		c->flags &= (uint16_t)~SX_CF_EXEC;
-		if (c->flags & SX_CF_BLOCKED) {
-			/* A job answers later (sx_conn_finish frames it). */
+		sx_req q = { .x = x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
+		             .counted = 1 };
+		sx_cmd_run(&q, x->argv, count);
+		c->tenant = q.tenant;
+		if (q.quit)
+			sx_conn_close_after_reply(c);
+		if (q.job) {
+			/* Nothing was written but the header: a job answers. */
 			sx_obuf_rollback(&c->out, &f.mark);
+			wait_job(c, q.job, WAIT_EXEC, req);
 			return;
 		}
 	}
@@ -397,51 +403,51 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 static void run_frame(sx_conn *c, unsigned op, unsigned count, uint32_t req,
                       const uint8_t *body, size_t n)
 {
-	sx_worker *w = c->w;
+	sx_ctx *x = c->x;
 	rd r = { body, body + n };
-	sx_stat_inc(w->stats.commands);
-	if (sx_unlikely(!(c->flags & SX_CF_HELLO)) && op != SXB_OP_HELLO) {
-		sx_bin_protocol_error(c, req, "the first frame must be HELLO");
+	sx_stat_inc(x->stats.commands);
+	if (sx_unlikely(!c->ps.bin.hello) && op != SXB_OP_HELLO) {
+		protocol_error(c, req, "the first frame must be HELLO");
 		return;
 	}
 	switch (op) {
 	case SXB_OP_HELLO:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_HELLO]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_HELLO]);
 		op_hello(c, req, &r);
 		break;
 	case SXB_OP_AUTH:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_AUTH]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_AUTH]);
 		op_auth(c, req, &r);
 		break;
 	case SXB_OP_PING:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_PING]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_PING]);
 		op_ping(c, req, &r);
 		break;
 	case SXB_OP_CHECK:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_CHECK]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_CHECK]);
 		op_check(c, count, req, &r);
 		break;
 	case SXB_OP_LISTED:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_LISTED]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_LISTED]);
 		op_listed(c, count, req, &r);
 		break;
 	case SXB_OP_EXEC:
-		sx_stat_inc(w->stats.per_binop[SX_BINOP_EXEC]);
+		sx_stat_inc(x->stats.per_binop[SX_BINOP_EXEC]);
 		op_exec(c, count, req, &r);
 		break;
 	default: {
 		char why[48];
 		snprintf(why, sizeof why, "unknown op 0x%02x", op);
-		sx_bin_protocol_error(c, req, why);
+		protocol_error(c, req, why);
 	}
 	}
 }
 
-size_t sx_bin_process(sx_conn *c, char *buf, size_t len)
+static size_t bin_process(sx_conn *c, char *buf, size_t len)
 {
-	sx_worker *w = c->w;
+	sx_ctx *x = c->x;
 	size_t pos = 0;
-	while (!(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_DEAD | SX_CF_KILL))) {
+	while (!sx_conn_stopped(c)) {
 		const uint8_t *h = (const uint8_t *)buf + pos;
 		size_t avail = len - pos;
 		if (avail < SXB_HEADER) {
@@ -453,7 +459,7 @@ size_t sx_bin_process(sx_conn *c, char *buf, size_t len)
 		if (blen > SXB_MAX_BODY) {
 			char why[64];
 			snprintf(why, sizeof why, "frame body of %u bytes is over 1048576", blen);
-			sx_bin_protocol_error(c, req, why);
+			protocol_error(c, req, why);
 			return len;
 		}
 		if (avail - SXB_HEADER < blen) {
@@ -462,11 +468,64 @@ size_t sx_bin_process(sx_conn *c, char *buf, size_t len)
 		}
 		run_frame(c, h[4], get16(h + 6), req, h + SXB_HEADER, blen);
 		pos += SXB_HEADER + blen;
-		sx_worker_lat_mark(w);
-		if (sx_unlikely(c->out.pending > w->srv->cfg.max_output))
-			break;
+		sx_ctx_lat_mark(x);
 		if (c->flags & SX_CF_CLOSING)
 			return len;
 	}
 	return pos;
 }
+
+static void bin_job_reply(sx_conn *c, const sx_job *job)
+{
+	uint32_t req = c->ps.bin.wait_req;
+	size_t n = strlen(job->text);
+	if (c->ps.bin.wait == WAIT_AUTH) {
+		if (job->rc == 0)
+			auth_reply(c, req);
+		else
+			bin_error(c, req, job->text, n);
+		return;
+	}
+	frame f;                          /* WAIT_EXEC: the RESP line, framed */
+	frame_begin(c, &f);
+	sx_obuf_put(&c->out, job->rc ? "-" : "+", 1);
+	sx_obuf_put(&c->out, job->text, n);
+	sx_obuf_put(&c->out, "\r\n", 2);
+	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
+}
+
+static void bin_input_error(sx_conn *c, int why, size_t limit)
+{
+	(void)limit;
+	errorf(c, 0, "ERR Protocol error: %s", why == SX_PERR_PREAUTH_TOO_LARGE ?
+	       "request larger than 65536 bytes before AUTH" :
+	       "request larger than the frame limit");
+}
+
+static void bin_timeout(sx_conn *c, int secs)
+{
+	errorf(c, 0, "ERR request timeout: the frame was not complete within %d seconds", secs);
+}
+
+static size_t bin_refuse(char *buf, size_t cap)
+{
+	static const char msg[] = "ERR max number of clients reached";
+	size_t body = 2 + sizeof msg - 1, n = SXB_HEADER + body;
+	if (cap < n)
+		return 0;
+	memset(buf, 0, SXB_HEADER);
+	put32((uint8_t *)buf, (uint32_t)body);
+	buf[4] = SXB_OP_ERROR;
+	put16((uint8_t *)buf + SXB_HEADER, sizeof msg - 1);
+	memcpy(buf + SXB_HEADER + 2, msg, sizeof msg - 1);
+	return n;
+}
+
+const sx_proto sx_proto_bin = {
+	.name = "binary",
+	.process = bin_process,
+	.job_reply = bin_job_reply,
+	.error = bin_input_error,
+	.timeout = bin_timeout,
+	.refuse = bin_refuse,
+};

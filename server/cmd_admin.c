@@ -1,0 +1,66 @@
+/*
+ * cmd_admin.c - the administrative commands: RELOAD, the live updates
+ * (LIST.ADD, LIST.REMOVE, LIST.SUSPEND, LIST.RESUME, PERMIT.ADD,
+ * PERMIT.REMOVE) and JOURNAL.COMPACT.  Each checks its words and hands a
+ * job made by its service (reload.h, live.h) to the protocol, which makes
+ * the client wait for the job's result.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "ctx.h"
+#include "live.h"
+#include "reload.h"
+#include "resp.h"
+
+static int is_force(sx_str s)
+{
+	return s.n == 5 && !strncasecmp(s.p, "FORCE", 5);
+}
+
+/* RELOAD, RELOAD FORCE, RELOAD path, RELOAD path FORCE */
+void sx_cmd_reload(sx_req *r, const sx_str *a, size_t argc)
+{
+	const sx_str *path = NULL;
+	int force = 0;
+	if (argc == 2 && is_force(a[1])) {
+		force = 1;
+	} else if (argc == 2) {
+		path = &a[1];
+	} else if (argc == 3 && is_force(a[2])) {
+		path = &a[1];
+		force = 1;
+	} else if (argc != 1) {
+		sx_resp_lit(r->out, "-ERR syntax error\r\n");
+		return;
+	}
+	int ctl = 0;
+	for (size_t i = 0; path && i < path->n; i++)
+		ctl |= (unsigned char)path->p[i] < 0x20 || path->p[i] == 0x7f;
+	if (path && (path->n == 0 || ctl)) {
+		sx_resp_lit(r->out, "-ERR reload failed: bad path\r\n");
+		return;
+	}
+	r->job = sx_reload_job(r->x->srv, path ? path->p : NULL, path ? path->n : 0, force);
+}
+
+static void update(sx_req *r, const sx_str *a, size_t argc, int compact)
+{
+	char err[256];
+	r->job = sx_live_update_job(r->x->srv, a, argc, compact, err, sizeof err);
+	if (!r->job)
+		sx_resp_error(r->out, err, strlen(err));
+}
+
+/* One handler for every update: the overlay tells them apart. */
+void sx_cmd_update(sx_req *r, const sx_str *a, size_t argc)
+{
+	update(r, a, argc, 0);
+}
+
+/* JOURNAL.COMPACT: drop the entries the serving snapshot supersedes. */
+void sx_cmd_journal_compact(sx_req *r, const sx_str *a, size_t argc)
+{
+	update(r, a, argc, 1);
+}

@@ -1,0 +1,90 @@
+/*
+ * proto_resp.c - the RESP2 protocol driver (SPEC section 5): requests are
+ * parsed by resp.c where they landed, each command is run through the
+ * command table (cmd.h), and replies are RESP.  A command that hands its
+ * work to a job makes the connection wait; the job's result {rc, text}
+ * becomes "+text" or "-text".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "conn.h"
+#include "jobs.h"
+#include "proto.h"
+#include "resp.h"
+
+/* Run one parsed command for c. */
+static void run(sx_conn *c, const sx_str *argv, size_t argc)
+{
+	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out };
+	sx_cmd_run(&r, argv, argc);
+	c->tenant = r.tenant;
+	if (r.job)
+		sx_conn_wait(c, r.job);
+	if (r.quit)
+		sx_conn_close_after_reply(c);
+}
+
+static size_t resp_process(sx_conn *c, char *buf, size_t len)
+{
+	sx_ctx *x = c->x;
+	size_t pos = 0;
+	char err[128];
+	while (pos < len && !sx_conn_stopped(c)) {
+		size_t argc = 0, used = 0, need = 0;
+		int rc = sx_resp_parse(buf + pos, len - pos, x->argv, &argc,
+		                       &used, &need, err, sizeof err);
+		if (rc == SX_RESP_MORE) {
+			c->need = need;
+			break;
+		}
+		if (rc == SX_RESP_EPROTO) {
+			sx_resp_errorf(&c->out, "ERR %s", err);
+			sx_conn_proto_error(c);
+			return len;
+		}
+		pos += used;
+		if (argc) {
+			run(c, x->argv, argc);
+			sx_ctx_lat_mark(x);
+		}
+	}
+	return pos;
+}
+
+static void resp_job_reply(sx_conn *c, const sx_job *job)
+{
+	sx_obuf_put(&c->out, job->rc ? "-" : "+", 1);
+	sx_obuf_put(&c->out, job->text, strlen(job->text));
+	sx_obuf_put(&c->out, "\r\n", 2);
+}
+
+static void resp_error(sx_conn *c, int why, size_t limit)
+{
+	sx_resp_errorf(&c->out, "ERR Protocol error: request larger than %zu bytes%s",
+	               limit, why == SX_PERR_PREAUTH_TOO_LARGE ? " before AUTH" : "");
+}
+
+static void resp_timeout(sx_conn *c, int secs)
+{
+	sx_resp_errorf(&c->out, "ERR request timeout: the request was not complete "
+	               "within %d seconds", secs);
+}
+
+static size_t resp_refuse(char *buf, size_t cap)
+{
+	static const char msg[] = "-ERR max number of clients reached\r\n";
+	size_t n = sizeof msg - 1 < cap ? sizeof msg - 1 : cap;
+	memcpy(buf, msg, n);
+	return n;
+}
+
+const sx_proto sx_proto_resp = {
+	.name = "resp",
+	.process = resp_process,
+	.job_reply = resp_job_reply,
+	.error = resp_error,
+	.timeout = resp_timeout,
+	.refuse = resp_refuse,
+};

@@ -1,0 +1,18 @@
+/*
+ * reload.h - snapshot hot swap as a job (reload.c says how).
+ */
+#ifndef SX_RELOAD_H
+#define SX_RELOAD_H
+
+#include <stddef.h>
+
+#include "jobs.h"
+
+struct sx_srv;
+
+/* A job that loads path[0..pathlen) (path NULL: the configured snapshot),
+ * refusing an older as-of unless force; its result is "OK <generation>"
+ * or "ERR reload ...".  Submit it (jobs.h); out of memory aborts. */
+sx_job *sx_reload_job(struct sx_srv *s, const char *path, size_t pathlen, int force);
+
+#endif
