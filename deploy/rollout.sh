@@ -11,7 +11,7 @@
 #      without dropping a query; stream updates at or after the snapshot's
 #      as-of stay in force),
 #   3. wait until INFO snapshot shows a newer generation serving SNAPSHOT,
-#   4. wait until GET /health on its metrics port (INFO server metrics_port)
+#   4. wait until GET /health on its HTTP port (INFO server http_port)
 #      answers 200 (snapshot loaded, update feed connected and caught up),
 # and only then go on to the next one.  The first replica that fails stops
 # the rollout (exit 1): the ones not reached keep the old snapshot.
@@ -53,7 +53,8 @@ for hp in "$@"; do
 	n=$((n + 1))
 	h=${hp%:*} p=${hp##*:}
 	gen=$(field "$h" "$p" snapshot snapshot_generation)
-	mport=$(field "$h" "$p" server metrics_port)
+	mport=$(field "$h" "$p" server http_port)
+	[ -n "$mport" ] || mport=$(field "$h" "$p" server metrics_port)   # before http_port
 	if [ -z "$gen" ]; then
 		say "$hp: no answer to INFO; stopping (replicas $n..$# not reloaded)"; exit 1
 	fi

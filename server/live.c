@@ -452,31 +452,43 @@ size_t sx_live_metrics(sx_srv *s, char *buf, size_t cap)
 {
 	size_t n = 0;
 #define P(...) (n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
+	/* Every series with its HELP and TYPE (promtool check metrics). */
+#define M(name, type, help, fmt, v) \
+	P("# HELP " name " " help "\n# TYPE " name " " type "\n" name " " fmt "\n", v)
 	sx_served *cur = sx_qsbr_current(&s->qsbr);
-	P("sxgate_updates_in_force %llu\n", (unsigned long long)cur->updates);
-	P("sxgate_updates_acknowledged_total %llu\n",
-	  (unsigned long long)atomic_load(&s->updates_ok));
-	P("sxgate_updates_refused_total %llu\n",
-	  (unsigned long long)atomic_load(&s->updates_refused));
-	P("sxgate_updates_failed_total %llu\n",
-	  (unsigned long long)atomic_load(&s->updates_failed));
+	M("sxgate_updates_in_force", "gauge", "Live updates in force over the snapshot",
+	  "%llu", (unsigned long long)cur->updates);
+	M("sxgate_updates_acknowledged_total", "counter", "Live updates journaled and applied",
+	  "%llu", (unsigned long long)atomic_load(&s->updates_ok));
+	M("sxgate_updates_refused_total", "counter", "Live updates refused (invalid or not allowed)",
+	  "%llu", (unsigned long long)atomic_load(&s->updates_refused));
+	M("sxgate_updates_failed_total", "counter", "Live updates that failed (journal errors)",
+	  "%llu", (unsigned long long)atomic_load(&s->updates_failed));
 	if (s->feedback) {
 		sx_feedback_stats fs;
 		sx_feedback_get_stats(s->feedback, &fs);
-		P("sxgate_feedback_written_total %llu\n", (unsigned long long)fs.written);
-		P("sxgate_feedback_dropped_total %llu\n", (unsigned long long)fs.dropped);
-		P("sxgate_feedback_errors_total %llu\n",
-		  (unsigned long long)(fs.write_errors + fs.fsync_errors));
+		M("sxgate_feedback_written_total", "counter", "Feedback records written to the log",
+		  "%llu", (unsigned long long)fs.written);
+		M("sxgate_feedback_dropped_total", "counter", "Feedback records dropped (buffers full)",
+		  "%llu", (unsigned long long)fs.dropped);
+		M("sxgate_feedback_errors_total", "counter", "Feedback log write and fsync errors",
+		  "%llu", (unsigned long long)(fs.write_errors + fs.fsync_errors));
 	}
 	if (s->follow) {
 		sx_follow_stats st;
 		sx_follow_get_stats(s->follow, &st);
-		P("sxgate_stream_connected %d\n", st.connected);
-		P("sxgate_stream_lag_seconds %.3f\n", st.lag_seconds);
-		P("sxgate_stream_lag_entries %llu\n", (unsigned long long)st.lag_entries);
-		P("sxgate_stream_applied_total %llu\n", (unsigned long long)st.applied);
-		P("sxgate_stream_malformed_total %llu\n", (unsigned long long)st.malformed);
+		M("sxgate_stream_connected", "gauge", "1 while connected to the update stream",
+		  "%d", st.connected);
+		M("sxgate_stream_lag_seconds", "gauge", "Time between the newest stream entry and the last one applied",
+		  "%.3f", st.lag_seconds);
+		M("sxgate_stream_lag_entries", "gauge", "Stream entries fetched but not yet applied",
+		  "%llu", (unsigned long long)st.lag_entries);
+		M("sxgate_stream_applied_total", "counter", "Stream entries applied",
+		  "%llu", (unsigned long long)st.applied);
+		M("sxgate_stream_malformed_total", "counter", "Stream entries skipped as malformed",
+		  "%llu", (unsigned long long)st.malformed);
 	}
+#undef M
 #undef P
 	return n < cap ? n : cap ? cap - 1 : 0;
 }

@@ -43,7 +43,8 @@ static void usage(FILE *f)
 "                        --insecure-no-auth\n"
 "  --resp-port N         RESP port (default 6380; 0: off)\n"
 "  --bin-port N          binary protocol port (default 6381; 0: off)\n"
-"  --metrics-port N      HTTP /metrics and /health (default 0: off)\n"
+"  --http-port N         plain HTTP: GET /metrics (Prometheus) and /health\n"
+"                        (default 0: off); --metrics-port N is the same flag\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
 "  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md)\n"
@@ -98,7 +99,7 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 }
 
 /* Descriptors besides the clients': per worker two listening sockets, a
- * doorbell and a ring or epoll instance; then the metrics socket, the
+ * doorbell and a ring or epoll instance; then the HTTP socket, the
  * journal, the feedback log, the follower's connection, the log. */
 #define FD_PER_THREAD 4
 #define FD_RESERVE    64
@@ -137,7 +138,7 @@ __attribute__((cold)) static void raise_fd_limit(const sx_srv_config *cfg)
 }
 
 enum {
-	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_METRICS_PORT,
+	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_HTTP_PORT,
 	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_UPDATES_FROM,
 	OPT_MAX_LAG, OPT_MAX_CLIENTS,
 	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
@@ -148,7 +149,8 @@ static const struct option options[] = {
 	{ "bind",             required_argument, NULL, OPT_BIND },
 	{ "resp-port",        required_argument, NULL, OPT_RESP_PORT },
 	{ "bin-port",         required_argument, NULL, OPT_BIN_PORT },
-	{ "metrics-port",     required_argument, NULL, OPT_METRICS_PORT },
+	{ "http-port",        required_argument, NULL, OPT_HTTP_PORT },
+	{ "metrics-port",     required_argument, NULL, OPT_HTTP_PORT },   /* its old name */
 	{ "threads",          required_argument, NULL, OPT_THREADS },
 	{ "io",               required_argument, NULL, OPT_IO },
 	{ "tenants",          required_argument, NULL, OPT_TENANTS },
@@ -169,9 +171,9 @@ static const struct option options[] = {
 /* Returns 0, 1 (exit 0: --help/--version) or -1 (usage error). */
 static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 {
-	int opt;
+	int opt, li = -1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", options, &li)) != -1) {
 		const char *flag = argv[optind - 1];
 		switch (opt) {
 		case OPT_SNAPSHOT: cfg->snapshot = optarg; break;
@@ -182,9 +184,12 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 		case OPT_BIN_PORT:
 			if (parse_int("--bin-port", optarg, 0, 65535, &cfg->bin_port)) return -1;
 			break;
-		case OPT_METRICS_PORT:
-			if (parse_int("--metrics-port", optarg, 0, 65535, &cfg->metrics_port)) return -1;
+		case OPT_HTTP_PORT: {    /* named as given: --http-port or --metrics-port */
+			char name[32];
+			snprintf(name, sizeof name, "--%s", li >= 0 ? options[li].name : "http-port");
+			if (parse_int(name, optarg, 0, 65535, &cfg->http_port)) return -1;
 			break;
+		}
 		case OPT_THREADS:
 			if (parse_int("--threads", optarg, 1, 256, &cfg->threads)) return -1;
 			break;

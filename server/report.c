@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "ctx.h"
+#include "health.h"
 #include "live.h"
 #include "report.h"
 #include "server_int.h"
@@ -157,13 +158,15 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "bind:%s\r\n"
 	          "tcp_port_resp:%d\r\n"
 	          "tcp_port_bin:%d\r\n"
+	          "http_port:%d\r\n"
 	          "metrics_port:%d\r\n"
 	          "uptime_in_seconds:%lld\r\n"
 	          "tenants:%zu\r\n"
 	          "live_updates:%s\r\n"
 	          "\r\n",
 	          SX_SRV_VERSION, (long)getpid(), s->io_name, s->io_desc, s->nworkers,
-	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.metrics_port,
+	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port,
+	          s->cfg.http_port,
 	          (long long)(sx_mono_s() - s->started_mono),
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
 	          s->follow ? "following the stream" :
@@ -368,14 +371,46 @@ static void metric(sbuf *b, const char *name, const char *type, const char *help
 	sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Command latency as a Prometheus histogram.  The bounds are fixed (1-2-5
+ * per decade from 1 us to 10 s), so every scrape and every server has the
+ * same series; each is summed from the log-linear buckets lying wholly
+ * below it (stats.h sx_stats_cumulative).  Quantiles stay in INFO.
+ */
+static void latency_histogram(sbuf *b, const sx_stats *st)
+{
+	static const uint64_t le_ns[] = {
+		1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000,
+		1000000, 2000000, 5000000, 10000000, 20000000, 50000000,
+		100000000, 200000000, 500000000, 1000000000, 2000000000,
+		5000000000, 10000000000,
+	};
+	enum { NLE = sizeof le_ns / sizeof le_ns[0] };
+	uint64_t cum[NLE];
+	uint64_t count = sx_stats_cumulative(st, le_ns, NLE, cum);
+	metric(b, "sxgate_command_latency_seconds", "histogram",
+	       "Command handling time (RESP commands and binary frames)");
+	for (size_t i = 0; i < NLE; i++)
+		sb_printf(b, "sxgate_command_latency_seconds_bucket{le=\"%g\"} %llu\n",
+		          (double)le_ns[i] / 1e9, (unsigned long long)cum[i]);
+	sb_printf(b, "sxgate_command_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+	          "sxgate_command_latency_seconds_sum %.9f\n"
+	          "sxgate_command_latency_seconds_count %llu\n",
+	          (unsigned long long)count, (double)st->lat_sum_ns / 1e9,
+	          (unsigned long long)count);
+}
+
 char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 {
 	totals *t = gather(s);
 	const sx_stats *st = &t->st;
 	sbuf b = { 0 };
 
-	metric(&b, "sxgate_up", "gauge", "1 while a snapshot is loaded");
-	sb_printf(&b, "sxgate_up 1\n");
+	char why[320];
+	metric(&b, "sxgate_up", "gauge",
+	       "1 when /health answers 200: a snapshot is served, the update feed (if any) "
+	       "is connected within --max-lag and the server is not draining; else 0");
+	sb_printf(&b, "sxgate_up %d\n", sx_srv_health(s, cur, why, sizeof why));
 	metric(&b, "sxgate_uptime_seconds", "gauge", "Seconds since start");
 	sb_printf(&b, "sxgate_uptime_seconds %lld\n", (long long)(sx_mono_s() - s->started_mono));
 	metric(&b, "sxgate_snapshot_generation", "gauge", "Generation of the serving snapshot");
@@ -449,17 +484,11 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);
 	sb_printf(&b, "sxgate_auth_total{result=\"rate_limited\"} %llu\n", (unsigned long long)t->auth_limited);
 
-	metric(&b, "sxgate_command_latency_seconds", "summary", "Command handling time");
-	static const double qs[] = { 0.5, 0.99, 0.999 };
-	for (size_t i = 0; i < 3; i++)
-		sb_printf(&b, "sxgate_command_latency_seconds{quantile=\"%g\"} %.9f\n", qs[i],
-		          (double)sx_stats_quantile(st, qs[i]) / 1e9);
-	sb_printf(&b, "sxgate_command_latency_seconds_count %llu\n",
-	          (unsigned long long)lat_samples(st));
+	latency_histogram(&b, st);
 	metric(&b, "sxgate_resident_memory_bytes", "gauge", "Resident set size");
 	sb_printf(&b, "sxgate_resident_memory_bytes %zu\n", sx_report_rss());
 	{
-		char live[2048];
+		char live[8192];
 		sx_live_metrics(s, live, sizeof live);
 		sb_printf(&b, "%s", live);
 	}

@@ -106,7 +106,7 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 	if (!c->snapshot || !*c->snapshot)
 		snprintf(why, whycap, "--snapshot is required");
 	else if (c->resp_port < 0 || c->resp_port > 65535 || c->bin_port < 0 ||
-	         c->bin_port > 65535 || c->metrics_port < 0 || c->metrics_port > 65535)
+	         c->bin_port > 65535 || c->http_port < 0 || c->http_port > 65535)
 		snprintf(why, whycap, "ports must be 0..65535");
 	else if (c->resp_port == 0 && c->bin_port == 0)
 		snprintf(why, whycap, "--resp-port 0 and --bin-port 0: nothing to listen on");
@@ -269,8 +269,8 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 			w->lfd[p] = rc;
 		}
 	}
-	if (s->cfg.metrics_port) {
-		if ((rc = listen_on(s, &addr, alen, s->cfg.metrics_port, 0, "metrics", why, whycap)) < 0)
+	if (s->cfg.http_port) {
+		if ((rc = listen_on(s, &addr, alen, s->cfg.http_port, 0, "http", why, whycap)) < 0)
 			goto fail;
 		s->metrics_fd = rc;
 	}
@@ -322,9 +322,9 @@ static void log_startup(sx_srv *s)
 	if (s->cfg.bin_port)
 		n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (binary)", n ? ", " : "",
 		                      s->cfg.bind, s->cfg.bin_port);
-	if (s->cfg.metrics_port)
-		n += (size_t)snprintf(l + n, sizeof l - n, ", %s:%d (metrics)", s->cfg.bind,
-		                      s->cfg.metrics_port);
+	if (s->cfg.http_port)
+		n += (size_t)snprintf(l + n, sizeof l - n, ", %s:%d (http)", s->cfg.bind,
+		                      s->cfg.http_port);
 	sx_log("listening on %s", l);
 }
 

@@ -23,7 +23,7 @@ typedef struct sx_srv_config {
 	const char *bind;           /* address to listen on; "127.0.0.1" */
 	int resp_port;              /* 6380; 0: off */
 	int bin_port;               /* 6381; 0: off */
-	int metrics_port;           /* 0: off */
+	int http_port;              /* plain HTTP: /metrics, /health; 0: off */
 	int threads;                /* I/O threads; 0: one per CPU */
 	int io;                     /* SX_IO_* */
 	const char *tenants;        /* tenants file, or NULL: no AUTH */

@@ -44,3 +44,25 @@ uint64_t sx_stats_quantile(const sx_stats *s, double q)
 	}
 	return bucket_upper(SX_LAT_NB - 1);
 }
+
+uint64_t sx_lat_bucket_upper(unsigned b)
+{
+	return b >= SX_LAT_NB - 1 ? UINT64_MAX : bucket_upper(b);
+}
+
+uint64_t sx_stats_cumulative(const sx_stats *s, const uint64_t *le_ns, size_t n,
+                             uint64_t *cum)
+{
+	uint64_t total = 0;
+	size_t i = 0;
+	for (unsigned b = 0; b < SX_LAT_NB; b++) {
+		/* Bucket upper edges ascend: close every bound it passes. */
+		uint64_t up = sx_lat_bucket_upper(b);
+		for (; i < n && le_ns[i] < up; i++)
+			cum[i] = total;
+		total += s->lat[b];
+	}
+	for (; i < n; i++)
+		cum[i] = total;
+	return total;
+}

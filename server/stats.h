@@ -11,7 +11,10 @@
  * Latency is kept in a log-linear histogram of nanoseconds: 16 linear
  * sub-buckets per power of two (relative error under 6.25%), 528 buckets
  * up to 2^36 ns.  Merging is adding bucket by bucket; quantiles come from
- * the merged counts.
+ * the merged counts.  The sum of all latencies is kept beside it, so that
+ * /metrics can publish a Prometheus histogram (_bucket, _sum, _count): its
+ * fixed `le` bounds are summed from the log-linear buckets that lie wholly
+ * below each bound (sx_stats_cumulative).
  */
 #ifndef SX_STATS_H
 #define SX_STATS_H
@@ -61,6 +64,7 @@ typedef struct sx_stats {
 	uint64_t noauth, noperm;
 	uint64_t bytes_in, bytes_out;
 	uint64_t recv_nobufs;                /* io_uring: buffer ring ran dry */
+	uint64_t lat_sum_ns;                 /* sum of the latencies in lat[] */
 	uint64_t lat[SX_LAT_NB];             /* command handling, ns */
 } sx_stats;
 
@@ -83,6 +87,7 @@ static inline unsigned sx_lat_bucket(uint64_t ns)
 static inline void sx_stats_lat(sx_stats *s, uint64_t ns)
 {
 	sx_stat_inc(s->lat[sx_lat_bucket(ns)]);
+	sx_stat_add(s->lat_sum_ns, ns);
 }
 
 /* Add from (read with relaxed loads) into into. */
@@ -91,5 +96,20 @@ void sx_stats_merge(sx_stats *into, const sx_stats *from);
 /* The q-quantile (0 < q <= 1) of the latency histogram in nanoseconds:
  * the upper bound of the bucket holding it; 0 when empty. */
 uint64_t sx_stats_quantile(const sx_stats *s, double q);
+
+/* The exclusive upper edge of log-linear bucket b in nanoseconds (every
+ * sample in it is below); UINT64_MAX for the last, open-ended bucket. */
+uint64_t sx_lat_bucket_upper(unsigned b);
+
+/*
+ * Cumulative counts for the n ascending bounds le_ns[]: cum[i] is the
+ * number of samples in the buckets whose upper edge is at most le_ns[i],
+ * so a bucket that straddles a bound is counted only under the next bound
+ * it fits below (a count is never attributed to a bound some of its
+ * samples exceed; a bound undercounts by at most one bucket, < 6.25%).
+ * Returns the number of samples (the +Inf bucket).
+ */
+uint64_t sx_stats_cumulative(const sx_stats *s, const uint64_t *le_ns, size_t n,
+                             uint64_t *cum);
 
 #endif

@@ -56,6 +56,6 @@ if [ -x bin/sxgated ]; then
 MSG
 	exec bin/sxgated --snapshot "$dir/demo.snap" --bind 127.0.0.1 \
 		--resp-port "${RESP_PORT:-6380}" --bin-port "${BIN_PORT:-6381}" \
-		--metrics-port "${METRICS_PORT:-9380}" \
+		--http-port "${METRICS_PORT:-9380}" \
 		--journal "$dir/journal" --feedback "$dir/feedback"
 fi
