@@ -98,10 +98,10 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 	return 0;
 }
 
-/* Descriptors besides the clients': per worker two listening sockets, a
- * doorbell and a ring or epoll instance; then the HTTP socket, the
+/* Descriptors besides the clients': per worker three listening sockets
+ * (RESP, binary, HTTP), a doorbell and a ring or epoll instance; then the
  * journal, the feedback log, the follower's connection, the log. */
-#define FD_PER_THREAD 4
+#define FD_PER_THREAD 5
 #define FD_RESERVE    64
 
 /*

@@ -45,10 +45,10 @@ typedef struct sx_proto {
 	size_t (*refuse)(char *buf, size_t cap);
 } sx_proto;
 
-enum { SX_PROTO_RESP = 0, SX_PROTO_BIN = 1, SX_NPROTO };
+enum { SX_PROTO_RESP = 0, SX_PROTO_BIN = 1, SX_PROTO_HTTP = 2, SX_NPROTO };
 
 /* By listener index (SX_PROTO_*). */
 extern const sx_proto *const sx_protos[SX_NPROTO];
-extern const sx_proto sx_proto_resp, sx_proto_bin;
+extern const sx_proto sx_proto_resp, sx_proto_bin, sx_proto_http;
 
 #endif

@@ -248,8 +248,9 @@ static void sec_stats(sbuf *b, totals *t)
 	for (int i = 0; i < SX_NBINOPS; i++)
 		sb_printf(b, "binstat_%s:frames=%llu\r\n", bin_op_names[i],
 		          (unsigned long long)st->per_binop[i]);
-	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\n",
-	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids);
+	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\nhttp_requests:%llu\r\n",
+	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids,
+	          (unsigned long long)st->http_requests);
 	for (int r = 0; r < SX_NREASONS; r++) {
 		lower(sx_reason_name(r), name, sizeof name);
 		sb_printf(b, "decisions_%s:%llu\r\n", name, (unsigned long long)st->decisions[r]);
@@ -478,6 +479,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_net_input_bytes_total", "Bytes received", st->bytes_in);
 	COUNTER("sxgate_net_output_bytes_total", "Bytes sent", st->bytes_out);
 	COUNTER("sxgate_recv_nobufs_total", "io_uring receives that found the buffer ring empty", st->recv_nobufs);
+	COUNTER("sxgate_http_requests_total", "HTTP requests answered (/health, /metrics)", st->http_requests);
 #undef COUNTER
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);

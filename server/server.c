@@ -24,7 +24,7 @@
 #include "follow.h"
 #include "live.h"
 #include "log.h"
-#include "metrics.h"
+#include "proto.h"
 #include "reload.h"
 #include "server_int.h"
 #include "worker.h"
@@ -174,7 +174,6 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		return -ENOMEM;
 	}
 	s->cfg = *cfg;
-	s->metrics_fd = -1;
 	pthread_mutex_init(&s->status_lock, NULL);
 	pthread_mutex_init(&s->start_lock, NULL);
 	pthread_cond_init(&s->start_cond, NULL);
@@ -225,7 +224,7 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		goto fail;
 	}
 	s->nworkers = s->cfg.threads;
-	if ((rc = sx_qsbr_init(&s->qsbr, s->nworkers + 1, first))) {
+	if ((rc = sx_qsbr_init(&s->qsbr, s->nworkers, first))) {
 		sx_served_free(first);
 		snprintf(why, whycap, "out of memory");
 		goto fail;
@@ -253,26 +252,21 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		}
 		s->ctx[i] = &w->x;
 		s->nworkers++;
-		static const char *const what[SX_NPROTO] = { "resp", "binary" };
-		int ports[SX_NPROTO] = { s->cfg.resp_port, s->cfg.bin_port };
+		int ports[SX_NPROTO] = { s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port };
 		for (int p = 0; p < SX_NPROTO; p++) {
 			if (!ports[p])
 				continue;
 			if (i == 0 && port_taken(&addr, alen, ports[p])) {
 				snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", s->cfg.bind,
-				         ports[p], what[p], strerror(EADDRINUSE));
+				         ports[p], sx_protos[p]->name, strerror(EADDRINUSE));
 				rc = -EADDRINUSE;
 				goto fail;
 			}
-			if ((rc = listen_on(s, &addr, alen, ports[p], 1, what[p], why, whycap)) < 0)
+			if ((rc = listen_on(s, &addr, alen, ports[p], 1, sx_protos[p]->name, why,
+			                    whycap)) < 0)
 				goto fail;
 			w->lfd[p] = rc;
 		}
-	}
-	if (s->cfg.http_port) {
-		if ((rc = listen_on(s, &addr, alen, s->cfg.http_port, 0, "http", why, whycap)) < 0)
-			goto fail;
-		s->metrics_fd = rc;
 	}
 	*out = s;
 	return 0;
@@ -371,20 +365,11 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 		sx_srv_wait(s);
 		return rc;
 	}
-	/* before the metrics thread, which reads s->follow for /health */
+	/* /health says "not started yet" until the follower runs */
 	if ((rc = sx_live_start(s, why, whycap))) {
 		sx_srv_stop(s);
 		sx_srv_wait(s);
 		return rc;
-	}
-	if (s->metrics_fd >= 0) {
-		if ((rc = sx_metrics_start(s, s->metrics_fd, s->nworkers, &s->metrics))) {
-			snprintf(why, whycap, "metrics thread: %s", strerror(-rc));
-			sx_srv_stop(s);
-			sx_srv_wait(s);
-			return rc;
-		}
-		s->metrics_fd = -1;   /* owned by the metrics thread now */
 	}
 	return 0;
 }
@@ -414,8 +399,6 @@ void sx_srv_wait(sx_srv *s)
 	for (int i = 0; i < s->started; i++)
 		pthread_join(s->workers[i].thr, NULL);
 	s->started = 0;
-	sx_metrics_stop(s->metrics);
-	s->metrics = NULL;
 	sx_follow_stop(s->follow);  /* it submits jobs: stop it first */
 	s->follow = NULL;
 	sx_jobs_stop(s->jobs);      /* runs what is queued (a late SIGHUP) */
@@ -430,8 +413,6 @@ void sx_srv_destroy(sx_srv *s)
 		sx_worker_fini(&s->workers[i]);
 	free(s->workers);
 	free(s->ctx);
-	if (s->metrics_fd >= 0)
-		close(s->metrics_fd);
 	if (s->qsbr.readers)
 		sx_qsbr_destroy(&s->qsbr);
 	sx_tenants_free(s->tenants);

@@ -18,13 +18,12 @@
 
 struct sx_ctx;
 struct sx_io_ops;
-struct sx_metrics;
 struct sx_worker;
 
 struct sx_srv {
 	sx_srv_config cfg;
 	char *snap_path;             /* --snapshot, what RELOAD loads by default */
-	sx_qsbr qsbr;                /* readers: workers, then the metrics thread */
+	sx_qsbr qsbr;                /* readers: the workers */
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	sx_jobs *jobs;
 	int nworkers;
@@ -34,8 +33,6 @@ struct sx_srv {
 	const char *io_name;         /* "io_uring", "epoll" */
 	unsigned uring_flags;        /* IORING_SETUP_* that worked in the probe */
 	char io_desc[256];           /* "io_uring (SINGLE_ISSUER|DEFER_TASKRUN)" */
-	struct sx_metrics *metrics;
-	int metrics_fd;              /* until the metrics thread owns it */
 
 	pthread_mutex_t start_lock;  /* workers report their setup */
 	pthread_cond_t start_cond;

@@ -37,6 +37,7 @@ static void *xcalloc(size_t n, size_t size)
 const sx_proto *const sx_protos[SX_NPROTO] = {
 	[SX_PROTO_RESP] = &sx_proto_resp,
 	[SX_PROTO_BIN] = &sx_proto_bin,
+	[SX_PROTO_HTTP] = &sx_proto_http,
 };
 
 int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
@@ -146,7 +147,7 @@ static void peer_addr(int fd, sx_addr *a)
 /* Tell a client over the limit, in its protocol, and hang up. */
 static void reject(int fd, int proto)
 {
-	char msg[128];
+	char msg[256];
 	size_t n = sx_protos[proto]->refuse(msg, sizeof msg);
 	ssize_t r = send(fd, msg, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	(void)r;

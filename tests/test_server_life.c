@@ -100,11 +100,11 @@ ST_TEST(life, metrics_and_health)
 	st_close(c);
 
 	char *r = http(mport, "GET /health HTTP/1.0\r\n\r\n");
-	cr_assert(!strncmp(r, "HTTP/1.0 200 OK\r\n", 17), "%s", r);
+	cr_assert(!strncmp(r, "HTTP/1.1 200 OK\r\n", 17), "%s", r);
 	cr_assert(strstr(r, "\r\n\r\nok\n"), "%s", r);
 	free(r);
-	r = http(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-	cr_assert(!strncmp(r, "HTTP/1.0 200 OK\r\n", 17), "%s", r);
+	r = http(mport, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	cr_assert(!strncmp(r, "HTTP/1.1 200 OK\r\n", 17), "%s", r);
 	cr_assert(strstr(r, "Content-Type: text/plain; version=0.0.4"), "%s", r);
 	cr_assert(strstr(r, "\nsxgate_snapshot_generation 1\n"), "%s", r);
 	cr_assert(strstr(r, "\nsxgate_commands_total{command=\"check\"} 1\n"), "%s", r);
@@ -112,10 +112,10 @@ ST_TEST(life, metrics_and_health)
 	cr_assert(strstr(r, "# TYPE sxgate_output_cap_disconnects_total counter"), "%s", r);
 	free(r);
 	r = http(mport, "GET /nope HTTP/1.0\r\n\r\n");
-	cr_assert(!strncmp(r, "HTTP/1.0 404", 12), "%s", r);
+	cr_assert(!strncmp(r, "HTTP/1.1 404", 12), "%s", r);
 	free(r);
 	r = http(mport, "POST /metrics HTTP/1.0\r\n\r\n");
-	cr_assert(!strncmp(r, "HTTP/1.0 405", 12), "%s", r);
+	cr_assert(!strncmp(r, "HTTP/1.1 405", 12), "%s", r);
 	free(r);
 }
 
