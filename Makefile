@@ -94,9 +94,20 @@ deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
+# The layer rules of docs/layers.txt over the built objects (nm), with the
+# pairs of docs/layers-allow.txt; fails on an upward edge or a cycle.
+CHECK_ARCH = python3 tools/check_arch.py --build $(BUILD)
+
+check-arch: all
+	$(Q)$(CHECK_ARCH)
+
+# The test binaries, then the checker's self-test and the checker; each
+# runs (and prints its results) even when one before it failed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS)
-	$(Q)tests/run-tests.sh $(TESTS)
+	$(Q)rc=0; tests/run-tests.sh $(TESTS) || rc=1; \
+	tests/check_arch_selftest.sh || rc=1; \
+	$(CHECK_ARCH) || rc=1; exit $$rc
 
 DEMO = $(BUILD)/demo
 run: deps
@@ -111,7 +122,7 @@ bench-engine: deps
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all deps test run clean bench-engine
+.PHONY: all deps test run clean bench-engine check-arch
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

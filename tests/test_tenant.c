@@ -1,0 +1,297 @@
+/*
+ * test_tenant.c - the tenants file and AUTH's checks (server/tenant.h):
+ * loading, with errors that name file and line; find; verification
+ * against a yescrypt hash made the way `sxgate tenant-hash` makes it;
+ * the cached last good secret; the per-address rate limit.
+ *
+ * yescrypt costs tens of milliseconds a hash, so the rate-limit tests use
+ * a cheap sha512-crypt hash (5000 rounds is its default; 1000 its minimum) ("any method Debian's libcrypt verifies").
+ */
+#include <crypt.h>
+
+#include "tenant.h"
+#include "testutil.h"
+
+TestSuite(tenant, .init = tu_setup, .fini = tu_teardown);
+
+/* A crypt(3) hash of secret with a fresh salt of method prefix (malloc'd). */
+static char *hash_of(const char *prefix, unsigned long rounds, const char *secret)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data cd;
+	cr_assert_not_null(crypt_gensalt_rn(prefix, rounds, NULL, 0, salt, sizeof salt),
+	                   "crypt_gensalt %s", prefix);
+	memset(&cd, 0, sizeof cd);
+	const char *h = crypt_r(secret, salt, &cd);
+	cr_assert(h && h[0] != '*', "crypt_r failed");
+	return strdup(h);
+}
+
+static sx_tenants *load_text(const char *text)
+{
+	char path[PATH_MAX + 32], why[512] = "";
+	sx_tenants *ts = NULL;
+	tu_path(path, sizeof path, tu_dir, "tenants");
+	tu_write_str(path, text);
+	int rc = sx_tenants_load(path, &ts, why, sizeof why);
+	cr_assert_eq(rc, 0, "load: %s", why);
+	return ts;
+}
+
+/* Load text expecting failure; the message must contain "tenants:LINE: "
+ * and part. */
+static void load_fails(const char *text, int line, const char *part)
+{
+	char path[PATH_MAX + 32], why[512] = "", want[64];
+	sx_tenants *ts = NULL;
+	tu_path(path, sizeof path, tu_dir, "tenants");
+	tu_write_str(path, text);
+	int rc = sx_tenants_load(path, &ts, why, sizeof why);
+	cr_assert_neq(rc, 0, "loaded a bad file:\n%s", text);
+	cr_assert_null(ts);
+	if (line > 0) {
+		snprintf(want, sizeof want, "/tenants:%d: ", line);
+		cr_assert_not_null(strstr(why, want), "message '%s' lacks '%s'", why, want);
+		cr_assert_eq(rc, SX_EINVAL, "a bad line is SX_EINVAL, got %d", rc);
+	}
+	cr_assert_not_null(strstr(why, part), "message '%s' lacks '%s'", why, part);
+}
+
+static sx_addr addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	sx_addr x = { { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff, a, b, c, d } };
+	return x;
+}
+
+Test(tenant, load_find_and_fields)
+{
+	char *h = hash_of("$6$", 1000, "s3cret");
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "# tenants\n"
+	         "\n"
+	         "rail12306:%s:rail:listed\n"
+	         "   ops:%s:*:admin,LISTED   \r\n"
+	         "  # indented comment\n"
+	         "hotels.x-1:%s:hotel,air,venue:-\n", h, h, h);
+	sx_tenants *ts = load_text(text);
+	cr_assert_eq(sx_tenants_count(ts), 3);
+
+	const sx_tenant *t = sx_tenants_find(ts, "rail12306", 9);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->name, "rail12306");
+	cr_assert_eq(t->channels, 1u << SX_C_RAIL);
+	cr_assert_eq(t->listed, 1);
+	cr_assert_eq(t->admin, 0);
+	cr_assert_str_eq(t->hash, h);
+
+	t = sx_tenants_find(ts, "ops", 3);
+	cr_assert_not_null(t);
+	cr_assert_eq(t->channels, SX_CODES_ALL);
+	cr_assert(t->admin && t->listed);
+
+	t = sx_tenants_find(ts, "hotels.x-1", 10);
+	cr_assert_not_null(t);
+	cr_assert_eq(t->channels, (1u << SX_C_HOTEL) | (1u << SX_C_AIR) | (1u << SX_C_VENUE));
+	cr_assert(!t->admin && !t->listed);
+
+	cr_assert_null(sx_tenants_find(ts, "op", 2));
+	cr_assert_null(sx_tenants_find(ts, "opsx", 4));
+	cr_assert_null(sx_tenants_find(ts, "OPS", 3), "names are case-sensitive");
+	cr_assert_not_null(sx_tenants_find(ts, "ops and more", 3), "n bytes of name count");
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, load_errors_name_file_and_line)
+{
+	char *h = hash_of("$6$", 1000, "x");
+	char text[2048];
+	load_fails("", 0, "no tenants defined");
+	load_fails("# only a comment\n\n", 0, "no tenants defined");
+	snprintf(text, sizeof text, "# c\na:%s:rail:-\nb:%s:rail\n", h, h);
+	load_fails(text, 3, "4 fields");
+	snprintf(text, sizeof text, "bad name:%s:rail:-\n", h);
+	load_fails(text, 1, "bad tenant name 'bad name'");
+	snprintf(text, sizeof text, ":%s:rail:-\n", h);
+	load_fails(text, 1, "bad tenant name ''");
+	load_fails("a:plaintext:rail:-\n", 1, "crypt(3) hash");
+	load_fails("a:$zz$nonsense:rail:-\n", 1, "not a hash this libcrypt can verify");
+	snprintf(text, sizeof text, "a:%s:rail,boat:-\n", h);
+	load_fails(text, 1, "unknown channel 'boat'");
+	snprintf(text, sizeof text, "a:%s::-\n", h);
+	load_fails(text, 1, "unknown channel");
+	snprintf(text, sizeof text, "a:%s:rail:root\n", h);
+	load_fails(text, 1, "unknown flag 'root'");
+	snprintf(text, sizeof text, "a:%s:rail:\n", h);
+	load_fails(text, 1, "unknown flag");
+	snprintf(text, sizeof text, "a:%s:rail:-\n\nb:%s:air:-\na:%s:air:-\n", h, h, h);
+	load_fails(text, 4, "tenant 'a' is defined twice");
+
+	char why[256] = "";
+	sx_tenants *ts = NULL;
+	int rc = sx_tenants_load("/nonexistent/tenants", &ts, why, sizeof why);
+	cr_assert_eq(rc, -ENOENT);
+	cr_assert_null(ts);
+	cr_assert_not_null(strstr(why, "/nonexistent/tenants"), "%s", why);
+	free(h);
+}
+
+Test(tenant, verify_yescrypt_as_tenant_hash_makes_it, .timeout = 60)
+{
+	/* `sxgate tenant-hash` when it is built, else the same calls */
+	char bin[PATH_MAX], cmd[PATH_MAX + 64], *h = NULL;
+	snprintf(bin, sizeof bin, "%.4000s/bin/sxgate", tu_repo_root());
+	if (tu_exists(bin)) {
+		snprintf(cmd, sizeof cmd, "%s tenant-hash 'open sesame'", bin);
+		FILE *p = popen(cmd, "r");
+		char line[512] = "";
+		cr_assert_not_null(p);
+		cr_assert_not_null(fgets(line, sizeof line, p));
+		cr_assert_eq(pclose(p), 0, "%s failed", cmd);
+		line[strcspn(line, "\n")] = 0;
+		h = strdup(line);
+	} else {
+		h = hash_of("$y$", 0, "open sesame");
+	}
+	cr_assert(!strncmp(h, "$y$", 3), "a yescrypt hash: %s", h);
+	char text[1024];
+	snprintf(text, sizeof text, "pos:%s:rail:-\n", h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *t = sx_tenants_find(ts, "pos", 3);
+	sx_addr a = addr4(10, 0, 0, 1);
+
+	cr_assert_eq(sx_tenants_cached(ts, t, "open sesame", 11), 0, "nothing cached yet");
+	cr_assert_eq(sx_tenants_verify(ts, t, &a, "open sesame", 11), 1);
+	cr_assert_eq(sx_tenants_verify(ts, t, &a, "open sesame!", 12), 0);
+	cr_assert_eq(sx_tenants_verify(ts, t, &a, "open sesam", 10), 0);
+	cr_assert_eq(sx_tenants_verify(ts, t, &a, "open\0sesame", 11), 0,
+	             "a NUL in the secret never matches");
+	cr_assert_eq(sx_tenants_verify(ts, NULL, &a, "open sesame", 11), 0,
+	             "unknown tenant");
+	uint64_t ok, failed, limited;
+	sx_tenants_counts(ts, &ok, &failed, &limited);
+	cr_assert_eq(ok, 1);
+	cr_assert_eq(failed, 4);
+	cr_assert_eq(limited, 0);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, cached_secret)
+{
+	char *h1 = hash_of("$6$", 1000, "alpha"), *h2 = hash_of("$6$", 1000, "beta");
+	char text[1024];
+	snprintf(text, sizeof text, "one:%s:rail:-\ntwo:%s:air:-\n", h1, h2);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *one = sx_tenants_find(ts, "one", 3);
+	const sx_tenant *two = sx_tenants_find(ts, "two", 3);
+	sx_addr a = addr4(10, 0, 0, 2);
+
+	cr_assert_eq(sx_tenants_verify(ts, one, &a, "alpha", 5), 1);
+	cr_assert_eq(sx_tenants_cached(ts, one, "alpha", 5), 1);
+	cr_assert_eq(sx_tenants_cached(ts, one, "alph", 4), 0);
+	cr_assert_eq(sx_tenants_cached(ts, one, "alphaa", 6), 0);
+	cr_assert_eq(sx_tenants_cached(ts, one, "Alpha", 5), 0);
+	cr_assert_eq(sx_tenants_cached(ts, two, "alpha", 5), 0, "cache is per tenant");
+	cr_assert_eq(sx_tenants_cached(ts, NULL, "alpha", 5), 0);
+	/* a failed verify does not replace the cached secret */
+	cr_assert_eq(sx_tenants_verify(ts, one, &a, "wrong", 5), 0);
+	cr_assert_eq(sx_tenants_cached(ts, one, "alpha", 5), 1);
+	cr_assert_eq(sx_tenants_cached(ts, one, "wrong", 5), 0);
+	/* a secret at the maximum length is cached; longer never */
+	char big[SX_TENANT_SECRET_MAX + 2];
+	memset(big, 'k', sizeof big);
+	big[SX_TENANT_SECRET_MAX] = 0;
+	free(h2);
+	h2 = hash_of("$6$", 1000, big);
+	snprintf(text, sizeof text, "big:%s:rail:-\n", h2);
+	sx_tenants_free(ts);
+	ts = load_text(text);
+	const sx_tenant *b = sx_tenants_find(ts, "big", 3);
+	cr_assert_eq(sx_tenants_verify(ts, b, &a, big, SX_TENANT_SECRET_MAX), 1);
+	cr_assert_eq(sx_tenants_cached(ts, b, big, SX_TENANT_SECRET_MAX), 1);
+	cr_assert_eq(sx_tenants_verify(ts, b, &a, big, SX_TENANT_SECRET_MAX + 1), 0);
+	cr_assert_eq(sx_tenants_cached(ts, b, big, SX_TENANT_SECRET_MAX + 1), 0);
+	uint64_t ok, failed, limited;
+	sx_tenants_counts(ts, &ok, &failed, &limited);
+	cr_assert_eq(ok, 2, "one verify and one cache hit");
+	cr_assert_eq(failed, 1);
+	sx_tenants_free(ts);
+	free(h1);
+	free(h2);
+}
+
+Test(tenant, rate_limit_admits_five_failures_then_refuses, .timeout = 30)
+{
+	char *h = hash_of("$6$", 1000, "right");
+	char text[512];
+	snprintf(text, sizeof text, "t:%s:rail:-\n", h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *t = sx_tenants_find(ts, "t", 1);
+	sx_addr bad = addr4(192, 0, 2, 1), other = addr4(192, 0, 2, 2);
+
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &bad), 1, "attempt %d refused", i + 1);
+		cr_assert_eq(sx_tenants_verify(ts, t, &bad, "wrong", 5), 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad), 0, "a sixth try right away is refused");
+	cr_assert_eq(sx_tenants_admit(ts, &other), 1, "another address is not limited");
+	uint64_t ok, failed, limited;
+	sx_tenants_counts(ts, &ok, &failed, &limited);
+	cr_assert_eq(failed, 5);
+	cr_assert_eq(limited, 1);
+
+	/* one token a second: after a little over a second, one more try */
+	struct timespec nap = { 1, 200 * 1000000L };
+	nanosleep(&nap, NULL);
+	cr_assert_eq(sx_tenants_admit(ts, &bad), 1, "refilled after 1.2 s");
+	cr_assert_eq(sx_tenants_verify(ts, t, &bad, "wrong", 5), 0);
+	cr_assert_eq(sx_tenants_admit(ts, &bad), 0, "and empty again");
+
+	/* a success does not spend a token */
+	cr_assert_eq(sx_tenants_verify(ts, t, &other, "right", 5), 1);
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(sx_tenants_verify(ts, t, &other, "right", 5), 1);
+	cr_assert_eq(sx_tenants_admit(ts, &other), 1);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_unknown_tenant_counts_too, .timeout = 60)
+{
+	/* guessing names is limited like guessing secrets (dummy yescrypt) */
+	char *h = hash_of("$6$", 1000, "right");
+	char text[512];
+	snprintf(text, sizeof text, "t:%s:rail:-\n", h);
+	sx_tenants *ts = load_text(text);
+	sx_addr a = addr4(198, 51, 100, 7);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(sx_tenants_verify(ts, NULL, &a, "x", 1), 0);
+	/* five yescrypt hashes may take a while on a loaded machine: the bucket
+	 * refills meanwhile, so only check what cannot have refilled */
+	uint64_t ok, failed, limited;
+	sx_tenants_counts(ts, &ok, &failed, &limited);
+	cr_assert_eq(failed, 5);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, legacy_method_that_libcrypt_verifies_loads)
+{
+	/* tenant.h: "any method Debian's libcrypt verifies works".  crypt_r
+	 * verifies sha256-crypt ($5$), which libxcrypt rates LEGACY; the
+	 * loader's crypt_checksalt() test refuses it, saying libcrypt cannot
+	 * verify it. */
+	char *h = hash_of("$5$", 5000, "pw");
+	char text[512], path[PATH_MAX + 32], why[512] = "";
+	sx_tenants *ts = NULL;
+	snprintf(text, sizeof text, "t:%s:rail:-\n", h);
+	tu_write_str(tu_path(path, sizeof path, tu_dir, "tenants"), text);
+	int rc = sx_tenants_load(path, &ts, why, sizeof why);
+	cr_assert_eq(rc, 0, "a $5$ hash (crypt_r verifies it) refused: %s", why);
+	sx_addr a = addr4(10, 9, 9, 9);
+	cr_assert_eq(sx_tenants_verify(ts, sx_tenants_find(ts, "t", 1), &a, "pw", 2), 1);
+	sx_tenants_free(ts);
+	free(h);
+}
