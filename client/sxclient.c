@@ -26,7 +26,6 @@
  */
 #include "sxclient.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -40,6 +39,7 @@
 #include <unistd.h>
 
 #include "sx.h"
+#include "sxwire.h"
 
 #define RX_INIT      (64u << 10)
 #define TX_INIT      (64u << 10)
@@ -111,34 +111,6 @@ const char *sx_client_errmsg(const sx_client *cli)
 	return cli->errmsg;
 }
 
-/* ---- little-endian fields --------------------------------------------------- */
-
-static inline uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, 2);
-	return le16toh(v);
-}
-
-static inline uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static inline void put16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, 2);
-}
-
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, 4);
-}
-
 /* ---- frame parser ------------------------------------------------------------ */
 
 static int known_reply_op(unsigned op)
@@ -157,45 +129,43 @@ static int known_reply_op(unsigned op)
 static int check_body_ok(const uint8_t *b, size_t len, unsigned count,
                          const char **why)
 {
-	size_t off = 0;
+	sxw_rd r;
+	sxw_rd_init(&r, b, len);
 	for (unsigned i = 0; i < count; i++) {
-		if (len - off < 6) {
+		const uint8_t *h, *skip;
+		if (sxw_rd_bytes(&r, 6, &h)) {
 			*why = "CHECK reply ends inside an item header";
 			return 0;
 		}
-		unsigned kind = b[off], dec = b[off + 1], reason = b[off + 2];
-		unsigned n = get16(b + off + 4);
-		off += 6;
+		unsigned kind = h[0], dec = h[1], reason = h[2];
+		unsigned n = sx_le_get16(h + 4);
 		if (kind == SXB_KIND_DECISION) {
 			if (dec > SXB_DENY || reason >= SXB_NREASONS) {
 				*why = "CHECK reply has an unknown decision or reason";
 				return 0;
 			}
-			for (unsigned r = 0; r < n; r++) {
-				if (len - off < 2) {
+			for (unsigned rec = 0; rec < n; rec++) {
+				uint16_t rl;
+				if (sxw_rd_u16(&r, &rl)) {
 					*why = "CHECK reply ends inside a record length";
 					return 0;
 				}
-				size_t rl = get16(b + off);
-				off += 2;
-				if (len - off < rl) {
+				if (sxw_rd_bytes(&r, rl, &skip)) {
 					*why = "CHECK reply record runs past the frame";
 					return 0;
 				}
-				off += rl;
 			}
 		} else if (kind == SXB_KIND_ERROR) {
-			if (len - off < n) {
+			if (sxw_rd_bytes(&r, n, &skip)) {
 				*why = "CHECK reply error text runs past the frame";
 				return 0;
 			}
-			off += n;
 		} else {
 			*why = "CHECK reply item has an unknown kind";
 			return 0;
 		}
 	}
-	if (off != len) {
+	if (sxw_rd_left(&r)) {
 		*why = "CHECK reply has bytes after its last item";
 		return 0;
 	}
@@ -205,31 +175,31 @@ static int check_body_ok(const uint8_t *b, size_t len, unsigned count,
 static int listed_body_ok(const uint8_t *b, size_t len, unsigned count,
                           const char **why)
 {
-	size_t off = 0;
+	sxw_rd r;
+	sxw_rd_init(&r, b, len);
 	for (unsigned i = 0; i < count; i++) {
-		if (off >= len) {
+		uint8_t v;
+		if (sxw_rd_u8(&r, &v)) {
 			*why = "LISTED reply has fewer items than its count";
 			return 0;
 		}
-		unsigned v = b[off++];
 		if (v == SXB_LISTED_ERROR) {
-			if (len - off < 2) {
+			uint16_t n;
+			const uint8_t *skip;
+			if (sxw_rd_u16(&r, &n)) {
 				*why = "LISTED reply ends inside an error length";
 				return 0;
 			}
-			size_t n = get16(b + off);
-			off += 2;
-			if (len - off < n) {
+			if (sxw_rd_bytes(&r, n, &skip)) {
 				*why = "LISTED reply error text runs past the frame";
 				return 0;
 			}
-			off += n;
 		} else if (v > SXB_LISTED_YES) {
 			*why = "LISTED reply item is not 0, 1 or 0xFF";
 			return 0;
 		}
 	}
-	if (off != len) {
+	if (sxw_rd_left(&r)) {
 		*why = "LISTED reply has bytes after its last item";
 		return 0;
 	}
@@ -245,7 +215,7 @@ int sx_client_frame_parse(const uint8_t *buf, size_t len,
 		why = &dummy;
 	*why = NULL;
 	/* Refuse what is already known to be wrong before waiting for more. */
-	if (len >= 4 && get32(buf) > SXB_MAX_BODY) {
+	if (len >= 4 && sxw_header_len(buf) > SXB_MAX_BODY) {
 		*why = "frame length over 1048576";
 		return SX_CLIENT_ETOOBIG;
 	}
@@ -255,16 +225,18 @@ int sx_client_frame_parse(const uint8_t *buf, size_t len,
 	}
 	if (len < SXB_HEADER)
 		return -EAGAIN;
-	uint32_t blen = get32(buf);
+	sxw_header h;
+	sxw_header_decode(buf, &h);
+	uint32_t blen = h.len;
 	if (len - SXB_HEADER < blen)
 		return -EAGAIN;
 
 	memset(rep, 0, sizeof *rep);
 	rep->len = blen;
-	rep->op = buf[4];
-	rep->flags = buf[5];
-	rep->count = get16(buf + 6);
-	rep->req_id = get32(buf + 8);
+	rep->op = h.op;
+	rep->flags = h.flags;
+	rep->count = h.count;
+	rep->req_id = h.req_id;
 	rep->body = buf + SXB_HEADER;
 	const uint8_t *b = rep->body;
 
@@ -312,7 +284,7 @@ int sx_client_frame_parse(const uint8_t *buf, size_t len,
 		break;
 	}
 	case SXB_OP_ERROR:
-		if (blen < 2 || get16(b) != blen - 2) {
+		if (blen < 2 || sx_le_get16(b) != blen - 2) {
 			*why = "ERROR frame length does not match its message";
 			return SX_CLIENT_EPROTO;
 		}
@@ -336,12 +308,12 @@ int sx_client_item_next(const sx_client_reply *rep, size_t *pos,
 	it->kind = p[0];
 	it->decision = p[1];
 	it->reason = p[2];
-	it->n = get16(p + 4);
+	it->n = sx_le_get16(p + 4);
 	it->data = p + 6;
 	size_t off = 6;
 	if (it->kind == SXB_KIND_DECISION) {
 		for (unsigned r = 0; r < it->n; r++)
-			off += 2 + (size_t)get16(p + off);
+			off += 2 + (size_t)sx_le_get16(p + off);
 	} else {
 		off += it->n;
 	}
@@ -355,7 +327,7 @@ int sx_client_record_next(const sx_client_item *it, size_t *pos,
 {
 	if (it->kind != SXB_KIND_DECISION || *pos >= it->size)
 		return 0;
-	size_t rl = get16(it->data + *pos);
+	size_t rl = sx_le_get16(it->data + *pos);
 	*s = (const char *)it->data + *pos + 2;
 	*n = rl;
 	*pos += 2 + rl;
@@ -372,7 +344,7 @@ int sx_client_listed_next(const sx_client_reply *rep, size_t *pos,
 	*err = NULL;
 	*errlen = 0;
 	if (p[0] == SXB_LISTED_ERROR) {
-		*errlen = get16(p + 1);
+		*errlen = sx_le_get16(p + 1);
 		*err = (const char *)p + 3;
 		*pos += 3 + *errlen;
 	} else {
@@ -698,7 +670,7 @@ static int rx_next(sx_client *cli, int wait, int resp, void *out)
 			             why ? why : "?", hint);
 		}
 		if (!resp && have >= 4)
-			need = SXB_HEADER + (size_t)get32(p);
+			need = SXB_HEADER + (size_t)sxw_header_len(p);
 		rc = rx_room(cli, need, max);
 		if (rc)
 			return rc;
@@ -777,18 +749,14 @@ static uint8_t *frame_begin(sx_client *cli, unsigned op, unsigned count,
                             uint32_t req_id)
 {
 	uint8_t *h = cli->tx + cli->txlen;
-	put32(h, 0);
-	h[4] = (uint8_t)op;
-	h[5] = 0;
-	put16(h + 6, (uint16_t)count);
-	put32(h + 8, req_id);
+	sxw_header_encode(h, 0, op, count, req_id);
 	cli->txlen += SXB_HEADER;
 	return h;
 }
 
 static void frame_end(sx_client *cli, size_t start)
 {
-	put32(cli->tx + start, (uint32_t)(cli->txlen - start - SXB_HEADER));
+	sxw_header_set_len(cli->tx + start, (uint32_t)(cli->txlen - start - SXB_HEADER));
 }
 
 static inline void put_bytes(sx_client *cli, const void *p, size_t n)
@@ -800,8 +768,7 @@ static inline void put_bytes(sx_client *cli, const void *p, size_t n)
 
 static inline void put_str8(sx_client *cli, const char *s, size_t n)
 {
-	cli->tx[cli->txlen++] = (uint8_t)n;
-	put_bytes(cli, s, n);
+	cli->txlen += sxw_put_str8(cli->tx + cli->txlen, s, n);
 }
 
 static int send_query_batch(sx_client *cli, unsigned op, uint32_t req_id,
@@ -894,9 +861,7 @@ int sx_client_send_exec(sx_client *cli, uint32_t req_id, int argc,
 	frame_begin(cli, SXB_OP_EXEC, (unsigned)argc, req_id);
 	for (int i = 0; i < argc; i++) {
 		size_t l = lens ? lens[i] : strlen(argv[i]);
-		put16(cli->tx + cli->txlen, (uint16_t)l);
-		cli->txlen += 2;
-		put_bytes(cli, argv[i], l);
+		cli->txlen += sxw_put_str16(cli->tx + cli->txlen, argv[i], l);
 	}
 	frame_end(cli, start);
 	return 0;
@@ -960,8 +925,8 @@ static int hello(sx_client *cli)
 	size_t start = cli->txlen;
 	frame_begin(cli, SXB_OP_HELLO, 0, ++cli->seq);
 	put_bytes(cli, SXB_MAGIC, 4);
-	put16(cli->tx + cli->txlen, SXB_VERSION);
-	put16(cli->tx + cli->txlen + 2, SXB_VERSION);
+	sx_le_put16(cli->tx + cli->txlen, SXB_VERSION);
+	sx_le_put16(cli->tx + cli->txlen + 2, SXB_VERSION);
 	cli->txlen += 4;
 	frame_end(cli, start);
 	sx_client_reply rep;
@@ -977,10 +942,10 @@ static int hello(sx_client *cli)
 	if (rep.op != SXB_OP_HELLO_REPLY)
 		return fatal(cli, SX_CLIENT_EPROTO, "answered with op 0x%02x",
 		             rep.op);
-	cli->version = get16(rep.body);
-	cli->flags = get16(rep.body + 2);
-	cli->max_body = get32(rep.body + 4);
-	cli->max_batch = get32(rep.body + 8);
+	cli->version = sx_le_get16(rep.body);
+	cli->flags = sx_le_get16(rep.body + 2);
+	cli->max_body = sx_le_get32(rep.body + 4);
+	cli->max_batch = sx_le_get32(rep.body + 8);
 	if (cli->version != SXB_VERSION)
 		return fatal(cli, SX_CLIENT_EVERSION, "server chose version %u, client speaks %u",
 		             cli->version, SXB_VERSION);
