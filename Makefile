@@ -23,7 +23,8 @@ ENGINE_SRC = $(wildcard engine/*.c)
 LOADER_SRC = $(filter-out loader/main.c,$(wildcard loader/*.c))
 SERVER_SRC = $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC = $(wildcard client/*.c)
-TOOLS_SRC  = $(filter-out tools/cli.c tools/gen.c,$(wildcard tools/*.c))
+TOOLS_SRC  = $(filter-out tools/cli.c,$(wildcard tools/*.c))
+GEN_SRC    = $(wildcard tools/gen/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 ENGINE_OBJ = $(call obj,$(ENGINE_SRC))
@@ -31,6 +32,7 @@ LOADER_OBJ = $(call obj,$(LOADER_SRC))
 SERVER_OBJ = $(call obj,$(SERVER_SRC))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
 TOOLS_OBJ  = $(call obj,$(TOOLS_SRC))
+GEN_OBJ    = $(call obj,$(GEN_SRC))
 
 PROGRAMS = $(BIN)/sxgate-build $(BIN)/sxgate $(BIN)/sxgate-gen
 ifneq ($(wildcard server/main.c),)
@@ -65,8 +67,8 @@ $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ)
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lcrypt)
 
-$(BIN)/sxgate-gen: $(BUILD)/tools/gen.o $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE))
+$(BIN)/sxgate-gen: $(GEN_OBJ)
+	$(call link,)
 
 $(BIN)/sxgate-bench: $(BUILD)/bench/bench.o $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lpthread)
