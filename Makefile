@@ -25,6 +25,7 @@ SERVER_SRC = $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC = $(wildcard client/*.c)
 TOOLS_SRC  = $(filter-out tools/cli.c,$(wildcard tools/*.c))
 GEN_SRC    = $(wildcard tools/gen/*.c)
+BENCH_SRC  = $(wildcard bench/bench*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 ENGINE_OBJ = $(call obj,$(ENGINE_SRC))
@@ -33,6 +34,7 @@ SERVER_OBJ = $(call obj,$(SERVER_SRC))
 CLIENT_OBJ = $(call obj,$(CLIENT_SRC))
 TOOLS_OBJ  = $(call obj,$(TOOLS_SRC))
 GEN_OBJ    = $(call obj,$(GEN_SRC))
+BENCH_OBJ  = $(call obj,$(BENCH_SRC))
 
 PROGRAMS = $(BIN)/sxgate-build $(BIN)/sxgate $(BIN)/sxgate-gen
 ifneq ($(wildcard server/main.c),)
@@ -70,7 +72,7 @@ $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(E
 $(BIN)/sxgate-gen: $(GEN_OBJ)
 	$(call link,)
 
-$(BIN)/sxgate-bench: $(BUILD)/bench/bench.o $(CLIENT_OBJ) $(ENGINE_OBJ)
+$(BIN)/sxgate-bench: $(BENCH_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lpthread)
 
 $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
