@@ -29,6 +29,18 @@ static int known_reply_op(unsigned op)
 	}
 }
 
+/* Step over a u16-length string; when it runs past the body, say whether
+ * its length or its bytes did. */
+static int str16_ok(sxw_rd *r, const char **why, const char *short_len,
+                    const char *short_bytes)
+{
+	sx_str s;
+	if (sxw_rd_str16(r, &s) == 0)
+		return 1;
+	*why = sxw_rd_left(r) < 2 ? short_len : short_bytes;
+	return 0;
+}
+
 static int check_body_ok(const uint8_t *b, size_t len, unsigned count,
                          const char **why)
 {
@@ -47,17 +59,10 @@ static int check_body_ok(const uint8_t *b, size_t len, unsigned count,
 				*why = "CHECK reply has an unknown decision or reason";
 				return 0;
 			}
-			for (unsigned rec = 0; rec < n; rec++) {
-				uint16_t rl;
-				if (sxw_rd_u16(&r, &rl)) {
-					*why = "CHECK reply ends inside a record length";
+			for (unsigned rec = 0; rec < n; rec++)
+				if (!str16_ok(&r, why, "CHECK reply ends inside a record length",
+				              "CHECK reply record runs past the frame"))
 					return 0;
-				}
-				if (sxw_rd_bytes(&r, rl, &skip)) {
-					*why = "CHECK reply record runs past the frame";
-					return 0;
-				}
-			}
 		} else if (kind == SXB_KIND_ERROR) {
 			if (sxw_rd_bytes(&r, n, &skip)) {
 				*why = "CHECK reply error text runs past the frame";
@@ -87,16 +92,9 @@ static int listed_body_ok(const uint8_t *b, size_t len, unsigned count,
 			return 0;
 		}
 		if (v == SXB_LISTED_ERROR) {
-			uint16_t n;
-			const uint8_t *skip;
-			if (sxw_rd_u16(&r, &n)) {
-				*why = "LISTED reply ends inside an error length";
+			if (!str16_ok(&r, why, "LISTED reply ends inside an error length",
+			              "LISTED reply error text runs past the frame"))
 				return 0;
-			}
-			if (sxw_rd_bytes(&r, n, &skip)) {
-				*why = "LISTED reply error text runs past the frame";
-				return 0;
-			}
 		} else if (v > SXB_LISTED_YES) {
 			*why = "LISTED reply item is not 0, 1 or 0xFF";
 			return 0;

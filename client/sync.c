@@ -62,11 +62,39 @@ static int resp_err(sx_client *cli, const sx_client_resp *v)
 	return sxc_fail(cli, SX_CLIENT_ESERVER, "%.*s", (int)v->len, v->str);
 }
 
+/* command() for a reply that is not an error: an error reply becomes
+ * SX_CLIENT_ESERVER with its text. */
+static int command_ok(sx_client *cli, int argc, const char *const *argv,
+                      sx_client_resp *v)
+{
+	int rc = command(cli, argc, argv, NULL, v);
+	if (rc)
+		return rc;
+	if (v->type == '-')
+		return resp_err(cli, v);
+	return 0;
+}
+
 static int resp_unexpected(sx_client *cli, const sx_client_resp *v,
                            const char *what)
 {
 	return sxc_fatal(cli, SX_CLIENT_EPROTO, "unexpected reply to %s: %.*s", what,
 	             (int)(v->rawlen > 80 ? 80 : v->rawlen), v->raw);
+}
+
+/* A command whose only good reply is the status or string `want`: 0,
+ * SX_CLIENT_ESERVER for an error reply, SX_CLIENT_EPROTO for anything
+ * else (named after argv[0]). */
+static int command_expect(sx_client *cli, int argc, const char *const *argv,
+                          const char *want)
+{
+	sx_client_resp v;
+	int rc = command_ok(cli, argc, argv, &v);
+	if (rc)
+		return rc;
+	if (!sx_client_resp_is(&v, want))
+		return resp_unexpected(cli, &v, argv[0]);
+	return 0;
 }
 
 static const char *const decision_names[2] = { "ALLOW", "DENY" };
@@ -248,10 +276,8 @@ int sx_client_check(sx_client *cli, const char *id, const char *channel,
 		argv[argc++] = cls;
 	argc = opt_words(argv, argc, type, at);
 	sx_client_resp v;
-	if ((rc = command(cli, argc, argv, NULL, &v)))
+	if ((rc = command_ok(cli, argc, argv, &v)))
 		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
 	return result_from_resp(cli, r, &v);
 }
 
@@ -315,12 +341,10 @@ int sx_client_mcheck(sx_client *cli, const char *channel, const char *cls,
 	for (size_t i = 0; i < n; i++)
 		argv[argc++] = ids[i];
 	sx_client_resp v, e;
-	rc = command(cli, argc, argv, NULL, &v);
+	rc = command_ok(cli, argc, argv, &v);
 	free(argv);
 	if (rc)
 		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
 	if (v.type != '*' || v.nil || (size_t)v.num != n)
 		return resp_unexpected(cli, &v, "MCHECK");
 	size_t pos = 0, i = 0;
@@ -369,10 +393,8 @@ int sx_client_listed(sx_client *cli, const char *id, const char *type,
 	argv[argc++] = id;
 	argc = opt_words(argv, argc, type, at);
 	sx_client_resp v;
-	if ((rc = command(cli, argc, argv, NULL, &v)))
+	if ((rc = command_ok(cli, argc, argv, &v)))
 		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
 	if (v.type != ':' || (v.num != 0 && v.num != 1))
 		return resp_unexpected(cli, &v, "LISTED");
 	*listed = (int)v.num;
@@ -399,11 +421,9 @@ int sx_client_info(sx_client *cli, const char *section, char **text)
 	*text = NULL;
 	const char *argv[2] = { "INFO", section };
 	sx_client_resp v;
-	int rc = command(cli, section ? 2 : 1, argv, NULL, &v);
+	int rc = command_ok(cli, section ? 2 : 1, argv, &v);
 	if (rc)
 		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
 	if (v.type != '$' || v.nil)
 		return resp_unexpected(cli, &v, "INFO");
 	char *t = malloc(v.len + 1);
@@ -426,11 +446,9 @@ int sx_client_reload(sx_client *cli, const char *path, int force,
 	if (force)
 		argv[argc++] = "FORCE";
 	sx_client_resp v;
-	int rc = command(cli, argc, argv, NULL, &v);
+	int rc = command_ok(cli, argc, argv, &v);
 	if (rc)
 		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
 	if (v.type != '+' || v.len < 2 || memcmp(v.str, "OK", 2) != 0)
 		return resp_unexpected(cli, &v, "RELOAD");
 	int64_t g = 0;
@@ -463,14 +481,7 @@ int sx_client_ping(sx_client *cli)
 		return 0;
 	}
 	const char *argv[1] = { "PING" };
-	sx_client_resp v;
-	if ((rc = command(cli, 1, argv, NULL, &v)))
-		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
-	if (!sx_client_resp_is(&v, "PONG"))
-		return resp_unexpected(cli, &v, "PING");
-	return 0;
+	return command_expect(cli, 1, argv, "PONG");
 }
 
 int sx_client_auth(sx_client *cli, const char *tenant, const char *secret)
@@ -491,12 +502,5 @@ int sx_client_auth(sx_client *cli, const char *tenant, const char *secret)
 		return bin_wait(cli, SXB_OP_AUTH_REPLY, &rep);
 	}
 	const char *argv[3] = { "AUTH", tenant, secret };
-	sx_client_resp v;
-	if ((rc = command(cli, 3, argv, NULL, &v)))
-		return rc;
-	if (v.type == '-')
-		return resp_err(cli, &v);
-	if (!sx_client_resp_is(&v, "OK"))
-		return resp_unexpected(cli, &v, "AUTH");
-	return 0;
+	return command_expect(cli, 3, argv, "OK");
 }
