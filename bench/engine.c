@@ -15,18 +15,16 @@
 #include "id.h"
 #include "overlay.h"
 #include "snapshot.h"
+#include "sx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
 static double now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sx_mono_ns() / 1e9;
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;

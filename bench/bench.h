@@ -1,0 +1,97 @@
+/*
+ * bench.h - what the files of sxgate-bench share: the prepared load
+ * (queries cut into batches), the connections with their rings of
+ * requests in flight, the worker threads, and the run's settings.
+ *
+ * bench.c is the command line, setup and report; bench_queries.c reads
+ * the query file and cuts it into batches; bench_load.c is the load
+ * itself, one epoll loop per worker thread.  The run's settings and
+ * prepared load are one global (`bench`), written before the workers
+ * start and only read while they run.
+ */
+#ifndef SX_BENCH_H
+#define SX_BENCH_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sx.h"
+#include "sxclient.h"
+#include "sxhist.h"
+
+enum { CMD_CHECK, CMD_LISTED, CMD_SISMEMBER };
+
+typedef struct query {
+	const char *id, *type, *chan, *cls, *day;  /* NULL: not given */
+	size_t idlen;
+	unsigned line;
+} query;
+
+typedef struct batch {
+	sx_client_ctx ctx;      /* of its first query */
+	uint32_t first, n;      /* into the flat ids/idlens arrays */
+} batch;
+
+typedef struct slot {
+	double t0;              /* ns: send time, or due time (open loop) */
+	uint32_t req_id;
+	uint32_t n;             /* IDs asked */
+} slot;
+
+typedef struct conn {
+	sx_client *cli;
+	int alive, want_out;
+	uint32_t next_req;
+	size_t next_batch;
+	double next_due;        /* open loop: ns */
+	slot *ring;
+	unsigned head, count;
+	const char **argv;      /* RESP: scratch for one command */
+	size_t *alens;
+} conn;
+
+typedef struct worker {
+	pthread_t th;
+	int idx, epfd;
+	conn *conns;
+	int nconn;
+	sx_hist *hist;
+	uint64_t requests, lookups, errors, failed_conns;
+} worker;
+
+struct bench {
+	const char *host, *queries, *tenant, *secret, *redis_key;
+	int port, proto, conns, depth, batch, threads, cmd, json, timeout_ms;
+	double duration, warmup, rate;
+	/* prepared load */
+	char *text;             /* the query file; queries point into it */
+	query *q;
+	size_t nq;
+	const char **ids;
+	size_t *idlens;
+	batch *batches;
+	size_t nbatches;
+	/* time, ns on CLOCK_MONOTONIC */
+	double t_start, t_meas, t_end;
+	double interval;        /* open loop: ns between requests of one conn */
+	pthread_barrier_t go;
+	int quiet_errors;       /* error messages printed so far */
+};
+extern struct bench bench;
+
+/* Monotonic time in ns, as a double: latencies are differences of these. */
+static inline double now_ns(void)
+{
+	return (double)sx_mono_ns();
+}
+
+/* bench_queries.c: read bench.queries into bench.q, then cut it into
+ * bench.batches of up to bench.batch IDs.  0, or -1 after a message. */
+int load_queries(const char *path);
+int make_batches(void);
+
+/* bench_load.c: one worker thread's loop (arg is its worker). */
+void *worker_main(void *arg);
+
+#endif
