@@ -45,8 +45,6 @@
 
 #include "bench.h"
 
-struct bench bench;
-
 static void usage(FILE *f)
 {
 	fputs(

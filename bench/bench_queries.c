@@ -16,6 +16,10 @@
 
 #include "bench.h"
 
+/* The run's settings (bench.h): defined here, in the lowest of the
+ * bench's files, so that its files depend on each other one way. */
+struct bench bench;
+
 static const char *field(char *s)
 {
 	return (*s == 0 || (s[0] == '-' && s[1] == 0)) ? NULL : s;

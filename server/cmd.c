@@ -6,7 +6,8 @@
  * that probe (HELLO, CONFIG, CLIENT SETNAME) get the errors they expect:
  * unknown command, then arity, then authentication, then permission.
  * The table is small enough that a length-first linear scan beats
- * hashing; CHECK is first.
+ * hashing; CHECK is first.  The permission checks themselves are in
+ * cmd_perm.c, which the protocols use too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -35,42 +36,6 @@ static int lookup(sx_str s)
 		if (cmds[i].len == s.n && !strncasecmp(cmds[i].name, s.p, s.n))
 			return i;
 	return -1;
-}
-
-static void upper(const char *s, char *buf, size_t cap)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < cap; i++)
-		buf[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
-	buf[i] = 0;
-}
-
-static size_t clamp(int n, size_t cap)
-{
-	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
-}
-
-size_t sx_perm_channel(sx_ctx *x, const sx_tenant *t, int chan, char *msg, size_t cap)
-{
-	if (!t || (t->channels & (1u << chan)))
-		return 0;
-	sx_stat_inc(x->stats.noperm);
-	return clamp(snprintf(msg, cap, "NOPERM tenant '%s' may not ask about channel '%s'",
-	                      t->name, sx_channel_name(chan)), cap);
-}
-
-size_t sx_perm_command(sx_ctx *x, const sx_tenant *t, int cmd, char *msg, size_t cap)
-{
-	const struct cmd_def *d = &cmds[cmd];
-	if (!t || !(((d->flags & SX_CMDF_ADMIN) && !t->admin) ||
-	            ((d->flags & SX_CMDF_LISTED) && !t->listed)))
-		return 0;
-	char name[32];
-	upper(d->name, name, sizeof name);
-	sx_stat_inc(x->stats.noperm);
-	return clamp(snprintf(msg, cap, "NOPERM tenant '%s' may not use %s (%s)", t->name,
-	                      name, (d->flags & SX_CMDF_ADMIN) ? "admin tenants only"
-	                                                       : "needs the listed flag"), cap);
 }
 
 /* Redis 7: "unknown command 'FOO', with args beginning with: 'a' 'b' " */

@@ -31,11 +31,8 @@
 #include "proto.h"
 #include "resp.h"
 #include "sxproto.h"
+#include "sxwire.h"
 
-#define get16 sx_le_get16
-#define get32 sx_le_get32
-#define put16(p, v) sx_le_put16((p), (uint16_t)(v))
-#define put32 sx_le_put32
 
 /* How the reply of a request that waits for a job is framed. */
 enum { WAIT_EXEC = 1, WAIT_AUTH };
@@ -68,21 +65,14 @@ static void frame_end(sx_conn *c, frame *f, unsigned op, unsigned count, uint32_
 		bin_error(c, req, msg, (size_t)n);
 		return;
 	}
-	put32(f->hdr, (uint32_t)blen);
-	f->hdr[4] = (uint8_t)op;
-	f->hdr[5] = 0;
-	put16(f->hdr + 6, count);
-	put32(f->hdr + 8, req);
+	sxw_header_encode(f->hdr, (uint32_t)blen, op, count, req);
 }
 
 static void put_u16_str(sx_obuf *ob, const char *s, size_t n)
 {
 	if (n > 0xffff)
 		n = 0xffff;   /* cannot happen for records and messages we make */
-	uint8_t *p = (uint8_t *)sx_obuf_reserve(ob, 2);
-	put16(p, (uint32_t)n);
-	sx_obuf_commit(ob, 2);
-	sx_obuf_put(ob, s, n);
+	sx_obuf_commit(ob, sxw_put_str16((uint8_t *)sx_obuf_reserve(ob, 2 + n), s, n));
 }
 
 static void bin_error(sx_conn *c, uint32_t req, const char *msg, size_t n)
@@ -126,40 +116,24 @@ static void auth_reply(sx_conn *c, uint32_t req)
 
 /* ---- reading bodies ----------------------------------------------------- */
 
-typedef struct rd {
-	const uint8_t *p, *end;
-} rd;
-
-/* A u8-length string; empty gives p == NULL ("not given"). */
-static int rd_str8(rd *r, sx_str *s)
-{
-	if (r->p >= r->end)
-		return -1;
-	size_t n = *r->p++;
-	if ((size_t)(r->end - r->p) < n)
-		return -1;
-	s->p = n ? (const char *)r->p : NULL;
-	s->n = n;
-	r->p += n;
-	return 0;
-}
+typedef sxw_rd rd;
 
 /* Query context, then count IDs into x->argv.  Returns NULL or what is
  * wrong with the body. */
 static const char *rd_query(sx_ctx *x, rd *r, unsigned count, sx_str ctx[4])
 {
 	for (int i = 0; i < 4; i++)
-		if (rd_str8(r, &ctx[i]))
+		if (sxw_rd_str8(r, &ctx[i]))
 			return "query context runs past the frame";
 	if (count > SXB_MAX_BATCH)
 		return "more IDs in one frame than max_batch (4096)";
 	for (unsigned i = 0; i < count; i++) {
-		if (rd_str8(r, &x->argv[i]))
+		if (sxw_rd_str8(r, &x->argv[i]))
 			return "ID runs past the frame";
 		if (x->argv[i].n == 0 || x->argv[i].n > SXB_MAX_ID)
 			return "ID length must be 1..64";
 	}
-	if (r->p != r->end)
+	if (sxw_rd_left(r))
 		return "bytes after the last ID";
 	return NULL;
 }
@@ -185,11 +159,11 @@ static void wait_job(sx_conn *c, sx_job *job, int kind, uint32_t req)
 
 static void op_hello(sx_conn *c, uint32_t req, rd *r)
 {
-	if (r->end - r->p != 8 || memcmp(r->p, SXB_MAGIC, 4)) {
+	if (sxw_rd_left(r) != 8 || memcmp(r->p, SXB_MAGIC, 4)) {
 		protocol_error(c, req, "HELLO body must be \"SXGB\", min_version, max_version");
 		return;
 	}
-	unsigned lo = get16(r->p + 4), hi = get16(r->p + 6);
+	unsigned lo = sx_le_get16(r->p + 4), hi = sx_le_get16(r->p + 6);
 	if (lo > SXB_VERSION || hi < SXB_VERSION) {
 		errorf(c, req, "ERR no common protocol version: client speaks %u..%u, "
 		       "server speaks %u", lo, hi, SXB_VERSION);
@@ -200,10 +174,10 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 	frame f;
 	frame_begin(c, &f);
 	uint8_t *b = (uint8_t *)sx_obuf_reserve(&c->out, 12);
-	put16(b, SXB_VERSION);
-	put16(b + 2, c->x->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
-	put32(b + 4, SXB_MAX_BODY);
-	put32(b + 8, SXB_MAX_BATCH);
+	sx_le_put16(b, SXB_VERSION);
+	sx_le_put16(b + 2, c->x->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
+	sx_le_put32(b + 4, SXB_MAX_BODY);
+	sx_le_put32(b + 8, SXB_MAX_BATCH);
 	sx_obuf_commit(&c->out, 12);
 	frame_end(c, &f, SXB_OP_HELLO_REPLY, 0, req);
 }
@@ -211,7 +185,7 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 static void op_auth(sx_conn *c, uint32_t req, rd *r)
 {
 	sx_str name, secret;
-	if (rd_str8(r, &name) || rd_str8(r, &secret) || r->p != r->end) {
+	if (sxw_rd_str8(r, &name) || sxw_rd_str8(r, &secret) || sxw_rd_left(r)) {
 		protocol_error(c, req, "AUTH body must be tenant and secret, each a u8 length and bytes");
 		return;
 	}
@@ -231,7 +205,7 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 
 static void op_ping(sx_conn *c, uint32_t req, rd *r)
 {
-	size_t n = (size_t)(r->end - r->p);
+	size_t n = sxw_rd_left(r);
 	if (n > SXB_MAX_PING) {
 		protocol_error(c, req, "PING body over 256 bytes");
 		return;
@@ -256,7 +230,7 @@ static void bin_decision(sx_batch_sink *k, const sx_decision *d)
 	p[1] = d->reason == SX_R_LISTED ? SXB_DENY : SXB_ALLOW;
 	p[2] = d->reason;
 	p[3] = 0;
-	put16(p + 4, d->nrec > 0xffff ? 0xffff : d->nrec);
+	sx_le_put16(p + 4, (uint16_t)(d->nrec > 0xffff ? 0xffff : d->nrec));
 	sx_obuf_commit(s->ob, 6);
 	for (uint32_t i = 0; i < d->nrec && i < 0xffff; i++) {
 		size_t n;
@@ -359,21 +333,16 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
 	sx_ctx *x = c->x;
 	for (unsigned i = 0; i < count; i++) {
-		if (r->end - r->p < 2) {
+		if (sxw_rd_left(r) < 2) {
 			protocol_error(c, req, "EXEC argument length runs past the frame");
 			return;
 		}
-		size_t n = get16(r->p);
-		r->p += 2;
-		if ((size_t)(r->end - r->p) < n) {
+		if (sxw_rd_str16(r, &x->argv[i])) {
 			protocol_error(c, req, "EXEC argument runs past the frame");
 			return;
 		}
-		x->argv[i].p = (const char *)r->p;
-		x->argv[i].n = n;
-		r->p += n;
 	}
-	if (r->p != r->end) {
+	if (sxw_rd_left(r)) {
 		protocol_error(c, req, "bytes after the last EXEC argument");
 		return;
 	}
@@ -404,7 +373,8 @@ static void run_frame(sx_conn *c, unsigned op, unsigned count, uint32_t req,
                       const uint8_t *body, size_t n)
 {
 	sx_ctx *x = c->x;
-	rd r = { body, body + n };
+	rd r;
+	sxw_rd_init(&r, body, n);
 	sx_stat_inc(x->stats.commands);
 	if (sx_unlikely(!c->ps.bin.hello) && op != SXB_OP_HELLO) {
 		protocol_error(c, req, "the first frame must be HELLO");
@@ -454,8 +424,9 @@ static size_t bin_process(sx_conn *c, char *buf, size_t len)
 			c->need = SXB_HEADER;
 			break;
 		}
-		uint32_t blen = get32(h);
-		uint32_t req = get32(h + 8);
+		sxw_header hd;
+		sxw_header_decode(h, &hd);
+		uint32_t blen = hd.len, req = hd.req_id;
 		if (blen > SXB_MAX_BODY) {
 			char why[64];
 			snprintf(why, sizeof why, "frame body of %u bytes is over 1048576", blen);
@@ -466,7 +437,7 @@ static size_t bin_process(sx_conn *c, char *buf, size_t len)
 			c->need = SXB_HEADER + blen;
 			break;
 		}
-		run_frame(c, h[4], get16(h + 6), req, h + SXB_HEADER, blen);
+		run_frame(c, hd.op, hd.count, req, h + SXB_HEADER, blen);
 		pos += SXB_HEADER + blen;
 		sx_ctx_lat_mark(x);
 		if (c->flags & SX_CF_CLOSING)
@@ -513,11 +484,8 @@ static size_t bin_refuse(char *buf, size_t cap)
 	size_t body = 2 + sizeof msg - 1, n = SXB_HEADER + body;
 	if (cap < n)
 		return 0;
-	memset(buf, 0, SXB_HEADER);
-	put32((uint8_t *)buf, (uint32_t)body);
-	buf[4] = SXB_OP_ERROR;
-	put16((uint8_t *)buf + SXB_HEADER, sizeof msg - 1);
-	memcpy(buf + SXB_HEADER + 2, msg, sizeof msg - 1);
+	sxw_header_encode((uint8_t *)buf, (uint32_t)body, SXB_OP_ERROR, 0, 0);
+	sxw_put_str16((uint8_t *)buf + SXB_HEADER, msg, sizeof msg - 1);
 	return n;
 }
 

@@ -1,0 +1,60 @@
+/*
+ * cmd_perm.c - who may ask what: the permission checks of the command
+ * table and of the binary protocol's operations, in one place (cmd.h).
+ * A tenant's flags and channels come from the tenants file (tenant.h); no
+ * tenants at all means everything is allowed.  The messages are the ones
+ * clients see after NOPERM, the same on every protocol.
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "ctx.h"
+#include "tenant.h"
+
+/* The table's names and flags, from its X-macro. */
+static const char *const names[SX_NCMDS] = {
+#define X(e, name, arity, fl, fn) name,
+	SX_COMMANDS(X)
+#undef X
+};
+static const unsigned char flags[SX_NCMDS] = {
+#define X(e, name, arity, fl, fn) fl,
+	SX_COMMANDS(X)
+#undef X
+};
+
+static void upper(const char *s, char *buf, size_t cap)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < cap; i++)
+		buf[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+	buf[i] = 0;
+}
+
+static size_t clamp(int n, size_t cap)
+{
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
+size_t sx_perm_channel(sx_ctx *x, const sx_tenant *t, int chan, char *msg, size_t cap)
+{
+	if (!t || (t->channels & (1u << chan)))
+		return 0;
+	sx_stat_inc(x->stats.noperm);
+	return clamp(snprintf(msg, cap, "NOPERM tenant '%s' may not ask about channel '%s'",
+	                      t->name, sx_channel_name(chan)), cap);
+}
+
+size_t sx_perm_command(sx_ctx *x, const sx_tenant *t, int cmd, char *msg, size_t cap)
+{
+	if (!t || !(((flags[cmd] & SX_CMDF_ADMIN) && !t->admin) ||
+	            ((flags[cmd] & SX_CMDF_LISTED) && !t->listed)))
+		return 0;
+	char name[32];
+	upper(names[cmd], name, sizeof name);
+	sx_stat_inc(x->stats.noperm);
+	return clamp(snprintf(msg, cap, "NOPERM tenant '%s' may not use %s (%s)", t->name,
+	                      name, (flags[cmd] & SX_CMDF_ADMIN) ? "admin tenants only"
+	                                                       : "needs the listed flag"), cap);
+}
+
