@@ -130,14 +130,28 @@ void sx_obuf_discard(sx_obuf *ob)
 
 void sx_obuf_rollback(sx_obuf *ob, const sx_obuf_mark *m)
 {
-	sx_obuf_chunk *c = m->tail->next, *next;
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
+	uint64_t drop = ob->total - m->total;
+	if (drop == 0)
+		return;
+	/* Where each chunk starts in the stream: the chunks hold the last
+	 * sum(len) bytes written, the sent ones included. */
+	uint64_t start = ob->total;
+	for (sx_obuf_chunk *c = ob->head; c; c = c->next)
+		start -= c->len;
+	sx_obuf_chunk *c = ob->head;
+	while (c->next && start + c->len < m->total) {
+		start += c->len;
+		c = c->next;
 	}
-	m->tail->next = NULL;
-	m->tail->len = m->len;
-	ob->tail = m->tail;
-	ob->pending = m->pending;
+	for (sx_obuf_chunk *n = c->next, *next; n; n = next) {
+		next = n->next;
+		free(n);
+	}
+	c->next = NULL;
+	c->len = m->total > start ? (uint32_t)(m->total - start) : 0;
+	if (c->off > c->len)
+		c->off = c->len;      /* cannot happen within the contract */
+	ob->tail = c;
+	ob->pending = ob->pending > drop ? ob->pending - (size_t)drop : 0;
 	ob->total = m->total;
 }

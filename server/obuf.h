@@ -42,12 +42,11 @@ typedef struct sx_obuf {
 	uint64_t total;    /* written since init: for patching lengths */
 } sx_obuf;
 
-/* A point to roll back to (used when a reply turns out too large). */
+/* A point to roll back to (used when a reply turns out too large): a
+ * position in the stream, not a pointer, so that sends completing and
+ * chunks being freed in between cannot make it dangle. */
 typedef struct sx_obuf_mark {
-	sx_obuf_chunk *tail;
-	uint32_t len;
-	size_t pending;
-	uint64_t total;
+	uint64_t total;    /* ob->total when the mark was taken */
 } sx_obuf_mark;
 
 /* Allocate the first chunk.  sx_obuf_free releases every chunk. */
@@ -99,14 +98,12 @@ void sx_obuf_discard(sx_obuf *ob);
 
 static inline void sx_obuf_mark_get(const sx_obuf *ob, sx_obuf_mark *m)
 {
-	m->tail = ob->tail;
-	m->len = ob->tail->len;
-	m->pending = ob->pending;
 	m->total = ob->total;
 }
 
 /* Forget what was written after m.  Only valid while nothing written after
- * m has been handed to a send. */
+ * m has been handed to a send; what was written before it may have been
+ * sent and consumed meanwhile. */
 void sx_obuf_rollback(sx_obuf *ob, const sx_obuf_mark *m);
 
 #endif

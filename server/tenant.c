@@ -153,7 +153,14 @@ static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t wh
 		snprintf(why, whycap, "out of memory");
 		return -ENOMEM;
 	}
-	if (crypt_checksalt(t->hash) != CRYPT_SALT_OK) {
+	int salt = crypt_checksalt(t->hash);
+	if (salt == CRYPT_SALT_METHOD_LEGACY) {
+		snprintf(why, whycap, "tenant '%s': hash '%.20s...' uses a method libcrypt "
+		         "rates legacy (cheap to guess); make a new one with `sxgate "
+		         "tenant-hash` (yescrypt)", t->name, t->hash);
+		return -1;
+	}
+	if (salt != CRYPT_SALT_OK) {
 		snprintf(why, whycap, "tenant '%s': hash '%.20s...' is not a hash this "
 		         "libcrypt can verify", t->name, t->hash);
 		return -1;

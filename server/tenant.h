@@ -9,7 +9,9 @@
  *     ops:$y$j9T$...$...:*:admin,listed
  *
  * hash is a crypt(3) hash (yescrypt "$y$..." as `sxgate tenant-hash`
- * prints it; any method Debian's libcrypt verifies works); channels is `*`
+ * prints it; any method libcrypt rates current: yescrypt, gost-yescrypt,
+ * scrypt, bcrypt, sha512-crypt; methods it rates legacy - md5-crypt $1$,
+ * sha256-crypt $5$, sha1 - are refused, being cheap to guess); channels is `*`
  * or a comma-separated list of channel names; flags is `-` or a
  * comma-separated subset of `admin`, `listed`.
  *
