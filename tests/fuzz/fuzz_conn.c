@@ -19,7 +19,8 @@
  *
  * Input: one mode byte (bit 0: binary protocol instead of RESP; bits 1..3:
  * how the rest is cut into reads: whole, or pieces of 1, 2, 3, 7, 64, 512
- * or 4096 bytes), then the bytes a client sends.  Each read is a heap copy
+ * or 4096 bytes; bit 4: HTTP instead of either), then the bytes a client
+ * sends.  Each read is a heap copy
  * of exactly its size (inline RESP unquotes in place).
  *
  * Checked beyond the sanitizers: everything the connection writes is a
@@ -27,7 +28,9 @@
  * errors without CR or LF inside, integers, bulk strings of their stated
  * length, arrays of that many replies), or binary frames (12-byte header,
  * body at most SXB_MAX_BODY, a reply op or ERROR) that add up to exactly
- * the bytes written; and a request that waits for a job is answered.
+ * the bytes written; or HTTP/1.1 responses (status line, headers, a body
+ * of exactly its Content-Length); and a request that waits for a job is
+ * answered.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -129,9 +132,41 @@ static int resp_reply(const uint8_t *b, size_t n, size_t *pos, int depth)
 	return (t == '$' || t == '*') && v < -1 ? -1 : 0;
 }
 
+/* One HTTP response at b[*pos]; 0 when well-formed. */
+static int http_reply(const uint8_t *b, size_t n, size_t *pos)
+{
+	const uint8_t *p = b + *pos;
+	size_t left = n - *pos;
+	if (left < 17 || memcmp(p, "HTTP/1.1 ", 9) || p[9] < '1' || p[9] > '5')
+		return -1;
+	const uint8_t *end = memmem(p, left, "\r\n\r\n", 4);
+	if (!end)
+		return -1;
+	size_t head = (size_t)(end - p) + 4;
+	const uint8_t *cl = memmem(p, head, "\r\nContent-Length: ", 18);
+	if (!cl)
+		return -1;
+	unsigned long long len = strtoull((const char *)cl + 18, NULL, 10);
+	/* a HEAD request's answer has the length but not the body */
+	if (left == head || (left - head >= 9 && !memcmp(p + head, "HTTP/1.1 ", 9)))
+		len = 0;
+	if (len > left - head)
+		return -1;
+	*pos += head + (size_t)len;
+	return 0;
+}
+
 static void check_output(int proto, const sink *k)
 {
 	size_t pos = 0;
+	if (proto == SX_PROTO_HTTP) {
+		while (pos < k->n) {
+			size_t at = pos;
+			CHECK(http_reply(k->b, k->n, &pos) == 0, "malformed HTTP response at "
+			      "byte %zu of %zu: %.60s", at, k->n, (const char *)k->b + at);
+		}
+		return;
+	}
 	if (proto == SX_PROTO_RESP) {
 		while (pos < k->n) {
 			size_t at = pos;
@@ -224,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	int proto = data[0] & 1 ? SX_PROTO_BIN : SX_PROTO_RESP;
+	int proto = data[0] & 16 ? SX_PROTO_HTTP : data[0] & 1 ? SX_PROTO_BIN : SX_PROTO_RESP;
 	size_t piece = pieces[data[0] >> 1 & 7];
 	data++;
 	size--;

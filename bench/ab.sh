@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/ab.sh - A/B: two builds of sxgated on the same data, same client,
+# same machine, run alternately, so that a refactoring's cost (or gain) is
+# measured against the run-to-run noise of this shared VM rather than
+# against figures from another day.
+#
+#   bench/ab.sh OLD_BIN_DIR NEW_BIN_DIR [WORKDIR]
+#
+# Each round runs, for A then B (B then A on odd rounds, so neither always
+# goes first): the binary protocol's peak configuration of
+# docs/BENCHMARKS.md (batch 256, depth 32, 8 connections, sxgated
+# --threads 2) and RESP CHECK at depth 16 and 64 (8 connections, sxgated
+# --threads 1).  The client is NEW_BIN_DIR's sxgate-bench for both.
+# Knobs: AB_RECORDS (2000000), AB_ROUNDS (3), AB_SECONDS per run (3).
+# Prints a table of lookups/s per run and the median of each; the last
+# line is the ratio B/A per configuration.
+set -euo pipefail
+A=$(realpath "$1"); B=$(realpath "$2")
+dir=${3:-build/ab}
+n=${AB_RECORDS:-2000000} rounds=${AB_ROUNDS:-3} secs=${AB_SECONDS:-3}
+mkdir -p "$dir"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+if [ ! -f "$dir/list.snap" ] || [ "$(cat "$dir/records" 2>/dev/null)" != "$n" ]; then
+	echo "ab: generating $n records and 200000 queries"
+	"$B/sxgate-gen" --records "$n" --seed 7 --output "$dir/list.csv" --queries 200000 \
+		--hit-rate 0.01 --queries-output "$dir/queries.tsv" --quiet
+	"$B/sxgate-build" --input "$dir/list.csv" --output "$dir/list.snap" >/dev/null 2>&1
+	echo "$n" >"$dir/records"
+fi
+
+run() { # BIN_DIR THREADS BENCH-ARGS... -> prints lookups/s
+	local bin=$1 threads=$2; shift 2
+	local rp bp
+	rp=$(free_port); bp=$(free_port)
+	"$bin/sxgated" --snapshot "$dir/list.snap" --resp-port "$rp" --bin-port "$bp" \
+		--threads "$threads" 2>"$dir/sxgated.log" &
+	local pid=$!
+	pids+=("$pid")
+	for _ in $(seq 300); do grep -q ready "$dir/sxgated.log" && break; sleep 0.1; done
+	local args=("$@") out
+	args=("${args[@]//@RESP@/$rp}"); args=("${args[@]//@BIN@/$bp}")
+	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" --warmup 0.5 \
+		--duration "$secs" --json 2>/dev/null)
+	kill "$pid"; wait "$pid" 2>/dev/null || true
+	python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["lookups_per_s"]))' "$out"
+}
+
+declare -A res
+configs=(bin_peak resp_check_d16 resp_check_d64)
+conf_threads=(2 1 1)
+conf_args=("--port @BIN@ --batch 256 --depth 32 --connections 8"
+           "--protocol resp --port @RESP@ --connections 8 --depth 16"
+           "--protocol resp --port @RESP@ --connections 8 --depth 64")
+for r in $(seq "$rounds"); do
+	order=(A B); [ $((r % 2)) = 0 ] && order=(B A)
+	for i in "${!configs[@]}"; do
+		for side in "${order[@]}"; do
+			bin=$A; [ "$side" = B ] && bin=$B
+			# shellcheck disable=SC2206
+			v=$(run "$bin" "${conf_threads[$i]}" ${conf_args[$i]})
+			res[$side.${configs[$i]}]+="$v "
+			echo "ab: round $r ${configs[$i]} $side $v lookups/s"
+		done
+	done
+done
+echo
+printf '%-16s %-34s %-34s %s\n' config "A runs (median)" "B runs (median)" "B/A"
+for c in "${configs[@]}"; do
+	python3 - "$c" "${res[A.$c]}" "${res[B.$c]}" <<'PY'
+import statistics, sys
+c, a, b = sys.argv[1], [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
+ma, mb = statistics.median(a), statistics.median(b)
+fa = " ".join("%.2fM" % (x / 1e6) for x in a) + " (%.2fM)" % (ma / 1e6)
+fb = " ".join("%.2fM" % (x / 1e6) for x in b) + " (%.2fM)" % (mb / 1e6)
+print("%-16s %-34s %-34s %.3f" % (c, fa, fb, mb / ma))
+PY
+done
