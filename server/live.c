@@ -374,7 +374,11 @@ int sx_live_start(sx_srv *s, char *why, size_t cap)
 	sx_journal_last_source(s->journal, last, sizeof last);
 	sx_follow_config c = { .url = s->cfg.updates_from, .resume_after = last,
 	                       .apply = follow_apply, .log = follow_log, .arg = s };
-	return sx_follow_start(&c, &s->follow, why, cap);
+	struct sx_follow *f = NULL;
+	int rc = sx_follow_start(&c, &f, why, cap);
+	if (rc == 0)
+		atomic_store(&s->follow, f);
+	return rc;
 }
 
 void sx_live_close(sx_srv *s)

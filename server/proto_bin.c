@@ -459,9 +459,7 @@ static void bin_job_reply(sx_conn *c, const sx_job *job)
 	}
 	frame f;                          /* WAIT_EXEC: the RESP line, framed */
 	frame_begin(c, &f);
-	sx_obuf_put(&c->out, job->rc ? "-" : "+", 1);
-	sx_obuf_put(&c->out, job->text, n);
-	sx_obuf_put(&c->out, "\r\n", 2);
+	sx_resp_status(&c->out, job->rc == 0, job->text, n);
 	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
 }
 

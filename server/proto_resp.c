@@ -55,9 +55,7 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 
 static void resp_job_reply(sx_conn *c, const sx_job *job)
 {
-	sx_obuf_put(&c->out, job->rc ? "-" : "+", 1);
-	sx_obuf_put(&c->out, job->text, strlen(job->text));
-	sx_obuf_put(&c->out, "\r\n", 2);
+	sx_resp_status(&c->out, job->rc == 0, job->text, strlen(job->text));
 }
 
 static void resp_error(sx_conn *c, int why, size_t limit)

@@ -284,15 +284,20 @@ void sx_resp_simple(sx_obuf *ob, const char *s, size_t n)
 	sx_obuf_put(ob, "\r\n", 2);
 }
 
-void sx_resp_error(sx_obuf *ob, const char *s, size_t n)
+void sx_resp_status(sx_obuf *ob, int ok, const char *s, size_t n)
 {
 	char *p = sx_obuf_reserve(ob, n + 3);
-	p[0] = '-';
+	p[0] = ok ? '+' : '-';
 	for (size_t i = 0; i < n; i++)
 		p[1 + i] = (s[i] == '\r' || s[i] == '\n') ? ' ' : s[i];
 	p[n + 1] = '\r';
 	p[n + 2] = '\n';
 	sx_obuf_commit(ob, n + 3);
+}
+
+void sx_resp_error(sx_obuf *ob, const char *s, size_t n)
+{
+	sx_resp_status(ob, 0, s, n);
 }
 
 void sx_resp_errorf(sx_obuf *ob, const char *fmt, ...)

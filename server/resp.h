@@ -52,6 +52,9 @@ size_t sx_u64toa(uint64_t v, char *buf);
 void sx_resp_simple(sx_obuf *ob, const char *s, size_t n);    /* +s */
 /* -s: s is "ERR ...", "NOAUTH ..." etc.  CR and LF become spaces. */
 void sx_resp_error(sx_obuf *ob, const char *s, size_t n);
+/* +s when ok, else -s; CR and LF become spaces (a job's result, whose
+ * text may echo what a client sent). */
+void sx_resp_status(sx_obuf *ob, int ok, const char *s, size_t n);
 void sx_resp_errorf(sx_obuf *ob, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sx_resp_bulk(sx_obuf *ob, const void *p, size_t n);

@@ -53,7 +53,9 @@ struct sx_srv {
 	/* live updates (live.c) */
 	struct sx_journal *journal;  /* NULL: no --journal, updates refused */
 	struct sx_feedback *feedback;
-	struct sx_follow *follow;    /* --updates-from */
+	/* --updates-from; set by sx_live_start after the workers run, which
+	 * read it (/health, INFO): atomic (RELIABILITY.md F12) */
+	struct sx_follow *_Atomic follow;
 	uint64_t replayed;           /* journal updates in force at start */
 	_Atomic uint64_t updates_ok, updates_refused, updates_failed;
 };
