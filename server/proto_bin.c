@@ -257,16 +257,23 @@ static int noperm(sx_conn *c, uint32_t req, size_t n, const char *msg)
 	return n != 0;
 }
 
+/* A CHECK or LISTED body read into ctx and x->argv, from an authenticated
+ * client?  Else the error is written: 0. */
+static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str ctx[4])
+{
+	const char *bad = rd_query(c->x, r, count, ctx);
+	if (bad) {
+		protocol_error(c, req, bad);
+		return 0;
+	}
+	return !need_auth(c, req);
+}
+
 static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
 	sx_ctx *x = c->x;
 	sx_str ctx[4];
-	const char *bad = rd_query(x, r, count, ctx);
-	if (bad) {
-		protocol_error(c, req, bad);
-		return;
-	}
-	if (need_auth(c, req))
+	if (!query_frame(c, count, req, r, ctx))
 		return;
 	sx_query q;
 	char err[256];
@@ -291,12 +298,7 @@ static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
 {
 	sx_ctx *x = c->x;
 	sx_str ctx[4];
-	const char *bad = rd_query(x, r, count, ctx);
-	if (bad) {
-		protocol_error(c, req, bad);
-		return;
-	}
-	if (need_auth(c, req))
+	if (!query_frame(c, count, req, r, ctx))
 		return;
 	char err[256];
 	if (noperm(c, req, sx_perm_command(x, c->tenant, SX_CMD_LISTED, err, sizeof err), err))
