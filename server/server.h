@@ -2,10 +2,11 @@
  * server.h - sxgated as a library: configure, start, reload, drain, free.
  * main.c is a thin shell around it (flags, signals); tests may use it too.
  *
- * The server maps one snapshot and answers RESP2 (SPEC section 5) and the
- * binary protocol (docs/protocol.md) on one listening socket per protocol
- * per worker thread (SO_REUSEPORT: the kernel spreads connections), with
- * io_uring or epoll.  docs/SERVER.md describes the design and operation.
+ * The server maps one snapshot and answers RESP2 (SPEC section 5), the
+ * binary protocol (docs/protocol.md) and HTTP (/health, /metrics) on one
+ * listening socket per protocol per worker thread (SO_REUSEPORT: the
+ * kernel spreads connections), with io_uring or epoll.  docs/SERVER.md
+ * describes the design ("How the server is built") and operation.
  */
 #ifndef SX_SERVER_H
 #define SX_SERVER_H
@@ -47,7 +48,7 @@ void sx_srv_config_default(sx_srv_config *cfg);
  */
 int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whycap);
 
-/* Start the worker, job and metrics threads.  0, or -errno with why. */
+/* Start the worker and job threads (and the follower).  0, or -errno with why. */
 int sx_srv_start(sx_srv *s, char *why, size_t whycap);
 
 /* Reload the configured snapshot in the background (SIGHUP). */
