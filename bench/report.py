@@ -439,6 +439,21 @@ class Report:
                             f"p99 {us(live.get('p99_us'))} us (quiet {us(base.get('p99_us'))} us)")
 
     # -- where the time goes -------------------------------------------------
+    def health(self):
+        f = self.f
+        self.out("## 6b. /health under idle and trickling HTTP clients", "",
+                 "`sxgated --threads 1 --http-port P`; 1000 connections to the HTTP port that "
+                 "send nothing and 10 that send one byte of a request every 1.5 s, then "
+                 f"{f.get('health_asks', '?')} `GET /health`, each on a fresh connection with "
+                 "HAProxy's 1 s check timeout (`bench/health_load.py`).", "",
+                 "| asks | p50 ms | p99 ms | max ms | failed or >= 1 s |",
+                 "| --- | --- | --- | --- | --- |",
+                 f"| {f.get('health_asks', '?')} | {f.get('health_p50_ms', '?')} | "
+                 f"{f.get('health_p99_ms', '?')} | {f.get('health_max_ms', '?')} | "
+                 f"{f.get('health_failed', '?')} |", "")
+        self.summary.append(f"/health p99 with 1000 idle + 10 trickling clients: "
+                            f"{f.get('health_p99_ms', '?')} ms, {f.get('health_failed', '?')} failed")
+
     def strace_rows(self, name, prefix="strace"):
         txt = read(os.path.join(self.dir, f"{prefix}-{name}.txt"))
         rows, total = [], None
@@ -671,6 +686,7 @@ class Report:
         self.memory()
         self.build()
         self.reload()
+        self.health()
         self.where()
         self.commands()
 

@@ -394,6 +394,26 @@ fact reload_failed "$(sx_info_field reloads_failed)"
 fact reload_verify "$(grep -o 'reloaded .*verified in [0-9]* ms' "$res/sxgated.log" | sed 's/.*verified in //' | tr '\n' ' ')"
 say "   $(wc -l <"$res/reloads.txt") RELOADs sent, generation $gen0 -> $gen1"
 
+# ---- 6b. /health while HTTP clients idle and trickle ------------------------------------
+section health "6b. GET /health while 1000 HTTP clients idle and 10 trickle (HAProxy's check timeout is 1 s)"
+stop_sxgated
+hport=$(free_port)
+logcmd "bin/sxgated --snapshot $snap --resp-port 0 --bin-port $(free_port) --http-port $hport --threads 1"
+: >"$res/sxgated-health.log"
+"$B/sxgated" --snapshot "$snap" --resp-port 0 --bin-port "$(free_port)" --http-port "$hport" \
+	--threads 1 2>>"$res/sxgated-health.log" &
+hpid=$!
+pids+=("$hpid")
+for _ in $(seq 600); do grep -q ready "$res/sxgated-health.log" && break; sleep 0.1; done
+logcmd "bench/health_load.py $hport --idle 1000 --trickle 10 --asks 300"
+hl=$("$PY" bench/health_load.py "$hport" --idle 1000 --trickle 10 --asks 300 2>&1 | tail -1) || true
+kill "$hpid" 2>/dev/null || true
+wait "$hpid" 2>/dev/null || true
+for k in p50_ms p99_ms max_ms failed asks; do
+	fact "health_$k" "$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$hl" "$k" 2>/dev/null || echo '?')"
+done
+say "   /health: $hl"
+
 # ---- 7. where the time goes ----------------------------------------------------------------
 if [ "$profile" = 1 ] && command -v perf >/dev/null; then
 	section profile "7. where the time goes (perf, strace) on sxgated --threads 1"
