@@ -51,17 +51,6 @@
 
 static const sx_frame_kind F_KIND = { F_MAGIC, SX_FEEDBACK_MAX_RECORD };
 
-SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 
 static int64_t clock_ms(clockid_t c)
 {
@@ -134,18 +123,6 @@ static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
 	return 0;
 }
 
-/* Say why a payload is refused into what[0..cap) (may be NULL). */
-SX_COLD static int refuse(char *what, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (what && cap) {
-		va_start(ap, fmt);
-		vsnprintf(what, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 /*
  * Parse a payload into r; cases go to cases[] (room for 65535) when not
  * NULL.  at is the payload's offset in the file, for messages.  Returns
@@ -162,54 +139,54 @@ static int decode(const uint8_t *pl, uint32_t len, size_t at,
 	size_t off = F_FIXED;
 	memset(r, 0, sizeof *r);
 	if (len < F_FIXED)
-		return refuse(what, cap, SX_ECORRUPT, "payload of %u bytes is "
-		              "shorter than its %u bytes of fixed fields", len,
-		              F_FIXED);
+		return sx_fail(what, cap, SX_ECORRUPT, "payload of %u bytes is "
+		               "shorter than its %u bytes of fixed fields", len,
+		               F_FIXED);
 	r->time_ms = (int64_t)sx_le_get64(pl);
 	r->channel = pl[8];
 	r->id_type = pl[9];
 	r->reason = pl[10];
 	if (r->channel >= SX_NCODES)
-		return refuse(what, cap, SX_EVERSION, "channel %u (the byte at "
-		              "offset %zu) is not a known channel (0..%d); written "
-		              "by a newer sxgate, or damaged", r->channel, at + 8,
-		              SX_NCODES - 1);
+		return sx_fail(what, cap, SX_EVERSION, "channel %u (the byte at "
+		               "offset %zu) is not a known channel (0..%d); written "
+		               "by a newer sxgate, or damaged", r->channel, at + 8,
+		               SX_NCODES - 1);
 	if (r->id_type >= SX_NIDTYPES)
-		return refuse(what, cap, SX_EVERSION, "ID type %u (the byte at "
-		              "offset %zu) is not a known ID type (0..%d); written "
-		              "by a newer sxgate, or damaged", r->id_type, at + 9,
-		              SX_NIDTYPES - 1);
+		return sx_fail(what, cap, SX_EVERSION, "ID type %u (the byte at "
+		               "offset %zu) is not a known ID type (0..%d); written "
+		               "by a newer sxgate, or damaged", r->id_type, at + 9,
+		               SX_NIDTYPES - 1);
 	if (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
 	    r->reason != SX_R_EXEMPT)
-		return refuse(what, cap, SX_EVERSION, "reason %u (the byte at "
-		              "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
-		              "EXEMPT (%d), the decisions the log holds; written by "
-		              "a newer sxgate, or damaged", r->reason, at + 10,
-		              SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
+		return sx_fail(what, cap, SX_EVERSION, "reason %u (the byte at "
+		               "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
+		               "EXEMPT (%d), the decisions the log holds; written by "
+		               "a newer sxgate, or damaged", r->reason, at + 10,
+		               SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
 	if (pl[11] & ~F_FLAGS_KNOWN)
-		return refuse(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
-		              "(the byte at offset %zu; written by a newer sxgate?)",
-		              pl[11], at + 11);
+		return sx_fail(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
+		               "(the byte at offset %zu; written by a newer sxgate?)",
+		               pl[11], at + 11);
 	r->cases_cut = pl[11] & F_FLAG_CASES_CUT;
 	r->ncases = sx_le_get16(pl + 12);
 	if (take_str(pl, len, &off, &r->tenant) ||
 	    take_str(pl, len, &off, &r->cls) ||
 	    take_str(pl, len, &off, &r->id))
-		return refuse(what, cap, SX_ECORRUPT, "a string runs past the "
-		              "payload (at offset %zu)", at + off);
+		return sx_fail(what, cap, SX_ECORRUPT, "a string runs past the "
+		               "payload (at offset %zu)", at + off);
 	for (uint32_t i = 0; i < r->ncases; i++) {
 		sx_feedback_case c;
 		if (take_str(pl, len, &off, &c.case_no) ||
 		    take_str(pl, len, &off, &c.court))
-			return refuse(what, cap, SX_ECORRUPT, "case %u of %u runs past "
-			              "the payload (at offset %zu)", i + 1, r->ncases,
-			              at + off);
+			return sx_fail(what, cap, SX_ECORRUPT, "case %u of %u runs past "
+			               "the payload (at offset %zu)", i + 1, r->ncases,
+			               at + off);
 		if (cases)
 			cases[i] = c;
 	}
 	if (off != len)
-		return refuse(what, cap, SX_ECORRUPT, "%zu bytes left over after "
-		              "the last case (at offset %zu)", len - off, at + off);
+		return sx_fail(what, cap, SX_ECORRUPT, "%zu bytes left over after "
+		               "the last case (at offset %zu)", len - off, at + off);
 	r->cases = cases;
 	return 0;
 }
@@ -240,9 +217,9 @@ static int validate(fscan *s, char *why, size_t cap)
 		int rc = decode(s->p + off + F_HDR, len, off + F_HDR, &r, NULL,
 		                what, sizeof what);
 		if (rc)
-			return fail(why, cap, rc, "feedback log %s: record %llu at "
-			            "offset %zu: %s", s->path,
-			            (unsigned long long)s->records + 1, off, what);
+			return sx_fail(why, cap, rc, "feedback log %s: record %llu at "
+			               "offset %zu: %s", s->path,
+			               (unsigned long long)s->records + 1, off, what);
 		s->records++;
 		prev_off = off;
 		off += F_HDR + len;
@@ -251,21 +228,21 @@ static int validate(fscan *s, char *why, size_t cap)
 	if (off == s->size)
 		return 0;
 	if (off == 0 && !sx_frame_could_start(&F_KIND, s->p, s->size, 0))
-		return fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
-		            "sxgate feedback log (no \"SXF1\" magic at offset 0); "
-		            "refusing to touch it", s->path);
+		return sx_fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
+		               "sxgate feedback log (no \"SXF1\" magic at offset 0); "
+		               "refusing to touch it", s->path);
 	size_t v = sx_frame_next_valid(&F_KIND, s->p, s->size, off);
 	if (v != SIZE_MAX) {
 		if (s->records)
-			return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
-			            "record at offset %zu, after record %llu (offset "
-			            "%zu), and a valid record follows at offset %zu: "
-			            "corruption in the middle, not a torn tail",
-			            s->path, off, (unsigned long long)s->records,
-			            prev_off, v);
-		return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
-		            "record at offset 0, and a valid record follows at "
-		            "offset %zu: corruption, not a torn tail", s->path, v);
+			return sx_fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
+			               "record at offset %zu, after record %llu (offset "
+			               "%zu), and a valid record follows at offset %zu: "
+			               "corruption in the middle, not a torn tail",
+			               s->path, off, (unsigned long long)s->records,
+			               prev_off, v);
+		return sx_fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
+		               "record at offset 0, and a valid record follows at "
+		               "offset %zu: corruption, not a torn tail", s->path, v);
 	}
 	s->torn_off = off;
 	s->torn_bytes = s->size - off;
@@ -293,19 +270,19 @@ static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
 	s->path = path;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(why, cap, -errno, "feedback log %s: %s", path,
-		            strerror(errno));
+		return sx_fail(why, cap, -errno, "feedback log %s: %s", path,
+		               strerror(errno));
 	if (fstat(fd, &st)) {
-		rc = fail(why, cap, -errno, "feedback log %s: stat: %s", path,
-		          strerror(errno));
+		rc = sx_fail(why, cap, -errno, "feedback log %s: stat: %s", path,
+		             strerror(errno));
 		goto out;
 	}
 	s->size = (size_t)st.st_size;
 	if (s->size) {
 		void *m = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m == MAP_FAILED) {
-			rc = fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
-			          strerror(errno));
+			rc = sx_fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
+			             strerror(errno));
 			goto out;
 		}
 		s->p = m;
@@ -342,8 +319,8 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
 	if (!cases) {
 		unmap(&s);
-		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
-		            path);
+		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		               path);
 	}
 	uint64_t n = 0;
 	for (size_t off = 0; off < s.end && cb;) {
@@ -353,8 +330,8 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
 		n++;
 		if ((rc = cb(arg, &r))) {
-			fail(why, cap, rc, "feedback log %s: reading stopped at record "
-			     "%llu (offset %zu)", path, (unsigned long long)n, off);
+			sx_fail(why, cap, rc, "feedback log %s: reading stopped at record "
+			        "%llu (offset %zu)", path, (unsigned long long)n, off);
 			break;
 		}
 		off += F_HDR + len;
@@ -740,8 +717,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	if (rep)
 		memset(rep, 0, sizeof *rep);
 	if (!(fb = calloc(1, sizeof *fb)))
-		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
-		            path);
+		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		               path);
 	fb->fd = -1;
 	pthread_mutex_init(&fb->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -766,7 +743,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 		memset(fb->shards, 0, fb->nshards * sizeof *fb->shards);
 	fb->taken = calloc(fb->nshards, sizeof *fb->taken);
 	if (!fb->path || !fb->shards || !fb->taken) {
-		rc = fail(why, cap, -ENOMEM, "feedback log %s: out of memory", path);
+		rc = sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory", path);
 		goto fail;
 	}
 	for (unsigned i = 0; i < fb->nshards; i++)
@@ -776,7 +753,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	                            cap)))
 		goto fail;
 	if ((rc = sx_frame_map(fb->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
+		sx_fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
 		goto fail;
 	}
 	if ((rc = validate(&s, why, cap)))
@@ -788,8 +765,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	fill_report(&s, rep);
 	unmap(&s);
 	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {
-		rc = fail(why, cap, -rc, "feedback log %s: cannot start the "
-		          "flusher thread: %s", path, strerror(rc));
+		rc = sx_fail(why, cap, -rc, "feedback log %s: cannot start the "
+		             "flusher thread: %s", path, strerror(rc));
 		goto fail;
 	}
 	fb->started = 1;
@@ -974,8 +951,8 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 		cs.ids = ids;
 		cs.id_types = types;
 		if (cb && (rc = cb(arg, &cs))) {
-			fail(why, cap, rc, "feedback log %s: summary stopped by its "
-			     "callback", path);
+			sx_fail(why, cap, rc, "feedback log %s: summary stopped by its "
+			        "callback", path);
 			goto out;
 		}
 		i = k;
@@ -984,8 +961,8 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 	goto out;
 oom:
 	if (rc == -ENOMEM)
-		fail(why, cap, rc, "feedback log %s: out of memory summarising",
-		     path);
+		sx_fail(why, cap, rc, "feedback log %s: out of memory summarising",
+		        path);
 out:
 	free(cases);
 	free(ids);

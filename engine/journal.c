@@ -66,17 +66,6 @@ struct sx_journal {
 	size_t bufcap;
 };
 
-SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 
 static int64_t now_ms(void)
 {
@@ -182,17 +171,17 @@ static int validate(jscan *s, char *why, size_t cap)
 		const char *what;
 		int rc = decode(s->p + off + J_HDR, len, &d, &what);
 		if (rc)
-			return fail(why, cap, rc, "journal %s: entry at offset %zu: %s",
-			            s->path, off, what);
+			return sx_fail(why, cap, rc, "journal %s: entry at offset %zu: %s",
+			               s->path, off, what);
 		int ckpt = (d.flags & J_F_CHECKPOINT) != 0;
 		if (d.seq == 0 || (have_prev && (ckpt ? d.seq < prev_seq
 		                                      : d.seq <= prev_seq)))
-			return fail(why, cap, SX_ECORRUPT,
-			            "journal %s: entry at offset %zu has sequence "
-			            "number %llu, not above the %llu of the entry at "
-			            "offset %zu", s->path, off,
-			            (unsigned long long)d.seq,
-			            (unsigned long long)prev_seq, prev_off);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "journal %s: entry at offset %zu has sequence "
+			               "number %llu, not above the %llu of the entry at "
+			               "offset %zu", s->path, off,
+			               (unsigned long long)d.seq,
+			               (unsigned long long)prev_seq, prev_off);
 		if (ckpt) {
 			s->checkpoints++;
 		} else {
@@ -214,24 +203,24 @@ static int validate(jscan *s, char *why, size_t cap)
 		return 0;
 
 	if (off == 0 && !sx_frame_could_start(&J_KIND, s->p, s->size, 0))
-		return fail(why, cap, SX_EBADMAGIC,
-		            "journal %s: not an sxgate journal (no \"SXJ1\" magic "
-		            "at offset 0); refusing to touch it", s->path);
+		return sx_fail(why, cap, SX_EBADMAGIC,
+		               "journal %s: not an sxgate journal (no \"SXJ1\" magic "
+		               "at offset 0); refusing to touch it", s->path);
 	size_t v = sx_frame_next_valid(&J_KIND, s->p, s->size, off);
 	if (v != SIZE_MAX) {
 		if (have_prev)
-			return fail(why, cap, SX_ECORRUPT,
-			            "journal %s: damaged entry at offset %zu, after "
-			            "entry seq %llu (offset %zu), and a valid entry "
-			            "follows at offset %zu: corruption in the middle, "
-			            "not a torn tail; refusing to replay",
-			            s->path, off, (unsigned long long)prev_seq,
-			            prev_off, v);
-		return fail(why, cap, SX_ECORRUPT,
-		            "journal %s: damaged entry at offset 0 (before any "
-		            "valid entry), and a valid entry follows at offset "
-		            "%zu: corruption, not a torn tail; refusing to replay",
-		            s->path, v);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "journal %s: damaged entry at offset %zu, after "
+			               "entry seq %llu (offset %zu), and a valid entry "
+			               "follows at offset %zu: corruption in the middle, "
+			               "not a torn tail; refusing to replay",
+			               s->path, off, (unsigned long long)prev_seq,
+			               prev_off, v);
+		return sx_fail(why, cap, SX_ECORRUPT,
+		               "journal %s: damaged entry at offset 0 (before any "
+		               "valid entry), and a valid entry follows at offset "
+		               "%zu: corruption, not a torn tail; refusing to replay",
+		               s->path, v);
 	}
 	s->torn_off = off;
 	s->torn_bytes = s->size - off;
@@ -330,16 +319,16 @@ static int deliver(const jscan *s, unsigned flags, sx_journal_cb cb, void *arg,
 		    (flags & SX_JOURNAL_SCAN_CHECKPOINTS)) {
 			sx_journal_entry e;
 			if ((rc = materialise(&d, len, &sc, &e))) {
-				fail(why, cap, rc, "journal %s: out of memory "
-				     "reading entry at offset %zu", s->path, off);
+				sx_fail(why, cap, rc, "journal %s: out of memory "
+				        "reading entry at offset %zu", s->path, off);
 				break;
 			}
 			e.offset = off;
 			if ((rc = cb(arg, &e))) {
-				fail(why, cap, rc, "journal %s: replay stopped at "
-				     "entry seq %llu (offset %zu): the callback "
-				     "returned %d", s->path,
-				     (unsigned long long)d.seq, off, rc);
+				sx_fail(why, cap, rc, "journal %s: replay stopped at "
+				        "entry seq %llu (offset %zu): the callback "
+				        "returned %d", s->path,
+				        (unsigned long long)d.seq, off, rc);
 				break;
 			}
 		}
@@ -384,16 +373,16 @@ int sx_journal_scan(const char *path, unsigned flags, sx_journal_cb cb,
 		memset(rep, 0, sizeof *rep);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(why, cap, -errno, "journal %s: %s", path,
-		            strerror(errno));
+		return sx_fail(why, cap, -errno, "journal %s: %s", path,
+		               strerror(errno));
 	if (fstat(fd, &st)) {
-		rc = fail(why, cap, -errno, "journal %s: stat: %s", path,
-		          strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: stat: %s", path,
+		             strerror(errno));
 		goto out;
 	}
 	s.size = (size_t)st.st_size;
 	if ((rc = sx_frame_map(fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto out;
 	}
 	if ((rc = validate(&s, why, cap)))
@@ -419,13 +408,13 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		memset(rep, 0, sizeof *rep);
 	if (!(j = calloc(1, sizeof *j)) || !(j->path = strdup(path))) {
 		free(j);
-		return fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
+		return sx_fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
 	}
 	pthread_mutex_init(&j->mu, NULL);
 	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, why, cap)))
 		goto fail;
 	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto fail;
 	}
 	/* Check everything before the first callback: never half-applied. */
@@ -722,15 +711,15 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	pthread_mutex_lock(&j->mu);
 	const char *step;
 	if (j->failed && (rc = recheck(j, &step))) {
-		fail(why, cap, rc, "journal %s: cannot compact: the journal "
-		     "failed and its re-check (%s) failed: %s", j->path, step,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: cannot compact: the journal "
+		        "failed and its re-check (%s) failed: %s", j->path, step,
+		        strerror(-rc));
 		goto out;
 	}
 	s.size = j->end;
 	r.bytes_before = r.bytes_after = j->end;
 	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", j->path, strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: mmap: %s", j->path, strerror(-rc));
 		goto out;
 	}
 	/* Only appends wrote the file since open checked it, but it is cheap
@@ -738,8 +727,8 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	if ((rc = validate(&s, why, cap)))
 		goto out;
 	if (s.torn_bytes) {
-		rc = fail(why, cap, SX_ECORRUPT, "journal %s: damaged entry at "
-		          "offset %zu found while compacting", j->path, s.end);
+		rc = sx_fail(why, cap, SX_ECORRUPT, "journal %s: damaged entry at "
+		             "offset %zu found while compacting", j->path, s.end);
 		goto out;
 	}
 	for (size_t off = 0; off < s.end;) {
@@ -763,8 +752,8 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	snprintf(tmp, sizeof tmp, "%s.compact.tmp", j->path);
 	tfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (tfd < 0) {
-		rc = fail(why, cap, -errno, "journal %s: cannot create %s: %s",
-		          j->path, tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: cannot create %s: %s",
+		             j->path, tmp, strerror(errno));
 		goto out;
 	}
 	/* Copy runs of kept frames with one write each. */
@@ -785,8 +774,8 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 			run_len += J_HDR + len;
 		} else if (run_len) {
 			if ((rc = sx_wio_write_all(tfd, s.p + run, run_len, NULL))) {
-				fail(why, cap, rc, "journal %s: writing %s: %s", j->path,
-				     tmp, strerror(-rc));
+				sx_fail(why, cap, rc, "journal %s: writing %s: %s", j->path,
+				        tmp, strerror(-rc));
 				goto out;
 			}
 			newsize += run_len;
@@ -804,24 +793,24 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	encode(frame, fs, &ck, j->last_source_len, j->last_seq, keep_from_ms,
 	       J_F_CHECKPOINT);
 	if ((rc = sx_wio_write_all(tfd, frame, fs, NULL))) {
-		fail(why, cap, rc, "journal %s: writing %s: %s", j->path, tmp,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: writing %s: %s", j->path, tmp,
+		        strerror(-rc));
 		goto out;
 	}
 	newsize += fs;
 	if (sx_wio_fsync(tfd)) {
-		rc = fail(why, cap, -errno, "journal %s: fsync of %s: %s", j->path,
-		          tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: fsync of %s: %s", j->path,
+		             tmp, strerror(errno));
 		goto out;
 	}
 	if (flock(tfd, LOCK_EX | LOCK_NB)) {
-		rc = fail(why, cap, -errno, "journal %s: lock %s: %s", j->path, tmp,
-		          strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: lock %s: %s", j->path, tmp,
+		             strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, j->path)) {
-		rc = fail(why, cap, -errno, "journal %s: rename %s over it: %s",
-		          j->path, tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: rename %s over it: %s",
+		             j->path, tmp, strerror(errno));
 		goto out;
 	}
 	/* From here the compacted file is the journal. */
@@ -831,10 +820,10 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	j->end = newsize;
 	r.bytes_after = newsize;
 	if ((rc = sx_wio_fsync_dir(j->path)))
-		fail(why, cap, rc, "journal %s: compacted, but the fsync of its "
-		     "directory failed (the rename may not survive a crash; "
-		     "either file is a correct journal): %s", j->path,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: compacted, but the fsync of its "
+		        "directory failed (the rename may not survive a crash; "
+		        "either file is a correct journal): %s", j->path,
+		        strerror(-rc));
 out:
 	unsx_frame_map(s.p, s.size);
 	if (tfd >= 0) {

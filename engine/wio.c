@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,17 +249,6 @@ static const struct { const char *name; int value; } spec_errnos[] = {
 	{ "EROFS", EROFS }, { "EFBIG", EFBIG },
 };
 
-SX_COLD static int spec_fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return SX_EINVAL;
-}
-
 /* A decimal number in [0, max] spelled by v[0..n); 0 or -1. */
 static int spec_number(const char *v, size_t n, unsigned long long max,
                        unsigned long long *out)
@@ -284,14 +272,14 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 {
 	memset(f, 0, sizeof *f);
 	if (!spec || !*spec)
-		return spec_fail(why, cap, "empty fault plan");
+		return sx_fail(why, cap, SX_EINVAL, "empty fault plan");
 	for (const char *w = spec; *w;) {
 		size_t at = (size_t)(w - spec);
 		size_t wl = strcspn(w, ",");
 		const char *eq = memchr(w, '=', wl);
 		if (!eq)
-			return spec_fail(why, cap, "'%.*s' at offset %zu is not "
-			                 "NAME=VALUE", (int)wl, w, at);
+			return sx_fail(why, cap, SX_EINVAL, "'%.*s' at offset %zu is not "
+			               "NAME=VALUE", (int)wl, w, at);
 		size_t nl = (size_t)(eq - w), vl = wl - nl - 1;
 		const char *v = eq + 1;
 		const struct spec_field *sf = NULL;
@@ -300,9 +288,9 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 			    !memcmp(spec_fields[i].name, w, nl))
 				sf = &spec_fields[i];
 		if (!sf)
-			return spec_fail(why, cap, "unknown name '%.*s' at offset %zu "
-			                 "(names: the fields of sx_wio_fault in "
-			                 "engine/wio.h but fd)", (int)nl, w, at);
+			return sx_fail(why, cap, SX_EINVAL, "unknown name '%.*s' at offset %zu "
+			               "(names: the fields of sx_wio_fault in "
+			               "engine/wio.h but fd)", (int)nl, w, at);
 		unsigned long long x = 0;
 		int ok = spec_number(v, vl, sf->kind == SPEC_SIZE ? 1u << 30 :
 		                     1000000000u, &x) == 0;
@@ -318,15 +306,15 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 					ok = 1;
 				}
 			if (!ok)
-				return spec_fail(why, cap, "%s: '%.*s' at offset %zu is "
-				                 "not an errno number or one of EIO, ENOSPC, "
-				                 "EDQUOT, EROFS, EFBIG", sf->name, (int)vl, v,
-				                 at + nl + 1);
+				return sx_fail(why, cap, SX_EINVAL, "%s: '%.*s' at offset %zu is "
+				               "not an errno number or one of EIO, ENOSPC, "
+				               "EDQUOT, EROFS, EFBIG", sf->name, (int)vl, v,
+				               at + nl + 1);
 			*(int *)((char *)f + sf->off) = (int)x;
 		} else if (!ok) {
-			return spec_fail(why, cap, "%s: '%.*s' at offset %zu is not a "
-			                 "number%s", sf->name, (int)vl, v, at + nl + 1,
-			                 sf->kind == SPEC_TIMES ? " or \"always\"" : "");
+			return sx_fail(why, cap, SX_EINVAL, "%s: '%.*s' at offset %zu is not a "
+			               "number%s", sf->name, (int)vl, v, at + nl + 1,
+			               sf->kind == SPEC_TIMES ? " or \"always\"" : "");
 		} else if (sf->kind == SPEC_SIZE) {
 			*(size_t *)((char *)f + sf->off) = (size_t)x;
 		} else {
@@ -337,17 +325,17 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 			w++;
 	}
 	if (!f->write_nth && (f->write_times || f->write_errno || f->write_short))
-		return spec_fail(why, cap, "write_times, write_errno or write_short "
-		                 "without write_nth: no write would fail");
+		return sx_fail(why, cap, SX_EINVAL, "write_times, write_errno or write_short "
+		               "without write_nth: no write would fail");
 	if (!f->fsync_nth && (f->fsync_times || f->fsync_errno))
-		return spec_fail(why, cap, "fsync_times or fsync_errno without "
-		                 "fsync_nth: no fsync would fail");
+		return sx_fail(why, cap, SX_EINVAL, "fsync_times or fsync_errno without "
+		               "fsync_nth: no fsync would fail");
 	if (!f->ftruncate_nth && (f->ftruncate_times || f->ftruncate_errno))
-		return spec_fail(why, cap, "ftruncate_times or ftruncate_errno "
-		                 "without ftruncate_nth: no ftruncate would fail");
+		return sx_fail(why, cap, SX_EINVAL, "ftruncate_times or ftruncate_errno "
+		               "without ftruncate_nth: no ftruncate would fail");
 	if (!f->write_nth && !f->fsync_nth && !f->ftruncate_nth &&
 	    !f->write_delay_ms)
-		return spec_fail(why, cap, "the plan fails nothing (set write_nth, "
-		                 "fsync_nth, ftruncate_nth or write_delay_ms)");
+		return sx_fail(why, cap, SX_EINVAL, "the plan fails nothing (set write_nth, "
+		               "fsync_nth, ftruncate_nth or write_delay_ms)");
 	return 0;
 }
