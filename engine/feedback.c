@@ -51,14 +51,6 @@
 
 static const sx_frame_kind F_KIND = { F_MAGIC, SX_FEEDBACK_MAX_RECORD };
 
-
-static int64_t clock_ms(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the writer's state ------------------------------------------------- */
 
 typedef struct fb_shard {
@@ -415,7 +407,10 @@ int sx_feedback_add(sx_feedback *fb, const sx_feedback_rec *r)
 	}
 	if (nc < r->ncases)
 		flags |= F_FLAG_CASES_CUT;
-	int64_t t = r->time_ms ? r->time_ms : clock_ms(CLOCK_REALTIME_COARSE);
+	/* the coarse clock: a stamp to the tick is plenty, and it is the
+	 * cheapest read on the hot path */
+	int64_t t = r->time_ms ? r->time_ms :
+	            (int64_t)(sx_clock_ns(CLOCK_REALTIME_COARSE) / 1000000u);
 
 	fb_shard *s = shard_of_thread(fb);
 	pthread_mutex_lock(&s->mu);
@@ -593,7 +588,7 @@ static int cycle(sx_feedback *fb)
 			fb->need_sync = 0;
 			pthread_mutex_lock(&fb->mu);
 			fb->fsyncs++;
-			fb->last_fsync_ms = clock_ms(CLOCK_REALTIME);
+			fb->last_fsync_ms = sx_real_ms();
 			pthread_mutex_unlock(&fb->mu);
 		}
 	}
@@ -606,14 +601,9 @@ static void *flusher(void *arg)
 
 	pthread_mutex_lock(&fb->mu);
 	for (;;) {
-		struct timespec dl;
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += fb->flush_ms / 1000;
-		dl.tv_nsec += (long)(fb->flush_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
+		uint64_t due = sx_mono_ns() + (uint64_t)fb->flush_ms * 1000000u;
+		struct timespec dl = { (time_t)(due / 1000000000u),
+		                       (long)(due % 1000000000u) };
 		while (!fb->stop && fb->req == fb->done_req &&
 		       !atomic_load(&fb->kick))
 			if (pthread_cond_timedwait(&fb->wake, &fb->mu, &dl) ==

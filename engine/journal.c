@@ -35,7 +35,6 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -65,14 +64,6 @@ struct sx_journal {
 	uint8_t *buf;              /* frame encoding buffer */
 	size_t bufcap;
 };
-
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- frames ------------------------------------------------------------- */
 
@@ -610,7 +601,7 @@ int sx_journal_append_batch(sx_journal *j, size_t n,
 		int64_t t = cmds[i].time_ms;
 		if (t == SX_JOURNAL_NOW) {
 			if (now == INT64_MIN)
-				now = now_ms();
+				now = sx_real_ms();
 			t = now;
 		}
 		encode(j->buf + off, fs, &cmds[i], src_len_of(cmds[i].source),

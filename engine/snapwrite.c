@@ -573,13 +573,6 @@ static void image_free(struct image *im)
 	free(im->bitmaps);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Emit one key (its postings are hi[start..start+n)) as key number kn. */
 static void emit_key(struct image *im, sx_snapw *w,
                      const struct hi *hi, uint32_t start, uint32_t n,
@@ -971,7 +964,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	sx_snapw_stats dummy;
 	char tmp[4096];
 	int rc;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = sx_mono_ms();
 
 	if (!st)
 		st = &dummy;
@@ -990,7 +983,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		snprintf(why, cap, "out of memory building tables");
 		goto out;
 	}
-	st->index_ms = (uint32_t)(now_ms() - t0);
+	st->index_ms = (uint32_t)(sx_mono_ms() - t0);
 
 	struct { const void *p; uint64_t len; } sec[SX_NSECTIONS] = {
 		[SX_SEC_PILOTS]   = { im.mphf.pilot, sx_mphf_npilots(&im.mphf.f) },
@@ -1055,7 +1048,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		pos += padded;
 	}
 	h.file_size = pos;
-	h.build_ms = m->build_ms + (uint32_t)(now_ms() - t0);
+	h.build_ms = m->build_ms + (uint32_t)(sx_mono_ms() - t0);
 	{
 		uint8_t page[SX_SNAP_HDR] = {0};
 		memcpy(page, &h, sizeof(h));
@@ -1108,7 +1101,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	st->ids = im.ids;
 	st->keys = im.n_keys;
 	st->records = w->nrecs;
-	st->write_ms = (uint32_t)(now_ms() - t0) - st->index_ms;
+	st->write_ms = (uint32_t)(sx_mono_ms() - t0) - st->index_ms;
 out:
 	image_free(&im);
 	return rc;
