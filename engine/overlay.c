@@ -12,10 +12,10 @@
  * are compared after bracket folding, and "the same record" is the
  * loader's duplicate rule: case, ID and role.
  */
+#include "casefold.h"
 #include "overlay.h"
 #include "row.h"
 #include "snapint.h"
-#include "snapwrite.h"
 
 #include <errno.h>
 #include <stdio.h>

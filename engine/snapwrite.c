@@ -217,30 +217,6 @@ uint32_t sx_snapw_court(sx_snapw *w, const char *s, size_t len)
 	return intern_get(&w->strings, s, len, 1, NULL);
 }
 
-size_t sx_case_fold(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *rep = s[i] == '(' ? "\xef\xbc\x88" :
-		                  s[i] == ')' ? "\xef\xbc\x89" : NULL;
-		if (rep) {
-			for (int k = 0; k < 3; k++, o++)
-				if (o < cap)
-					out[o] = rep[k];
-		} else {
-			if (o < cap)
-				out[o] = s[i];
-			o++;
-		}
-	}
-	return o;
-}
-
-uint64_t sx_case_hash(const char *fold, size_t len)
-{
-	return XXH3_64bits(fold, len);
-}
-
 /* Grow t to hold `want` values at most 3/4 full, re-hashing each value
  * with hash_of (growth is rare: the loader reserves). */
 static int tagtab_grow(struct tagtab *t, size_t want, const sx_snapw *w,

@@ -16,6 +16,7 @@
  * the output atomically, so a failed build leaves the old file.
  */
 #include "build.h"
+#include "casefold.h"
 #include "csv.h"
 #include "row.h"
 #include "snapshot.h"
