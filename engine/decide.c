@@ -18,7 +18,7 @@
  */
 #include "casefold.h"
 #include "decide.h"
-#include "overlay.h"
+#include "ovview.h"
 #include "snapint.h"
 
 #include <stdio.h>

@@ -14,8 +14,8 @@
  */
 #include "snapshot.h"
 #include "decide.h"
-#include "overlay.h"
 #include "mphf.h"
+#include "ovview.h"
 #include "snapfmt.h"
 #include "snapint.h"
 
@@ -402,28 +402,6 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 	return 0;
 }
 
-int sx_snap_derive(const sx_snap *base, sx_overlay *ov, sx_snap **out)
-{
-	sx_snap *s = malloc(sizeof(*s));
-	if (!s) {
-		sx_overlay_free(ov);
-		return -ENOMEM;
-	}
-	base = base->origin;
-	*s = *base;
-	s->ov = ov && (ov->nrecs || ov->nmasks || ov->npermits || ov->nremoved) ?
-	        ov : NULL;
-	if (!s->ov)
-		sx_overlay_free(ov);
-	s->origin = base;
-	s->derived = 1;
-	*out = s;
-	return 0;
-}
-
-const sx_overlay *sx_snap_overlay(const sx_snap *s) { return s->ov; }
-const sx_snap *sx_snap_base(const sx_snap *s) { return s->origin; }
-
 void sx_snap_close(sx_snap *s)
 {
 	if (!s)
@@ -449,29 +427,10 @@ uint32_t sx_snap_max_query_records(const sx_snap *s)
 	return s->hdr->max_query_records + (s->ov ? 2 * s->ov->max_per_key : 0);
 }
 
-/* A live-added record: numbered after the snapshot's. */
-static void overlay_record(const sx_snap *s, uint32_t i, sx_recview *v)
-{
-	const struct sx_ov_rec *r = &s->ov->recs[i];
-	v->case_no = r->case_no;
-	v->case_len = r->case_len;
-	v->court = r->court;
-	v->court_len = r->court_len;
-	v->case_id = UINT32_MAX;
-	v->id_key = UINT32_MAX;
-	v->listed_on = r->listed_on;
-	v->expires_on = r->expires_on;
-	v->codes = r->codes;
-	v->role = r->role;
-	v->list = r->list;
-	v->status = r->status;
-	v->id_type = r->id_type;
-}
-
 void sx_snap_record(const sx_snap *s, uint32_t rec, sx_recview *v)
 {
 	if (rec >= s->hdr->n_records) {
-		overlay_record(s, rec - s->hdr->n_records, v);
+		sx_ov_record(s->ov, rec - s->hdr->n_records, v);
 		return;
 	}
 	const struct sx_disk_rec *r = &s->recs[rec];
