@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,8 +96,7 @@ struct sx_feedback {
 	char last_error_text[256];
 };
 
-/* ---- frames ------------------------------------------------------------- */
-
+/* ---- payloads ----------------------------------------------------------- */
 
 /* A string of the payload at *off: bounds-checked. */
 static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
@@ -191,54 +189,55 @@ typedef struct fscan {
 	size_t size, end;
 	uint64_t records;
 	size_t torn_off, torn_bytes;
+	char *why;                 /* the check's message */
+	size_t cap;
 } fscan;
 
+/* sx_frame_scan's callback: decode a record. */
+static int check_record(void *arg, const uint8_t *pl, uint32_t len,
+                        size_t off)
+{
+	fscan *s = arg;
+	sx_feedback_rec r;
+	char what[256];
+	int rc = decode(pl, len, off + F_HDR, &r, NULL, what, sizeof what);
+	if (rc)
+		return sx_fail(s->why, s->cap, rc, "feedback log %s: record %llu "
+		               "at offset %zu: %s", s->path,
+		               (unsigned long long)s->records + 1, off, what);
+	s->records++;
+	return 0;
+}
 
-
-/* The same torn-tail / corrupt-middle rule as the journal (journal.c). */
+/* The frames' torn-tail / corrupt-middle rule (frame.h), in this log's
+ * words. */
 static int validate(fscan *s, char *why, size_t cap)
 {
-	size_t off = 0, prev_off = 0;
+	sx_frame_report fr;
 
-	while (off < s->size) {
-		uint32_t len;
-		if (!sx_frame_ok(&F_KIND, s->p, s->size, off, &len))
-			break;
-		sx_feedback_rec r;
-		char what[256];
-		int rc = decode(s->p + off + F_HDR, len, off + F_HDR, &r, NULL,
-		                what, sizeof what);
-		if (rc)
-			return sx_fail(why, cap, rc, "feedback log %s: record %llu at "
-			               "offset %zu: %s", s->path,
-			               (unsigned long long)s->records + 1, off, what);
-		s->records++;
-		prev_off = off;
-		off += F_HDR + len;
-	}
-	s->end = off;
-	if (off == s->size)
-		return 0;
-	if (off == 0 && !sx_frame_could_start(&F_KIND, s->p, s->size, 0))
-		return sx_fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
+	s->why = why;
+	s->cap = cap;
+	int rc = sx_frame_scan(&F_KIND, s->p, s->size, check_record, s, &fr);
+	s->end = fr.end;
+	if (fr.verdict == SX_FRAME_FOREIGN)
+		return sx_fail(why, cap, rc, "feedback log %s: not an "
 		               "sxgate feedback log (no \"SXF1\" magic at offset 0); "
 		               "refusing to touch it", s->path);
-	size_t v = sx_frame_next_valid(&F_KIND, s->p, s->size, off);
-	if (v != SIZE_MAX) {
-		if (s->records)
-			return sx_fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
-			               "record at offset %zu, after record %llu (offset "
-			               "%zu), and a valid record follows at offset %zu: "
-			               "corruption in the middle, not a torn tail",
-			               s->path, off, (unsigned long long)s->records,
-			               prev_off, v);
-		return sx_fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
+	if (fr.verdict == SX_FRAME_DAMAGED && s->records)
+		return sx_fail(why, cap, rc, "feedback log %s: damaged "
+		               "record at offset %zu, after record %llu (offset "
+		               "%zu), and a valid record follows at offset %zu: "
+		               "corruption in the middle, not a torn tail",
+		               s->path, fr.end, (unsigned long long)s->records,
+		               fr.last_off, fr.next_valid);
+	if (fr.verdict == SX_FRAME_DAMAGED)
+		return sx_fail(why, cap, rc, "feedback log %s: damaged "
 		               "record at offset 0, and a valid record follows at "
-		               "offset %zu: corruption, not a torn tail", s->path, v);
-	}
-	s->torn_off = off;
-	s->torn_bytes = s->size - off;
-	return 0;
+		               "offset %zu: corruption, not a torn tail", s->path,
+		               fr.next_valid);
+	s->torn_off = fr.torn_off;
+	s->torn_bytes = fr.torn_bytes;
+	return rc;                 /* 0, or check_record's refusal */
 }
 
 static void fill_report(const fscan *s, sx_feedback_report *rep)
@@ -252,48 +251,20 @@ static void fill_report(const fscan *s, sx_feedback_report *rep)
 }
 
 /* Open path read-only, map and validate it.  On success the caller
- * unmaps s->p (s->size bytes). */
+ * unmaps s->p (s->size bytes) with sx_frame_unmap(). */
 static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
 {
-	struct stat st;
-	int rc = 0;
+	int rc;
 
 	memset(s, 0, sizeof *s);
 	s->path = path;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sx_fail(why, cap, -errno, "feedback log %s: %s", path,
-		               strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = sx_fail(why, cap, -errno, "feedback log %s: stat: %s", path,
-		             strerror(errno));
-		goto out;
-	}
-	s->size = (size_t)st.st_size;
-	if (s->size) {
-		void *m = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			rc = sx_fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
-			             strerror(errno));
-			goto out;
-		}
-		s->p = m;
-	}
-	if ((rc = validate(s, why, cap))) {
-		if (s->p)
-			munmap((void *)s->p, s->size);
-		s->p = NULL;
-	}
-out:
-	close(fd);
-	return rc;
-}
-
-static void unmap(fscan *s)
-{
-	if (s->p)
-		munmap((void *)s->p, s->size);
+	if (!(rc = sx_frame_map_file("feedback log", path, &s->p, &s->size, why,
+	                             cap)) &&
+	    !(rc = validate(s, why, cap)))
+		return 0;
+	sx_frame_unmap(s->p, s->size);
 	s->p = NULL;
+	return rc;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -310,28 +281,29 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 		return rc;
 	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
 	if (!cases) {
-		unmap(&s);
+		sx_frame_unmap(s.p, s.size);
 		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
 		               path);
 	}
 	uint64_t n = 0;
-	for (size_t off = 0; off < s.end && cb;) {
-		uint32_t len = sx_le_get32(s.p + off + 4);
+	const uint8_t *pl;
+	uint32_t len;
+	for (size_t off = 0, at = 0;
+	     cb && sx_frame_next(s.p, s.end, &at, &pl, &len); off = at) {
 		sx_feedback_rec r;
 		/* validated */
-		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
+		decode(pl, len, off + F_HDR, &r, cases, NULL, 0);
 		n++;
 		if ((rc = cb(arg, &r))) {
 			sx_fail(why, cap, rc, "feedback log %s: reading stopped at record "
 			        "%llu (offset %zu)", path, (unsigned long long)n, off);
 			break;
 		}
-		off += F_HDR + len;
 	}
 	if (!rc)
 		fill_report(&s, rep);
 	free(cases);
-	unmap(&s);
+	sx_frame_unmap(s.p, s.size);
 	return rc;
 }
 
@@ -753,7 +725,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 		goto fail;
 	fb->good_end = s.end;
 	fill_report(&s, rep);
-	unmap(&s);
+	sx_frame_unmap(s.p, s.size);
+	s.p = NULL;
 	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {
 		rc = sx_fail(why, cap, -rc, "feedback log %s: cannot start the "
 		             "flusher thread: %s", path, strerror(rc));
@@ -763,7 +736,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	*out = fb;
 	return 0;
 fail:
-	unmap(&s);
+	sx_frame_unmap(s.p, s.size);
 	destroy(fb);
 	return rc;
 }
@@ -958,6 +931,6 @@ out:
 	free(ids);
 	free(types);
 	free(a.v);
-	unmap(&s);
+	sx_frame_unmap(s.p, s.size);
 	return rc;
 }
