@@ -24,21 +24,21 @@
  * spelling (the strings section itself), drops its tables before the
  * index is built, builds the index from the records without a copy of
  * the keys, and writes the file with O_DIRECT through one staging buffer
- * (no page-cache copy of a file the server maps later anyway).
+ * (stage.c, over the wio layer: no page-cache copy of a file the server
+ * maps later anyway).
  */
 #include "snapwrite.h"
 #include "mphf.h"
 #include "snapfmt.h"
 #include "snapshot.h"
+#include "stage.h"
+#include "wio.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <roaring/roaring.h>
@@ -789,133 +789,6 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 
 /* ---- the file ------------------------------------------------------------ */
 
-/*
- * The file goes out through one aligned staging buffer, with O_DIRECT where
- * the file system takes it: buffered writes of a new 800 MB file cost
- * about 2.2 s on the VMs we measured (page-cache pages are fresh memory
- * there), O_DIRECT 0.1-0.25 s.  O_DIRECT wants aligned buffers, lengths
- * and offsets, which the staging buffer gives; the file's last partial
- * block, and everything on a file system that refuses O_DIRECT (tmpfs),
- * is written the ordinary way.
- */
-#define OUT_ALIGN 4096
-#define OUT_BUF   (8u << 20)
-
-struct out {
-	int fd;
-	int direct;                /* O_DIRECT is on */
-	uint8_t *buf;
-	size_t fill;
-	int err;                   /* first error, -errno */
-};
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write the staged bytes: whole blocks directly, the rest staying staged;
- * with `final`, or once direct writes are off, everything.  A refused
- * direct write (EINVAL) turns them off for the rest of the file. */
-static void out_flush(struct out *o, int final)
-{
-	size_t done = 0;
-	if (o->err)
-		return;
-	if (o->direct) {
-		size_t n = o->fill & ~(size_t)(OUT_ALIGN - 1);
-		while (done < n && !(done & (OUT_ALIGN - 1))) {
-			ssize_t k = write(o->fd, o->buf + done, n - done);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && errno == EINVAL)
-				break;
-			if (k < 0) {
-				o->err = -errno;
-				return;
-			}
-			done += (size_t)k;
-		}
-		if (done < n || (final && done < o->fill)) {
-			o->direct = 0;
-			(void)fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) & ~O_DIRECT);
-		}
-	}
-	if (!o->direct) {
-		if ((o->err = write_all(o->fd, o->buf + done, o->fill - done)))
-			return;
-		done = o->fill;
-	}
-	memmove(o->buf, o->buf + done, o->fill - done);
-	o->fill -= done;
-}
-
-static void out_put(struct out *o, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	while (n && !o->err) {
-		size_t k = OUT_BUF - o->fill < n ? OUT_BUF - o->fill : n;
-		if (s)
-			memcpy(o->buf + o->fill, s, k);
-		else
-			memset(o->buf + o->fill, 0, k);
-		o->fill += k;
-		n -= k;
-		if (s)
-			s += k;
-		if (o->fill == OUT_BUF)
-			out_flush(o, 0);
-	}
-}
-
-/* Open path for writing, O_DIRECT when the file system allows it. */
-static int out_open(struct out *o, const char *path)
-{
-	memset(o, 0, sizeof(*o));
-	o->buf = aligned_alloc(OUT_ALIGN, OUT_BUF);
-	if (!o->buf)
-		return -ENOMEM;
-	o->direct = 1;
-	o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT,
-	             0644);
-	if (o->fd < 0 && errno == EINVAL) {
-		o->direct = 0;
-		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	}
-	if (o->fd < 0) {
-		int rc = -errno;
-		free(o->buf);
-		o->buf = NULL;
-		return rc;
-	}
-	return 0;
-}
-
-/* Flush, fsync and close; returns the first error. */
-static int out_close(struct out *o)
-{
-	out_flush(o, 1);
-	int rc = o->err;
-	if (!rc && fsync(o->fd) < 0)
-		rc = -errno;
-	if (close(o->fd) < 0 && !rc)
-		rc = -errno;
-	free(o->buf);
-	o->buf = NULL;
-	return rc;
-}
-
 /* The lookup tables are done with once the index is to be built: their
  * memory goes to the index arrays (jemalloc reuses it). */
 static void drop_tables(sx_snapw *w)
@@ -1032,8 +905,8 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	}
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	struct out o;
-	if ((rc = out_open(&o, tmp))) {
+	sx_stage *o;
+	if ((rc = sx_stage_open(tmp, &o))) {
 		if (rc == -ENOMEM)
 			snprintf(why, cap, "out of memory for the write buffer");
 		else
@@ -1043,14 +916,14 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	{
 		uint8_t page[SX_SNAP_HDR] = {0};
 		memcpy(page, &h, sizeof(h));
-		out_put(&o, page, sizeof(page));
+		sx_stage_put(o, page, sizeof(page));
 	}
 	for (int i = 0; i < SX_NSECTIONS; i++) {
 		uint64_t padded = (sec[i].len + SX_SNAP_ALIGN - 1) & ~(uint64_t)(SX_SNAP_ALIGN - 1);
-		out_put(&o, sec[i].p, sec[i].len);
-		out_put(&o, NULL, padded - sec[i].len);
+		sx_stage_put(o, sec[i].p, sec[i].len);
+		sx_stage_put(o, NULL, padded - sec[i].len);
 	}
-	if ((rc = out_close(&o))) {
+	if ((rc = sx_stage_close(o))) {
 		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(-rc));
 		unlink(tmp);
 		goto out;
@@ -1062,15 +935,8 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		unlink(tmp);
 		goto out;
 	}
-	{   /* make the rename durable */
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", path);
-		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	/* make the rename durable (best effort: the file is whole either way) */
+	(void)sx_wio_fsync_dir(path);
 	st->file_bytes = pos;
 	st->index_bytes = sec[SX_SEC_PILOTS].len + sec[SX_SEC_REMAP].len +
 	                  sec[SX_SEC_FP].len;
