@@ -1,6 +1,7 @@
 /*
- * feedback.c - the feedback log: hot-path writer, reader and per-case
- * summary (contract in feedback.h, bytes in docs/JOURNAL.md).
+ * feedback.c - the feedback log: hot-path writer and reader (contract in
+ * feedback.h, bytes in docs/JOURNAL.md; the per-case summary built on the
+ * reader is tools/fbsummary.c).
  *
  * The idea: lookups must not wait for a disk, so the writer is two
  * buffers per shard.  Workers encode into their shard's active buffer
@@ -183,21 +184,11 @@ static int decode(const uint8_t *pl, uint32_t len, size_t at,
 
 /* ---- checking a whole file ---------------------------------------------- */
 
-typedef struct fscan {
-	const char *path;
-	const uint8_t *p;
-	size_t size, end;
-	uint64_t records;
-	size_t torn_off, torn_bytes;
-	char *why;                 /* the check's message */
-	size_t cap;
-} fscan;
-
 /* sx_frame_scan's callback: decode a record. */
 static int check_record(void *arg, const uint8_t *pl, uint32_t len,
                         size_t off)
 {
-	fscan *s = arg;
+	sx_feedback_view *s = arg;
 	sx_feedback_rec r;
 	char what[256];
 	int rc = decode(pl, len, off + F_HDR, &r, NULL, what, sizeof what);
@@ -211,7 +202,7 @@ static int check_record(void *arg, const uint8_t *pl, uint32_t len,
 
 /* The frames' torn-tail / corrupt-middle rule (frame.h), in this log's
  * words. */
-static int validate(fscan *s, char *why, size_t cap)
+static int validate(sx_feedback_view *s, char *why, size_t cap)
 {
 	sx_frame_report fr;
 
@@ -240,7 +231,8 @@ static int validate(fscan *s, char *why, size_t cap)
 	return rc;                 /* 0, or check_record's refusal */
 }
 
-static void fill_report(const fscan *s, sx_feedback_report *rep)
+void sx_feedback_view_report(const sx_feedback_view *s,
+                             sx_feedback_report *rep)
 {
 	if (!rep)
 		return;
@@ -250,21 +242,39 @@ static void fill_report(const fscan *s, sx_feedback_report *rep)
 	rep->torn_bytes = s->torn_bytes;
 }
 
-/* Open path read-only, map and validate it.  On success the caller
- * unmaps s->p (s->size bytes) with sx_frame_unmap(). */
-static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
+int sx_feedback_view_open(const char *path, sx_feedback_view *v, char *why,
+                          size_t cap)
 {
 	int rc;
 
-	memset(s, 0, sizeof *s);
-	s->path = path;
-	if (!(rc = sx_frame_map_file("feedback log", path, &s->p, &s->size, why,
+	memset(v, 0, sizeof *v);
+	v->path = path;
+	if (!(rc = sx_frame_map_file("feedback log", path, &v->p, &v->size, why,
 	                             cap)) &&
-	    !(rc = validate(s, why, cap)))
+	    !(rc = validate(v, why, cap)))
 		return 0;
-	sx_frame_unmap(s->p, s->size);
-	s->p = NULL;
+	sx_feedback_view_close(v);
 	return rc;
+}
+
+int sx_feedback_view_next(sx_feedback_view *v, sx_feedback_rec *r,
+                          sx_feedback_case *cases, size_t *at)
+{
+	const uint8_t *pl;
+	uint32_t len;
+	size_t off = v->next;
+	if (!sx_frame_next(v->p, v->end, &v->next, &pl, &len))
+		return 0;
+	decode(pl, len, off + F_HDR, r, cases, NULL, 0);   /* validated */
+	if (at)
+		*at = off;
+	return 1;
+}
+
+void sx_feedback_view_close(sx_feedback_view *v)
+{
+	sx_frame_unmap(v->p, v->size);
+	v->p = NULL;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -272,27 +282,23 @@ static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
 int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
                      sx_feedback_report *rep, char *why, size_t cap)
 {
-	fscan s;
+	sx_feedback_view v;
 	int rc;
 
 	if (rep)
 		memset(rep, 0, sizeof *rep);
-	if ((rc = map_and_check(path, &s, why, cap)))
+	if ((rc = sx_feedback_view_open(path, &v, why, cap)))
 		return rc;
 	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
 	if (!cases) {
-		sx_frame_unmap(s.p, s.size);
+		sx_feedback_view_close(&v);
 		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
 		               path);
 	}
 	uint64_t n = 0;
-	const uint8_t *pl;
-	uint32_t len;
-	for (size_t off = 0, at = 0;
-	     cb && sx_frame_next(s.p, s.end, &at, &pl, &len); off = at) {
-		sx_feedback_rec r;
-		/* validated */
-		decode(pl, len, off + F_HDR, &r, cases, NULL, 0);
+	sx_feedback_rec r;
+	size_t off;
+	while (cb && sx_feedback_view_next(&v, &r, cases, &off)) {
 		n++;
 		if ((rc = cb(arg, &r))) {
 			sx_fail(why, cap, rc, "feedback log %s: reading stopped at record "
@@ -301,9 +307,9 @@ int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
 		}
 	}
 	if (!rc)
-		fill_report(&s, rep);
+		sx_feedback_view_report(&v, rep);
 	free(cases);
-	sx_frame_unmap(s.p, s.size);
+	sx_feedback_view_close(&v);
 	return rc;
 }
 
@@ -670,7 +676,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
                           sx_feedback **out, sx_feedback_report *rep,
                           char *why, size_t cap)
 {
-	fscan s = { .path = path };
+	sx_feedback_view s = { .path = path };
 	sx_feedback *fb;
 	pthread_condattr_t ca;
 	int rc;
@@ -724,7 +730,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	                              s.torn_bytes != 0, s.end, why, cap)))
 		goto fail;
 	fb->good_end = s.end;
-	fill_report(&s, rep);
+	sx_feedback_view_report(&s, rep);
 	sx_frame_unmap(s.p, s.size);
 	s.p = NULL;
 	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {
@@ -756,181 +762,5 @@ int sx_feedback_close(sx_feedback *fb)
 		rc = fb->cycle_rc;
 	}
 	destroy(fb);
-	return rc;
-}
-
-/* ---- summary ------------------------------------------------------------ */
-
-/* One (record, case) pair; strings point into the mapped file. */
-typedef struct fpair {
-	const char *court, *case_no, *id;
-	uint16_t court_len, case_len, id_len;
-	uint8_t id_type, reason, channel;
-	int64_t time_ms;
-} fpair;
-
-static int strcmp_n(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-	if (c)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
-static int pair_cmp(const void *x, const void *y)
-{
-	const fpair *a = x, *b = y;
-	int c = strcmp_n(a->court, a->court_len, b->court, b->court_len);
-	if (!c)
-		c = strcmp_n(a->case_no, a->case_len, b->case_no, b->case_len);
-	if (!c)
-		c = strcmp_n(a->id, a->id_len, b->id, b->id_len);
-	if (!c)
-		c = (int)a->id_type - (int)b->id_type;
-	return c;
-}
-
-typedef struct fsum {
-	const sx_feedback_filter *f;
-	size_t court_len;
-	fpair *v;
-	size_t n, cap;
-	int oom;
-} fsum;
-
-static int push_pair(fsum *a, const sx_feedback_rec *r, sx_str court,
-                     sx_str case_no)
-{
-	if (a->f && a->f->court &&
-	    strcmp_n(court.p, court.n, a->f->court, a->court_len))
-		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 1024;
-		fpair *v = realloc(a->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = (fpair){
-		.court = court.p, .court_len = (uint16_t)court.n,
-		.case_no = case_no.p, .case_len = (uint16_t)case_no.n,
-		.id = r->id.p, .id_len = (uint16_t)r->id.n,
-		.id_type = r->id_type, .reason = r->reason,
-		.channel = r->channel, .time_ms = r->time_ms,
-	};
-	return 0;
-}
-
-static int collect_pairs(void *arg, const sx_feedback_rec *r)
-{
-	fsum *a = arg;
-	if (a->f && r->time_ms < a->f->since_ms)
-		return 0;
-	if (!r->ncases)
-		return push_pair(a, r, (sx_str){ "-", 1 }, (sx_str){ "-", 1 });
-	for (uint32_t i = 0; i < r->ncases; i++) {
-		int rc = push_pair(a, r, r->cases[i].court, r->cases[i].case_no);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
-                          sx_feedback_sum_cb cb, void *arg,
-                          sx_feedback_report *rep, char *why, size_t cap)
-{
-	fsum a = { .f = f, .court_len = f && f->court ? strlen(f->court) : 0 };
-	fscan s;
-	sx_str *ids = NULL;
-	uint8_t *types = NULL;
-	size_t idcap = 0;
-	int rc;
-
-	if (rep)
-		memset(rep, 0, sizeof *rep);
-	if ((rc = map_and_check(path, &s, why, cap)))
-		return rc;
-	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
-	if (!cases) {
-		rc = -ENOMEM;
-		goto oom;
-	}
-	for (size_t off = 0; off < s.end;) {
-		uint32_t len = sx_le_get32(s.p + off + 4);
-		sx_feedback_rec r;
-		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
-		if ((rc = collect_pairs(&a, &r)))
-			goto oom;
-		off += F_HDR + len;
-	}
-	if (a.n)
-		qsort(a.v, a.n, sizeof *a.v, pair_cmp);
-
-	for (size_t i = 0; i < a.n;) {
-		size_t k = i;
-		sx_feedback_case_sum cs;
-		memset(&cs, 0, sizeof cs);
-		cs.court = (sx_str){ a.v[i].court, a.v[i].court_len };
-		cs.case_no = (sx_str){ a.v[i].case_no, a.v[i].case_len };
-		cs.last_ms = INT64_MIN;
-		while (k < a.n && !strcmp_n(a.v[k].court, a.v[k].court_len,
-		                            cs.court.p, cs.court.n) &&
-		       !strcmp_n(a.v[k].case_no, a.v[k].case_len, cs.case_no.p,
-		                 cs.case_no.n)) {
-			const fpair *p = &a.v[k];
-			if (p->reason == SX_R_LISTED)
-				cs.deny++;
-			else if (p->reason == SX_R_SUSPENDED)
-				cs.suspended++;
-			else if (p->reason == SX_R_EXEMPT)
-				cs.exempt++;
-			if (p->channel < SX_NCODES)
-				cs.by_channel[p->channel]++;
-			if (p->time_ms > cs.last_ms)
-				cs.last_ms = p->time_ms;
-			/* pairs of a case are sorted by ID: count the changes */
-			if (k == i || pair_cmp(&a.v[k - 1], p)) {
-				if (cs.nids == idcap) {
-					idcap = idcap ? idcap * 2 : 64;
-					sx_str *ni = realloc(ids, idcap * sizeof *ni);
-					if (ni)
-						ids = ni;
-					uint8_t *nt = realloc(types, idcap);
-					if (nt)
-						types = nt;
-					if (!ni || !nt) {
-						rc = -ENOMEM;
-						goto oom;
-					}
-				}
-				ids[cs.nids] = (sx_str){ p->id, p->id_len };
-				types[cs.nids] = p->id_type;
-				cs.nids++;
-			}
-			k++;
-		}
-		cs.ids = ids;
-		cs.id_types = types;
-		if (cb && (rc = cb(arg, &cs))) {
-			sx_fail(why, cap, rc, "feedback log %s: summary stopped by its "
-			        "callback", path);
-			goto out;
-		}
-		i = k;
-	}
-	fill_report(&s, rep);
-	goto out;
-oom:
-	if (rc == -ENOMEM)
-		sx_fail(why, cap, rc, "feedback log %s: out of memory summarising",
-		        path);
-out:
-	free(cases);
-	free(ids);
-	free(types);
-	free(a.v);
-	sx_frame_unmap(s.p, s.size);
 	return rc;
 }
