@@ -418,6 +418,17 @@ static int permit_remove(const sx_snap *base, struct builder *b, sx_str ref)
 	return hits;
 }
 
+/* act() and permit_remove() return how many they changed (or -ENOMEM):
+ * none is "not found".  0, SX_ENOTFOUND with why, or the error. */
+static int found(int n, char *why, size_t cap)
+{
+	if (n == 0) {
+		snprintf(why, cap, "not found");
+		return SX_ENOTFOUND;
+	}
+	return n < 0 ? n : 0;
+}
+
 int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
                      const sx_str *argv, size_t argc, sx_overlay **out,
                      char *why, size_t cap)
@@ -458,11 +469,7 @@ int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
 		rc = act(base, &b, &t, op == SX_UP_LIST_REMOVE ? SX_OV_REMOVED :
 		                       op == SX_UP_LIST_SUSPEND ? SX_ST_SUSPENDED :
 		                       SX_ST_ACTIVE);
-		if (rc == 0) {
-			snprintf(why, cap, "not found");
-			rc = SX_ENOTFOUND;
-		}
-		if (rc < 0)
+		if ((rc = found(rc, why, cap)))
 			goto out;
 		break;
 	case SX_UP_PERMIT_ADD:
@@ -470,12 +477,7 @@ int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
 			goto out;
 		break;
 	case SX_UP_PERMIT_REMOVE:
-		rc = permit_remove(base, &b, argv[1]);
-		if (rc == 0) {
-			snprintf(why, cap, "not found");
-			rc = SX_ENOTFOUND;
-		}
-		if (rc < 0)
+		if ((rc = found(permit_remove(base, &b, argv[1]), why, cap)))
 			goto out;
 		break;
 	}

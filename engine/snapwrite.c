@@ -96,6 +96,21 @@ static int intern_rehash(struct intern *in, size_t want)
 	return 0;
 }
 
+/* Append a string to the pool without interning it; UINT32_MAX when out of
+ * memory or past 4 GiB. */
+static uint32_t pool_append(struct intern *in, const char *s, size_t len)
+{
+	if (len > 65535 || in->len + 2 + len >= UINT32_MAX - 1 ||
+	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
+		return UINT32_MAX;
+	uint32_t off = (uint32_t)in->len;
+	uint16_t l = (uint16_t)len;
+	memcpy(in->pool + off, &l, 2);
+	memcpy(in->pool + off + 2, s, len);
+	in->len += 2 + len;
+	return off;
+}
+
 /* Offset of s in the pool (adding it), UINT32_MAX on failure; *added is
  * set when it was new. */
 static uint32_t intern_get(struct intern *in, const char *s, size_t len,
@@ -117,14 +132,9 @@ static uint32_t intern_get(struct intern *in, const char *s, size_t len,
 	}
 	if (!add)
 		return UINT32_MAX;
-	if (in->len + 2 + len >= UINT32_MAX - 1 ||
-	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
+	uint32_t off = pool_append(in, s, len);
+	if (off == UINT32_MAX)
 		return UINT32_MAX;
-	uint32_t off = (uint32_t)in->len;
-	uint16_t l = (uint16_t)len;
-	memcpy(in->pool + off, &l, 2);
-	memcpy(in->pool + off + 2, s, len);
-	in->len += 2 + len;
 	in->tab[j] = off + 1;
 	in->count++;
 	if (added)
@@ -277,21 +287,6 @@ static uint64_t case_hash_of(const sx_snapw *w, uint32_t id)
 	const uint8_t *sp;
 	uint16_t l;
 	return sx_case_hash(buf, case_first_fold(w, id, buf, &sp, &l));
-}
-
-/* Append a string to the pool without interning it; UINT32_MAX when out of
- * memory or past 4 GiB. */
-static uint32_t pool_append(struct intern *in, const char *s, size_t len)
-{
-	if (len > 65535 || in->len + 2 + len >= UINT32_MAX - 1 ||
-	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
-		return UINT32_MAX;
-	uint32_t off = (uint32_t)in->len;
-	uint16_t l = (uint16_t)len;
-	memcpy(in->pool + off, &l, 2);
-	memcpy(in->pool + off + 2, s, len);
-	in->len += 2 + len;
-	return off;
 }
 
 void sx_snapw_case_prefetch(const sx_snapw *w, uint64_t h)

@@ -128,17 +128,27 @@ ssize_t sx_wio_write(int fd, const void *buf, size_t n)
 	return write_planned(fd, buf, n);
 }
 
+/* Count a call of one kind on fd and say whether the plan fails it: 1
+ * with errno set (EIO when the plan names none), else 0. */
+SX_COLD static int fault_due(int fd, atomic_uint *calls, atomic_int *nth,
+                             atomic_int *times, atomic_int *err)
+{
+	if (!for_fd(fd))
+		return 0;
+	unsigned k = atomic_fetch_add(calls, 1) + 1;
+	if (!in_window(k, LD(*nth), LD(*times)))
+		return 0;
+	atomic_fetch_add(&n_fired, 1);
+	int e = LD(*err);
+	errno = e ? e : EIO;
+	return 1;
+}
+
 SX_COLD static int sync_planned(int fd, int data_only)
 {
-	if (for_fd(fd)) {
-		unsigned k = atomic_fetch_add(&n_fsync, 1) + 1;
-		if (in_window(k, LD(plan.fsync_nth), LD(plan.fsync_times))) {
-			atomic_fetch_add(&n_fired, 1);
-			int e = LD(plan.fsync_errno);
-			errno = e ? e : EIO;
-			return -1;
-		}
-	}
+	if (fault_due(fd, &n_fsync, &plan.fsync_nth, &plan.fsync_times,
+	              &plan.fsync_errno))
+		return -1;
 	return data_only ? fdatasync(fd) : fsync(fd);
 }
 
@@ -158,15 +168,9 @@ int sx_wio_fdatasync(int fd)
 
 SX_COLD static int trunc_planned(int fd, off_t len)
 {
-	if (for_fd(fd)) {
-		unsigned k = atomic_fetch_add(&n_trunc, 1) + 1;
-		if (in_window(k, LD(plan.trunc_nth), LD(plan.trunc_times))) {
-			atomic_fetch_add(&n_fired, 1);
-			int e = LD(plan.trunc_errno);
-			errno = e ? e : EIO;
-			return -1;
-		}
-	}
+	if (fault_due(fd, &n_trunc, &plan.trunc_nth, &plan.trunc_times,
+	              &plan.trunc_errno))
+		return -1;
 	return ftruncate(fd, len);
 }
 
