@@ -158,165 +158,129 @@ Test(frame, sx_frame_next_walks_what_the_scan_accepted)
 
 /* ---- torn tails ---------------------------------------------------------- */
 
+/* b[0..size) scans as `frames` intact frames ending at `end`, then a torn
+ * tail to size: cut there, reported, nothing refused. */
+static void expect_torn(const buf *b, size_t size, uint64_t frames,
+                        size_t end)
+{
+	seen s;
+	sx_frame_report rep;
+	cr_assert_eq(scan(b, size, &s, &rep), 0, "size %zu", size);
+	cr_assert_eq(rep.verdict, SX_FRAME_TORN, "size %zu", size);
+	cr_assert_eq(rep.frames, frames, "size %zu", size);
+	cr_assert_eq((uint64_t)s.n, frames, "size %zu: delivered", size);
+	cr_assert_eq(rep.end, end, "size %zu", size);
+	cr_assert_eq(rep.torn_off, end, "size %zu", size);
+	cr_assert_eq(rep.torn_bytes, size - end, "size %zu", size);
+	cr_assert_eq(rep.next_valid, SIZE_MAX, "size %zu", size);
+}
+
 Test(frame, a_partial_last_frame_at_every_length_is_a_torn_tail)
 {
 	buf b = { .n = 0 };
 	put_frames(&b, 4);
-	size_t good = b.off[3];
-	for (size_t size = good + 1; size < b.n; size++) {
-		seen s;
-		sx_frame_report rep;
-		cr_assert_eq(scan(&b, size, &s, &rep), 0, "cut at %zu", size);
-		cr_assert_eq(rep.verdict, SX_FRAME_TORN, "cut at %zu", size);
-		cr_assert_eq(rep.frames, 3, "cut at %zu", size);
-		cr_assert_eq(s.n, 3, "cut at %zu", size);
-		cr_assert_eq(rep.end, good);
-		cr_assert_eq(rep.torn_off, good);
-		cr_assert_eq(rep.torn_bytes, size - good);
-		cr_assert_eq(rep.next_valid, SIZE_MAX);
-	}
+	for (size_t size = b.off[3] + 1; size < b.n; size++)
+		expect_torn(&b, size, 3, b.off[3]);
 }
 
 Test(frame, trailing_zeros_are_a_torn_tail)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 3);
 	size_t good = b.n;
 	memset(b.p + b.n, 0, 4096);
 	b.n += 4096;
-	cr_assert_eq(scan(&b, b.n, &s, &rep), 0);
-	cr_assert_eq(rep.verdict, SX_FRAME_TORN);
-	cr_assert_eq(rep.frames, 3);
-	cr_assert_eq(rep.end, good);
-	cr_assert_eq(rep.torn_off, good);
-	cr_assert_eq(rep.torn_bytes, 4096);
+	expect_torn(&b, b.n, 3, good);
 }
 
 Test(frame, a_log_of_only_zeros_is_a_torn_tail_not_foreign)
 {
 	buf b = { .n = 100 };
-	seen s;
-	sx_frame_report rep;
-
 	memset(b.p, 0, b.n);
-	cr_assert_eq(scan(&b, b.n, &s, &rep), 0);
-	cr_assert_eq(rep.verdict, SX_FRAME_TORN);
-	cr_assert_eq(rep.frames, 0);
-	cr_assert_eq(rep.torn_off, 0);
-	cr_assert_eq(rep.torn_bytes, 100);
+	expect_torn(&b, b.n, 0, 0);
 }
 
 Test(frame, a_magic_prefix_at_the_end_is_a_torn_tail)
 {
 	for (size_t k = 1; k <= 4; k++) {
 		buf b = { .n = 0 };
-		seen s;
-		sx_frame_report rep;
 		put_frames(&b, 2);
 		size_t good = b.n;
 		uint8_t m[4];
 		sx_le_put32(m, MAGIC);
 		memcpy(b.p + b.n, m, k);
 		b.n += k;
-		cr_assert_eq(scan(&b, b.n, &s, &rep), 0, "%zu magic bytes", k);
-		cr_assert_eq(rep.verdict, SX_FRAME_TORN, "%zu magic bytes", k);
-		cr_assert_eq(rep.end, good);
-		cr_assert_eq(rep.torn_bytes, k);
+		expect_torn(&b, b.n, 2, good);
 	}
 }
 
 Test(frame, a_magic_prefix_alone_is_a_torn_tail)
 {
 	buf b = { .n = 2 };
-	seen s;
-	sx_frame_report rep;
-
 	sx_le_put16(b.p, (uint16_t)MAGIC);   /* "TX" */
-	cr_assert_eq(scan(&b, b.n, &s, &rep), 0);
-	cr_assert_eq(rep.verdict, SX_FRAME_TORN);
-	cr_assert_eq(rep.torn_bytes, 2);
+	expect_torn(&b, b.n, 0, 0);
 }
 
 Test(frame, a_bad_checksum_on_the_last_frame_is_a_torn_tail)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 3);
 	b.p[b.n - 1] ^= 0x40;      /* the last frame's last payload byte */
-	cr_assert_eq(scan(&b, b.n, &s, &rep), 0);
-	cr_assert_eq(rep.verdict, SX_FRAME_TORN);
-	cr_assert_eq(rep.frames, 2);
-	cr_assert_eq(rep.end, b.off[2]);
+	expect_torn(&b, b.n, 2, b.off[2]);
 }
 
 /* ---- damage in the middle ------------------------------------------------ */
 
+/* b scans as `frames` intact frames, then damage at `at` with an intact
+ * frame at `next`: refused, nothing cut. */
+static void expect_damaged(const buf *b, uint64_t frames, size_t at,
+                           size_t next)
+{
+	seen s;
+	sx_frame_report rep;
+	cr_assert_eq(scan(b, b->n, &s, &rep), SX_ECORRUPT);
+	cr_assert_eq(rep.verdict, SX_FRAME_DAMAGED);
+	cr_assert_eq(rep.frames, frames);
+	cr_assert_eq(rep.end, at, "the damage's offset");
+	cr_assert_eq(rep.next_valid, next, "the next intact frame");
+	cr_assert_eq(rep.torn_bytes, 0);
+	if (frames)
+		cr_assert_eq(rep.last_off, b->off[frames - 1]);
+}
+
 Test(frame, a_damaged_payload_before_a_valid_frame_is_refused)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 5);
 	b.p[b.off[2] + SX_FRAME_HDR + 1] ^= 1;
-	cr_assert_eq(scan(&b, b.n, &s, &rep), SX_ECORRUPT);
-	cr_assert_eq(rep.verdict, SX_FRAME_DAMAGED);
-	cr_assert_eq(rep.frames, 2);
-	cr_assert_eq(rep.end, b.off[2], "the damage's offset");
-	cr_assert_eq(rep.last_off, b.off[1]);
-	cr_assert_eq(rep.next_valid, b.off[3]);
-	cr_assert_eq(rep.torn_bytes, 0);
+	expect_damaged(&b, 2, b.off[2], b.off[3]);
 }
 
 Test(frame, a_damaged_header_before_a_valid_frame_is_refused)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 4);
 	b.p[b.off[1] + 4] ^= 0x10;  /* frame 1's length */
-	cr_assert_eq(scan(&b, b.n, &s, &rep), SX_ECORRUPT);
-	cr_assert_eq(rep.verdict, SX_FRAME_DAMAGED);
-	cr_assert_eq(rep.end, b.off[1]);
-	cr_assert_eq(rep.next_valid, b.off[2]);
+	expect_damaged(&b, 1, b.off[1], b.off[2]);
 }
 
 Test(frame, damage_in_the_first_frame_before_a_valid_one_is_refused)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 3);
 	b.p[SX_FRAME_HDR] ^= 0xff;
-	cr_assert_eq(scan(&b, b.n, &s, &rep), SX_ECORRUPT);
-	cr_assert_eq(rep.verdict, SX_FRAME_DAMAGED);
-	cr_assert_eq(rep.frames, 0);
-	cr_assert_eq(rep.end, 0);
-	cr_assert_eq(rep.next_valid, b.off[1]);
-	cr_assert_eq(s.n, 0);
+	expect_damaged(&b, 0, 0, b.off[1]);
 }
 
 Test(frame, zeros_in_the_middle_before_a_valid_frame_are_refused)
 {
 	buf b = { .n = 0 };
-	seen s;
-	sx_frame_report rep;
-
 	put_frames(&b, 2);
 	size_t hole = b.n;
 	memset(b.p + b.n, 0, 512);
 	b.n += 512;
 	put_frame(&b, 'z', 9);
-	cr_assert_eq(scan(&b, b.n, &s, &rep), SX_ECORRUPT);
-	cr_assert_eq(rep.end, hole);
-	cr_assert_eq(rep.next_valid, hole + 512);
+	expect_damaged(&b, 2, hole, hole + 512);
 }
 
 /* ---- not a log, limits, refusals ----------------------------------------- */
