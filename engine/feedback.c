@@ -211,9 +211,7 @@ static int validate(sx_feedback_view *s, char *why, size_t cap)
 	int rc = sx_frame_scan(&F_KIND, s->p, s->size, check_record, s, &fr);
 	s->end = fr.end;
 	if (fr.verdict == SX_FRAME_FOREIGN)
-		return sx_fail(why, cap, rc, "feedback log %s: not an "
-		               "sxgate feedback log (no \"SXF1\" magic at offset 0); "
-		               "refusing to touch it", s->path);
+		return sx_frame_foreign(&F_KIND, "feedback log", s->path, why, cap);
 	if (fr.verdict == SX_FRAME_DAMAGED && s->records)
 		return sx_fail(why, cap, rc, "feedback log %s: damaged "
 		               "record at offset %zu, after record %llu (offset "

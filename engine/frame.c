@@ -113,6 +113,16 @@ int sx_frame_scan(const sx_frame_kind *k, const uint8_t *p, size_t size,
 	return 0;
 }
 
+int sx_frame_foreign(const sx_frame_kind *k, const char *what,
+                     const char *path, char *why, size_t cap)
+{
+	uint8_t m[4];
+	sx_le_put32(m, k->magic);
+	return sx_fail(why, cap, SX_EBADMAGIC, "%s %s: not an sxgate %s (no "
+	               "\"%.4s\" magic at offset 0); refusing to touch it", what,
+	               path, what, (const char *)m);
+}
+
 int sx_frame_open_log(const char *what, const char *path, int *fd,
                       size_t *size, char *why, size_t cap)
 {

@@ -82,6 +82,11 @@ typedef int (*sx_frame_cb)(void *arg, const uint8_t *payload, uint32_t len,
 int sx_frame_scan(const sx_frame_kind *k, const uint8_t *p, size_t size,
                   sx_frame_cb cb, void *arg, sx_frame_report *rep);
 
+/* A FOREIGN verdict in words: "WHAT PATH: not an sxgate WHAT (no "MAGIC"
+ * magic at offset 0); refusing to touch it".  Returns SX_EBADMAGIC. */
+int sx_frame_foreign(const sx_frame_kind *k, const char *what,
+                     const char *path, char *why, size_t cap);
+
 /*
  * Step through frames sx_frame_scan() accepted, p[0..end): the frame at
  * *off (its payload and length out), *off moved past it.  0 at end.

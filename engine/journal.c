@@ -192,9 +192,7 @@ static int validate(jscan *s, char *why, size_t cap)
 	int rc = sx_frame_scan(&J_KIND, s->p, s->size, check_entry, s, &fr);
 	s->end = fr.end;
 	if (fr.verdict == SX_FRAME_FOREIGN)
-		return sx_fail(why, cap, rc,
-		               "journal %s: not an sxgate journal (no \"SXJ1\" magic "
-		               "at offset 0); refusing to touch it", s->path);
+		return sx_frame_foreign(&J_KIND, "journal", s->path, why, cap);
 	if (fr.verdict == SX_FRAME_DAMAGED && s->have_prev)
 		return sx_fail(why, cap, rc,
 		               "journal %s: damaged entry at offset %zu, after "
