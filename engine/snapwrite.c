@@ -930,7 +930,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		unlink(tmp);
 		goto out;
 	}
-	/* make the rename durable (best effort: the file is whole either way) */
+	/* make the rename durable (best effort: either file is whole) */
 	(void)sx_wio_fsync_dir(path);
 	st->file_bytes = pos;
 	st->index_bytes = sec[SX_SEC_PILOTS].len + sec[SX_SEC_REMAP].len +
