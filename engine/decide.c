@@ -16,10 +16,10 @@
  * same walk: a snapshot record's status may be overridden, and the
  * overlay's own records for the same keys follow the snapshot's.
  */
+#include "casefold.h"
 #include "decide.h"
-#include "overlay.h"
+#include "ovview.h"
 #include "snapint.h"
-#include "snapwrite.h"
 
 #include <stdio.h>
 #include <string.h>

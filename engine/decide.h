@@ -89,8 +89,7 @@ int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
 void sx_rules_write(const sx_rules *r, FILE *f);
 /* Is class cls of channel chan restricted under r? */
 int sx_rules_restricted(const sx_rules *r, int chan, uint16_t cls);
-/* The rule table of a snapshot. */
-const sx_rules *sx_snap_rules(const sx_snap *s);
+/* The rule table of a snapshot: sx_snap_rules() (snapshot.h). */
 
 typedef struct sx_query {
 	sx_id id;

@@ -1,6 +1,7 @@
 /*
- * feedback.c - the feedback log: hot-path writer, reader and per-case
- * summary (contract in feedback.h, bytes in docs/JOURNAL.md).
+ * feedback.c - the feedback log: hot-path writer and reader (contract in
+ * feedback.h, bytes in docs/JOURNAL.md; the per-case summary built on the
+ * reader is tools/fbsummary.c).
  *
  * The idea: lookups must not wait for a disk, so the writer is two
  * buffers per shard.  Workers encode into their shard's active buffer
@@ -33,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,25 +50,6 @@
 #define F_FLAGS_KNOWN    F_FLAG_CASES_CUT
 
 static const sx_frame_kind F_KIND = { F_MAGIC, SX_FEEDBACK_MAX_RECORD };
-
-SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-
-static int64_t clock_ms(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the writer's state ------------------------------------------------- */
 
@@ -116,8 +97,7 @@ struct sx_feedback {
 	char last_error_text[256];
 };
 
-/* ---- frames ------------------------------------------------------------- */
-
+/* ---- payloads ----------------------------------------------------------- */
 
 /* A string of the payload at *off: bounds-checked. */
 static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
@@ -132,18 +112,6 @@ static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
 	s->n = n;
 	*off += n;
 	return 0;
-}
-
-/* Say why a payload is refused into what[0..cap) (may be NULL). */
-SX_COLD static int refuse(char *what, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (what && cap) {
-		va_start(ap, fmt);
-		vsnprintf(what, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
 }
 
 /*
@@ -162,117 +130,107 @@ static int decode(const uint8_t *pl, uint32_t len, size_t at,
 	size_t off = F_FIXED;
 	memset(r, 0, sizeof *r);
 	if (len < F_FIXED)
-		return refuse(what, cap, SX_ECORRUPT, "payload of %u bytes is "
-		              "shorter than its %u bytes of fixed fields", len,
-		              F_FIXED);
+		return sx_fail(what, cap, SX_ECORRUPT, "payload of %u bytes is "
+		               "shorter than its %u bytes of fixed fields", len,
+		               F_FIXED);
 	r->time_ms = (int64_t)sx_le_get64(pl);
 	r->channel = pl[8];
 	r->id_type = pl[9];
 	r->reason = pl[10];
 	if (r->channel >= SX_NCODES)
-		return refuse(what, cap, SX_EVERSION, "channel %u (the byte at "
-		              "offset %zu) is not a known channel (0..%d); written "
-		              "by a newer sxgate, or damaged", r->channel, at + 8,
-		              SX_NCODES - 1);
+		return sx_fail(what, cap, SX_EVERSION, "channel %u (the byte at "
+		               "offset %zu) is not a known channel (0..%d); written "
+		               "by a newer sxgate, or damaged", r->channel, at + 8,
+		               SX_NCODES - 1);
 	if (r->id_type >= SX_NIDTYPES)
-		return refuse(what, cap, SX_EVERSION, "ID type %u (the byte at "
-		              "offset %zu) is not a known ID type (0..%d); written "
-		              "by a newer sxgate, or damaged", r->id_type, at + 9,
-		              SX_NIDTYPES - 1);
+		return sx_fail(what, cap, SX_EVERSION, "ID type %u (the byte at "
+		               "offset %zu) is not a known ID type (0..%d); written "
+		               "by a newer sxgate, or damaged", r->id_type, at + 9,
+		               SX_NIDTYPES - 1);
 	if (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
 	    r->reason != SX_R_EXEMPT)
-		return refuse(what, cap, SX_EVERSION, "reason %u (the byte at "
-		              "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
-		              "EXEMPT (%d), the decisions the log holds; written by "
-		              "a newer sxgate, or damaged", r->reason, at + 10,
-		              SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
+		return sx_fail(what, cap, SX_EVERSION, "reason %u (the byte at "
+		               "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
+		               "EXEMPT (%d), the decisions the log holds; written by "
+		               "a newer sxgate, or damaged", r->reason, at + 10,
+		               SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
 	if (pl[11] & ~F_FLAGS_KNOWN)
-		return refuse(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
-		              "(the byte at offset %zu; written by a newer sxgate?)",
-		              pl[11], at + 11);
+		return sx_fail(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
+		               "(the byte at offset %zu; written by a newer sxgate?)",
+		               pl[11], at + 11);
 	r->cases_cut = pl[11] & F_FLAG_CASES_CUT;
 	r->ncases = sx_le_get16(pl + 12);
 	if (take_str(pl, len, &off, &r->tenant) ||
 	    take_str(pl, len, &off, &r->cls) ||
 	    take_str(pl, len, &off, &r->id))
-		return refuse(what, cap, SX_ECORRUPT, "a string runs past the "
-		              "payload (at offset %zu)", at + off);
+		return sx_fail(what, cap, SX_ECORRUPT, "a string runs past the "
+		               "payload (at offset %zu)", at + off);
 	for (uint32_t i = 0; i < r->ncases; i++) {
 		sx_feedback_case c;
 		if (take_str(pl, len, &off, &c.case_no) ||
 		    take_str(pl, len, &off, &c.court))
-			return refuse(what, cap, SX_ECORRUPT, "case %u of %u runs past "
-			              "the payload (at offset %zu)", i + 1, r->ncases,
-			              at + off);
+			return sx_fail(what, cap, SX_ECORRUPT, "case %u of %u runs past "
+			               "the payload (at offset %zu)", i + 1, r->ncases,
+			               at + off);
 		if (cases)
 			cases[i] = c;
 	}
 	if (off != len)
-		return refuse(what, cap, SX_ECORRUPT, "%zu bytes left over after "
-		              "the last case (at offset %zu)", len - off, at + off);
+		return sx_fail(what, cap, SX_ECORRUPT, "%zu bytes left over after "
+		               "the last case (at offset %zu)", len - off, at + off);
 	r->cases = cases;
 	return 0;
 }
 
 /* ---- checking a whole file ---------------------------------------------- */
 
-typedef struct fscan {
-	const char *path;
-	const uint8_t *p;
-	size_t size, end;
-	uint64_t records;
-	size_t torn_off, torn_bytes;
-} fscan;
-
-
-
-/* The same torn-tail / corrupt-middle rule as the journal (journal.c). */
-static int validate(fscan *s, char *why, size_t cap)
+/* sx_frame_scan's callback: decode a record. */
+static int check_record(void *arg, const uint8_t *pl, uint32_t len,
+                        size_t off)
 {
-	size_t off = 0, prev_off = 0;
-
-	while (off < s->size) {
-		uint32_t len;
-		if (!sx_frame_ok(&F_KIND, s->p, s->size, off, &len))
-			break;
-		sx_feedback_rec r;
-		char what[256];
-		int rc = decode(s->p + off + F_HDR, len, off + F_HDR, &r, NULL,
-		                what, sizeof what);
-		if (rc)
-			return fail(why, cap, rc, "feedback log %s: record %llu at "
-			            "offset %zu: %s", s->path,
-			            (unsigned long long)s->records + 1, off, what);
-		s->records++;
-		prev_off = off;
-		off += F_HDR + len;
-	}
-	s->end = off;
-	if (off == s->size)
-		return 0;
-	if (off == 0 && !sx_frame_could_start(&F_KIND, s->p, s->size, 0))
-		return fail(why, cap, SX_EBADMAGIC, "feedback log %s: not an "
-		            "sxgate feedback log (no \"SXF1\" magic at offset 0); "
-		            "refusing to touch it", s->path);
-	size_t v = sx_frame_next_valid(&F_KIND, s->p, s->size, off);
-	if (v != SIZE_MAX) {
-		if (s->records)
-			return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
-			            "record at offset %zu, after record %llu (offset "
-			            "%zu), and a valid record follows at offset %zu: "
-			            "corruption in the middle, not a torn tail",
-			            s->path, off, (unsigned long long)s->records,
-			            prev_off, v);
-		return fail(why, cap, SX_ECORRUPT, "feedback log %s: damaged "
-		            "record at offset 0, and a valid record follows at "
-		            "offset %zu: corruption, not a torn tail", s->path, v);
-	}
-	s->torn_off = off;
-	s->torn_bytes = s->size - off;
+	sx_feedback_view *s = arg;
+	sx_feedback_rec r;
+	char what[256];
+	int rc = decode(pl, len, off + F_HDR, &r, NULL, what, sizeof what);
+	if (rc)
+		return sx_fail(s->why, s->cap, rc, "feedback log %s: record %llu "
+		               "at offset %zu: %s", s->path,
+		               (unsigned long long)s->records + 1, off, what);
+	s->records++;
 	return 0;
 }
 
-static void fill_report(const fscan *s, sx_feedback_report *rep)
+/* The frames' torn-tail / corrupt-middle rule (frame.h), in this log's
+ * words. */
+static int validate(sx_feedback_view *s, char *why, size_t cap)
+{
+	sx_frame_report fr;
+
+	s->why = why;
+	s->cap = cap;
+	int rc = sx_frame_scan(&F_KIND, s->p, s->size, check_record, s, &fr);
+	s->end = fr.end;
+	if (fr.verdict == SX_FRAME_FOREIGN)
+		return sx_frame_foreign(&F_KIND, "feedback log", s->path, why, cap);
+	if (fr.verdict == SX_FRAME_DAMAGED && s->records)
+		return sx_fail(why, cap, rc, "feedback log %s: damaged "
+		               "record at offset %zu, after record %llu (offset "
+		               "%zu), and a valid record follows at offset %zu: "
+		               "corruption in the middle, not a torn tail",
+		               s->path, fr.end, (unsigned long long)s->records,
+		               fr.last_off, fr.next_valid);
+	if (fr.verdict == SX_FRAME_DAMAGED)
+		return sx_fail(why, cap, rc, "feedback log %s: damaged "
+		               "record at offset 0, and a valid record follows at "
+		               "offset %zu: corruption, not a torn tail", s->path,
+		               fr.next_valid);
+	s->torn_off = fr.torn_off;
+	s->torn_bytes = fr.torn_bytes;
+	return rc;                 /* 0, or check_record's refusal */
+}
+
+void sx_feedback_view_report(const sx_feedback_view *s,
+                             sx_feedback_report *rep)
 {
 	if (!rep)
 		return;
@@ -282,49 +240,39 @@ static void fill_report(const fscan *s, sx_feedback_report *rep)
 	rep->torn_bytes = s->torn_bytes;
 }
 
-/* Open path read-only, map and validate it.  On success the caller
- * unmaps s->p (s->size bytes). */
-static int map_and_check(const char *path, fscan *s, char *why, size_t cap)
+int sx_feedback_view_open(const char *path, sx_feedback_view *v, char *why,
+                          size_t cap)
 {
-	struct stat st;
-	int rc = 0;
+	int rc;
 
-	memset(s, 0, sizeof *s);
-	s->path = path;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(why, cap, -errno, "feedback log %s: %s", path,
-		            strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = fail(why, cap, -errno, "feedback log %s: stat: %s", path,
-		          strerror(errno));
-		goto out;
-	}
-	s->size = (size_t)st.st_size;
-	if (s->size) {
-		void *m = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED) {
-			rc = fail(why, cap, -errno, "feedback log %s: mmap: %s", path,
-			          strerror(errno));
-			goto out;
-		}
-		s->p = m;
-	}
-	if ((rc = validate(s, why, cap))) {
-		if (s->p)
-			munmap((void *)s->p, s->size);
-		s->p = NULL;
-	}
-out:
-	close(fd);
+	memset(v, 0, sizeof *v);
+	v->path = path;
+	if (!(rc = sx_frame_map_file("feedback log", path, &v->p, &v->size, why,
+	                             cap)) &&
+	    !(rc = validate(v, why, cap)))
+		return 0;
+	sx_feedback_view_close(v);
 	return rc;
 }
 
-static void unmap(fscan *s)
+int sx_feedback_view_next(sx_feedback_view *v, sx_feedback_rec *r,
+                          sx_feedback_case *cases, size_t *at)
 {
-	if (s->p)
-		munmap((void *)s->p, s->size);
-	s->p = NULL;
+	const uint8_t *pl;
+	uint32_t len;
+	size_t off = v->next;
+	if (!sx_frame_next(v->p, v->end, &v->next, &pl, &len))
+		return 0;
+	decode(pl, len, off + F_HDR, r, cases, NULL, 0);   /* validated */
+	if (at)
+		*at = off;
+	return 1;
+}
+
+void sx_feedback_view_close(sx_feedback_view *v)
+{
+	sx_frame_unmap(v->p, v->size);
+	v->p = NULL;
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -332,37 +280,34 @@ static void unmap(fscan *s)
 int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
                      sx_feedback_report *rep, char *why, size_t cap)
 {
-	fscan s;
+	sx_feedback_view v;
 	int rc;
 
 	if (rep)
 		memset(rep, 0, sizeof *rep);
-	if ((rc = map_and_check(path, &s, why, cap)))
+	if ((rc = sx_feedback_view_open(path, &v, why, cap)))
 		return rc;
 	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
 	if (!cases) {
-		unmap(&s);
-		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
-		            path);
+		sx_feedback_view_close(&v);
+		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		               path);
 	}
 	uint64_t n = 0;
-	for (size_t off = 0; off < s.end && cb;) {
-		uint32_t len = sx_le_get32(s.p + off + 4);
-		sx_feedback_rec r;
-		/* validated */
-		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
+	sx_feedback_rec r;
+	size_t off;
+	while (cb && sx_feedback_view_next(&v, &r, cases, &off)) {
 		n++;
 		if ((rc = cb(arg, &r))) {
-			fail(why, cap, rc, "feedback log %s: reading stopped at record "
-			     "%llu (offset %zu)", path, (unsigned long long)n, off);
+			sx_fail(why, cap, rc, "feedback log %s: reading stopped at record "
+			        "%llu (offset %zu)", path, (unsigned long long)n, off);
 			break;
 		}
-		off += F_HDR + len;
 	}
 	if (!rc)
-		fill_report(&s, rep);
+		sx_feedback_view_report(&v, rep);
 	free(cases);
-	unmap(&s);
+	sx_feedback_view_close(&v);
 	return rc;
 }
 
@@ -438,7 +383,10 @@ int sx_feedback_add(sx_feedback *fb, const sx_feedback_rec *r)
 	}
 	if (nc < r->ncases)
 		flags |= F_FLAG_CASES_CUT;
-	int64_t t = r->time_ms ? r->time_ms : clock_ms(CLOCK_REALTIME_COARSE);
+	/* the coarse clock: a stamp to the tick is plenty, and it is the
+	 * cheapest read on the hot path */
+	int64_t t = r->time_ms ? r->time_ms :
+	            (int64_t)(sx_clock_ns(CLOCK_REALTIME_COARSE) / 1000000u);
 
 	fb_shard *s = shard_of_thread(fb);
 	pthread_mutex_lock(&s->mu);
@@ -616,7 +564,7 @@ static int cycle(sx_feedback *fb)
 			fb->need_sync = 0;
 			pthread_mutex_lock(&fb->mu);
 			fb->fsyncs++;
-			fb->last_fsync_ms = clock_ms(CLOCK_REALTIME);
+			fb->last_fsync_ms = sx_real_ms();
 			pthread_mutex_unlock(&fb->mu);
 		}
 	}
@@ -629,14 +577,9 @@ static void *flusher(void *arg)
 
 	pthread_mutex_lock(&fb->mu);
 	for (;;) {
-		struct timespec dl;
-		clock_gettime(CLOCK_MONOTONIC, &dl);
-		dl.tv_sec += fb->flush_ms / 1000;
-		dl.tv_nsec += (long)(fb->flush_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
+		uint64_t due = sx_mono_ns() + (uint64_t)fb->flush_ms * 1000000u;
+		struct timespec dl = { (time_t)(due / 1000000000u),
+		                       (long)(due % 1000000000u) };
 		while (!fb->stop && fb->req == fb->done_req &&
 		       !atomic_load(&fb->kick))
 			if (pthread_cond_timedwait(&fb->wake, &fb->mu, &dl) ==
@@ -731,7 +674,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
                           sx_feedback **out, sx_feedback_report *rep,
                           char *why, size_t cap)
 {
-	fscan s = { .path = path };
+	sx_feedback_view s = { .path = path };
 	sx_feedback *fb;
 	pthread_condattr_t ca;
 	int rc;
@@ -740,8 +683,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	if (rep)
 		memset(rep, 0, sizeof *rep);
 	if (!(fb = calloc(1, sizeof *fb)))
-		return fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
-		            path);
+		return sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory",
+		               path);
 	fb->fd = -1;
 	pthread_mutex_init(&fb->mu, NULL);
 	pthread_condattr_init(&ca);
@@ -766,7 +709,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 		memset(fb->shards, 0, fb->nshards * sizeof *fb->shards);
 	fb->taken = calloc(fb->nshards, sizeof *fb->taken);
 	if (!fb->path || !fb->shards || !fb->taken) {
-		rc = fail(why, cap, -ENOMEM, "feedback log %s: out of memory", path);
+		rc = sx_fail(why, cap, -ENOMEM, "feedback log %s: out of memory", path);
 		goto fail;
 	}
 	for (unsigned i = 0; i < fb->nshards; i++)
@@ -776,7 +719,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	                            cap)))
 		goto fail;
 	if ((rc = sx_frame_map(fb->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
+		sx_fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
 		goto fail;
 	}
 	if ((rc = validate(&s, why, cap)))
@@ -785,18 +728,19 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	                              s.torn_bytes != 0, s.end, why, cap)))
 		goto fail;
 	fb->good_end = s.end;
-	fill_report(&s, rep);
-	unmap(&s);
+	sx_feedback_view_report(&s, rep);
+	sx_frame_unmap(s.p, s.size);
+	s.p = NULL;
 	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {
-		rc = fail(why, cap, -rc, "feedback log %s: cannot start the "
-		          "flusher thread: %s", path, strerror(rc));
+		rc = sx_fail(why, cap, -rc, "feedback log %s: cannot start the "
+		             "flusher thread: %s", path, strerror(rc));
 		goto fail;
 	}
 	fb->started = 1;
 	*out = fb;
 	return 0;
 fail:
-	unmap(&s);
+	sx_frame_unmap(s.p, s.size);
 	destroy(fb);
 	return rc;
 }
@@ -816,181 +760,5 @@ int sx_feedback_close(sx_feedback *fb)
 		rc = fb->cycle_rc;
 	}
 	destroy(fb);
-	return rc;
-}
-
-/* ---- summary ------------------------------------------------------------ */
-
-/* One (record, case) pair; strings point into the mapped file. */
-typedef struct fpair {
-	const char *court, *case_no, *id;
-	uint16_t court_len, case_len, id_len;
-	uint8_t id_type, reason, channel;
-	int64_t time_ms;
-} fpair;
-
-static int strcmp_n(const char *a, size_t an, const char *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-	if (c)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
-static int pair_cmp(const void *x, const void *y)
-{
-	const fpair *a = x, *b = y;
-	int c = strcmp_n(a->court, a->court_len, b->court, b->court_len);
-	if (!c)
-		c = strcmp_n(a->case_no, a->case_len, b->case_no, b->case_len);
-	if (!c)
-		c = strcmp_n(a->id, a->id_len, b->id, b->id_len);
-	if (!c)
-		c = (int)a->id_type - (int)b->id_type;
-	return c;
-}
-
-typedef struct fsum {
-	const sx_feedback_filter *f;
-	size_t court_len;
-	fpair *v;
-	size_t n, cap;
-	int oom;
-} fsum;
-
-static int push_pair(fsum *a, const sx_feedback_rec *r, sx_str court,
-                     sx_str case_no)
-{
-	if (a->f && a->f->court &&
-	    strcmp_n(court.p, court.n, a->f->court, a->court_len))
-		return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 1024;
-		fpair *v = realloc(a->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = (fpair){
-		.court = court.p, .court_len = (uint16_t)court.n,
-		.case_no = case_no.p, .case_len = (uint16_t)case_no.n,
-		.id = r->id.p, .id_len = (uint16_t)r->id.n,
-		.id_type = r->id_type, .reason = r->reason,
-		.channel = r->channel, .time_ms = r->time_ms,
-	};
-	return 0;
-}
-
-static int collect_pairs(void *arg, const sx_feedback_rec *r)
-{
-	fsum *a = arg;
-	if (a->f && r->time_ms < a->f->since_ms)
-		return 0;
-	if (!r->ncases)
-		return push_pair(a, r, (sx_str){ "-", 1 }, (sx_str){ "-", 1 });
-	for (uint32_t i = 0; i < r->ncases; i++) {
-		int rc = push_pair(a, r, r->cases[i].court, r->cases[i].case_no);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
-                          sx_feedback_sum_cb cb, void *arg,
-                          sx_feedback_report *rep, char *why, size_t cap)
-{
-	fsum a = { .f = f, .court_len = f && f->court ? strlen(f->court) : 0 };
-	fscan s;
-	sx_str *ids = NULL;
-	uint8_t *types = NULL;
-	size_t idcap = 0;
-	int rc;
-
-	if (rep)
-		memset(rep, 0, sizeof *rep);
-	if ((rc = map_and_check(path, &s, why, cap)))
-		return rc;
-	sx_feedback_case *cases = malloc(65536 * sizeof *cases);
-	if (!cases) {
-		rc = -ENOMEM;
-		goto oom;
-	}
-	for (size_t off = 0; off < s.end;) {
-		uint32_t len = sx_le_get32(s.p + off + 4);
-		sx_feedback_rec r;
-		decode(s.p + off + F_HDR, len, off + F_HDR, &r, cases, NULL, 0);
-		if ((rc = collect_pairs(&a, &r)))
-			goto oom;
-		off += F_HDR + len;
-	}
-	if (a.n)
-		qsort(a.v, a.n, sizeof *a.v, pair_cmp);
-
-	for (size_t i = 0; i < a.n;) {
-		size_t k = i;
-		sx_feedback_case_sum cs;
-		memset(&cs, 0, sizeof cs);
-		cs.court = (sx_str){ a.v[i].court, a.v[i].court_len };
-		cs.case_no = (sx_str){ a.v[i].case_no, a.v[i].case_len };
-		cs.last_ms = INT64_MIN;
-		while (k < a.n && !strcmp_n(a.v[k].court, a.v[k].court_len,
-		                            cs.court.p, cs.court.n) &&
-		       !strcmp_n(a.v[k].case_no, a.v[k].case_len, cs.case_no.p,
-		                 cs.case_no.n)) {
-			const fpair *p = &a.v[k];
-			if (p->reason == SX_R_LISTED)
-				cs.deny++;
-			else if (p->reason == SX_R_SUSPENDED)
-				cs.suspended++;
-			else if (p->reason == SX_R_EXEMPT)
-				cs.exempt++;
-			if (p->channel < SX_NCODES)
-				cs.by_channel[p->channel]++;
-			if (p->time_ms > cs.last_ms)
-				cs.last_ms = p->time_ms;
-			/* pairs of a case are sorted by ID: count the changes */
-			if (k == i || pair_cmp(&a.v[k - 1], p)) {
-				if (cs.nids == idcap) {
-					idcap = idcap ? idcap * 2 : 64;
-					sx_str *ni = realloc(ids, idcap * sizeof *ni);
-					if (ni)
-						ids = ni;
-					uint8_t *nt = realloc(types, idcap);
-					if (nt)
-						types = nt;
-					if (!ni || !nt) {
-						rc = -ENOMEM;
-						goto oom;
-					}
-				}
-				ids[cs.nids] = (sx_str){ p->id, p->id_len };
-				types[cs.nids] = p->id_type;
-				cs.nids++;
-			}
-			k++;
-		}
-		cs.ids = ids;
-		cs.id_types = types;
-		if (cb && (rc = cb(arg, &cs))) {
-			fail(why, cap, rc, "feedback log %s: summary stopped by its "
-			     "callback", path);
-			goto out;
-		}
-		i = k;
-	}
-	fill_report(&s, rep);
-	goto out;
-oom:
-	if (rc == -ENOMEM)
-		fail(why, cap, rc, "feedback log %s: out of memory summarising",
-		     path);
-out:
-	free(cases);
-	free(ids);
-	free(types);
-	free(a.v);
-	unmap(&s);
 	return rc;
 }

@@ -161,35 +161,43 @@ typedef int (*sx_feedback_cb)(void *arg, const sx_feedback_rec *r);
 int sx_feedback_read(const char *path, sx_feedback_cb cb, void *arg,
                      sx_feedback_report *rep, char *why, size_t cap);
 
-/* ---- summary per court and case ----------------------------------------- */
+/* ---- reading with pointers that last ------------------------------------ */
 
-typedef struct sx_feedback_filter {
-	int64_t since_ms;         /* only records at or after; INT64_MIN: all */
-	const char *court;        /* only this court (exact bytes); NULL: all */
-} sx_feedback_filter;
-
-/* One case of one court.  Pointers valid only during the callback. */
-typedef struct sx_feedback_case_sum {
-	sx_str court, case_no;    /* "-" and "-" for records without cases */
-	uint64_t deny, suspended, exempt;
-	uint64_t by_channel[SX_NCODES];
-	uint32_t nids;            /* distinct (id_type, id) */
-	const sx_str *ids;        /* sorted by ID, then type */
-	const uint8_t *id_types;
-	int64_t last_ms;          /* latest attempt */
-} sx_feedback_case_sum;
-
-typedef int (*sx_feedback_sum_cb)(void *arg, const sx_feedback_case_sum *s);
+/* A checked, mapped log, for readers that keep pointers into it from one
+ * record to the next (the per-case summary, tools/fbsummary.c, sorts
+ * them).  The fields are private. */
+typedef struct sx_feedback_view {
+	const char *path;
+	const uint8_t *p;
+	size_t size, end, next;
+	uint64_t records;
+	size_t torn_off, torn_bytes;
+	char *why;                /* while checking */
+	size_t cap;
+} sx_feedback_view;
 
 /*
- * Aggregate the log at path per (court, case): a record with k cases
- * counts once for each of them.  Rows go to cb sorted by court, then case
- * number (byte order of their UTF-8).  f may be NULL (everything).
- * Memory: about 56 bytes per (record, case) pair; the file is mapped.
- * Returns as sx_feedback_read(), or -ENOMEM.
+ * Open, map and check the log at path exactly as sx_feedback_read() does
+ * (read-only; the same errors, with the same words in why).  On success
+ * read it with sx_feedback_view_next() and end with
+ * sx_feedback_view_close(); on failure there is nothing to close.
  */
-int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
-                          sx_feedback_sum_cb cb, void *arg,
-                          sx_feedback_report *rep, char *why, size_t cap);
+int sx_feedback_view_open(const char *path, sx_feedback_view *v, char *why,
+                          size_t cap);
+/*
+ * The next record in file order: 1 with *r, 0 after the last.  r's
+ * strings point into the map and stay valid until
+ * sx_feedback_view_close(); r->cases is cases (room for 65535 cases),
+ * overwritten by the next call.  *at (when at is not NULL) gets the
+ * record's offset in the file.
+ */
+int sx_feedback_view_next(sx_feedback_view *v, sx_feedback_rec *r,
+                          sx_feedback_case *cases, size_t *at);
+/* What the check found: the records, their length and the torn tail
+ * (only the fields of rep it names are written). */
+void sx_feedback_view_report(const sx_feedback_view *v,
+                             sx_feedback_report *rep);
+/* Unmap; every pointer the view gave is invalid afterwards. */
+void sx_feedback_view_close(sx_feedback_view *v);
 
 #endif

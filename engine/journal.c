@@ -6,8 +6,10 @@
  * fdatasync'd, and a frame is self-checking (magic, length, XXH3), so after
  * a crash the file is "good entries, then maybe one partial frame".  Open
  * tells that torn tail (cut it: it was never acknowledged) from corruption
- * in the middle (refuse: acknowledged updates are damaged) by searching the
- * bytes after the first bad frame for any valid frame.  The whole file is
+ * in the middle (refuse: acknowledged updates are damaged) with the
+ * framed-log rule that frame.c owns (sx_frame_scan); this file checks
+ * each entry's payload and sequence number inside that scan and words
+ * the verdict.  The whole file is
  * checked before the first replay callback, so a refusal never leaves the
  * server with half a journal applied.
  *
@@ -33,11 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 /* Frame: u32 magic, u32 payload length, u64 XXH3-64(payload), payload. */
 #define J_MAGIC   0x314A5853u        /* "SXJ1" as little-endian bytes */
@@ -66,28 +65,7 @@ struct sx_journal {
 	size_t bufcap;
 };
 
-SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- frames ------------------------------------------------------------- */
-
-/* A whole, checksum-valid frame at off?  Its payload length in *plen. */
+/* ---- payloads ----------------------------------------------------------- */
 
 /* A payload's fields; pointers into it. */
 typedef struct jdec {
@@ -159,83 +137,79 @@ typedef struct jscan {
 	size_t size;
 	size_t end;                /* good entries end here */
 	uint64_t entries, checkpoints, first_seq, last_seq;
+	size_t last_off;           /* the last good entry (when have_prev) */
+	int have_prev;
 	size_t torn_off, torn_bytes;
 	const uint8_t *src;        /* last source tag seen (into p) */
 	uint32_t src_len;
+	char *why;                 /* the check's message */
+	size_t cap;
 } jscan;
 
-
+/* sx_frame_scan's callback: decode an entry and check its sequence. */
+static int check_entry(void *arg, const uint8_t *pl, uint32_t len, size_t off)
+{
+	jscan *s = arg;
+	jdec d;
+	const char *what;
+	int rc = decode(pl, len, &d, &what);
+	if (rc)
+		return sx_fail(s->why, s->cap, rc, "journal %s: entry at offset "
+		               "%zu: %s", s->path, off, what);
+	int ckpt = (d.flags & J_F_CHECKPOINT) != 0;
+	if (d.seq == 0 || (s->have_prev && (ckpt ? d.seq < s->last_seq
+	                                         : d.seq <= s->last_seq)))
+		return sx_fail(s->why, s->cap, SX_ECORRUPT,
+		               "journal %s: entry at offset %zu has sequence "
+		               "number %llu, not above the %llu of the entry at "
+		               "offset %zu", s->path, off,
+		               (unsigned long long)d.seq,
+		               (unsigned long long)s->last_seq, s->last_off);
+	if (ckpt) {
+		s->checkpoints++;
+	} else {
+		if (!s->entries++)
+			s->first_seq = d.seq;
+	}
+	if (d.src_len || ckpt) {
+		s->src = d.src;
+		s->src_len = d.src_len;
+	}
+	s->last_seq = d.seq;
+	s->last_off = off;
+	s->have_prev = 1;
+	return 0;
+}
 
 /* Check every frame of s->p[0..size): fills end, counts and the torn tail.
  * Returns 0, SX_ECORRUPT, SX_EVERSION or SX_EBADMAGIC with why filled. */
 static int validate(jscan *s, char *why, size_t cap)
 {
-	size_t off = 0, prev_off = 0;
-	uint64_t prev_seq = 0;
-	int have_prev = 0;
+	sx_frame_report fr;
 
-	while (off < s->size) {
-		uint32_t len;
-		if (!sx_frame_ok(&J_KIND, s->p, s->size, off, &len))
-			break;
-		jdec d;
-		const char *what;
-		int rc = decode(s->p + off + J_HDR, len, &d, &what);
-		if (rc)
-			return fail(why, cap, rc, "journal %s: entry at offset %zu: %s",
-			            s->path, off, what);
-		int ckpt = (d.flags & J_F_CHECKPOINT) != 0;
-		if (d.seq == 0 || (have_prev && (ckpt ? d.seq < prev_seq
-		                                      : d.seq <= prev_seq)))
-			return fail(why, cap, SX_ECORRUPT,
-			            "journal %s: entry at offset %zu has sequence "
-			            "number %llu, not above the %llu of the entry at "
-			            "offset %zu", s->path, off,
-			            (unsigned long long)d.seq,
-			            (unsigned long long)prev_seq, prev_off);
-		if (ckpt) {
-			s->checkpoints++;
-		} else {
-			if (!s->entries++)
-				s->first_seq = d.seq;
-		}
-		if (d.src_len || ckpt) {
-			s->src = d.src;
-			s->src_len = d.src_len;
-		}
-		prev_seq = d.seq;
-		prev_off = off;
-		have_prev = 1;
-		off += J_HDR + len;
-	}
-	s->end = off;
-	s->last_seq = prev_seq;
-	if (off == s->size)
-		return 0;
-
-	if (off == 0 && !sx_frame_could_start(&J_KIND, s->p, s->size, 0))
-		return fail(why, cap, SX_EBADMAGIC,
-		            "journal %s: not an sxgate journal (no \"SXJ1\" magic "
-		            "at offset 0); refusing to touch it", s->path);
-	size_t v = sx_frame_next_valid(&J_KIND, s->p, s->size, off);
-	if (v != SIZE_MAX) {
-		if (have_prev)
-			return fail(why, cap, SX_ECORRUPT,
-			            "journal %s: damaged entry at offset %zu, after "
-			            "entry seq %llu (offset %zu), and a valid entry "
-			            "follows at offset %zu: corruption in the middle, "
-			            "not a torn tail; refusing to replay",
-			            s->path, off, (unsigned long long)prev_seq,
-			            prev_off, v);
-		return fail(why, cap, SX_ECORRUPT,
-		            "journal %s: damaged entry at offset 0 (before any "
-		            "valid entry), and a valid entry follows at offset "
-		            "%zu: corruption, not a torn tail; refusing to replay",
-		            s->path, v);
-	}
-	s->torn_off = off;
-	s->torn_bytes = s->size - off;
-	return 0;
+	s->why = why;
+	s->cap = cap;
+	int rc = sx_frame_scan(&J_KIND, s->p, s->size, check_entry, s, &fr);
+	s->end = fr.end;
+	if (fr.verdict == SX_FRAME_FOREIGN)
+		return sx_frame_foreign(&J_KIND, "journal", s->path, why, cap);
+	if (fr.verdict == SX_FRAME_DAMAGED && s->have_prev)
+		return sx_fail(why, cap, rc,
+		               "journal %s: damaged entry at offset %zu, after "
+		               "entry seq %llu (offset %zu), and a valid entry "
+		               "follows at offset %zu: corruption in the middle, "
+		               "not a torn tail; refusing to replay",
+		               s->path, fr.end, (unsigned long long)s->last_seq,
+		               s->last_off, fr.next_valid);
+	if (fr.verdict == SX_FRAME_DAMAGED)
+		return sx_fail(why, cap, rc,
+		               "journal %s: damaged entry at offset 0 (before any "
+		               "valid entry), and a valid entry follows at offset "
+		               "%zu: corruption, not a torn tail; refusing to replay",
+		               s->path, fr.next_valid);
+	s->torn_off = fr.torn_off;
+	s->torn_bytes = fr.torn_bytes;
+	return rc;                 /* 0, or check_entry's refusal */
 }
 
 /* ---- delivering entries ------------------------------------------------- */
@@ -318,32 +292,32 @@ static int deliver(const jscan *s, unsigned flags, sx_journal_cb cb, void *arg,
                    char *why, size_t cap)
 {
 	jscratch sc = { 0 };
-	size_t off = 0;
+	const uint8_t *pl;
+	uint32_t len;
 	int rc = 0;
 
-	while (off < s->end) {
-		uint32_t len = sx_le_get32(s->p + off + 4);
+	for (size_t off = 0, at = 0; sx_frame_next(s->p, s->end, &at, &pl, &len);
+	     off = at) {
 		jdec d;
 		const char *what;
-		decode(s->p + off + J_HDR, len, &d, &what);   /* validated */
+		decode(pl, len, &d, &what);   /* validated */
 		if (!(d.flags & J_F_CHECKPOINT) ||
 		    (flags & SX_JOURNAL_SCAN_CHECKPOINTS)) {
 			sx_journal_entry e;
 			if ((rc = materialise(&d, len, &sc, &e))) {
-				fail(why, cap, rc, "journal %s: out of memory "
-				     "reading entry at offset %zu", s->path, off);
+				sx_fail(why, cap, rc, "journal %s: out of memory "
+				        "reading entry at offset %zu", s->path, off);
 				break;
 			}
 			e.offset = off;
 			if ((rc = cb(arg, &e))) {
-				fail(why, cap, rc, "journal %s: replay stopped at "
-				     "entry seq %llu (offset %zu): the callback "
-				     "returned %d", s->path,
-				     (unsigned long long)d.seq, off, rc);
+				sx_fail(why, cap, rc, "journal %s: replay stopped at "
+				        "entry seq %llu (offset %zu): the callback "
+				        "returned %d", s->path,
+				        (unsigned long long)d.seq, off, rc);
 				break;
 			}
 		}
-		off += J_HDR + len;
 	}
 	scratch_free(&sc);
 	return rc;
@@ -363,47 +337,25 @@ static void fill_report(const jscan *s, sx_journal_report *rep)
 	rep->torn_bytes = s->torn_bytes;
 }
 
-/* Map fd's first size bytes read-only (NULL for an empty file). */
-
-static void unsx_frame_map(const uint8_t *p, size_t size)
-{
-	if (p)
-		munmap((void *)p, size);
-}
-
 /* ---- open, scan, close -------------------------------------------------- */
 
 int sx_journal_scan(const char *path, unsigned flags, sx_journal_cb cb,
                     void *arg, sx_journal_report *rep, char *why, size_t cap)
 {
-	struct stat st;
 	jscan s = { .path = path };
 	int rc;
 
 	if (rep)
 		memset(rep, 0, sizeof *rep);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(why, cap, -errno, "journal %s: %s", path,
-		            strerror(errno));
-	if (fstat(fd, &st)) {
-		rc = fail(why, cap, -errno, "journal %s: stat: %s", path,
-		          strerror(errno));
+	if ((rc = sx_frame_map_file("journal", path, &s.p, &s.size, why, cap)))
 		goto out;
-	}
-	s.size = (size_t)st.st_size;
-	if ((rc = sx_frame_map(fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
-		goto out;
-	}
 	if ((rc = validate(&s, why, cap)))
 		goto out;
 	if (cb && (rc = deliver(&s, flags, cb, arg, why, cap)))
 		goto out;
 	fill_report(&s, rep);
 out:
-	unsx_frame_map(s.p, s.size);
-	close(fd);
+	sx_frame_unmap(s.p, s.size);
 	return rc;
 }
 
@@ -419,13 +371,13 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		memset(rep, 0, sizeof *rep);
 	if (!(j = calloc(1, sizeof *j)) || !(j->path = strdup(path))) {
 		free(j);
-		return fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
+		return sx_fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
 	}
 	pthread_mutex_init(&j->mu, NULL);
 	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, why, cap)))
 		goto fail;
 	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
 		goto fail;
 	}
 	/* Check everything before the first callback: never half-applied. */
@@ -443,11 +395,11 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		memcpy(j->last_source, s.src, s.src_len);
 	j->last_source[s.src_len] = 0;
 	fill_report(&s, rep);
-	unsx_frame_map(s.p, s.size);
+	sx_frame_unmap(s.p, s.size);
 	*out = j;
 	return 0;
 fail:
-	unsx_frame_map(s.p, s.size);
+	sx_frame_unmap(s.p, s.size);
 	if (j->fd >= 0)
 		close(j->fd);
 	pthread_mutex_destroy(&j->mu);
@@ -523,9 +475,7 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 		memcpy(w + 4, c->argv[i], wl);
 		w += 4 + wl;
 	}
-	sx_le_put32(o, J_MAGIC);
-	sx_le_put32(o + 4, plen);
-	sx_le_put64(o + 8, XXH3_64bits(pl, plen));
+	sx_frame_header(&J_KIND, o, pl, plen);
 }
 
 /* Count a failed append and say what failed (j->mu held). */
@@ -621,7 +571,7 @@ int sx_journal_append_batch(sx_journal *j, size_t n,
 		int64_t t = cmds[i].time_ms;
 		if (t == SX_JOURNAL_NOW) {
 			if (now == INT64_MIN)
-				now = now_ms();
+				now = sx_real_ms();
 			t = now;
 		}
 		encode(j->buf + off, fs, &cmds[i], src_len_of(cmds[i].source),
@@ -722,15 +672,15 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	pthread_mutex_lock(&j->mu);
 	const char *step;
 	if (j->failed && (rc = recheck(j, &step))) {
-		fail(why, cap, rc, "journal %s: cannot compact: the journal "
-		     "failed and its re-check (%s) failed: %s", j->path, step,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: cannot compact: the journal "
+		        "failed and its re-check (%s) failed: %s", j->path, step,
+		        strerror(-rc));
 		goto out;
 	}
 	s.size = j->end;
 	r.bytes_before = r.bytes_after = j->end;
 	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
-		fail(why, cap, rc, "journal %s: mmap: %s", j->path, strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: mmap: %s", j->path, strerror(-rc));
 		goto out;
 	}
 	/* Only appends wrote the file since open checked it, but it is cheap
@@ -738,22 +688,22 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	if ((rc = validate(&s, why, cap)))
 		goto out;
 	if (s.torn_bytes) {
-		rc = fail(why, cap, SX_ECORRUPT, "journal %s: damaged entry at "
-		          "offset %zu found while compacting", j->path, s.end);
+		rc = sx_fail(why, cap, SX_ECORRUPT, "journal %s: damaged entry at "
+		             "offset %zu found while compacting", j->path, s.end);
 		goto out;
 	}
-	for (size_t off = 0; off < s.end;) {
-		uint32_t len = sx_le_get32(s.p + off + 4);
+	const uint8_t *pl;
+	uint32_t plen;
+	for (size_t off = 0; sx_frame_next(s.p, s.end, &off, &pl, &plen);) {
 		jdec d;
 		const char *what;
-		decode(s.p + off + J_HDR, len, &d, &what);
+		decode(pl, plen, &d, &what);
 		if (d.flags & J_F_CHECKPOINT)
 			;                  /* replaced by the new checkpoint */
 		else if (d.time_ms < keep_from_ms)
 			r.dropped++;
 		else
 			r.kept++;
-		off += J_HDR + len;
 	}
 	if (!r.dropped) {          /* nothing to gain: leave the file alone */
 		rc = 0;
@@ -763,8 +713,8 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	snprintf(tmp, sizeof tmp, "%s.compact.tmp", j->path);
 	tfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (tfd < 0) {
-		rc = fail(why, cap, -errno, "journal %s: cannot create %s: %s",
-		          j->path, tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: cannot create %s: %s",
+		             j->path, tmp, strerror(errno));
 		goto out;
 	}
 	/* Copy runs of kept frames with one write each. */
@@ -785,8 +735,8 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 			run_len += J_HDR + len;
 		} else if (run_len) {
 			if ((rc = sx_wio_write_all(tfd, s.p + run, run_len, NULL))) {
-				fail(why, cap, rc, "journal %s: writing %s: %s", j->path,
-				     tmp, strerror(-rc));
+				sx_fail(why, cap, rc, "journal %s: writing %s: %s", j->path,
+				        tmp, strerror(-rc));
 				goto out;
 			}
 			newsize += run_len;
@@ -804,24 +754,24 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	encode(frame, fs, &ck, j->last_source_len, j->last_seq, keep_from_ms,
 	       J_F_CHECKPOINT);
 	if ((rc = sx_wio_write_all(tfd, frame, fs, NULL))) {
-		fail(why, cap, rc, "journal %s: writing %s: %s", j->path, tmp,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: writing %s: %s", j->path, tmp,
+		        strerror(-rc));
 		goto out;
 	}
 	newsize += fs;
 	if (sx_wio_fsync(tfd)) {
-		rc = fail(why, cap, -errno, "journal %s: fsync of %s: %s", j->path,
-		          tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: fsync of %s: %s", j->path,
+		             tmp, strerror(errno));
 		goto out;
 	}
 	if (flock(tfd, LOCK_EX | LOCK_NB)) {
-		rc = fail(why, cap, -errno, "journal %s: lock %s: %s", j->path, tmp,
-		          strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: lock %s: %s", j->path, tmp,
+		             strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, j->path)) {
-		rc = fail(why, cap, -errno, "journal %s: rename %s over it: %s",
-		          j->path, tmp, strerror(errno));
+		rc = sx_fail(why, cap, -errno, "journal %s: rename %s over it: %s",
+		             j->path, tmp, strerror(errno));
 		goto out;
 	}
 	/* From here the compacted file is the journal. */
@@ -831,12 +781,12 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	j->end = newsize;
 	r.bytes_after = newsize;
 	if ((rc = sx_wio_fsync_dir(j->path)))
-		fail(why, cap, rc, "journal %s: compacted, but the fsync of its "
-		     "directory failed (the rename may not survive a crash; "
-		     "either file is a correct journal): %s", j->path,
-		     strerror(-rc));
+		sx_fail(why, cap, rc, "journal %s: compacted, but the fsync of its "
+		        "directory failed (the rename may not survive a crash; "
+		        "either file is a correct journal): %s", j->path,
+		        strerror(-rc));
 out:
-	unsx_frame_map(s.p, s.size);
+	sx_frame_unmap(s.p, s.size);
 	if (tfd >= 0) {
 		close(tfd);
 		unlink(tmp);

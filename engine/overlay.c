@@ -12,10 +12,10 @@
  * are compared after bracket folding, and "the same record" is the
  * loader's duplicate rule: case, ID and role.
  */
+#include "casefold.h"
 #include "overlay.h"
 #include "row.h"
 #include "snapint.h"
-#include "snapwrite.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,61 +35,6 @@ int sx_update_parse(const char *w, size_t n)
 		if (strlen(update_names[i]) == n && !strncasecmp(w, update_names[i], n))
 			return i;
 	return -1;
-}
-
-/* ---- lookups used by decide.c -------------------------------------------- */
-
-int sx_ov_find(const sx_overlay *ov, const sx_key *k, const uint32_t **post,
-               uint32_t *n)
-{
-	uint32_t bit = sx_ov_filter_bit(k);
-	if (!(ov->filter[bit >> 6] >> (bit & 63) & 1))
-		return 0;
-	uint32_t lo = 0, hi = ov->nkeys;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		int c = sx_key_cmp(&ov->keys[mid].key, k);
-		if (c == 0) {
-			*post = ov->post + ov->keys[mid].first;
-			*n = ov->keys[mid].n;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
-int sx_ov_status(const sx_overlay *ov, uint32_t rec, int own)
-{
-	uint32_t lo = 0, hi = ov->nmasks;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ov->masks[mid].rec == rec)
-			return ov->masks[mid].status;
-		if (ov->masks[mid].rec < rec)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return own;
-}
-
-int sx_ov_permit_removed(const sx_overlay *ov, uint32_t i)
-{
-	uint32_t lo = 0, hi = ov->nremoved;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (ov->permit_removed[mid] == i)
-			return 1;
-		if (ov->permit_removed[mid] < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
 }
 
 /* ---- the builder --------------------------------------------------------- */
@@ -269,32 +214,6 @@ static int freeze(struct builder *b, sx_overlay **out)
 	memset(b, 0, sizeof(*b));    /* the overlay owns the arrays now */
 	*out = ov;
 	return 0;
-}
-
-void sx_overlay_free(sx_overlay *ov)
-{
-	if (!ov)
-		return;
-	free(ov->recs);
-	free(ov->masks);
-	free(ov->permits);
-	free(ov->permit_removed);
-	free(ov->keys);
-	free(ov->post);
-	free(ov->arena);
-	free(ov);
-}
-
-void sx_overlay_get_stats(const sx_overlay *ov, sx_overlay_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	if (!ov)
-		return;
-	st->records = ov->nrecs;
-	st->masked = ov->nmasks;
-	st->permits = ov->npermits;
-	st->permits_removed = ov->nremoved;
-	st->updates = ov->updates;
 }
 
 /* ---- applying ------------------------------------------------------------ */
@@ -499,6 +418,17 @@ static int permit_remove(const sx_snap *base, struct builder *b, sx_str ref)
 	return hits;
 }
 
+/* act() and permit_remove() return how many they changed (or -ENOMEM):
+ * none is "not found".  0, SX_ENOTFOUND with why, or the error. */
+static int found(int n, char *why, size_t cap)
+{
+	if (n == 0) {
+		snprintf(why, cap, "not found");
+		return SX_ENOTFOUND;
+	}
+	return n < 0 ? n : 0;
+}
+
 int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
                      const sx_str *argv, size_t argc, sx_overlay **out,
                      char *why, size_t cap)
@@ -539,11 +469,7 @@ int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
 		rc = act(base, &b, &t, op == SX_UP_LIST_REMOVE ? SX_OV_REMOVED :
 		                       op == SX_UP_LIST_SUSPEND ? SX_ST_SUSPENDED :
 		                       SX_ST_ACTIVE);
-		if (rc == 0) {
-			snprintf(why, cap, "not found");
-			rc = SX_ENOTFOUND;
-		}
-		if (rc < 0)
+		if ((rc = found(rc, why, cap)))
 			goto out;
 		break;
 	case SX_UP_PERMIT_ADD:
@@ -551,12 +477,7 @@ int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
 			goto out;
 		break;
 	case SX_UP_PERMIT_REMOVE:
-		rc = permit_remove(base, &b, argv[1]);
-		if (rc == 0) {
-			snprintf(why, cap, "not found");
-			rc = SX_ENOTFOUND;
-		}
-		if (rc < 0)
+		if ((rc = found(permit_remove(base, &b, argv[1]), why, cap)))
 			goto out;
 		break;
 	}

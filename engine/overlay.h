@@ -11,20 +11,16 @@
  * a second), so copying the overlay per update is the cheap side of the
  * trade.
  *
- * sx_snap_derive() pairs a snapshot with an overlay into a handle that
- * every snapshot.h and decide.h call accepts: decisions, LISTED, record
- * formatting and max_query_records then see the updates.  Overlay records
- * are numbered after the snapshot's (n_records + i), so "list order"
- * places live additions after the export.
+ * This header builds overlays; reading a snapshot through one
+ * (sx_snap_derive, freeing, stats) is ovview.h, which it includes.
  */
 #ifndef SX_OVERLAY_H
 #define SX_OVERLAY_H
 
 #include <stdint.h>
 #include "decide.h"
+#include "ovview.h"     /* sx_overlay, reading through one */
 #include "snapshot.h"
-
-typedef struct sx_overlay sx_overlay;
 
 /* The update commands, as their RESP names. */
 #define SX_UPDATES(X)                                      \
@@ -58,8 +54,6 @@ int sx_overlay_apply(const sx_snap *base, const sx_overlay *old,
                      const sx_str *argv, size_t argc, sx_overlay **out,
                      char *why, size_t cap);
 
-void sx_overlay_free(sx_overlay *ov);
-
 /*
  * Turn a Redis stream entry's fields (SPEC section 10: `op` and the
  * command's arguments as field/value pairs named as in section 2 and the
@@ -72,28 +66,5 @@ void sx_overlay_free(sx_overlay *ov);
  */
 int sx_update_from_fields(const sx_str *fields, size_t nf, sx_str *argv,
                           char *why, size_t cap);
-
-/* Counts for INFO. */
-typedef struct sx_overlay_stats {
-	uint32_t records;        /* live-added records */
-	uint32_t masked;         /* snapshot records removed or re-statused */
-	uint32_t permits;        /* live-added permits */
-	uint32_t permits_removed;
-	uint64_t updates;        /* updates applied to reach this overlay */
-} sx_overlay_stats;
-void sx_overlay_get_stats(const sx_overlay *ov, sx_overlay_stats *st);
-
-/*
- * A handle that reads base through overlay ov.  It shares base's map
- * (base must outlive it) and takes ownership of ov (NULL: no changes).
- * Close it with sx_snap_close(), which frees ov but not base's map.
- * Returns 0 or -ENOMEM (ov is then freed).
- */
-int sx_snap_derive(const sx_snap *base, sx_overlay *ov, sx_snap **out);
-
-/* The overlay a handle reads through (NULL for a plain snapshot), and the
- * base snapshot (itself for a plain one). */
-const sx_overlay *sx_snap_overlay(const sx_snap *s);
-const sx_snap *sx_snap_base(const sx_snap *s);
 
 #endif

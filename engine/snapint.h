@@ -1,6 +1,7 @@
 /*
  * snapint.h - the snapshot handle's insides, shared by the engine files
- * that read a snapshot (snapshot.c opens and verifies, decide.c decides).
+ * that read a snapshot (snapshot.c opens and verifies, decide.c decides,
+ * ovview.c reads overlays, overlay.c builds them).
  * Nothing outside engine/ includes this.
  */
 #ifndef SX_SNAPINT_H
@@ -9,6 +10,7 @@
 #include <roaring/roaring.h>
 #include "decide.h"
 #include "mphf.h"
+#include "ovview.h"
 #include "snapfmt.h"
 #include "snapshot.h"
 
@@ -77,15 +79,5 @@ static inline uint32_t sx_ov_filter_bit(const sx_key *k)
 	uint64_t x = (k->lo ^ (k->hi * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
 	return (uint32_t)(x >> 48);
 }
-
-/* Find the overlay records of key k: their numbers (relative to the
- * overlay) in *post[0..*n).  0 when the overlay has none. */
-int sx_ov_find(const sx_overlay *ov, const sx_key *k, const uint32_t **post,
-               uint32_t *n);
-/* The status of snapshot record rec after the overlay: its own, a new
- * one, or SX_OV_REMOVED. */
-int sx_ov_status(const sx_overlay *ov, uint32_t rec, int own);
-/* Is snapshot permit number i removed by the overlay? */
-int sx_ov_permit_removed(const sx_overlay *ov, uint32_t i);
 
 #endif

@@ -14,14 +14,13 @@
  */
 #include "snapshot.h"
 #include "decide.h"
-#include "overlay.h"
 #include "mphf.h"
+#include "ovview.h"
 #include "snapfmt.h"
 #include "snapint.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,17 +35,6 @@ static const char *const sec_names[] = {
 	SX_SECTIONS(X)
 #undef X
 };
-
-SX_COLD static int fail(char *why, size_t cap, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* The string at off: 1 when it lies inside the strings section. */
 static int string_ok(const sx_snap *s, uint32_t off)
@@ -64,16 +52,16 @@ static int check_header(sx_snap *s, char *why, size_t cap)
 	char vers[16];
 
 	if (s->size < 16 || memcmp(h->magic, SX_SNAP_MAGIC, 8) != 0)
-		return fail(why, cap, SX_EBADMAGIC,
-		            "not an sxgate snapshot: bad magic at offset 0");
+		return sx_fail(why, cap, SX_EBADMAGIC,
+		               "not an sxgate snapshot: bad magic at offset 0");
 	if (h->version != SX_SNAP_VERSION)
-		return fail(why, cap, SX_EVERSION,
-		            "snapshot format version %u, this program reads %u",
-		            h->version, SX_SNAP_VERSION);
+		return sx_fail(why, cap, SX_EVERSION,
+		               "snapshot format version %u, this program reads %u",
+		               h->version, SX_SNAP_VERSION);
 	if (s->size < SX_SNAP_HDR)
-		return fail(why, cap, SX_ETRUNC,
-		            "snapshot is truncated: %zu bytes, the header alone is %d",
-		            s->size, SX_SNAP_HDR);
+		return sx_fail(why, cap, SX_ETRUNC,
+		               "snapshot is truncated: %zu bytes, the header alone is %d",
+		               s->size, SX_SNAP_HDR);
 	struct sx_disk_header copy;
 	memcpy(&copy, h, sizeof(copy));
 	copy.header_xxh3 = 0;
@@ -83,23 +71,23 @@ static int check_header(sx_snap *s, char *why, size_t cap)
 	XXH3_64bits_update(&st, (const char *)h + sizeof(copy),
 	                   SX_SNAP_HDR - sizeof(copy));
 	if (XXH3_64bits_digest(&st) != h->header_xxh3)
-		return fail(why, cap, SX_ECORRUPT,
-		            "snapshot header is damaged (checksum mismatch)");
+		return sx_fail(why, cap, SX_ECORRUPT,
+		               "snapshot header is damaged (checksum mismatch)");
 	if (h->file_size != s->size)
-		return fail(why, cap, h->file_size > s->size ? SX_ETRUNC : SX_ECORRUPT,
-		            "snapshot is %zu bytes but its header says %llu%s",
-		            s->size, (unsigned long long)h->file_size,
-		            h->file_size > s->size ? " (truncated)" : "");
+		return sx_fail(why, cap, h->file_size > s->size ? SX_ETRUNC : SX_ECORRUPT,
+		               "snapshot is %zu bytes but its header says %llu%s",
+		               s->size, (unsigned long long)h->file_size,
+		               h->file_size > s->size ? " (truncated)" : "");
 	snprintf(vers, sizeof(vers), "%d.%d.%d", ROARING_VERSION_MAJOR,
 	         ROARING_VERSION_MINOR, ROARING_VERSION_REVISION);
 	if (strncmp(h->roaring, vers, sizeof(h->roaring)) != 0)
-		return fail(why, cap, SX_EROARING,
-		            "snapshot bitmaps were written by CRoaring %.16s, this "
-		            "program has %s: rebuild the snapshot", h->roaring, vers);
+		return sx_fail(why, cap, SX_EROARING,
+		               "snapshot bitmaps were written by CRoaring %.16s, this "
+		               "program has %s: rebuild the snapshot", h->roaring, vers);
 	if (h->nsections != SX_NSECTIONS)
-		return fail(why, cap, SX_ECORRUPT,
-		            "snapshot has %u sections, expected %d",
-		            h->nsections, SX_NSECTIONS);
+		return sx_fail(why, cap, SX_ECORRUPT,
+		               "snapshot has %u sections, expected %d",
+		               h->nsections, SX_NSECTIONS);
 	return 0;
 }
 
@@ -114,16 +102,16 @@ static int check_sections(sx_snap *s, char *why, size_t cap)
 		if (sec->id != (uint32_t)i || sec->off != pos || end < sec->off ||
 		    sec->len > end - sec->off || end > s->size ||
 		    sec->off % SX_SNAP_ALIGN)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section %s: bad placement (offset %llu, length %llu)",
-			            sec_names[i], (unsigned long long)sec->off,
-			            (unsigned long long)sec->len);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section %s: bad placement (offset %llu, length %llu)",
+			               sec_names[i], (unsigned long long)sec->off,
+			               (unsigned long long)sec->len);
 		if (XXH3_64bits(s->base + sec->off, end - sec->off) != sec->xxh3)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section %s is damaged (checksum mismatch over "
-			            "bytes %llu..%llu)", sec_names[i],
-			            (unsigned long long)sec->off,
-			            (unsigned long long)end);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section %s is damaged (checksum mismatch over "
+			               "bytes %llu..%llu)", sec_names[i],
+			               (unsigned long long)sec->off,
+			               (unsigned long long)end);
 		pos = end;
 	}
 	return 0;
@@ -140,10 +128,10 @@ static const void *sec_ptr(const sx_snap *s, int id, uint64_t *len)
 		uint64_t l_;                                                  \
 		(void)sec_ptr(s, id, &l_);                                    \
 		if (l_ != (uint64_t)(want))                                   \
-			return fail(why, cap, SX_ECORRUPT,                    \
-			            "section %s: %llu bytes, expected %llu",  \
-			            sec_names[id], (unsigned long long)l_,    \
-			            (unsigned long long)(want));              \
+			return sx_fail(why, cap, SX_ECORRUPT,                    \
+			               "section %s: %llu bytes, expected %llu",  \
+			               sec_names[id], (unsigned long long)l_,    \
+			               (unsigned long long)(want));              \
 	} while (0)
 
 /* The bitmaps must say what the records say: rebuild them from the
@@ -160,7 +148,7 @@ static int check_bitmaps(sx_snap *s, char *why, size_t cap)
 	 * its codes; a 2-byte array stays in cache where records would not */
 	uint16_t *adds = malloc(((size_t)nrec + 1) * sizeof(uint16_t));
 	if (!adds)
-		return fail(why, cap, -ENOMEM, "out of memory checking bitmaps");
+		return sx_fail(why, cap, -ENOMEM, "out of memory checking bitmaps");
 	for (uint32_t i = 0; i < nrec; i++) {
 		int st = s->recs[i].status_type & 15;
 		adds[i] = st == SX_ST_ACTIVE || st == SX_ST_SUSPENDED ?
@@ -186,8 +174,8 @@ static int check_bitmaps(sx_snap *s, char *why, size_t cap)
 	free(adds);
 	for (int i = 0; i < SX_NBITMAPS && !rc; i++)
 		if (!roaring_bitmap_equals(want[i], s->bm[i]))
-			rc = fail(why, cap, SX_ECORRUPT, "section bitmaps: bitmap %d "
-			          "disagrees with the records", i);
+			rc = sx_fail(why, cap, SX_ECORRUPT, "section bitmaps: bitmap %d "
+			             "disagrees with the records", i);
 	for (int i = 0; i < SX_NBITMAPS; i++)
 		roaring_bitmap_free(want[i]);
 	return rc;
@@ -202,7 +190,7 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 	    (uint64_t)h->nparts * h->part_slots < h->n_slots ||
 	    (uint64_t)h->nparts * h->part_slots > UINT32_MAX ||
 	    h->n_keys < h->n_slots)
-		return fail(why, cap, SX_ECORRUPT, "index dimensions are inconsistent");
+		return sx_fail(why, cap, SX_ECORRUPT, "index dimensions are inconsistent");
 	uint64_t nremap = (uint64_t)h->nparts * h->part_slots - h->n_slots;
 	EXPECT_LEN(SX_SEC_PILOTS, (uint64_t)h->nparts * h->part_buckets);
 	EXPECT_LEN(SX_SEC_REMAP, nremap * 4);
@@ -228,9 +216,9 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 
 	for (uint64_t i = 0; i < nremap; i++)
 		if (s->mphf.remap[i] >= h->n_slots && h->n_slots)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section remap: entry %llu points outside the index",
-			            (unsigned long long)i);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section remap: entry %llu points outside the index",
+			               (unsigned long long)i);
 	uint32_t max_npost = 0;
 	for (uint32_t i = 0; i < h->n_keys; i++) {
 		const struct sx_disk_key *k = &s->keys[i];
@@ -238,36 +226,36 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 		if (n > max_npost)
 			max_npost = n;
 		if ((uint64_t)k->post + n > h->n_postings || n == 0)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section keys: key %u has postings %u+%u outside "
-			            "the %u postings", i, k->post, n, h->n_postings);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section keys: key %u has postings %u+%u outside "
+			               "the %u postings", i, k->post, n, h->n_postings);
 		if (i > h->n_slots &&
 		    sx_key_cmp((const sx_key *)&s->keys[i - 1], (const sx_key *)k) >= 0)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section keys: overflow key %u is out of order", i);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section keys: overflow key %u is out of order", i);
 	}
 	/* callers size their record buffers by it: exactly what the writer
 	 * writes, neither less (an overrun) nor more (a huge allocation) */
 	if ((uint64_t)h->max_query_records < 2ull * max_npost ||
 	    (uint64_t)h->max_query_records > 2ull * max_npost + 1)
-		return fail(why, cap, SX_ECORRUPT,
-		            "header: max_query_records %u does not fit the "
-		            "longest posting list (%u)", h->max_query_records,
-		            max_npost);
+		return sx_fail(why, cap, SX_ECORRUPT,
+		               "header: max_query_records %u does not fit the "
+		               "longest posting list (%u)", h->max_query_records,
+		               max_npost);
 	for (uint32_t i = 0; i < h->n_postings; i++)
 		if (s->post[i] >= h->n_records)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section postings: entry %u names record %u of %u",
-			            i, s->post[i], h->n_records);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section postings: entry %u names record %u of %u",
+			               i, s->post[i], h->n_records);
 	/* a key's records ascend: replies name each record once, in list
 	 * order */
 	for (uint32_t i = 0; i < h->n_keys; i++) {
 		const uint32_t *p = s->post + s->keys[i].post;
 		for (uint32_t j = 1; j < (s->keys[i].npost & SX_KEY_NMASK); j++)
 			if (p[j] <= p[j - 1])
-				return fail(why, cap, SX_ECORRUPT,
-				            "section postings: the records of key %u are "
-				            "not in ascending order", i);
+				return sx_fail(why, cap, SX_ECORRUPT,
+				               "section postings: the records of key %u are "
+				               "not in ascending order", i);
 	}
 	for (uint32_t i = 0; i < h->n_records; i++) {
 		const struct sx_disk_rec *r = &s->recs[i];
@@ -288,16 +276,16 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 		else if (r->codes & ~SX_CODES_ALL)
 			bad = "unknown restriction code bits";
 		if (bad)
-			return fail(why, cap, SX_ECORRUPT,
-			            "section records: record %u: %s", i, bad);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section records: record %u: %s", i, bad);
 	}
 	for (uint32_t i = 0; i < h->n_permits; i++) {
 		const struct sx_disk_permit *p = &s->permits[i];
 		if (!string_ok(s, p->case_off) || !string_ok(s, p->ref_off) ||
 		    (p->case_id >= h->n_cases && p->case_id != UINT32_MAX) ||
 		    (i && p->case_id < s->permits[i - 1].case_id))
-			return fail(why, cap, SX_ECORRUPT,
-			            "section permits: permit %u is malformed", i);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section permits: permit %u is malformed", i);
 	}
 	const struct sx_disk_rules *ru = sec_ptr(s, SX_SEC_RULES, &len);
 	s->rules = (sx_rules){ .rail = { ru->rail[0], ru->rail[1], ru->rail[2] },
@@ -308,20 +296,20 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 	uint32_t nbm;
 	if (len < 8 || (memcpy(&nbm, bm, 4), nbm != SX_NBITMAPS) ||
 	    8 + (uint64_t)nbm * 16 > len)
-		return fail(why, cap, SX_ECORRUPT,
-		            "section bitmaps: bad directory");
+		return sx_fail(why, cap, SX_ECORRUPT,
+		               "section bitmaps: bad directory");
 	for (uint32_t i = 0; i < nbm; i++) {
 		uint64_t off, blen;
 		memcpy(&off, bm + 8 + 16 * i, 8);
 		memcpy(&blen, bm + 16 + 16 * i, 8);
 		if (off > len || blen > len - off ||
 		    ((uintptr_t)(bm + off) & 31))
-			return fail(why, cap, SX_ECORRUPT,
-			            "section bitmaps: bitmap %u is out of bounds", i);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section bitmaps: bitmap %u is out of bounds", i);
 		s->bm[i] = roaring_bitmap_frozen_view((const char *)bm + off, blen);
 		if (!s->bm[i])
-			return fail(why, cap, SX_ECORRUPT,
-			            "section bitmaps: bitmap %u does not parse", i);
+			return sx_fail(why, cap, SX_ECORRUPT,
+			               "section bitmaps: bitmap %u does not parse", i);
 	}
 	return check_bitmaps(s, why, cap);
 }
@@ -370,24 +358,24 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 
 	*out = NULL;
 	if (fd < 0)
-		return fail(why, cap, -errno, "cannot open snapshot %s: %s",
-		            path, strerror(errno));
+		return sx_fail(why, cap, -errno, "cannot open snapshot %s: %s",
+		               path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		close(fd);
-		return fail(why, cap, rc, "cannot stat snapshot %s: %s", path,
-		            strerror(-rc));
+		return sx_fail(why, cap, rc, "cannot stat snapshot %s: %s", path,
+		               strerror(-rc));
 	}
 	if (st.st_size < (off_t)SX_SNAP_HDR) {
 		close(fd);
-		return fail(why, cap, SX_ETRUNC,
-		            "%s: snapshot is truncated (%lld bytes)", path,
-		            (long long)st.st_size);
+		return sx_fail(why, cap, SX_ETRUNC,
+		               "%s: snapshot is truncated (%lld bytes)", path,
+		               (long long)st.st_size);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);
-		return fail(why, cap, -ENOMEM, "out of memory");
+		return sx_fail(why, cap, -ENOMEM, "out of memory");
 	}
 	s->size = (size_t)st.st_size;
 	s->base = mmap(NULL, s->size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
@@ -395,8 +383,8 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 	if (s->base == MAP_FAILED) {
 		rc = -errno;
 		free(s);
-		return fail(why, cap, rc, "cannot map snapshot %s: %s", path,
-		            strerror(-rc));
+		return sx_fail(why, cap, rc, "cannot map snapshot %s: %s", path,
+		               strerror(-rc));
 	}
 	s->hdr = (const struct sx_disk_header *)s->base;
 
@@ -404,7 +392,7 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 	if ((rc = check_header(s, inner, sizeof(inner))) ||
 	    (rc = check_sections(s, inner, sizeof(inner))) ||
 	    (rc = check_structure(s, inner, sizeof(inner)))) {
-		fail(why, cap, rc, "%s: %s", path, inner);
+		sx_fail(why, cap, rc, "%s: %s", path, inner);
 		sx_snap_close(s);
 		return rc;
 	}
@@ -413,28 +401,6 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 	*out = s;
 	return 0;
 }
-
-int sx_snap_derive(const sx_snap *base, sx_overlay *ov, sx_snap **out)
-{
-	sx_snap *s = malloc(sizeof(*s));
-	if (!s) {
-		sx_overlay_free(ov);
-		return -ENOMEM;
-	}
-	base = base->origin;
-	*s = *base;
-	s->ov = ov && (ov->nrecs || ov->nmasks || ov->npermits || ov->nremoved) ?
-	        ov : NULL;
-	if (!s->ov)
-		sx_overlay_free(ov);
-	s->origin = base;
-	s->derived = 1;
-	*out = s;
-	return 0;
-}
-
-const sx_overlay *sx_snap_overlay(const sx_snap *s) { return s->ov; }
-const sx_snap *sx_snap_base(const sx_snap *s) { return s->origin; }
 
 void sx_snap_close(sx_snap *s)
 {
@@ -461,29 +427,10 @@ uint32_t sx_snap_max_query_records(const sx_snap *s)
 	return s->hdr->max_query_records + (s->ov ? 2 * s->ov->max_per_key : 0);
 }
 
-/* A live-added record: numbered after the snapshot's. */
-static void overlay_record(const sx_snap *s, uint32_t i, sx_recview *v)
-{
-	const struct sx_ov_rec *r = &s->ov->recs[i];
-	v->case_no = r->case_no;
-	v->case_len = r->case_len;
-	v->court = r->court;
-	v->court_len = r->court_len;
-	v->case_id = UINT32_MAX;
-	v->id_key = UINT32_MAX;
-	v->listed_on = r->listed_on;
-	v->expires_on = r->expires_on;
-	v->codes = r->codes;
-	v->role = r->role;
-	v->list = r->list;
-	v->status = r->status;
-	v->id_type = r->id_type;
-}
-
 void sx_snap_record(const sx_snap *s, uint32_t rec, sx_recview *v)
 {
 	if (rec >= s->hdr->n_records) {
-		overlay_record(s, rec - s->hdr->n_records, v);
+		sx_ov_record(s->ov, rec - s->hdr->n_records, v);
 		return;
 	}
 	const struct sx_disk_rec *r = &s->recs[rec];

@@ -24,21 +24,21 @@
  * spelling (the strings section itself), drops its tables before the
  * index is built, builds the index from the records without a copy of
  * the keys, and writes the file with O_DIRECT through one staging buffer
- * (no page-cache copy of a file the server maps later anyway).
+ * (stage.c, over the wio layer: no page-cache copy of a file the server
+ * maps later anyway).
  */
 #include "snapwrite.h"
 #include "mphf.h"
 #include "snapfmt.h"
 #include "snapshot.h"
+#include "stage.h"
+#include "wio.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <roaring/roaring.h>
@@ -96,6 +96,21 @@ static int intern_rehash(struct intern *in, size_t want)
 	return 0;
 }
 
+/* Append a string to the pool without interning it; UINT32_MAX when out of
+ * memory or past 4 GiB. */
+static uint32_t pool_append(struct intern *in, const char *s, size_t len)
+{
+	if (len > 65535 || in->len + 2 + len >= UINT32_MAX - 1 ||
+	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
+		return UINT32_MAX;
+	uint32_t off = (uint32_t)in->len;
+	uint16_t l = (uint16_t)len;
+	memcpy(in->pool + off, &l, 2);
+	memcpy(in->pool + off + 2, s, len);
+	in->len += 2 + len;
+	return off;
+}
+
 /* Offset of s in the pool (adding it), UINT32_MAX on failure; *added is
  * set when it was new. */
 static uint32_t intern_get(struct intern *in, const char *s, size_t len,
@@ -117,14 +132,9 @@ static uint32_t intern_get(struct intern *in, const char *s, size_t len,
 	}
 	if (!add)
 		return UINT32_MAX;
-	if (in->len + 2 + len >= UINT32_MAX - 1 ||
-	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
+	uint32_t off = pool_append(in, s, len);
+	if (off == UINT32_MAX)
 		return UINT32_MAX;
-	uint32_t off = (uint32_t)in->len;
-	uint16_t l = (uint16_t)len;
-	memcpy(in->pool + off, &l, 2);
-	memcpy(in->pool + off + 2, s, len);
-	in->len += 2 + len;
 	in->tab[j] = off + 1;
 	in->count++;
 	if (added)
@@ -217,30 +227,6 @@ uint32_t sx_snapw_court(sx_snapw *w, const char *s, size_t len)
 	return intern_get(&w->strings, s, len, 1, NULL);
 }
 
-size_t sx_case_fold(const char *s, size_t len, char *out, size_t cap)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		const char *rep = s[i] == '(' ? "\xef\xbc\x88" :
-		                  s[i] == ')' ? "\xef\xbc\x89" : NULL;
-		if (rep) {
-			for (int k = 0; k < 3; k++, o++)
-				if (o < cap)
-					out[o] = rep[k];
-		} else {
-			if (o < cap)
-				out[o] = s[i];
-			o++;
-		}
-	}
-	return o;
-}
-
-uint64_t sx_case_hash(const char *fold, size_t len)
-{
-	return XXH3_64bits(fold, len);
-}
-
 /* Grow t to hold `want` values at most 3/4 full, re-hashing each value
  * with hash_of (growth is rare: the loader reserves). */
 static int tagtab_grow(struct tagtab *t, size_t want, const sx_snapw *w,
@@ -301,21 +287,6 @@ static uint64_t case_hash_of(const sx_snapw *w, uint32_t id)
 	const uint8_t *sp;
 	uint16_t l;
 	return sx_case_hash(buf, case_first_fold(w, id, buf, &sp, &l));
-}
-
-/* Append a string to the pool without interning it; UINT32_MAX when out of
- * memory or past 4 GiB. */
-static uint32_t pool_append(struct intern *in, const char *s, size_t len)
-{
-	if (len > 65535 || in->len + 2 + len >= UINT32_MAX - 1 ||
-	    grow((void **)&in->pool, &in->cap, in->len + 2 + len, 1))
-		return UINT32_MAX;
-	uint32_t off = (uint32_t)in->len;
-	uint16_t l = (uint16_t)len;
-	memcpy(in->pool + off, &l, 2);
-	memcpy(in->pool + off + 2, s, len);
-	in->len += 2 + len;
-	return off;
 }
 
 void sx_snapw_case_prefetch(const sx_snapw *w, uint64_t h)
@@ -573,13 +544,6 @@ static void image_free(struct image *im)
 	free(im->bitmaps);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Emit one key (its postings are hi[start..start+n)) as key number kn. */
 static void emit_key(struct image *im, sx_snapw *w,
                      const struct hi *hi, uint32_t start, uint32_t n,
@@ -820,133 +784,6 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 
 /* ---- the file ------------------------------------------------------------ */
 
-/*
- * The file goes out through one aligned staging buffer, with O_DIRECT where
- * the file system takes it: buffered writes of a new 800 MB file cost
- * about 2.2 s on the VMs we measured (page-cache pages are fresh memory
- * there), O_DIRECT 0.1-0.25 s.  O_DIRECT wants aligned buffers, lengths
- * and offsets, which the staging buffer gives; the file's last partial
- * block, and everything on a file system that refuses O_DIRECT (tmpfs),
- * is written the ordinary way.
- */
-#define OUT_ALIGN 4096
-#define OUT_BUF   (8u << 20)
-
-struct out {
-	int fd;
-	int direct;                /* O_DIRECT is on */
-	uint8_t *buf;
-	size_t fill;
-	int err;                   /* first error, -errno */
-};
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write the staged bytes: whole blocks directly, the rest staying staged;
- * with `final`, or once direct writes are off, everything.  A refused
- * direct write (EINVAL) turns them off for the rest of the file. */
-static void out_flush(struct out *o, int final)
-{
-	size_t done = 0;
-	if (o->err)
-		return;
-	if (o->direct) {
-		size_t n = o->fill & ~(size_t)(OUT_ALIGN - 1);
-		while (done < n && !(done & (OUT_ALIGN - 1))) {
-			ssize_t k = write(o->fd, o->buf + done, n - done);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0 && errno == EINVAL)
-				break;
-			if (k < 0) {
-				o->err = -errno;
-				return;
-			}
-			done += (size_t)k;
-		}
-		if (done < n || (final && done < o->fill)) {
-			o->direct = 0;
-			(void)fcntl(o->fd, F_SETFL, fcntl(o->fd, F_GETFL) & ~O_DIRECT);
-		}
-	}
-	if (!o->direct) {
-		if ((o->err = write_all(o->fd, o->buf + done, o->fill - done)))
-			return;
-		done = o->fill;
-	}
-	memmove(o->buf, o->buf + done, o->fill - done);
-	o->fill -= done;
-}
-
-static void out_put(struct out *o, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	while (n && !o->err) {
-		size_t k = OUT_BUF - o->fill < n ? OUT_BUF - o->fill : n;
-		if (s)
-			memcpy(o->buf + o->fill, s, k);
-		else
-			memset(o->buf + o->fill, 0, k);
-		o->fill += k;
-		n -= k;
-		if (s)
-			s += k;
-		if (o->fill == OUT_BUF)
-			out_flush(o, 0);
-	}
-}
-
-/* Open path for writing, O_DIRECT when the file system allows it. */
-static int out_open(struct out *o, const char *path)
-{
-	memset(o, 0, sizeof(*o));
-	o->buf = aligned_alloc(OUT_ALIGN, OUT_BUF);
-	if (!o->buf)
-		return -ENOMEM;
-	o->direct = 1;
-	o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT,
-	             0644);
-	if (o->fd < 0 && errno == EINVAL) {
-		o->direct = 0;
-		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	}
-	if (o->fd < 0) {
-		int rc = -errno;
-		free(o->buf);
-		o->buf = NULL;
-		return rc;
-	}
-	return 0;
-}
-
-/* Flush, fsync and close; returns the first error. */
-static int out_close(struct out *o)
-{
-	out_flush(o, 1);
-	int rc = o->err;
-	if (!rc && fsync(o->fd) < 0)
-		rc = -errno;
-	if (close(o->fd) < 0 && !rc)
-		rc = -errno;
-	free(o->buf);
-	o->buf = NULL;
-	return rc;
-}
-
 /* The lookup tables are done with once the index is to be built: their
  * memory goes to the index arrays (jemalloc reuses it). */
 static void drop_tables(sx_snapw *w)
@@ -971,7 +808,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	sx_snapw_stats dummy;
 	char tmp[4096];
 	int rc;
-	uint64_t t0 = now_ms();
+	uint64_t t0 = sx_mono_ms();
 
 	if (!st)
 		st = &dummy;
@@ -990,7 +827,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		snprintf(why, cap, "out of memory building tables");
 		goto out;
 	}
-	st->index_ms = (uint32_t)(now_ms() - t0);
+	st->index_ms = (uint32_t)(sx_mono_ms() - t0);
 
 	struct { const void *p; uint64_t len; } sec[SX_NSECTIONS] = {
 		[SX_SEC_PILOTS]   = { im.mphf.pilot, sx_mphf_npilots(&im.mphf.f) },
@@ -1055,7 +892,7 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		pos += padded;
 	}
 	h.file_size = pos;
-	h.build_ms = m->build_ms + (uint32_t)(now_ms() - t0);
+	h.build_ms = m->build_ms + (uint32_t)(sx_mono_ms() - t0);
 	{
 		uint8_t page[SX_SNAP_HDR] = {0};
 		memcpy(page, &h, sizeof(h));
@@ -1063,8 +900,8 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	}
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	struct out o;
-	if ((rc = out_open(&o, tmp))) {
+	sx_stage *o;
+	if ((rc = sx_stage_open(tmp, &o))) {
 		if (rc == -ENOMEM)
 			snprintf(why, cap, "out of memory for the write buffer");
 		else
@@ -1074,14 +911,14 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 	{
 		uint8_t page[SX_SNAP_HDR] = {0};
 		memcpy(page, &h, sizeof(h));
-		out_put(&o, page, sizeof(page));
+		sx_stage_put(o, page, sizeof(page));
 	}
 	for (int i = 0; i < SX_NSECTIONS; i++) {
 		uint64_t padded = (sec[i].len + SX_SNAP_ALIGN - 1) & ~(uint64_t)(SX_SNAP_ALIGN - 1);
-		out_put(&o, sec[i].p, sec[i].len);
-		out_put(&o, NULL, padded - sec[i].len);
+		sx_stage_put(o, sec[i].p, sec[i].len);
+		sx_stage_put(o, NULL, padded - sec[i].len);
 	}
-	if ((rc = out_close(&o))) {
+	if ((rc = sx_stage_close(o))) {
 		snprintf(why, cap, "cannot write %s: %s", tmp, strerror(-rc));
 		unlink(tmp);
 		goto out;
@@ -1093,22 +930,15 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		unlink(tmp);
 		goto out;
 	}
-	{   /* make the rename durable */
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", path);
-		int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
-	}
+	/* make the rename durable (best effort: either file is whole) */
+	(void)sx_wio_fsync_dir(path);
 	st->file_bytes = pos;
 	st->index_bytes = sec[SX_SEC_PILOTS].len + sec[SX_SEC_REMAP].len +
 	                  sec[SX_SEC_FP].len;
 	st->ids = im.ids;
 	st->keys = im.n_keys;
 	st->records = w->nrecs;
-	st->write_ms = (uint32_t)(now_ms() - t0) - st->index_ms;
+	st->write_ms = (uint32_t)(sx_mono_ms() - t0) - st->index_ms;
 out:
 	image_free(&im);
 	return rc;

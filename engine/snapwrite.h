@@ -16,6 +16,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include "casefold.h"   /* sx_case_fold, sx_case_hash, SX_CASE_FOLD_MAX */
 #include "decide.h"
 #include "id.h"
 
@@ -78,8 +79,6 @@ uint32_t sx_snapw_case_find(sx_snapw *w, const char *case_no, size_t len);
  * when out of memory, UINT32_MAX.  When off is not NULL, *off is the
  * offset in the strings section of this spelling (the case's first
  * spelling when equal: one copy per case, not per record). */
-#define SX_CASE_FOLD_MAX 3072      /* 1024 bytes, every one a bracket */
-uint64_t sx_case_hash(const char *fold, size_t fold_len);
 void sx_snapw_case_prefetch(const sx_snapw *w, uint64_t h);
 uint32_t sx_snapw_case_add(sx_snapw *w, const char *spelled, size_t len,
                            const char *fold, size_t fold_len, uint64_t h,
@@ -109,10 +108,5 @@ int sx_snapw_reserve(sx_snapw *w, size_t nrecs);
  * afterwards it can only be freed. */
 int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
                    sx_snapw_stats *st, char *why, size_t whycap);
-
-/* Fold half-width brackets of a case number to full-width ones, so that
- * "(2021)..." and "（2021）..." are one case.  Writes at most cap bytes,
- * returns the folded length (which may exceed cap). */
-size_t sx_case_fold(const char *s, size_t len, char *out, size_t cap);
 
 #endif

@@ -17,6 +17,8 @@
  * lists this short, and they run once per query word, not per byte of
  * the list.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,6 +42,17 @@ const char *sx_strerror(int err)
 	/* glibc returns static text for every errno it knows; an unknown one
 	 * gets a thread-local "Unknown error N", which is still safe to print. */
 	return strerror(err < 0 ? -err : err);
+}
+
+int sx_fail(char *why, size_t cap, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	if (why && cap) {
+		va_start(ap, fmt);
+		vsnprintf(why, cap, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
 }
 
 /* ---- names and parsers ------------------------------------------------- */

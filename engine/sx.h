@@ -93,6 +93,12 @@ enum {
 /* A static string describing err (0, -errno or SX_E*). */
 const char *sx_strerror(int err);
 
+/* The error path's one-liner: format a message into why[0..cap) (why may
+ * be NULL or cap 0: no message) and return rc, so that a failure reads
+ * `return sx_fail(why, cap, SX_ECORRUPT, "section %s: ...", ...);`. */
+SX_COLD __attribute__((format(printf, 4, 5)))
+int sx_fail(char *why, size_t cap, int rc, const char *fmt, ...);
+
 /* ---- ID types (SPEC section 3) ---------------------------------------- */
 #define SX_IDTYPES(X)                  \
 	X(SX_IDT_RIC,      "RIC")      \

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,17 +128,27 @@ ssize_t sx_wio_write(int fd, const void *buf, size_t n)
 	return write_planned(fd, buf, n);
 }
 
+/* Count a call of one kind on fd and say whether the plan fails it: 1
+ * with errno set (EIO when the plan names none), else 0. */
+SX_COLD static int fault_due(int fd, atomic_uint *calls, atomic_int *nth,
+                             atomic_int *times, atomic_int *err)
+{
+	if (!for_fd(fd))
+		return 0;
+	unsigned k = atomic_fetch_add(calls, 1) + 1;
+	if (!in_window(k, LD(*nth), LD(*times)))
+		return 0;
+	atomic_fetch_add(&n_fired, 1);
+	int e = LD(*err);
+	errno = e ? e : EIO;
+	return 1;
+}
+
 SX_COLD static int sync_planned(int fd, int data_only)
 {
-	if (for_fd(fd)) {
-		unsigned k = atomic_fetch_add(&n_fsync, 1) + 1;
-		if (in_window(k, LD(plan.fsync_nth), LD(plan.fsync_times))) {
-			atomic_fetch_add(&n_fired, 1);
-			int e = LD(plan.fsync_errno);
-			errno = e ? e : EIO;
-			return -1;
-		}
-	}
+	if (fault_due(fd, &n_fsync, &plan.fsync_nth, &plan.fsync_times,
+	              &plan.fsync_errno))
+		return -1;
 	return data_only ? fdatasync(fd) : fsync(fd);
 }
 
@@ -159,15 +168,9 @@ int sx_wio_fdatasync(int fd)
 
 SX_COLD static int trunc_planned(int fd, off_t len)
 {
-	if (for_fd(fd)) {
-		unsigned k = atomic_fetch_add(&n_trunc, 1) + 1;
-		if (in_window(k, LD(plan.trunc_nth), LD(plan.trunc_times))) {
-			atomic_fetch_add(&n_fired, 1);
-			int e = LD(plan.trunc_errno);
-			errno = e ? e : EIO;
-			return -1;
-		}
-	}
+	if (fault_due(fd, &n_trunc, &plan.trunc_nth, &plan.trunc_times,
+	              &plan.trunc_errno))
+		return -1;
 	return ftruncate(fd, len);
 }
 
@@ -250,17 +253,6 @@ static const struct { const char *name; int value; } spec_errnos[] = {
 	{ "EROFS", EROFS }, { "EFBIG", EFBIG },
 };
 
-SX_COLD static int spec_fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	if (why && cap) {
-		va_start(ap, fmt);
-		vsnprintf(why, cap, fmt, ap);
-		va_end(ap);
-	}
-	return SX_EINVAL;
-}
-
 /* A decimal number in [0, max] spelled by v[0..n); 0 or -1. */
 static int spec_number(const char *v, size_t n, unsigned long long max,
                        unsigned long long *out)
@@ -284,14 +276,14 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 {
 	memset(f, 0, sizeof *f);
 	if (!spec || !*spec)
-		return spec_fail(why, cap, "empty fault plan");
+		return sx_fail(why, cap, SX_EINVAL, "empty fault plan");
 	for (const char *w = spec; *w;) {
 		size_t at = (size_t)(w - spec);
 		size_t wl = strcspn(w, ",");
 		const char *eq = memchr(w, '=', wl);
 		if (!eq)
-			return spec_fail(why, cap, "'%.*s' at offset %zu is not "
-			                 "NAME=VALUE", (int)wl, w, at);
+			return sx_fail(why, cap, SX_EINVAL, "'%.*s' at offset %zu is not "
+			               "NAME=VALUE", (int)wl, w, at);
 		size_t nl = (size_t)(eq - w), vl = wl - nl - 1;
 		const char *v = eq + 1;
 		const struct spec_field *sf = NULL;
@@ -300,9 +292,9 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 			    !memcmp(spec_fields[i].name, w, nl))
 				sf = &spec_fields[i];
 		if (!sf)
-			return spec_fail(why, cap, "unknown name '%.*s' at offset %zu "
-			                 "(names: the fields of sx_wio_fault in "
-			                 "engine/wio.h but fd)", (int)nl, w, at);
+			return sx_fail(why, cap, SX_EINVAL, "unknown name '%.*s' at offset %zu "
+			               "(names: the fields of sx_wio_fault in "
+			               "engine/wio.h but fd)", (int)nl, w, at);
 		unsigned long long x = 0;
 		int ok = spec_number(v, vl, sf->kind == SPEC_SIZE ? 1u << 30 :
 		                     1000000000u, &x) == 0;
@@ -318,15 +310,15 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 					ok = 1;
 				}
 			if (!ok)
-				return spec_fail(why, cap, "%s: '%.*s' at offset %zu is "
-				                 "not an errno number or one of EIO, ENOSPC, "
-				                 "EDQUOT, EROFS, EFBIG", sf->name, (int)vl, v,
-				                 at + nl + 1);
+				return sx_fail(why, cap, SX_EINVAL, "%s: '%.*s' at offset %zu is "
+				               "not an errno number or one of EIO, ENOSPC, "
+				               "EDQUOT, EROFS, EFBIG", sf->name, (int)vl, v,
+				               at + nl + 1);
 			*(int *)((char *)f + sf->off) = (int)x;
 		} else if (!ok) {
-			return spec_fail(why, cap, "%s: '%.*s' at offset %zu is not a "
-			                 "number%s", sf->name, (int)vl, v, at + nl + 1,
-			                 sf->kind == SPEC_TIMES ? " or \"always\"" : "");
+			return sx_fail(why, cap, SX_EINVAL, "%s: '%.*s' at offset %zu is not a "
+			               "number%s", sf->name, (int)vl, v, at + nl + 1,
+			               sf->kind == SPEC_TIMES ? " or \"always\"" : "");
 		} else if (sf->kind == SPEC_SIZE) {
 			*(size_t *)((char *)f + sf->off) = (size_t)x;
 		} else {
@@ -337,17 +329,17 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 			w++;
 	}
 	if (!f->write_nth && (f->write_times || f->write_errno || f->write_short))
-		return spec_fail(why, cap, "write_times, write_errno or write_short "
-		                 "without write_nth: no write would fail");
+		return sx_fail(why, cap, SX_EINVAL, "write_times, write_errno or write_short "
+		               "without write_nth: no write would fail");
 	if (!f->fsync_nth && (f->fsync_times || f->fsync_errno))
-		return spec_fail(why, cap, "fsync_times or fsync_errno without "
-		                 "fsync_nth: no fsync would fail");
+		return sx_fail(why, cap, SX_EINVAL, "fsync_times or fsync_errno without "
+		               "fsync_nth: no fsync would fail");
 	if (!f->ftruncate_nth && (f->ftruncate_times || f->ftruncate_errno))
-		return spec_fail(why, cap, "ftruncate_times or ftruncate_errno "
-		                 "without ftruncate_nth: no ftruncate would fail");
+		return sx_fail(why, cap, SX_EINVAL, "ftruncate_times or ftruncate_errno "
+		               "without ftruncate_nth: no ftruncate would fail");
 	if (!f->write_nth && !f->fsync_nth && !f->ftruncate_nth &&
 	    !f->write_delay_ms)
-		return spec_fail(why, cap, "the plan fails nothing (set write_nth, "
-		                 "fsync_nth, ftruncate_nth or write_delay_ms)");
+		return sx_fail(why, cap, SX_EINVAL, "the plan fails nothing (set write_nth, "
+		               "fsync_nth, ftruncate_nth or write_delay_ms)");
 	return 0;
 }

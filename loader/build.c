@@ -16,6 +16,7 @@
  * the output atomically, so a failed build leaves the old file.
  */
 #include "build.h"
+#include "casefold.h"
 #include "csv.h"
 #include "row.h"
 #include "snapshot.h"
@@ -26,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -104,9 +104,7 @@ static uint32_t court_of(struct state *st, const char *c, size_t n)
 
 static double now_s(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sx_mono_ns() / 1e9;
 }
 
 static void put_quoted(FILE *f, const char *s, size_t n)

@@ -13,7 +13,7 @@
 
 #include <crypt.h>
 
-#include "snapwrite.h"   /* sx_case_fold */
+#include "casefold.h"   /* sx_case_fold */
 #include "sxclient.h"
 
 static sx_client *open_cli(const st_server *s, int proto)

@@ -14,15 +14,16 @@
  * commands give the right numbers and exit codes.
  *
  * The tools/ objects are linked into bin/sxgate, not into the tests, so
- * this file includes tools/feedback.c to run its commands into memory
- * streams.
+ * this file includes tools/fbreport.c (and the summary it prints,
+ * tools/fbsummary.c) to run its commands into memory streams.
  */
 #include "testutil.h"
 #include "feedback.h"
 #include "frame.h"
 #include "journal.h"
 #include "wio.h"
-#include "../tools/feedback.c"
+#include "../tools/fbreport.c"
+#include "../tools/fbsummary.c"
 
 #include <pthread.h>
 #include <time.h>

@@ -10,7 +10,7 @@
  * stderr), 3 the snapshot was refused or the server could not be reached.
  */
 #include "cli_net.h"
-#include "feedback.h"
+#include "fbreport.h"
 #include "decide.h"
 #include "snapshot.h"
 #include "sxclient.h"

@@ -1,7 +1,8 @@
 /*
  * fuzz_feedback.c - libFuzzer target: the feedback log reader
- * (engine/feedback.h sx_feedback_read, sx_feedback_summarize), then
- * opening the log for appending, adding a record and reading it back.
+ * (engine/feedback.h sx_feedback_read, tools/fbsummary.h
+ * sx_feedback_summarize), then opening the log for appending, adding a
+ * record and reading it back.
  *
  * Input: a mode byte, then the file.
  *   bit 0 clear: the rest is the log, byte for byte (framing: torn tails,
@@ -41,6 +42,9 @@
 #include <xxhash.h>
 
 #include "feedback.h"
+/* sx_feedback_summarize is the tools' (tools/fbsummary.c), not in the
+ * fuzz library of engine, loader, server and client objects. */
+#include "../../tools/fbsummary.c"
 
 #define CHECK(cond, ...)                                                    \
 	do {                                                                \

@@ -1,10 +1,10 @@
 /*
- * feedback.c - `sxgate feedback summarize|dump` and `sxgate journal dump`
- * (usage and exit codes in feedback.h).
+ * fbreport.c - `sxgate feedback summarize|dump` and `sxgate journal dump`
+ * (usage and exit codes in fbreport.h).
  *
- * The idea: all reading and aggregation is the engine's
- * (sx_feedback_summarize, sx_feedback_read, sx_journal_scan), so the
- * numbers a court gets come from code the tests exercise; this file only
+ * The idea: all reading and aggregation is elsewhere (sx_feedback_summarize
+ * in fbsummary.c; sx_feedback_read and sx_journal_scan in the engine), so
+ * the numbers a court gets come from code the tests exercise; this file only
  * parses options and lays the results out.  The table is aligned by
  * display width (a CJK character takes two columns) because case numbers
  * and court names are Chinese; --json gives the same numbers to programs.
@@ -12,9 +12,10 @@
  * Each command has a static twin taking the output and error streams, so
  * a test can run it into memory streams.
  */
+#include "fbreport.h"
+#include "fbsummary.h"
 #include "feedback.h"
-#include "../engine/feedback.h"
-#include "../engine/journal.h"
+#include "journal.h"
 
 #include <errno.h>
 #include <inttypes.h>

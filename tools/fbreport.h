@@ -1,5 +1,5 @@
 /*
- * feedback.h - the `sxgate feedback` and `sxgate journal` subcommands:
+ * fbreport.h - the `sxgate feedback` and `sxgate journal` subcommands:
  * read the server's feedback log and live-update journal offline.
  *
  *   sxgate feedback summarize FILE [--since YYYY-MM-DD] [--court NAME] [--json]
@@ -18,8 +18,8 @@
  * Exit codes: 0 done, 1 usage error, 3 the file is missing, unreadable or
  * damaged (the reason, naming the file, on stderr).
  */
-#ifndef SX_TOOLS_FEEDBACK_H
-#define SX_TOOLS_FEEDBACK_H
+#ifndef SX_TOOLS_FBREPORT_H
+#define SX_TOOLS_FBREPORT_H
 
 /* argv[0] is the subcommand name ("feedback", "journal").  Output goes to
  * stdout, messages to stderr.  Returns the process exit code. */
