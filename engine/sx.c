@@ -55,6 +55,12 @@ int sx_fail(char *why, size_t cap, int rc, const char *fmt, ...)
 	return rc;
 }
 
+size_t sx_vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, cap, fmt, ap);
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
 /* ---- names and parsers ------------------------------------------------- */
 
 static const char *const idtype_names[] = {

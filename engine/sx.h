@@ -14,6 +14,7 @@
 #ifndef SX_H
 #define SX_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -98,6 +99,9 @@ const char *sx_strerror(int err);
  * `return sx_fail(why, cap, SX_ECORRUPT, "section %s: ...", ...);`. */
 SX_COLD __attribute__((format(printf, 4, 5)))
 int sx_fail(char *why, size_t cap, int rc, const char *fmt, ...);
+/* vsnprintf into buf[0..cap) (cap > 0) returning the length written: at
+ * most cap - 1, never negative, so that it can be sent as it is. */
+size_t sx_vfmt(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* ---- ID types (SPEC section 3) ---------------------------------------- */
 #define SX_IDTYPES(X)                  \

@@ -92,13 +92,9 @@ static void errorf(sx_conn *c, uint32_t req, const char *fmt, ...)
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = sx_vfmt(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof msg)
-		n = sizeof msg - 1;
-	bin_error(c, req, msg, (size_t)n);
+	bin_error(c, req, msg, n);
 }
 
 static void protocol_error(sx_conn *c, uint32_t req, const char *why)

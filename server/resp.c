@@ -305,13 +305,9 @@ void sx_resp_errorf(sx_obuf *ob, const char *fmt, ...)
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = sx_vfmt(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof msg)
-		n = sizeof msg - 1;
-	sx_resp_error(ob, msg, (size_t)n);
+	sx_resp_error(ob, msg, n);
 }
 
 void sx_resp_bulk(sx_obuf *ob, const void *p, size_t n)
