@@ -67,7 +67,7 @@ $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -lpthread)
 
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lpthread)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto -lpthread)
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lcrypt)
@@ -84,12 +84,12 @@ $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lpthread -lcriterion)
+	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -lpthread -lcriterion)
 
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
-           python3 prometheus
+           python3 prometheus libssl-dev openssl
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

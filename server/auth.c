@@ -41,11 +41,19 @@ static sx_job *answer(sx_auth_answer *a, int rc, const sx_tenant *t, const char 
 	return NULL;
 }
 
-sx_job *sx_auth_begin(sx_tenants *ts, const sx_addr *addr, sx_str name,
-                      sx_str secret, sx_auth_answer *a)
+sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *addr,
+                      sx_str name, sx_str secret, sx_auth_answer *a)
 {
 	if (!ts)
 		return answer(a, SX_EINVAL, NULL, "ERR no tenants configured");
+	if (bound) {
+		if (name.n == strlen(bound->name) && !memcmp(name.p, bound->name, name.n))
+			return answer(a, 0, bound, "OK");
+		char msg[sizeof a->text];
+		snprintf(msg, sizeof msg, "NOPERM this connection is tenant '%s' by its "
+		         "client certificate", bound->name);
+		return answer(a, SX_EINVAL, NULL, msg);
+	}
 	if (!sx_tenants_admit(ts, addr))
 		return answer(a, SX_EINVAL, NULL, "WRONGPASS too many failed AUTH attempts "
 		              "from this address; try again later");

@@ -30,11 +30,13 @@ typedef struct sx_auth_answer {
 
 /*
  * Authenticate a client at addr as tenant name with secret against ts
- * (NULL: no tenants configured).  Returns NULL with *a filled when
- * answered at once, or a job to submit whose result is the answer (rc 0
- * with job->tenant set, or rc < 0 with the error text).
+ * (NULL: no tenants configured).  bound is the tenant the client's TLS
+ * certificate made it (NULL: none): AUTH as that tenant is answered OK,
+ * as any other NOPERM.  Returns NULL with *a filled when answered at
+ * once, or a job to submit whose result is the answer (rc 0 with
+ * job->tenant set, or rc < 0 with the error text).
  */
-sx_job *sx_auth_begin(sx_tenants *ts, const sx_addr *addr, sx_str name,
-                      sx_str secret, sx_auth_answer *a);
+sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *addr,
+                      sx_str name, sx_str secret, sx_auth_answer *a);
 
 #endif

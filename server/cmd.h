@@ -71,6 +71,7 @@ typedef struct sx_req {
 	struct sx_job *job;              /* out: a job answers (nothing written) */
 	int quit;                        /* out: close after the reply */
 	int counted;                     /* the protocol counted the request */
+	const struct sx_tenant *bound;   /* tenant by TLS client certificate */
 } sx_req;
 
 typedef void sx_cmd_fn(sx_req *r, const sx_str *argv, size_t argc);

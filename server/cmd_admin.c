@@ -19,11 +19,19 @@ static int is_force(sx_str s)
 	return s.n == 5 && !strncasecmp(s.p, "FORCE", 5);
 }
 
-/* RELOAD, RELOAD FORCE, RELOAD path, RELOAD path FORCE */
+/* RELOAD, RELOAD FORCE, RELOAD path, RELOAD path FORCE; RELOAD TLS (a
+ * snapshot file called TLS is ./TLS). */
 void sx_cmd_reload(sx_req *r, const sx_str *a, size_t argc)
 {
 	const sx_str *path = NULL;
 	int force = 0;
+	if (argc == 2 && a[1].n == 3 && !strncasecmp(a[1].p, "TLS", 3)) {
+		char err[128];
+		r->job = sx_reload_tls_job(r->x->srv, err, sizeof err);
+		if (!r->job)
+			sx_resp_error(r->out, err, strlen(err));
+		return;
+	}
 	if (argc == 2 && is_force(a[1])) {
 		force = 1;
 	} else if (argc == 2) {

@@ -61,6 +61,8 @@ enum {
 	SX_CF_EOF      = 1 << 5,   /* the peer shut its write side */
 	SX_CF_RELEASED = 1 << 8,   /* gone from the table; free when unlisted */
 	SX_CF_KILL     = 1 << 9,   /* cut off at the next flush (no reply) */
+	SX_CF_CERT     = 1 << 10,  /* tenant bound by its client certificate */
+	SX_CF_TLS_BYE  = 1 << 11,  /* TLS close_notify queued */
 };
 
 /* State of the I/O backend (both use the same fields where they can). */
@@ -103,7 +105,10 @@ typedef struct sx_conn {
 	char *ibuf;                  /* unprocessed input (a partial request) */
 	size_t ilen, icap;
 	size_t need;                 /* don't reparse before ilen reaches this */
-	sx_obuf out;
+	sx_obuf out;                 /* replies, as the protocol wrote them */
+	sx_obuf *wire;               /* TLS: the ciphertext to send (tls.h); NULL:
+	                              * plain, out goes on the wire as it is */
+	struct sx_tls *tls;
 	sx_conn_io io;
 } sx_conn;
 
@@ -152,6 +157,11 @@ static inline void sx_conn_proto_error(sx_conn *c)
 {
 	sx_stat_inc(c->x->stats.proto_errors);
 	c->flags |= SX_CF_CLOSING;
+}
+/* Bytes written and not yet sent, in either buffer. */
+static inline size_t sx_conn_unsent(const sx_conn *c)
+{
+	return c->out.pending + (c->wire ? c->wire->pending : 0);
 }
 /* Stop processing input now (waiting, closing, or over the output cap)? */
 static inline int sx_conn_stopped(const sx_conn *c)

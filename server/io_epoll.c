@@ -39,7 +39,7 @@ enum { K_LISTEN = 1, K_CONN, K_BELL };
 typedef struct ep {
 	int fd;
 	char *rbuf;
-	int paused[SX_NPROTO];
+	int paused[SX_NLISTEN];
 	int64_t resume_at;
 } ep;
 
@@ -63,13 +63,14 @@ static void set_interest(ep *e, sx_conn *c)
 static void e_send(sx_worker *w, sx_conn *c)
 {
 	ep *e = w->io_state;
-	while (c->out.pending) {
+	sx_obuf *wire;
+	while ((wire = sx_transport_wire(c))->pending) {
 		struct iovec iov[SX_CONN_IOV];
-		int n = sx_obuf_iov(&c->out, iov, SX_CONN_IOV);
+		int n = sx_obuf_iov(wire, iov, SX_CONN_IOV);
 		ssize_t r = writev(c->fd, iov, n);
 		if (r > 0) {
 			sx_stat_add(w->x.stats.bytes_out, (uint64_t)r);
-			sx_obuf_consume(&c->out, (size_t)r);
+			sx_transport_sent(c, (size_t)r);
 			continue;
 		}
 		if (r < 0 && errno == EINTR)
@@ -99,7 +100,7 @@ static void e_close(sx_worker *w, sx_conn *c)
 
 static void e_unlisten(sx_worker *w)
 {
-	for (int p = 0; p < SX_NPROTO; p++) {
+	for (int p = 0; p < SX_NLISTEN; p++) {
 		if (w->lfd[p] >= 0) {
 			close(w->lfd[p]);
 			w->lfd[p] = -1;
@@ -152,7 +153,7 @@ static void on_conn(sx_worker *w, ep *e, uint64_t data, uint32_t events)
 		return;
 	ssize_t r = recv(c->fd, e->rbuf, RBUF_SIZE, 0);
 	if (r > 0) {
-		sx_conn_input(c, e->rbuf, (size_t)r);
+		sx_transport_input(w, c, e->rbuf, (size_t)r);
 	} else if (r == 0) {
 		if (c->flags & SX_CF_LINGER) {
 			sx_worker_kill(w, c);   /* the lingering close is complete */
@@ -177,7 +178,7 @@ static int e_run(sx_worker *w)
 	}
 	if ((rc = add(&e, w->bell, EPOLLIN, sx_ud_pack(K_BELL, 0, 0))))
 		goto fail;
-	for (int p = 0; p < SX_NPROTO; p++)
+	for (int p = 0; p < SX_NLISTEN; p++)
 		if (w->lfd[p] >= 0 && (rc = add(&e, w->lfd[p], EPOLLIN, sx_ud_pack(K_LISTEN, (uint32_t)p, 0))))
 			goto fail;
 	w->io_state = &e;
@@ -207,7 +208,7 @@ static int e_run(sx_worker *w)
 		}
 		if (e.resume_at && w->x.now >= e.resume_at) {
 			e.resume_at = 0;
-			for (int p = 0; p < SX_NPROTO; p++) {
+			for (int p = 0; p < SX_NLISTEN; p++) {
 				if (e.paused[p] && w->lfd[p] >= 0)
 					add(&e, w->lfd[p], EPOLLIN, sx_ud_pack(K_LISTEN, (uint32_t)p, 0));
 				e.paused[p] = 0;

@@ -56,7 +56,7 @@ typedef struct uring {
 	size_t br_bytes;
 	int returned;                    /* buffers added since the last advance */
 	uint64_t bell_val;
-	int accepting[SX_NPROTO];        /* multishot accept armed */
+	int accepting[SX_NLISTEN];        /* multishot accept armed */
 	int64_t accept_retry_at;         /* after an accept error; 0: none */
 	ref *rearm;                      /* recvs to re-arm after the batch */
 	uint32_t nrearm, rearm_cap;
@@ -230,7 +230,10 @@ static void rearm_later(uring *u, sx_conn *c)
 static void u_send(sx_worker *w, sx_conn *c)
 {
 	uring *u = w->io_state;
-	int n = sx_obuf_iov(&c->out, c->io.iov, SX_CONN_IOV);
+	sx_obuf *wire = sx_transport_wire(c);
+	if (!wire->pending)
+		return;                  /* TLS: nothing encrypted yet */
+	int n = sx_obuf_iov(wire, c->io.iov, SX_CONN_IOV);
 	struct io_uring_sqe *sqe = sqe_get(u);
 	if (n == 1) {
 		io_uring_prep_send(sqe, c->fd, c->io.iov[0].iov_base, c->io.iov[0].iov_len,
@@ -274,7 +277,7 @@ static void u_close(sx_worker *w, sx_conn *c)
 static void u_unlisten(sx_worker *w)
 {
 	uring *u = w->io_state;
-	for (int p = 0; p < SX_NPROTO; p++) {
+	for (int p = 0; p < SX_NLISTEN; p++) {
 		if (w->lfd[p] < 0)
 			continue;
 		if (u->accepting[p]) {
@@ -290,7 +293,7 @@ static void u_unlisten(sx_worker *w)
 
 static int accepting(const uring *u)
 {
-	for (int p = 0; p < SX_NPROTO; p++)
+	for (int p = 0; p < SX_NLISTEN; p++)
 		if (u->accepting[p])
 			return 1;
 	return 0;
@@ -360,7 +363,7 @@ static void on_recv(sx_worker *w, uring *u, const cqe_copy *e)
 		c->io.inflight--;
 	}
 	if (e->res > 0 && buf && !(c->flags & SX_CF_DEAD))
-		sx_conn_input(c, buf, (size_t)e->res);
+		sx_transport_input(w, c, buf, (size_t)e->res);
 	if (buf)
 		recycle(u, bid);
 	if (c->flags & SX_CF_DEAD) {
@@ -392,8 +395,8 @@ static void on_send(sx_worker *w, const cqe_copy *e)
 		return;
 	}
 	sx_stat_add(w->x.stats.bytes_out, (uint64_t)e->res);
-	sx_obuf_consume(&c->out, (size_t)e->res);   /* short send: rest goes next */
-	if (c->out.pending || (c->flags & SX_CF_CLOSING))
+	sx_transport_sent(c, (size_t)e->res);     /* short send: rest goes next */
+	if (sx_conn_unsent(c) || (c->flags & SX_CF_CLOSING))
 		sx_worker_dirty(w, c);
 }
 
@@ -452,7 +455,7 @@ static int u_run(sx_worker *w)
 	}
 	w->io_state = &u;
 	arm_bell(w, &u);
-	for (int p = 0; p < SX_NPROTO; p++)
+	for (int p = 0; p < SX_NLISTEN; p++)
 		if (w->lfd[p] >= 0)
 			arm_accept(w, &u, p);
 	io_uring_submit(&u.ring);
@@ -480,7 +483,7 @@ static int u_run(sx_worker *w)
 		do_rearms(w, &u);
 		if (u.accept_retry_at && w->x.now >= u.accept_retry_at && !w->stopping) {
 			u.accept_retry_at = 0;
-			for (int p = 0; p < SX_NPROTO; p++)
+			for (int p = 0; p < SX_NLISTEN; p++)
 				if (w->lfd[p] >= 0 && !u.accepting[p])
 					arm_accept(w, &u, p);
 		}

@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "tls.h"
 #include "wio.h"
 
 static void usage(FILE *f)
@@ -34,17 +35,33 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: sxgated --snapshot SNAP [options]\n"
 "\n"
-"Serve sxgate decisions from a snapshot over RESP2 and the binary protocol.\n"
+"Serve sxgate decisions from a snapshot over RESP2, the binary protocol and\n"
+"HTTP, each in the clear and over TLS.\n"
 "\n"
 "  --snapshot SNAP       snapshot file to serve (required); RELOAD and SIGHUP\n"
 "                        load it again\n"
 "  --bind ADDR           address to listen on (default 127.0.0.1); a\n"
-"                        non-loopback address needs --tenants or\n"
-"                        --insecure-no-auth\n"
+"                        non-loopback address needs --tenants (or\n"
+"                        --insecure-no-auth) and TLS (or --allow-plain)\n"
 "  --resp-port N         RESP port (default 6380; 0: off)\n"
 "  --bin-port N          binary protocol port (default 6381; 0: off)\n"
 "  --http-port N         plain HTTP: GET /metrics (Prometheus) and /health\n"
 "                        (default 0: off); --metrics-port N is the same flag\n"
+"  --tls-resp-port N     RESP over TLS (default 0: off)\n"
+"  --tls-bin-port N      binary protocol over TLS (default 0: off)\n"
+"  --tls-http-port N     HTTP over TLS (default 0: off)\n"
+"  --tls-cert FILE       PEM certificate (a chain allowed) of the TLS ports\n"
+"  --tls-key FILE        its PEM private key (not readable by group or others)\n"
+"  --tls-ca FILE         PEM CAs that client certificates must chain to\n"
+"  --tls-client-auth none|optional|required\n"
+"                        ask for a client certificate (default none); a\n"
+"                        tenant's cert= binds one to it (docs/SERVER.md)\n"
+"  --tls-ciphers LIST    TLS 1.2 ciphers (OpenSSL syntax; default OpenSSL's)\n"
+"  --tls-ciphersuites L  TLS 1.3 suites (default OpenSSL's)\n"
+"  --allow-plain         plain --resp-port/--bin-port on a non-loopback\n"
+"                        --bind (refused without it: clear text on a network)\n"
+"  --http-bind ADDR      address of the plain HTTP port (default: --bind),\n"
+"                        e.g. for HAProxy's checks on a private address\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
 "  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md)\n"
@@ -65,7 +82,8 @@ static void usage(FILE *f)
 "  --help                this text\n"
 "  --version             print the version\n"
 "\n"
-"Signals: SIGHUP reloads the snapshot; SIGTERM or SIGINT drains and exits 0.\n");
+"Signals: SIGHUP reloads the snapshot (and the TLS certificate, key and CA);\n"
+"SIGTERM or SIGINT drains and exits 0.\n");
 }
 
 static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
@@ -142,6 +160,9 @@ enum {
 	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_UPDATES_FROM,
 	OPT_MAX_LAG, OPT_MAX_CLIENTS,
 	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
+	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
+	OPT_ALLOW_PLAIN, OPT_HTTP_BIND,
 };
 
 static const struct option options[] = {
@@ -163,6 +184,17 @@ static const struct option options[] = {
 	{ "request-timeout",  required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
+	{ "tls-resp-port",    required_argument, NULL, OPT_TLS_RESP_PORT },
+	{ "tls-bin-port",     required_argument, NULL, OPT_TLS_BIN_PORT },
+	{ "tls-http-port",    required_argument, NULL, OPT_TLS_HTTP_PORT },
+	{ "tls-cert",         required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",          required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-ca",           required_argument, NULL, OPT_TLS_CA },
+	{ "tls-client-auth",  required_argument, NULL, OPT_TLS_CLIENT_AUTH },
+	{ "tls-ciphers",      required_argument, NULL, OPT_TLS_CIPHERS },
+	{ "tls-ciphersuites", required_argument, NULL, OPT_TLS_CIPHERSUITES },
+	{ "allow-plain",      no_argument,       NULL, OPT_ALLOW_PLAIN },
+	{ "http-bind",        required_argument, NULL, OPT_HTTP_BIND },
 	{ "help",             no_argument,       NULL, OPT_HELP },
 	{ "version",          no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -225,6 +257,35 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			if (parse_size("--max-output", optarg, &cfg->max_output)) return -1;
 			break;
 		case OPT_INSECURE: cfg->insecure_no_auth = 1; break;
+		case OPT_TLS_RESP_PORT:
+			if (parse_int("--tls-resp-port", optarg, 0, 65535, &cfg->tls_resp_port)) return -1;
+			break;
+		case OPT_TLS_BIN_PORT:
+			if (parse_int("--tls-bin-port", optarg, 0, 65535, &cfg->tls_bin_port)) return -1;
+			break;
+		case OPT_TLS_HTTP_PORT:
+			if (parse_int("--tls-http-port", optarg, 0, 65535, &cfg->tls_http_port)) return -1;
+			break;
+		case OPT_TLS_CERT: cfg->tls_cert = optarg; break;
+		case OPT_TLS_KEY: cfg->tls_key = optarg; break;
+		case OPT_TLS_CA: cfg->tls_ca = optarg; break;
+		case OPT_TLS_CIPHERS: cfg->tls_ciphers = optarg; break;
+		case OPT_TLS_CIPHERSUITES: cfg->tls_ciphersuites = optarg; break;
+		case OPT_TLS_CLIENT_AUTH:
+			if (!strcmp(optarg, "none"))
+				cfg->tls_client_auth = SX_TLS_CLIENT_NONE;
+			else if (!strcmp(optarg, "optional"))
+				cfg->tls_client_auth = SX_TLS_CLIENT_OPTIONAL;
+			else if (!strcmp(optarg, "required"))
+				cfg->tls_client_auth = SX_TLS_CLIENT_REQUIRED;
+			else {
+				fprintf(stderr, "sxgated: --tls-client-auth: '%s' is not none, optional "
+				        "or required\n", optarg);
+				return -1;
+			}
+			break;
+		case OPT_ALLOW_PLAIN: cfg->allow_plain = 1; break;
+		case OPT_HTTP_BIND: cfg->http_bind = optarg; break;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("sxgated %s\n", SX_SRV_VERSION); return 1;
 		case ':':

@@ -186,7 +186,8 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 		return;
 	}
 	sx_auth_answer ans;
-	sx_job *job = sx_auth_begin(c->x->tenants, &c->addr, name, secret, &ans);
+	sx_job *job = sx_auth_begin(c->x->tenants, c->flags & SX_CF_CERT ? c->tenant : NULL,
+	                            &c->addr, name, secret, &ans);
 	if (job) {
 		wait_job(c, job, WAIT_AUTH, req);
 		return;
@@ -352,7 +353,7 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 		sx_resp_lit(&c->out, "-ERR empty command\r\n");
 	} else {
 		sx_req q = { .x = x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
-		             .counted = 1 };
+		             .counted = 1, .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
 		sx_cmd_run(&q, x->argv, count);
 		c->tenant = q.tenant;
 		if (q.quit)

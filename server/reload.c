@@ -8,7 +8,9 @@
  * once all of them have moved on.  A refused or damaged file changes
  * nothing but the status shown by INFO (last_reload_error) and the log.
  * Because there is one job thread, reloads never overlap.  The command
- * (cmd_admin.c) and SIGHUP (server.c) only make the job.
+ * (cmd_admin.c) and SIGHUP (server.c) only make the job.  RELOAD TLS
+ * rereads the certificate, key and CA the same way (tls.h): a bad file is
+ * refused with its reason and the certificate in use keeps serving.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "log.h"
 #include "reload.h"
 #include "server_int.h"
+#include "tls.h"
 
 typedef struct reload_job {
 	sx_job job;                 /* first */
@@ -113,6 +116,51 @@ static void reload_run(sx_job *j)
 static void reload_done(sx_job *j)
 {
 	free(j);
+}
+
+/* ---- RELOAD TLS: the certificate, key and CA again ------------------------ */
+
+static void tls_run(sx_job *j)
+{
+	reload_job *r = (reload_job *)j;
+	sx_srv *s = r->srv;
+	char why[512];
+	int rc = sx_tls_server_reload(s->tls, why, sizeof why);
+	pthread_mutex_lock(&s->status_lock);
+	s->last_tls_reload = (int64_t)time(NULL);
+	if (rc) {
+		s->tls_reloads_failed++;
+		snprintf(s->last_tls_reload_error, sizeof s->last_tls_reload_error, "%s", why);
+	} else {
+		s->tls_reloads_ok++;
+		s->last_tls_reload_error[0] = 0;
+	}
+	pthread_mutex_unlock(&s->status_lock);
+	if (rc) {
+		sx_log("TLS reload failed: %s; the certificate in use keeps serving", why);
+		sx_job_result(j, rc, "ERR TLS reload failed: %s; the certificate in use keeps "
+		              "serving", why);
+		return;
+	}
+	char d[512];
+	sx_tls_server_describe(s->tls, d, sizeof d);
+	sx_log("TLS reloaded: %s; new connections use it", d);
+	sx_job_result(j, 0, "OK");
+}
+
+sx_job *sx_reload_tls_job(sx_srv *s, char *err, size_t cap)
+{
+	if (!s->tls) {
+		snprintf(err, cap, "ERR no TLS port: RELOAD TLS needs --tls-cert and a TLS port");
+		return NULL;
+	}
+	reload_job *r = calloc(1, sizeof *r + 1);
+	if (!r)
+		abort();
+	r->job.run = tls_run;
+	r->job.done = reload_done;
+	r->srv = s;
+	return &r->job;
 }
 
 sx_job *sx_reload_job(sx_srv *s, const char *path, size_t pathlen, int force)

@@ -15,4 +15,9 @@ struct sx_srv;
  * or "ERR reload ...".  Submit it (jobs.h); out of memory aborts. */
 sx_job *sx_reload_job(struct sx_srv *s, const char *path, size_t pathlen, int force);
 
+/* A job that rereads the TLS certificate, key and CA (RELOAD TLS, SIGHUP);
+ * "OK", or "ERR TLS reload failed: <why>" with nothing changed.  NULL with
+ * the error in err when TLS is off. */
+sx_job *sx_reload_tls_job(struct sx_srv *s, char *err, size_t cap);
+
 #endif

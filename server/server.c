@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "reload.h"
 #include "server_int.h"
+#include "tls.h"
 #include "worker.h"
 
 #define MAX_THREADS 256
@@ -62,7 +63,7 @@ static void set_port(struct sockaddr_storage *ss, int port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
-static int listen_on(const sx_srv *s, const struct sockaddr_storage *addr, socklen_t len,
+static int listen_on(const char *host, const struct sockaddr_storage *addr, socklen_t len,
                      int port, int reuseport, const char *what, char *why, size_t whycap)
 {
 	struct sockaddr_storage ss = *addr;
@@ -75,7 +76,7 @@ static int listen_on(const sx_srv *s, const struct sockaddr_storage *addr, sockl
 	    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(fd, SOMAXCONN) < 0) {
 		int rc = -errno;
-		snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", s->cfg.bind, port, what,
+		snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", host, port, what,
 		         strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -106,10 +107,21 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 	if (!c->snapshot || !*c->snapshot)
 		snprintf(why, whycap, "--snapshot is required");
 	else if (c->resp_port < 0 || c->resp_port > 65535 || c->bin_port < 0 ||
-	         c->bin_port > 65535 || c->http_port < 0 || c->http_port > 65535)
+	         c->bin_port > 65535 || c->http_port < 0 || c->http_port > 65535 ||
+	         c->tls_resp_port < 0 || c->tls_resp_port > 65535 || c->tls_bin_port < 0 ||
+	         c->tls_bin_port > 65535 || c->tls_http_port < 0 || c->tls_http_port > 65535)
 		snprintf(why, whycap, "ports must be 0..65535");
-	else if (c->resp_port == 0 && c->bin_port == 0)
-		snprintf(why, whycap, "--resp-port 0 and --bin-port 0: nothing to listen on");
+	else if (c->resp_port == 0 && c->bin_port == 0 && c->tls_resp_port == 0 &&
+	         c->tls_bin_port == 0)
+		snprintf(why, whycap, "--resp-port 0 and --bin-port 0 and no TLS port: nothing "
+		         "to listen on");
+	else if ((c->tls_resp_port || c->tls_bin_port || c->tls_http_port) &&
+	         (!c->tls_cert || !c->tls_key))
+		snprintf(why, whycap, "a TLS port needs --tls-cert FILE and --tls-key FILE");
+	else if (!(c->tls_resp_port || c->tls_bin_port || c->tls_http_port) &&
+	         (c->tls_cert || c->tls_key || c->tls_ca))
+		snprintf(why, whycap, "--tls-cert, --tls-key and --tls-ca need a TLS port "
+		         "(--tls-resp-port, --tls-bin-port or --tls-http-port)");
 	else if (c->threads < 0 || c->threads > MAX_THREADS)
 		snprintf(why, whycap, "--threads must be 1..%d (0: one per CPU)", MAX_THREADS);
 	else if (c->max_clients < 1 || c->max_clients > 10000000)
@@ -190,7 +202,39 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	socklen_t alen;
 	if ((rc = resolve(s->cfg.bind, &addr, &alen, why, whycap)))
 		goto fail;
-	if (!is_loopback((struct sockaddr *)&addr) && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
+	int open_net = !is_loopback((struct sockaddr *)&addr);
+	if (open_net && (s->cfg.resp_port || s->cfg.bin_port) && !s->cfg.allow_plain) {
+		char ports[64] = "";
+		if (s->cfg.resp_port)
+			snprintf(ports, sizeof ports, "--resp-port %d", s->cfg.resp_port);
+		if (s->cfg.bin_port)
+			snprintf(ports + strlen(ports), sizeof ports - strlen(ports), "%s--bin-port %d",
+			         ports[0] ? " and " : "", s->cfg.bin_port);
+		snprintf(why, whycap, "refusing plain %s on --bind %s: ID numbers and secrets "
+		         "would cross the network in clear text; serve TLS (--tls-resp-port, "
+		         "--tls-bin-port) with --resp-port 0 --bin-port 0, or add --allow-plain "
+		         "to accept that", ports, s->cfg.bind);
+		rc = SX_EINVAL;
+		goto fail;
+	}
+	if (open_net && (s->cfg.resp_port || s->cfg.bin_port))
+		sx_log("warning: --allow-plain: plain %s%s%s on %s: requests and secrets cross "
+		       "the network in clear text", s->cfg.resp_port ? "RESP" : "",
+		       s->cfg.resp_port && s->cfg.bin_port ? " and " : "",
+		       s->cfg.bin_port ? "binary" : "", s->cfg.bind);
+	struct sockaddr_storage haddr = addr;
+	socklen_t hlen = alen;
+	if (s->cfg.http_bind && (rc = resolve(s->cfg.http_bind, &haddr, &hlen, why, whycap)))
+		goto fail;
+	if (s->cfg.tls_cert || s->cfg.tls_key) {
+		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
+		                   .ca = s->cfg.tls_ca, .ciphers = s->cfg.tls_ciphers,
+		                   .ciphersuites = s->cfg.tls_ciphersuites,
+		                   .client_auth = s->cfg.tls_client_auth };
+		if ((rc = sx_tls_server_new(&tc, &s->tls, why, whycap)))
+			goto fail;
+	}
+	if (open_net && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
 		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
 		         "run every command, RELOAD included; give --tenants FILE, or add "
 		         "--insecure-no-auth to accept that", s->cfg.bind);
@@ -252,20 +296,33 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		}
 		s->ctx[i] = &w->x;
 		s->nworkers++;
-		int ports[SX_NPROTO] = { s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port };
-		for (int p = 0; p < SX_NPROTO; p++) {
-			if (!ports[p])
+		int ports[SX_NLISTEN] = {
+			[SX_PROTO_RESP] = s->cfg.resp_port,
+			[SX_PROTO_BIN] = s->cfg.bin_port,
+			[SX_PROTO_HTTP] = s->cfg.http_port,
+			[SX_NPROTO + SX_PROTO_RESP] = s->cfg.tls_resp_port,
+			[SX_NPROTO + SX_PROTO_BIN] = s->cfg.tls_bin_port,
+			[SX_NPROTO + SX_PROTO_HTTP] = s->cfg.tls_http_port,
+		};
+		for (int l = 0; l < SX_NLISTEN; l++) {
+			if (!ports[l])
 				continue;
-			if (i == 0 && port_taken(&addr, alen, ports[p])) {
-				snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", s->cfg.bind,
-				         ports[p], sx_protos[p]->name, strerror(EADDRINUSE));
+			int plain_http = l == SX_PROTO_HTTP;
+			const struct sockaddr_storage *a = plain_http ? &haddr : &addr;
+			socklen_t al = plain_http ? hlen : alen;
+			const char *host = plain_http && s->cfg.http_bind ? s->cfg.http_bind : s->cfg.bind;
+			char what[32];
+			snprintf(what, sizeof what, "%s%s", sx_listen_tls(l) ? "tls " : "",
+			         sx_protos[sx_listen_proto(l)]->name);
+			if (i == 0 && port_taken(a, al, ports[l])) {
+				snprintf(why, whycap, "cannot listen on %s:%d (%s): %s", host,
+				         ports[l], what, strerror(EADDRINUSE));
 				rc = -EADDRINUSE;
 				goto fail;
 			}
-			if ((rc = listen_on(s, &addr, alen, ports[p], 1, sx_protos[p]->name, why,
-			                    whycap)) < 0)
+			if ((rc = listen_on(host, a, al, ports[l], 1, what, why, whycap)) < 0)
 				goto fail;
-			w->lfd[p] = rc;
+			w->lfd[l] = rc;
 		}
 	}
 	*out = s;
@@ -309,17 +366,26 @@ static void log_startup(sx_srv *s)
 	else
 		sx_log("no --tenants: AUTH is off and every client may run every command");
 	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
-	char l[512];
+	const struct { int port; const char *what; int http; } ls[] = {
+		{ s->cfg.resp_port, "resp", 0 }, { s->cfg.bin_port, "binary", 0 },
+		{ s->cfg.http_port, "http", 1 }, { s->cfg.tls_resp_port, "tls resp", 0 },
+		{ s->cfg.tls_bin_port, "tls binary", 0 }, { s->cfg.tls_http_port, "tls http", 0 },
+	};
+	char l[768];
 	size_t n = 0;
-	if (s->cfg.resp_port)
-		n += (size_t)snprintf(l + n, sizeof l - n, "%s:%d (resp)", s->cfg.bind, s->cfg.resp_port);
-	if (s->cfg.bin_port)
-		n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (binary)", n ? ", " : "",
-		                      s->cfg.bind, s->cfg.bin_port);
-	if (s->cfg.http_port)
-		n += (size_t)snprintf(l + n, sizeof l - n, ", %s:%d (http)", s->cfg.bind,
-		                      s->cfg.http_port);
+	for (size_t i = 0; i < SX_ARRAY_LEN(ls); i++)
+		if (ls[i].port && n < sizeof l)
+			n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (%s)", n ? ", " : "",
+			                      ls[i].http && s->cfg.http_bind ? s->cfg.http_bind :
+			                      s->cfg.bind, ls[i].port, ls[i].what);
 	sx_log("listening on %s", l);
+	if (s->tls) {
+		char d[512];
+		sx_tls_server_describe(s->tls, d, sizeof d);
+		sx_log("TLS 1.2/1.3: %s; client certificates %s", d,
+		       s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
+		       s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "not asked");
+	}
 }
 
 int sx_srv_start(sx_srv *s, char *why, size_t whycap)
@@ -377,6 +443,8 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 void sx_srv_reload(sx_srv *s)
 {
 	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0));
+	if (s->tls)
+		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, NULL, 0));
 }
 
 void sx_srv_stop(sx_srv *s)
@@ -416,6 +484,7 @@ void sx_srv_destroy(sx_srv *s)
 	if (s->qsbr.readers)
 		sx_qsbr_destroy(&s->qsbr);
 	sx_tenants_free(s->tenants);
+	sx_tls_server_free(s->tls);
 	sx_live_close(s);
 	free(s->snap_path);
 	pthread_mutex_destroy(&s->status_lock);

@@ -37,6 +37,15 @@ typedef struct sx_srv_config {
 	int request_timeout;        /* seconds a request may stay incomplete (10); 0: none */
 	size_t max_output;          /* bytes queued per client; 64 MiB */
 	int insecure_no_auth;       /* allow a non-loopback bind without tenants */
+	/* TLS (tls.h): the same protocols on more ports; 0: off */
+	int tls_resp_port, tls_bin_port, tls_http_port;
+	const char *tls_cert, *tls_key;   /* PEM; needed by any TLS port */
+	const char *tls_ca;               /* CAs of client certificates */
+	const char *tls_ciphers;          /* TLS 1.2 list; NULL: OpenSSL's */
+	const char *tls_ciphersuites;     /* TLS 1.3 suites; NULL: OpenSSL's */
+	int tls_client_auth;              /* SX_TLS_CLIENT_NONE/OPTIONAL/REQUIRED */
+	int allow_plain;            /* plain RESP/binary on a non-loopback bind */
+	const char *http_bind;      /* the plain HTTP listener's address; NULL: bind */
 } sx_srv_config;
 
 void sx_srv_config_default(sx_srv_config *cfg);
@@ -51,7 +60,8 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 /* Start the worker and job threads (and the follower).  0, or -errno with why. */
 int sx_srv_start(sx_srv *s, char *why, size_t whycap);
 
-/* Reload the configured snapshot in the background (SIGHUP). */
+/* Reload the configured snapshot, and the TLS certificate, key and CA
+ * when TLS is on, in the background (SIGHUP); each result is logged. */
 void sx_srv_reload(sx_srv *s);
 
 /* Begin draining: stop accepting, answer what was received, close. */

@@ -18,6 +18,7 @@
 
 struct sx_ctx;
 struct sx_io_ops;
+struct sx_tls_server;
 struct sx_worker;
 
 struct sx_srv {
@@ -25,6 +26,7 @@ struct sx_srv {
 	char *snap_path;             /* --snapshot, what RELOAD loads by default */
 	sx_qsbr qsbr;                /* readers: the workers */
 	sx_tenants *tenants;         /* NULL: no AUTH */
+	struct sx_tls_server *tls;   /* NULL: no TLS port */
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;
@@ -50,6 +52,9 @@ struct sx_srv {
 	int64_t last_reload;         /* unix seconds of the last attempt; 0: none */
 	uint64_t reloads_ok, reloads_failed;
 	char last_reload_error[512];
+	int64_t last_tls_reload;     /* unix seconds; 0: none */
+	uint64_t tls_reloads_ok, tls_reloads_failed;
+	char last_tls_reload_error[512];
 	/* live updates (live.c) */
 	struct sx_journal *journal;  /* NULL: no --journal, updates refused */
 	struct sx_feedback *feedback;

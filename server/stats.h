@@ -52,6 +52,7 @@ typedef struct sx_stats {
 	uint64_t bin_ids;                    /* IDs in binary CHECK/LISTED frames */
 	uint64_t mcheck_ids;                 /* IDs in MCHECK commands */
 	uint64_t http_requests;              /* HTTP requests answered */
+	uint64_t tls_handshakes, tls_errors; /* TLS: finished, refused or broken */
 	uint64_t decisions[SX_NREASONS];
 	uint64_t per_channel[SX_NCODES];
 	uint64_t query_errors;               /* invalid ID, bad channel, ... */

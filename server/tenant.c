@@ -122,16 +122,73 @@ static int add_flag(const char *s, size_t n, void *arg)
 	return 0;
 }
 
-/* Parse one non-comment line into t. */
+/* A SHA-256 fingerprint: 64 hex digits, any case, colons anywhere
+ * (openssl x509 -fingerprint -sha256 prints AB:CD:...). */
+static int parse_fingerprint(const char *s, size_t n, uint8_t out[32])
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		int v = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+		        ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : ch == ':' ? -2 : -1;
+		if (v == -2)
+			continue;
+		if (v < 0 || k == 64)
+			return -1;
+		out[k / 2] = (uint8_t)(k % 2 ? out[k / 2] | v : v << 4);
+		k++;
+	}
+	return k == 64 ? 0 : -1;
+}
+
+/* The fifth field: space-separated key=value options. */
+static int parse_options(char *p, size_t n, sx_tenant *t, char *why, size_t whycap)
+{
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		size_t j = i;
+		while (j < n && p[j] != ' ' && p[j] != '\t')
+			j++;
+		if (j == i)
+			break;
+		const char *eq = memchr(p + i, '=', j - i);
+		if (eq && (size_t)(eq - (p + i)) == 4 && !memcmp(p + i, "cert", 4)) {
+			const char *v = eq + 1;
+			if (parse_fingerprint(v, (size_t)(p + j - v), t->cert)) {
+				snprintf(why, whycap, "tenant '%s': cert=%.*s is not a SHA-256 "
+				         "fingerprint (64 hex digits, colons optional, as `openssl "
+				         "x509 -noout -fingerprint -sha256` prints it)", t->name,
+				         (int)(p + j - v), v);
+				return -1;
+			}
+			t->has_cert = 1;
+		} else {
+			snprintf(why, whycap, "tenant '%s': unknown option '%.*s' (options after "
+			         "the fourth ':' are key=value: cert=SHA256-FINGERPRINT)", t->name,
+			         (int)(j - i), p + i);
+			return -1;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Parse one non-comment line into t: split at the first four colons. */
 static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t whycap)
 {
-	char *c1 = memchr(line, ':', len);
-	char *c3 = memrchr(line, ':', len);
-	char *c2 = (c3 && c3 > line) ? memrchr(line, ':', (size_t)(c3 - line)) : NULL;
-	if (!c1 || !c2 || c1 == c2) {
-		snprintf(why, whycap, "expected name:hash:channels:flags (4 fields separated by ':')");
+	char *c[4];
+	size_t nc = 0;
+	for (char *p = line; nc < 4 && (p = memchr(p, ':', (size_t)(line + len - p))); p++)
+		c[nc++] = p;
+	if (nc < 3) {
+		snprintf(why, whycap, "expected name:hash:channels:flags[:options] (4 fields "
+		         "separated by ':')");
 		return -1;
 	}
+	char *c1 = c[0], *c2 = c[1], *c3 = c[2];
+	char *end = nc == 4 ? c[3] : line + len;
 	size_t nlen = (size_t)(c1 - line);
 	if (!name_ok(line, nlen)) {
 		snprintf(why, whycap, "bad tenant name '%.*s' (1-%d of A-Z a-z 0-9 _ - .)",
@@ -141,19 +198,31 @@ static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t wh
 	memcpy(t->name, line, nlen);
 	t->name[nlen] = 0;
 
+	if (nc == 4 && parse_options(c[3] + 1, (size_t)(line + len - c[3] - 1), t, why, whycap))
+		return -1;
+
 	char *hash = c1 + 1;
 	size_t hlen = (size_t)(c2 - hash);
-	if (hlen == 0 || hash[0] != '$') {
+	if (hlen == 1 && hash[0] == '!') {
+		if (!t->has_cert) {
+			snprintf(why, whycap, "tenant '%s': hash '!' (certificate only) needs "
+			         "cert=FINGERPRINT after the fourth ':'", t->name);
+			return -1;
+		}
+		t->hash = NULL;       /* no secret: only its certificate logs it in */
+	} else if (hlen == 0 || hash[0] != '$') {
 		snprintf(why, whycap, "tenant '%s': the secret must be a crypt(3) hash "
 		         "starting with '$' (make one with `sxgate tenant-hash`)", t->name);
 		return -1;
 	}
-	t->hash = strndup(hash, hlen);
-	if (!t->hash) {
-		snprintf(why, whycap, "out of memory");
-		return -ENOMEM;
+	if (hlen != 1 || hash[0] != '!') {
+		t->hash = strndup(hash, hlen);
+		if (!t->hash) {
+			snprintf(why, whycap, "out of memory");
+			return -ENOMEM;
+		}
 	}
-	int salt = crypt_checksalt(t->hash);
+	int salt = t->hash ? crypt_checksalt(t->hash) : CRYPT_SALT_OK;
 	if (salt == CRYPT_SALT_METHOD_LEGACY) {
 		snprintf(why, whycap, "tenant '%s': hash '%.20s...' uses a method libcrypt "
 		         "rates legacy (cheap to guess); make a new one with `sxgate "
@@ -180,7 +249,7 @@ static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t wh
 	t->channels = ic.mask;
 
 	char *flags = c3 + 1;
-	size_t flen = (size_t)(line + len - flags);
+	size_t flen = (size_t)(end - flags);
 	if (!(flen == 1 && flags[0] == '-') &&
 	    (flen == 0 || each_item(flags, flen, add_flag, &ic))) {
 		snprintf(why, whycap, "tenant '%s': unknown flag '%.*s' (flags: `-` or a "
@@ -348,9 +417,17 @@ int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr)
 	return ok;
 }
 
+const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256[32])
+{
+	for (size_t i = 0; ts && i < ts->n; i++)
+		if (ts->v[i].has_cert && !memcmp(ts->v[i].cert, sha256, 32))
+			return &ts->v[i];
+	return NULL;
+}
+
 int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, size_t n)
 {
-	if (!t || n > SX_TENANT_SECRET_MAX)
+	if (!t || !t->hash || n > SX_TENANT_SECRET_MAX)
 		return 0;
 	secret_cache *c = &ts->cache[t - ts->v];
 	pthread_mutex_lock(&ts->lock);
@@ -371,9 +448,12 @@ int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
 	if (cd && n <= SX_TENANT_SECRET_MAX && !memchr(secret, 0, n)) {
 		memcpy(pw, secret, n);
 		pw[n] = 0;
-		const char *setting = t ? t->hash : ts->dummy;
+		/* unknown tenant, or a certificate-only one: a dummy hash, so
+		 * that the answer takes as long */
+		const char *setting = t && t->hash ? t->hash : ts->dummy;
 		const char *h = crypt_r(pw, setting, cd);
-		ok = t && h && h[0] != '*' && ct_equal(h, strlen(h), t->hash, strlen(t->hash));
+		ok = t && t->hash && h && h[0] != '*' &&
+		     ct_equal(h, strlen(h), t->hash, strlen(t->hash));
 		explicit_bzero(pw, sizeof pw);
 	}
 	free(cd);

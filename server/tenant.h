@@ -4,9 +4,17 @@
  *
  * File format (docs/SERVER.md), one tenant per line, '#' starts a comment:
  *
- *     name:hash:channels:flags
+ *     name:hash:channels:flags[:options]
  *     rail12306:$y$j9T$...$...:rail:listed
  *     ops:$y$j9T$...$...:*:admin,listed
+ *     air01:!:air:-:cert=4F:2A:...:9C
+ *
+ * A line is split at its first four colons; what follows a fourth is
+ * space-separated key=value options: cert=FINGERPRINT binds the tenant to
+ * a TLS client certificate (the SHA-256 of its DER, as `openssl x509
+ * -noout -fingerprint -sha256` prints it, colons and case optional), so a
+ * connection presenting it is that tenant without AUTH.  A hash of `!`
+ * makes a certificate-only tenant (AUTH as it always fails).
  *
  * hash is a crypt(3) hash (yescrypt "$y$..." as `sxgate tenant-hash`
  * prints it; any method libcrypt rates current: yescrypt, gost-yescrypt,
@@ -40,7 +48,9 @@ typedef struct sx_tenant {
 	char name[SX_TENANT_NAME_MAX + 1];
 	uint16_t channels;        /* mask of 1 << SX_C_* */
 	uint8_t admin, listed;
-	char *hash;               /* crypt(3) hash */
+	char *hash;               /* crypt(3) hash; NULL: certificate only */
+	uint8_t has_cert;
+	uint8_t cert[32];         /* SHA-256 of its client certificate */
 } sx_tenant;
 
 /* A client address for rate limiting: IPv4 is stored v4-mapped. */
@@ -59,6 +69,10 @@ size_t sx_tenants_count(const sx_tenants *ts);
 
 /* The tenant called name, or NULL.  Valid until sx_tenants_free(). */
 const sx_tenant *sx_tenants_find(const sx_tenants *ts, const char *name, size_t n);
+
+/* The tenant bound to the client certificate with this SHA-256 (of its
+ * DER), or NULL. */
+const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256[32]);
 
 /* 1 when addr may try to authenticate now, 0 while it is rate-limited. */
 int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr);

@@ -34,6 +34,8 @@ static void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+static void conn_free(sx_conn *c);
+
 const sx_proto *const sx_protos[SX_NPROTO] = {
 	[SX_PROTO_RESP] = &sx_proto_resp,
 	[SX_PROTO_BIN] = &sx_proto_bin,
@@ -45,7 +47,7 @@ int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
 	w->srv = srv;
 	w->io = srv->io;
 	w->id = id;
-	for (int p = 0; p < SX_NPROTO; p++)
+	for (int p = 0; p < SX_NLISTEN; p++)
 		w->lfd[p] = -1;
 	w->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->bell < 0)
@@ -73,15 +75,15 @@ void sx_worker_fini(sx_worker *w)
 		close(c->fd);
 		atomic_fetch_sub(&w->srv->nclients, 1);
 		if (!(c->flags & SX_CF_DIRTY))
-			sx_conn_free(c);
+			conn_free(c);
 	}
 	for (uint32_t i = 0; i < w->ndirty; i++)
-		sx_conn_free(w->dirty[i]);
+		conn_free(w->dirty[i]);
 	for (sx_job *j = w->mbx_head, *next; j; j = next) {
 		next = j->next;
 		j->done(j);
 	}
-	for (int p = 0; p < SX_NPROTO; p++)
+	for (int p = 0; p < SX_NLISTEN; p++)
 		if (w->lfd[p] >= 0)
 			close(w->lfd[p]);
 	if (w->bell >= 0)
@@ -109,6 +111,12 @@ void sx_worker_started(sx_worker *w, int rc, const char *why)
 }
 
 /* ---- connections -------------------------------------------------------- */
+
+static void conn_free(sx_conn *c)
+{
+	sx_tls_detach(c);
+	sx_conn_free(c);
+}
 
 static uint32_t slot_alloc(sx_worker *w)
 {
@@ -154,7 +162,7 @@ static void reject(int fd, int proto)
 	close(fd);
 }
 
-sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto)
+sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 {
 	sx_srv *s = w->srv;
 	if (w->stopping) {
@@ -164,7 +172,10 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto)
 	if (atomic_fetch_add(&s->nclients, 1) >= s->cfg.max_clients) {
 		atomic_fetch_sub(&s->nclients, 1);
 		sx_stat_inc(w->x.stats.rejected);
-		reject(fd, proto);
+		if (sx_listen_tls(l))
+			close(fd);        /* it expects a handshake, not our words */
+		else
+			reject(fd, sx_listen_proto(l));
 		return NULL;
 	}
 	sx_stat_inc(w->x.stats.accepted);
@@ -172,7 +183,11 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	sx_addr addr;
 	peer_addr(fd, &addr);
-	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[proto], &addr);
+	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[sx_listen_proto(l)], &addr);
+	if (sx_listen_tls(l)) {
+		sx_tls_attach(c, w->srv->tls);
+		c->req_since = sx_mono_ns();     /* the handshake is timed like a request */
+	}
 	c->slot = slot_alloc(w);
 	if (++w->serial == 0)
 		w->serial = 1;
@@ -191,7 +206,7 @@ void sx_worker_release(sx_worker *w, sx_conn *c)
 	if (c->flags & SX_CF_DIRTY)
 		c->flags |= SX_CF_RELEASED;   /* sx_worker_flush frees it */
 	else
-		sx_conn_free(c);
+		conn_free(c);
 }
 
 void sx_worker_kill(sx_worker *w, sx_conn *c)
@@ -228,6 +243,24 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 	if (!(c->flags & SX_CF_BLOCKED))
 		c->flags |= SX_CF_CLOSING;
 	sx_worker_dirty(w, c);
+}
+
+/* ---- the transport ------------------------------------------------------ */
+
+void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n)
+{
+	if (!c->tls) {
+		sx_conn_input(c, data, n);
+		return;
+	}
+	if (sx_tls_input(c, data, n)) {
+		sx_worker_kill(w, c);
+		return;
+	}
+	if ((c->flags & SX_CF_EOF) && !(c->flags & SX_CF_BLOCKED))
+		c->flags |= SX_CF_CLOSING;      /* close_notify: answer, then close */
+	if (sx_conn_unsent(c) || (c->flags & (SX_CF_CLOSING | SX_CF_KILL)))
+		sx_worker_dirty(w, c);
 }
 
 /* ---- jobs --------------------------------------------------------------- */
@@ -326,6 +359,11 @@ void sx_worker_tick(sx_worker *w)
 		} else if (c->flags & SX_CF_LINGER) {
 			if (w->x.now >= c->linger_until)
 				sx_worker_kill(w, c);
+		} else if (reqto_ns && c->tls && !sx_tls_ready(c) &&
+		           now_ns - c->req_since >= reqto_ns) {
+			/* A TLS handshake left half-way (or never begun). */
+			sx_stat_inc(w->x.stats.reqtimeout_kills);
+			sx_worker_kill(w, c);
 		} else if (reqto_ns && c->ilen &&
 		           !(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING | SX_CF_KILL)) &&
 		           now_ns - c->req_since >= reqto_ns) {
@@ -340,25 +378,40 @@ void sx_worker_tick(sx_worker *w)
 	}
 }
 
+/* Send what c has, unless a send is in flight.  0, or -1 when c died. */
+static int send_some(sx_worker *w, sx_conn *c)
+{
+	if (sx_conn_unsent(c) && !c->io.sending) {
+		w->io->send(w, c);
+		if (c->flags & SX_CF_DEAD)
+			return -1;
+	}
+	return 0;
+}
+
 static void flush_one(sx_worker *w, sx_conn *c)
 {
 	if (c->flags & SX_CF_DEAD)
 		return;
-	if ((c->flags & SX_CF_KILL) || c->out.pending > w->srv->cfg.max_output) {
+	if ((c->flags & SX_CF_KILL) || sx_conn_unsent(c) > w->srv->cfg.max_output) {
 		if (!(c->flags & SX_CF_KILL))
 			sx_stat_inc(w->x.stats.outcap_kills);
 		sx_worker_kill(w, c);
 		return;
 	}
-	if (c->out.pending && !c->io.sending) {
-		w->io->send(w, c);
-		if (c->flags & SX_CF_DEAD)
-			return;
-	}
-	if (c->out.pending || c->io.sending)
+	if (send_some(w, c))
+		return;
+	if (sx_conn_unsent(c) || c->io.sending)
 		return;
 	if (!(c->flags & SX_CF_CLOSING) || (c->flags & (SX_CF_BLOCKED | SX_CF_LINGER)))
 		return;
+	if (c->tls && !(c->flags & SX_CF_EOF) && !(c->flags & SX_CF_TLS_BYE)) {
+		/* TLS: say close_notify first (it goes out with the next send) */
+		c->flags |= SX_CF_TLS_BYE;
+		sx_tls_bye(c);
+		if (send_some(w, c) || sx_conn_unsent(c) || c->io.sending)
+			return;
+	}
 	/* Everything is sent: close.  Unless the peer has closed already, shut
 	 * the write side and wait for its close (LINGER), also when draining:
 	 * closing with unread input would reset the connection and could
@@ -380,7 +433,7 @@ void sx_worker_flush(sx_worker *w)
 		if (!(c->flags & SX_CF_RELEASED))
 			flush_one(w, c);
 		if (c->flags & SX_CF_RELEASED)
-			sx_conn_free(c);
+			conn_free(c);
 		else
 			c->flags &= (uint16_t)~SX_CF_DIRTY;
 	}

@@ -35,9 +35,16 @@
 #include "ctx.h"
 #include "jobs.h"
 #include "qsbr.h"
+#include "tls.h"
 
 struct sx_srv;
 struct sx_worker;
+
+/* Listeners: each protocol in the clear (index SX_PROTO_*), then over TLS
+ * (SX_NPROTO + SX_PROTO_*). */
+#define SX_NLISTEN (2 * SX_NPROTO)
+static inline int sx_listen_proto(int l) { return l % SX_NPROTO; }
+static inline int sx_listen_tls(int l) { return l >= SX_NPROTO; }
 
 /* What an I/O backend provides. */
 typedef struct sx_io_ops {
@@ -74,7 +81,7 @@ typedef struct sx_worker {
 	void *io_state;
 	int id;
 	pthread_t thr;
-	int lfd[SX_NPROTO];          /* listening sockets, -1 when off */
+	int lfd[SX_NLISTEN];         /* listening sockets by listener, -1: off */
 	int bell;                    /* eventfd */
 
 	sx_qsbr_reader *rd;
@@ -116,9 +123,9 @@ static inline unsigned sx_ud_op(uint64_t u) { return (unsigned)(u & 0xff); }
 static inline uint32_t sx_ud_slot(uint64_t u) { return (uint32_t)(u >> 8) & 0xffffffu; }
 static inline uint32_t sx_ud_serial(uint64_t u) { return (uint32_t)(u >> 32); }
 
-/* Register an accepted socket; NULL when refused (too many clients: the
- * client is told and fd closed). */
-sx_conn *sx_worker_accept(sx_worker *w, int fd, int proto);
+/* Register a socket accepted on listener l; NULL when refused (too many
+ * clients: the client is told and fd closed). */
+sx_conn *sx_worker_accept(sx_worker *w, int fd, int l);
 /* Cut c off now (DEAD) and let the backend tear it down. */
 void sx_worker_kill(sx_worker *w, sx_conn *c);
 /* Backend: c's fd is closed and nothing refers to it; forget it. */
@@ -148,6 +155,23 @@ void sx_worker_submit(sx_worker *w, sx_conn *c, sx_job *job);
 void sx_worker_started(sx_worker *w, int rc, const char *why);
 /* Backend: the peer closed its side (recv returned 0). */
 void sx_worker_eof(sx_worker *w, sx_conn *c);
+
+/* ---- the transport: what the backends call instead of the connection ---- */
+
+/* Bytes received for c: plain ones go to the connection, TLS ones are
+ * decrypted first (tls.h); a TLS failure cuts c off. */
+void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n);
+/* The buffer whose bytes go on the wire next: c->out, or for TLS the
+ * ciphertext of it. */
+static inline sx_obuf *sx_transport_wire(sx_conn *c)
+{
+	return c->tls ? sx_tls_wire(c) : &c->out;
+}
+/* n bytes of the wire buffer were sent. */
+static inline void sx_transport_sent(sx_conn *c, size_t n)
+{
+	sx_obuf_consume(c->wire ? c->wire : &c->out, n);
+}
 
 /* Loop steps (see the file comment). */
 void sx_worker_online(sx_worker *w);
