@@ -70,13 +70,13 @@ $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto -lpthread)
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -lcrypt)
+	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto)
 
 $(BIN)/sxgate-gen: $(GEN_OBJ)
 	$(call link,)
 
 $(BIN)/sxgate-bench: $(BENCH_OBJ) $(CLIENT_OBJ)
-	$(call link,-lm -lpthread)
+	$(call link,-lssl -lcrypto -lm -lpthread)
 
 $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE))
