@@ -20,8 +20,8 @@
  * connection's life), so a request costs no malloc.  SSL_MODE_RELEASE_
  * BUFFERS lets idle connections give OpenSSL's record buffers back.
  *
- * Rotation: the server's context (certificate, key, CA, ciphers) is
- * rebuilt from the files by sx_tls_server_reload and swapped in; new
+ * Rotation: the server's context (tlsctx.c: certificate, key, CA,
+ * ciphers) is rebuilt from the files by sx_tls_server_reload and swapped in; new
  * connections use the new one, open ones keep theirs (OpenSSL counts the
  * references), so nothing is dropped.
  */
@@ -60,7 +60,14 @@ void sx_tls_server_free(sx_tls_server *ts);
  * certificate, for the log and INFO. */
 void sx_tls_server_describe(sx_tls_server *ts, char *buf, size_t cap);
 
-/* Per connection. */
+/* A new server-side session with the current context (NULL: out of
+ * memory). */
+struct ssl_st *sx_tls_server_ssl(sx_tls_server *ts);
+/* OpenSSL's reason for its last failure, in one line, into buf; clears
+ * OpenSSL's error queue. */
+const char *sx_tls_why(char *buf, size_t cap);
+
+/* Per connection (tls.c). */
 typedef struct sx_tls sx_tls;
 
 /* A server-side TLS state for c, with its wire buffer; sets c->tls and
@@ -69,10 +76,12 @@ void sx_tls_attach(struct sx_conn *c, sx_tls_server *ts);
 void sx_tls_detach(struct sx_conn *c);
 
 /* Ciphertext data[0..n) from the peer: run the handshake, decrypt, hand
- * the plaintext to sx_conn_input.  Returns 0, or -1 when the connection
- * must be cut (a handshake failure, a bad record, plain text on a TLS
- * port): the reason is counted and, rate-limited, logged. */
-int sx_tls_input(struct sx_conn *c, const char *data, size_t n);
+ * each piece of plaintext to plain (the transport passes sx_conn_input).
+ * Returns 0, or -1 when the connection must be cut (a handshake failure, a
+ * bad record, plain text on a TLS port): the reason is counted and,
+ * rate-limited, logged. */
+typedef void sx_tls_plain_fn(struct sx_conn *c, char *p, size_t n);
+int sx_tls_input(struct sx_conn *c, const char *data, size_t n, sx_tls_plain_fn *plain);
 
 /* Encrypt what c->out holds into c->wire; returns c->wire. */
 sx_obuf *sx_tls_wire(struct sx_conn *c);

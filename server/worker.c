@@ -253,7 +253,7 @@ void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n)
 		sx_conn_input(c, data, n);
 		return;
 	}
-	if (sx_tls_input(c, data, n)) {
+	if (sx_tls_input(c, data, n, sx_conn_input)) {
 		sx_worker_kill(w, c);
 		return;
 	}
