@@ -22,6 +22,7 @@
 #include "report.h"
 #include "server_int.h"
 #include "stats.h"
+#include "tls.h"
 
 typedef struct sbuf {
 	char *p;
@@ -162,8 +163,7 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "metrics_port:%d\r\n"
 	          "uptime_in_seconds:%lld\r\n"
 	          "tenants:%zu\r\n"
-	          "live_updates:%s\r\n"
-	          "\r\n",
+	          "live_updates:%s\r\n",
 	          SX_SRV_VERSION, (long)getpid(), s->io_name, s->io_desc, s->nworkers,
 	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port,
 	          s->cfg.http_port,
@@ -171,6 +171,26 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
 	          s->follow ? "following the stream" :
 	          s->journal ? "on (journal)" : "off (no --journal)");
+	if (!s->tls) {
+		sb_printf(b, "tls:off\r\n\r\n");
+		return;
+	}
+	char cert[512], last[40];
+	sx_tls_server_describe(s->tls, cert, sizeof cert);
+	pthread_mutex_lock(&s->status_lock);
+	fmt_time(s->last_tls_reload, last);
+	uint64_t ok = s->tls_reloads_ok, failed = s->tls_reloads_failed;
+	char err[512];
+	snprintf(err, sizeof err, "%s", s->last_tls_reload_error[0] ? s->last_tls_reload_error :
+	         "none");
+	pthread_mutex_unlock(&s->status_lock);
+	sb_printf(b, "tls:on\r\ntls_port_resp:%d\r\ntls_port_bin:%d\r\ntls_port_http:%d\r\n"
+	          "tls_certificate:%s\r\ntls_client_auth:%s\r\ntls_last_reload:%s\r\n"
+	          "tls_last_reload_error:%s\r\ntls_reloads_ok:%llu\r\ntls_reloads_failed:%llu\r\n"
+	          "\r\n", s->cfg.tls_resp_port, s->cfg.tls_bin_port, s->cfg.tls_http_port, cert,
+	          s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
+	          s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "none",
+	          last, err, (unsigned long long)ok, (unsigned long long)failed);
 }
 
 /* The soft RLIMIT_NOFILE: every client is a descriptor (main.c raises it
@@ -248,6 +268,8 @@ static void sec_stats(sbuf *b, totals *t)
 	for (int i = 0; i < SX_NBINOPS; i++)
 		sb_printf(b, "binstat_%s:frames=%llu\r\n", bin_op_names[i],
 		          (unsigned long long)st->per_binop[i]);
+	sb_printf(b, "tls_handshakes:%llu\r\ntls_errors:%llu\r\n",
+	          (unsigned long long)st->tls_handshakes, (unsigned long long)st->tls_errors);
 	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\nhttp_requests:%llu\r\n",
 	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids,
 	          (unsigned long long)st->http_requests);
@@ -480,6 +502,9 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_net_output_bytes_total", "Bytes sent", st->bytes_out);
 	COUNTER("sxgate_recv_nobufs_total", "io_uring receives that found the buffer ring empty", st->recv_nobufs);
 	COUNTER("sxgate_http_requests_total", "HTTP requests answered (/health, /metrics)", st->http_requests);
+	COUNTER("sxgate_tls_handshakes_total", "TLS handshakes completed", st->tls_handshakes);
+	COUNTER("sxgate_tls_errors_total",
+	        "TLS connections cut for a failed handshake or a bad record", st->tls_errors);
 #undef COUNTER
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);

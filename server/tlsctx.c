@@ -61,13 +61,18 @@ static SSL_CTX *ctx_build(const sx_tls_conf *c, char *why, size_t cap)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
 		snprintf(why, cap, "--tls-cert %s: %s", c->cert, sx_tls_why(e, sizeof e));
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(why, cap, "--tls-key %s: %s", c->key, sx_tls_why(e, sizeof e));
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+			ERR_clear_error();
+			snprintf(why, cap, "--tls-key %s does not belong to --tls-cert %s (its "
+			         "public key differs)", c->key, c->cert);
+		} else {
+			snprintf(why, cap, "--tls-key %s: %s", c->key, sx_tls_why(e, sizeof e));
+		}
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
