@@ -425,6 +425,14 @@ const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256
 	return NULL;
 }
 
+size_t sx_tenants_with_cert(const sx_tenants *ts)
+{
+	size_t n = 0;
+	for (size_t i = 0; ts && i < ts->n; i++)
+		n += ts->v[i].has_cert;
+	return n;
+}
+
 int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, size_t n)
 {
 	if (!t || !t->hash || n > SX_TENANT_SECRET_MAX)

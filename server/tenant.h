@@ -74,6 +74,9 @@ const sx_tenant *sx_tenants_find(const sx_tenants *ts, const char *name, size_t 
  * DER), or NULL. */
 const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256[32]);
 
+/* How many tenants a client certificate binds (cert=). */
+size_t sx_tenants_with_cert(const sx_tenants *ts);
+
 /* 1 when addr may try to authenticate now, 0 while it is rate-limited. */
 int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr);
 
