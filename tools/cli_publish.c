@@ -1,16 +1,30 @@
 /*
- * cli_publish.c - `sxgate publish URL OP ARG...`: XADD one update to the
- * stream replicas follow, written as SPEC section 10 writes it (op plus
- * named fields), so that the words are those of the RESP command.
+ * cli_publish.c - `sxgate publish [--ca FILE] [--password-file FILE] URL
+ * OP ARG...`: XADD one update to the stream replicas follow, written as
+ * SPEC section 10 writes it (op plus named fields), so that the words are
+ * those of the RESP command.  The URL, its TLS and its password are the
+ * follower's (client/redisconn.h), with flags named like sxgated's
+ * --updates-ca and --updates-password-file; the password is never
+ * printed (the URL is masked in every message).
  */
 #include "cli_publish.h"
 #include "sx.h"
-#include "sxclient.h"
+#include "redisconn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define USAGE \
+	"usage: sxgate publish [--ca FILE] [--password-file FILE] URL OP ARG...\n" \
+	"  URL   redis://[USER[:PASSWORD]@]HOST[:PORT]/STREAM, rediss:// for TLS\n" \
+	"  --ca FILE             PEM CAs Redis's certificate must chain to\n" \
+	"                        (rediss://; default: the system's)\n" \
+	"  --password-file FILE  the password, the first line of FILE (mode 0600)\n" \
+	"  OP    LIST.ADD FIELD VALUE..., LIST.REMOVE|LIST.SUSPEND|LIST.RESUME\n" \
+	"        CASE_NO ID_TYPE ID_NO, PERMIT.ADD ID_TYPE ID_NO CASE_NO CODES\n" \
+	"        VALID_FROM VALID_TO PERMIT_REF, PERMIT.REMOVE PERMIT_REF\n"
 
 int sx_cli_publish_main(int argc, char **argv)
 {
@@ -22,29 +36,47 @@ int sx_cli_publish_main(int argc, char **argv)
 		                  "valid_to", "permit_ref" } },
 		{ "PERMIT.REMOVE", { "permit_ref" } },
 	};
+	const char *ca = NULL, *pwfile = NULL;
+	int a = 1;
+	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			fputs(USAGE, stdout);
+			return 0;
+		}
+		const char **dst = !strcmp(argv[a], "--ca") ? &ca :
+		                   !strcmp(argv[a], "--password-file") ? &pwfile : NULL;
+		if (!dst || a + 1 == argc) {
+			fprintf(stderr, "sxgate publish: %s '%s'\n%s", dst ? "no value after" :
+			        "unknown option", argv[a], USAGE);
+			return 1;
+		}
+		*dst = argv[++a];
+	}
+	argc -= a - 1;
+	argv += a - 1;
 	if (argc < 3) {
-		fprintf(stderr, "usage: sxgate publish redis://HOST:PORT/STREAM OP ARG...\n");
+		fputs(USAGE, stderr);
 		return 1;
 	}
-	char host[256], stream[256];
-	int port = 6379;
-	const char *u = argv[1];
-	const char *slash = strncmp(u, "redis://", 8) ? NULL : strchr(u + 8, '/');
-	if (!slash || !slash[1] || (size_t)(slash - u - 8) >= sizeof host ||
-	    strlen(slash + 1) >= sizeof stream) {
-		fprintf(stderr, "sxgate publish: '%s' is not redis://HOST:PORT/STREAM\n", u);
+	sx_redis_url u;
+	char why[1024];
+	if (sx_redis_url_parse("URL", argv[1], &u, why, sizeof why) ||
+	    (pwfile && sx_redis_url_password_file(&u, "--password-file", pwfile, why,
+	                                          sizeof why))) {
+		fprintf(stderr, "sxgate publish: %s\n", why);
 		return 1;
 	}
-	snprintf(host, sizeof host, "%.*s", (int)(slash - u - 8), u + 8);
-	char *colon = strchr(host, ':');
-	if (colon) {
-		*colon = 0;
-		port = atoi(colon + 1);
+	if (ca && !u.tls) {
+		fprintf(stderr, "sxgate publish: --ca %s: %s is not TLS; use rediss://\n",
+		        ca, u.masked);
+		return 1;
 	}
-	snprintf(stream, sizeof stream, "%s", slash + 1);
+	if (u.password_in_url)
+		fprintf(stderr, "sxgate publish: warning: the password in the URL shows in "
+		        "ps and in shell history; --password-file FILE keeps it out\n");
+	const char *stream = u.stream;
 
 	const char *words[64];
-	size_t lens[64];
 	int n = 0;
 	words[n++] = "XADD";
 	words[n++] = stream;
@@ -87,33 +119,33 @@ int sx_cli_publish_main(int argc, char **argv)
 		        "LIST.SUSPEND, LIST.RESUME, PERMIT.ADD, PERMIT.REMOVE)\n", op);
 		return 1;
 	}
-	for (int i = 0; i < n; i++)
-		lens[i] = strlen(words[i]);
-
-	sx_client *c;
-	char err[256];
-	if (sx_client_connect(host, port, SX_CLIENT_RESP, 3000, &c, err, sizeof err)) {
-		fprintf(stderr, "sxgate publish: %s\n", err);
+	sx_redis *c;
+	int rc = sx_redis_connect(&u, ca, 3000, &c, why, sizeof why);
+	explicit_bzero(u.password, sizeof u.password);
+	if (rc) {
+		fprintf(stderr, "sxgate publish: %s: %s", u.masked, why);
+		if (rc == SX_REDIS_ENOAUTH)
+			fprintf(stderr, " (Redis wants a password: --password-file FILE)");
+		else if (rc == SX_REDIS_ETLS)
+			fprintf(stderr, " (trusting %s)", ca ? ca : "the system's CAs; --ca FILE "
+			        "names another");
+		fputc('\n', stderr);
 		return 3;
 	}
 	sx_client_resp r;
-	int rc = sx_client_send_resp(c, n, words, lens);
-	if (!rc)
-		rc = sx_client_flush(c);
-	if (!rc)
-		rc = sx_client_recv_resp(c, &r);
-	if (rc) {
-		fprintf(stderr, "sxgate publish: %s\n", sx_client_strerror(rc));
-		sx_client_close(c);
+	if ((rc = sx_redis_call(c, n, words, NULL, &r))) {
+		fprintf(stderr, "sxgate publish: %s: %s\n", u.masked, sx_redis_errmsg(c));
+		sx_redis_close(c);
 		return 3;
 	}
 	if (r.type == '-') {
-		fprintf(stderr, "%.*s\n", (int)r.len, r.str);
-		sx_client_close(c);
+		fprintf(stderr, "sxgate publish: %s: XADD refused: %.*s\n", u.masked,
+		        (int)r.len, r.str);
+		sx_redis_close(c);
 		return 2;
 	}
 	printf("%.*s\n", (int)r.len, r.str);      /* the entry ID */
-	sx_client_close(c);
+	sx_redis_close(c);
 	return 0;
 }
 
