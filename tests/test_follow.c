@@ -229,7 +229,7 @@ Test(follow, bad_urls_are_refused)
 	sx_follow *f;
 	sx_follow_config c = { .url = "http://x/y", .apply = apply };
 	cr_assert_eq(sx_follow_start(&c, &f, why, sizeof why), SX_EINVAL);
-	cr_assert(strstr(why, "redis://HOST:PORT/STREAM"), "%s", why);
+	cr_assert(strstr(why, "redis[s]://[USER[:PASSWORD]@]HOST[:PORT]/STREAM"), "%s", why);
 	c.url = "redis://host:99999/s";
 	cr_assert_eq(sx_follow_start(&c, &f, why, sizeof why), SX_EINVAL);
 	c.url = "redis://host:6379/";
