@@ -5,7 +5,15 @@ by one Redis Stream (SPEC section 10).  Standard library only.
 
 Started by tests/cluster/run.sh (which kills, by id, every process listed
 in $CLUSTER_WORK/pids when it exits).  Everything listens on 127.0.0.1 on
-free ports.  Stages:
+free ports.  The setup is docs/DEPLOY.md's secure one: the test makes its
+PKI with the openssl CLI in its work dir (EC P-256: a server CA, a CA for
+client certificates); replicas serve clients on TLS ports only (plain RESP
+and binary off), with --tls-client-auth required; HAProxy passes the TLS
+ports through (TCP mode) and checks /health on each replica's plain HTTP
+port (primary) or PING over TLS (stale fallback); Redis listens on TLS only
+with requirepass, the replicas follow rediss:// with --updates-ca and
+--updates-password-file.  Every client request goes over TLS (Python's
+ssl, verifying the test CA, presenting a client certificate).  Stages:
 
   a  1000 updates published with redis-cli XADD reach every replica
      within 1 s of the last XADD (convergence time printed)
@@ -18,9 +26,11 @@ free ports.  Stages:
      reason, INFO shows the feed disconnected; Redis restarted from its
      own files: replicas reconnect and catch up, nothing lost or applied
      twice
-  e  deploy/rollout.sh of a new snapshot (built with --as-of) under load:
-     zero failed requests, every replica on the new generation, the
-     updates at or after the as-of still in force
+  e  deploy/rollout.sh (over TLS) of a new snapshot (built with --as-of)
+     under RESP and binary load: zero failed requests, every replica on
+     the new generation, the updates at or after the as-of still in force
+  f  a replica whose --updates-password-file is wrong never applies an
+     entry, and its /health says why
 
 The last line is "N passed, N failed".
 """
@@ -28,6 +38,8 @@ import os
 import random
 import shutil
 import socket
+import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -95,16 +107,94 @@ def spawn(args, logname):
     return p
 
 
+# ---------------------------------------------------------------- PKI
+PKI = os.path.join(WORK, "pki")
+REDIS_PASSWORD = "feed-%d-%d" % (os.getpid(), random.SystemRandom().randrange(10 ** 9))
+
+
+def openssl(*args):
+    p = subprocess.run(["openssl"] + list(args), cwd=PKI, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (args[0], p.stdout.decode()[-400:]))
+
+
+def make_pki():
+    """The test's own CAs and certificates (EC P-256), made in WORK/pki and
+    removed with it: a CA for the servers (replicas and Redis), a CA for the
+    client certificates (booking systems, operators, HAProxy's check)."""
+    os.makedirs(PKI, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for ca, cn in (("ca", "sxgate test server CA"), ("clients-ca", "sxgate test clients CA")):
+        openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem",
+                "-days", "2", "-subj", "/CN=" + cn)
+    with open(os.path.join(PKI, "server.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "extendedKeyUsage=serverAuth\n")
+    with open(os.path.join(PKI, "client.ext"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    for name, ca, ext in (("server", "ca", "server.ext"), ("booking", "clients-ca", "client.ext"),
+                          ("ops", "clients-ca", "client.ext"), ("haproxy-check", "clients-ca", "client.ext")):
+        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
+                "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem")
+        os.chmod(os.path.join(PKI, name + ".key"), 0o600)
+    # HAProxy's crt: certificate and key in one file
+    with open(os.path.join(PKI, "haproxy-check.crt"), "w") as f:
+        for part in ("haproxy-check.pem", "haproxy-check.key"):
+            f.write(open(os.path.join(PKI, part)).read())
+    os.chmod(os.path.join(PKI, "haproxy-check.crt"), 0o600)
+    for name, secret in (("redis.pass", REDIS_PASSWORD), ("wrong.pass", "not-" + REDIS_PASSWORD)):
+        fd = os.open(os.path.join(PKI, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, (secret + "\n").encode())
+        os.close(fd)
+
+
+def pki(name):
+    return os.path.join(PKI, name)
+
+
+_ctx = {}
+
+
+def tls_context(client="booking"):
+    """Client side: verify the server CA (and the name 127.0.0.1), present
+    the client certificate `client` (None: none)."""
+    if client not in _ctx:
+        c = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=pki("ca.pem"))
+        if client:
+            c.load_cert_chain(pki(client + ".pem"), pki(client + ".key"))
+        _ctx[client] = c
+    return _ctx[client]
+
+
+def tls_connect(port, timeout, client="booking"):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        return tls_context(client).wrap_socket(raw, server_hostname="127.0.0.1")
+    except BaseException:
+        raw.close()
+        raise
+
+
 # ---------------------------------------------------------------- RESP
 class RespError(Exception):
     pass
 
 
 class Resp:
-    def __init__(self, port, timeout=3.0):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    """RESP over TLS (client certificate `client`); password: AUTH first
+    (Redis)."""
+
+    def __init__(self, port, timeout=3.0, client="booking", password=None):
+        self.s = tls_connect(port, timeout, client)
         self.f = self.s.makefile("rb")
+        if password is not None:
+            r = self.cmd("AUTH", password)
+            if r != "OK":
+                self.close()
+                raise ConnectionError("AUTH: %r" % (r,))
 
     def close(self):
         try:
@@ -146,12 +236,67 @@ class Resp:
         raise ConnectionError("bad reply %r" % line)
 
 
-def rcmd(port, *args, timeout=3.0):
-    c = Resp(port, timeout)
+# ---------------------------------------------------------------- binary
+DECISIONS = ("ALLOW", "DENY")
+REASONS = ("LISTED", "SUSPENDED", "EXEMPT", "NOT_RESTRICTED", "NOT_LISTED")
+
+
+class Bin:
+    """The binary protocol (docs/protocol.md) over TLS: HELLO, then CHECK of
+    one ID a frame; the reply in CHECK's RESP shape."""
+
+    def __init__(self, port, timeout=3.0, client="booking"):
+        self.s = tls_connect(port, timeout, client)
+        self.f = self.s.makefile("rb")
+        self.req = 0
+        op, _, body = self.frame(0x01, 0, b"SXGB" + struct.pack("<HH", 1, 1))
+        if op != 0x81:
+            raise ConnectionError("HELLO refused: %r" % body)
+
+    close = Resp.close
+
+    def frame(self, op, count, body):
+        self.req += 1
+        self.s.sendall(struct.pack("<IBBHI", len(body), op, 0, count, self.req) + body)
+        hdr = self.f.read(12)
+        if len(hdr) != 12:
+            raise ConnectionError("connection closed")
+        n, rop, _, rcount, rid = struct.unpack("<IBBHI", hdr)
+        body = self.f.read(n)
+        if len(body) != n or rid != self.req:
+            raise ConnectionError("short or out-of-order reply")
+        return rop, rcount, body
+
+    def check(self, idno, channel, day):
+        s8 = lambda b: bytes([len(b)]) + b
+        body = s8(channel.encode()) + s8(b"") + s8(b"") + s8(day.encode()) + s8(idno.encode())
+        op, count, r = self.frame(0x10, 1, body)
+        if op == 0xFF:
+            return RespError(r[2:].decode(errors="replace"))
+        if op != 0x90 or count != 1:
+            raise ConnectionError("unexpected reply op 0x%02x" % op)
+        kind, dec, reason, _, n = struct.unpack_from("<BBBBH", r, 0)
+        if kind == 1:
+            return RespError(r[6:6 + n].decode(errors="replace"))
+        out, off = [DECISIONS[dec], REASONS[reason]], 6
+        for _ in range(n):
+            (ln,) = struct.unpack_from("<H", r, off)
+            out.append(r[off + 2:off + 2 + ln].decode())
+            off += 2 + ln
+        return out
+
+
+def rcmd(port, *args, timeout=3.0, client="ops", password=None):
+    c = Resp(port, timeout, client, password)
     try:
         return c.cmd(*args)
     finally:
         c.close()
+
+
+def redis_cmd(rport, *args):
+    """A command to the feed's Redis: TLS, AUTH."""
+    return rcmd(rport, *args, client=None, password=REDIS_PASSWORD)
 
 
 def info(port, section="all"):
@@ -267,21 +412,45 @@ def xadd_lines(ops):
 
 
 def publish(rport, model, ops):
-    """Publish with one redis-cli fed on stdin; returns (entry ids, seconds)."""
+    """Publish with one redis-cli fed on stdin, over TLS, the password in
+    REDISCLI_AUTH (not on its command line); returns (entry ids, seconds)."""
     data = "\n".join(xadd_lines(ops)) + "\n"
     t0 = time.time()
-    p = subprocess.run(["redis-cli", "-p", str(rport)], input=data.encode(),
+    p = subprocess.run(["redis-cli", "--tls", "--cacert", pki("ca.pem"), "-h", "127.0.0.1",
+                        "-p", str(rport)], input=data.encode(),
+                       env=dict(os.environ, REDISCLI_AUTH=REDIS_PASSWORD),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     t1 = time.time()
     ids = p.stdout.decode().split()
     if p.returncode != 0 or len(ids) != len(ops):
         raise RuntimeError("redis-cli XADD failed: %s %s" % (p.stdout[-300:], p.stderr[-300:]))
+    apply_model(model, ops)
+    return ids, t1 - t0
+
+
+def publish_cli(rport, model, ops):
+    """Publish with `sxgate publish --ca --password-file rediss://...`, one
+    process an entry; returns (entry ids, seconds)."""
+    url = "rediss://127.0.0.1:%d/%s" % (rport, STREAM)
+    ids, t0 = [], time.time()
+    for op, case, idno in ops:
+        p = subprocess.run([os.path.join(BIN, "sxgate"), "publish", "--ca", pki("ca.pem"),
+                            "--password-file", pki("redis.pass"), url, op, case, "RIC", idno],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=10)
+        out = p.stdout.decode().split()
+        if p.returncode != 0 or not out:
+            raise RuntimeError("sxgate publish failed: %s %s" % (p.stdout[-300:], p.stderr[-300:]))
+        ids.append(out[-1])
+        apply_model(model, [(op, case, idno)])
+    return ids, time.time() - t0
+
+
+def apply_model(model, ops):
     for op, case, idno in ops:
         if op == "LIST.SUSPEND":
             model.state[idno] = ("suspended", case)
         elif op in ("LIST.RESUME", "LIST.ADD"):
             model.state[idno] = ("active", case)
-    return ids, t1 - t0
 
 
 def toggle_ops(n, rng, model, adds=()):
@@ -311,8 +480,8 @@ class Load:
     every answer compared with the model (which must not change while the
     load runs)."""
 
-    def __init__(self, port, model, threads=3):
-        self.port, self.model = port, model
+    def __init__(self, port, model, threads=3, proto="resp"):
+        self.port, self.model, self.proto = port, model, proto
         self.ids = model.ids()
         self.stop_ev = threading.Event()
         self.lock = threading.Lock()
@@ -340,8 +509,11 @@ class Load:
             idno = rng.choice(self.ids)
             try:
                 if c is None:
-                    c = Resp(self.port, timeout=2.0)
-                r = c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
+                    c = (Bin if self.proto == "bin" else Resp)(self.port, timeout=2.0)
+                if self.proto == "bin":
+                    r = c.check(idno, CHANNEL, DAY)
+                else:
+                    r = c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
             except (OSError, ConnectionError) as e:
                 cnt[2] += 1
                 if len(self.errors) < 5:
@@ -370,19 +542,29 @@ class Load:
 
 # ---------------------------------------------------------------- cluster
 class Replica:
-    def __init__(self, n, rport):
+    """Clients only on TLS ports (plain RESP and binary off), the plain HTTP
+    port for HAProxy's checks, the feed over rediss:// with a password file."""
+
+    def __init__(self, n, rport, password_file="redis.pass"):
         self.n = n
-        self.resp, self.bin, self.metrics = free_ports(3)
+        self.resp, self.bin, self.metrics = free_ports(3)    # TLS RESP, TLS binary, plain HTTP
         self.journal = os.path.join(WORK, "r%d.journal" % n)
         self.rport = rport
+        self.password_file = password_file
         self.proc = None
 
     def start(self, snap):
         self.proc = spawn([os.path.join(BIN, "sxgated"), "--snapshot", snap,
-                           "--resp-port", str(self.resp), "--bin-port", str(self.bin),
-                           "--metrics-port", str(self.metrics), "--threads", "1",
+                           "--resp-port", "0", "--bin-port", "0",
+                           "--tls-resp-port", str(self.resp), "--tls-bin-port", str(self.bin),
+                           "--tls-cert", pki("server.pem"), "--tls-key", pki("server.key"),
+                           "--tls-ca", pki("clients-ca.pem"), "--tls-client-auth", "required",
+                           "--http-port", str(self.metrics), "--http-bind", "127.0.0.1",
+                           "--threads", "1",
                            "--journal", self.journal, "--max-lag", str(MAX_LAG),
-                           "--updates-from", "redis://127.0.0.1:%d/%s" % (self.rport, STREAM)],
+                           "--updates-from", "rediss://127.0.0.1:%d/%s" % (self.rport, STREAM),
+                           "--updates-ca", pki("ca.pem"),
+                           "--updates-password-file", pki(self.password_file)],
                           "r%d.log" % self.n)
 
     def up(self):
@@ -393,7 +575,15 @@ class Replica:
 
 
 def start_redis(rport, rdir):
-    return spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1",
+    """Redis on TLS only (--port 0), requirepass from its config file (not
+    on the command line), no client certificates asked for."""
+    conf = os.path.join(rdir, "redis.conf")
+    fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, ("requirepass %s\n" % REDIS_PASSWORD).encode())
+    os.close(fd)
+    return spawn(["redis-server", conf, "--port", "0", "--tls-port", str(rport), "--bind", "127.0.0.1",
+                  "--tls-cert-file", pki("server.pem"), "--tls-key-file", pki("server.key"),
+                  "--tls-ca-cert-file", pki("ca.pem"), "--tls-auth-clients", "no",
                   "--dir", rdir, "--appendonly", "yes", "--appendfsync", "always",
                   "--save", "", "--daemonize", "no", "--logfile", ""],
                  "redis.log")
@@ -416,39 +606,38 @@ defaults
     option redispatch
     default-server inter {inter}ms fastinter {inter}ms downinter {inter}ms rise 2 fall 2 on-marked-down shutdown-sessions
 
-frontend sxgate_resp
+frontend sxgate_tls_resp
     bind 127.0.0.1:{fe_resp}
-    use_backend sxgate_resp if {{ nbsrv(sxgate_resp) gt 0 }}
-    default_backend sxgate_resp_stale
+    use_backend sxgate_tls_resp if {{ nbsrv(sxgate_tls_resp) gt 0 }}
+    default_backend sxgate_tls_resp_stale
 
-frontend sxgate_bin
+frontend sxgate_tls_bin
     bind 127.0.0.1:{fe_bin}
-    use_backend sxgate_bin if {{ nbsrv(sxgate_bin) gt 0 }}
-    default_backend sxgate_bin_stale
+    use_backend sxgate_tls_bin if {{ nbsrv(sxgate_tls_bin) gt 0 }}
+    default_backend sxgate_tls_bin_stale
 
-backend sxgate_resp
+backend sxgate_tls_resp
     balance leastconn
     option httpchk GET /health
     http-check expect status 200
 {resp_servers}
 
-backend sxgate_bin
+backend sxgate_tls_bin
     balance leastconn
     option httpchk GET /health
     http-check expect status 200
 {bin_servers}
 
-backend sxgate_resp_stale
+backend sxgate_tls_resp_stale
     balance leastconn
     option tcp-check
     tcp-check send PING\\r\\n
     tcp-check expect string +PONG
 {resp_stale}
 
-backend sxgate_bin_stale
+backend sxgate_tls_bin_stale
     balance leastconn
     option tcp-check
-    tcp-check connect port {{port}}
     tcp-check send PING\\r\\n
     tcp-check expect string +PONG
 {bin_stale}
@@ -456,19 +645,19 @@ backend sxgate_bin_stale
 
 
 def haproxy_cfg(reps, fe_resp, fe_bin, sock):
+    ssl_check = "check-ssl no-ssl-reuse verify required ca-file %s crt %s" % (pki("ca.pem"), pki("haproxy-check.crt"))
     rs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.resp, r.metrics) for r in reps)
     bs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.metrics) for r in reps)
-    rst = "\n".join("    server r%d 127.0.0.1:%d check" % (r.n, r.resp) for r in reps)
-    # the stale binary backend checks each replica's RESP port
-    bst = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.resp) for r in reps)
-    cfg = HAPROXY_CFG.format(sock=sock, inter=HAP_INTER_MS, fe_resp=fe_resp, fe_bin=fe_bin,
-                             resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst)
-    # tcp-check connect without a port uses the server's check port
-    return cfg.replace("    tcp-check connect port {port}\n", "    tcp-check connect\n")
+    rst = "\n".join("    server r%d 127.0.0.1:%d check %s" % (r.n, r.resp, ssl_check) for r in reps)
+    # the stale binary backend checks each replica's TLS RESP port
+    bst = "\n".join("    server r%d 127.0.0.1:%d check port %d %s" % (r.n, r.bin, r.resp, ssl_check)
+                    for r in reps)
+    return HAPROXY_CFG.format(sock=sock, inter=HAP_INTER_MS, fe_resp=fe_resp, fe_bin=fe_bin,
+                              resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst)
 
 
-def hap_status(sock):
-    """{(backend, server): status} from the stats socket."""
+def hap_status(sock, field="status"):
+    """{(backend, server): field (status, chkfail ...)} from the stats socket."""
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(2)
     s.connect(sock)
@@ -487,7 +676,7 @@ def hap_status(sock):
         if not line:
             continue
         f = dict(zip(hdr, line.split(",")))
-        out[(f["pxname"], f["svname"])] = f["status"]
+        out[(f["pxname"], f["svname"])] = f[field]
     return out
 
 
@@ -498,12 +687,12 @@ def converged(reps, last_id):
     return True
 
 
-def all_answers(port, model):
+def all_answers(port, model, proto="resp"):
     bad = []
-    c = Resp(port)
+    c = (Bin if proto == "bin" else Resp)(port)
     try:
         for idno in model.ids():
-            r = c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
+            r = c.check(idno, CHANNEL, DAY) if proto == "bin" else c.cmd("CHECK", idno, CHANNEL, "AT", DAY)
             if reply_shape(r) != model.expect(idno):
                 bad.append((idno, r, model.expect(idno)))
     finally:
@@ -526,16 +715,28 @@ def main():
     as_of_new = iso_now_minus(60)     # before every entry this test publishes
 
     # ---- setup
+    make_pki()
+    check("setup: test PKI made with openssl (EC P-256: server CA, clients CA, certificates)",
+          all(os.path.exists(pki(f)) for f in ("ca.pem", "clients-ca.pem", "server.pem", "booking.pem")))
     snap = os.path.join(WORK, "list.snap")
     b = subprocess.run([os.path.join(BIN, "sxgate-build"), "--quiet", "--input", SAMPLE,
                         "--output", snap, "--as-of", "2026-01-10T02:00"], cwd=WORK)
     check("setup: snapshot built from sample-list.csv", b.returncode == 0)
     redis = start_redis(rport, rdir)
-    check("setup: redis-server up", wait_for(lambda: rcmd(rport, "PING") == "PONG", 10))
+    check("setup: redis-server up (TLS only, requirepass)",
+          wait_for(lambda: redis_cmd(rport, "PING") == "PONG", 10))
+    r = rcmd(rport, "PING", client=None)
+    check("setup: Redis refuses a client without the password", isinstance(r, RespError), repr(r))
     reps = [Replica(n, rport) for n in (1, 2, 3)]
     for r in reps:
         r.start(snap)
-    check("setup: three replicas answer PING", all(r.up() for r in reps))
+    check("setup: three replicas answer PING over TLS", all(r.up() for r in reps))
+    r1i = info(reps[0].resp, "server")
+    check("setup: replicas serve no plain RESP or binary port, TLS with client certificates required",
+          r1i.get("tcp_port_resp") == "0" and r1i.get("tcp_port_bin") == "0" and r1i.get("tls") == "on"
+          and r1i.get("tls_client_auth") == "required",
+          "resp=%s bin=%s tls=%s client_auth=%s" % (r1i.get("tcp_port_resp"), r1i.get("tcp_port_bin"),
+                                                  r1i.get("tls"), r1i.get("tls_client_auth")))
     check("setup: three replicas /health 200",
           all(wait_for(lambda r=r: r.health()[0] == 200, 10) for r in reps))
     cfgpath = os.path.join(WORK, "haproxy.cfg")
@@ -544,11 +745,32 @@ def main():
     c = subprocess.run(["haproxy", "-c", "-q", "-f", cfgpath])
     check("setup: haproxy -c accepts the generated config", c.returncode == 0)
     hap = spawn(["haproxy", "-db", "-f", cfgpath], "haproxy.log")
-    ok = wait_for(lambda: all(hap_status(sock).get(("sxgate_resp", "r%d" % r.n)) == "UP"
-                              and hap_status(sock).get(("sxgate_bin", "r%d" % r.n)) == "UP"
+    ok = wait_for(lambda: all(hap_status(sock).get(("sxgate_tls_resp", "r%d" % r.n)) == "UP"
+                              and hap_status(sock).get(("sxgate_tls_bin", "r%d" % r.n)) == "UP"
                               for r in reps), 10)
     check("setup: HAProxy sees every replica UP (RESP and binary)", ok)
-    check("setup: CHECK through HAProxy RESP", not all_answers(fe_resp, model))
+    stale = ("sxgate_tls_resp_stale", "sxgate_tls_bin_stale")
+    ok = wait_for(lambda: all(hap_status(sock).get((b, "r%d" % r.n)) == "UP" for b in stale for r in reps), 10)
+    time.sleep(2.0)      # ~8 more checks of each server
+    fails = {k: v for k, v in hap_status(sock, "chkfail").items() if k[0] in stale and v not in ("", "0")}
+    check("setup: the stale backends' checks (PING over TLS, HAProxy's client certificate) pass, "
+          "none failed", ok and not fails, "UP=%s chkfail=%r" % (bool(ok), fails))
+    check("setup: CHECK through HAProxy, RESP over TLS", not all_answers(fe_resp, model))
+    check("setup: CHECK through HAProxy, binary over TLS", not all_answers(fe_bin, model, "bin"))
+    try:
+        r = rcmd(fe_resp, "PING", client=None)
+    except (OSError, ConnectionError) as e:
+        r = e
+    check("setup: through HAProxy, a client without a certificate gets no session (mutual TLS "
+          "reaches the replicas)", not isinstance(r, str), repr(r))
+    try:
+        plain = socket.create_connection(("127.0.0.1", fe_resp), timeout=2)
+        plain.sendall(b"PING\r\n")
+        got = plain.recv(100)
+        plain.close()
+    except OSError as e:
+        got = b""
+    check("setup: plain text to HAProxy's TLS frontend gets no +PONG", b"PONG" not in got, repr(got[:40]))
 
     # ---- (a) 1000 updates
     adds = NEW[:10]
@@ -572,16 +794,10 @@ def main():
         bad = all_answers(r.resp, model)
         check("a: replica %d CHECK answers match the final state (%d IDs)" % (r.n, len(model.ids())),
               not bad, repr(bad[:2]))
-    # the binary frontend: sxgate-bench through HAProxy, every reply checked for errors
-    qfile = os.path.join(WORK, "queries.tsv")
-    with open(qfile, "w") as f:
-        for idno in model.ids():
-            f.write("%s\t-\t%s\t-\t%s\n" % (idno, CHANNEL, DAY))
-    bb = subprocess.run([os.path.join(BIN, "sxgate-bench"), "--port", str(fe_bin), "--protocol", "binary",
-                         "--queries", qfile, "--duration", "1", "--connections", "2"],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    check("a: sxgate-bench binary through HAProxy: no errors", bb.returncode == 0,
-          bb.stdout.decode()[-300:])
+    # the binary frontend, over TLS through HAProxy: every answer checked
+    bad = all_answers(fe_bin, model, "bin")
+    check("a: binary protocol over TLS through HAProxy: answers match the final state", not bad,
+          repr(bad[:2]))
 
     # ---- (b) SIGKILL one replica under load
     victim = reps[2]
@@ -590,8 +806,8 @@ def main():
     t_kill = time.time()
     victim.proc.kill()
     victim.proc.wait()
-    down_at = wait_for(lambda: hap_status(sock).get(("sxgate_resp", "r3")) == "DOWN"
-                       and hap_status(sock).get(("sxgate_bin", "r3")) == "DOWN" and time.time(), 10,
+    down_at = wait_for(lambda: hap_status(sock).get(("sxgate_tls_resp", "r3")) == "DOWN"
+                       and hap_status(sock).get(("sxgate_tls_bin", "r3")) == "DOWN" and time.time(), 10,
                        step=0.01)
     failover = (down_at - t_kill) if down_at else float("inf")
     time.sleep(1.5)
@@ -651,7 +867,7 @@ def main():
            % (li.get("updates_replayed_at_start"), (health_at or t_start) - t_start,
               at_health.get("stream_lag_entries"), (caught or t_start) - t_start))
     check("c: HAProxy brings replica 3 back UP",
-          wait_for(lambda: hap_status(sock).get(("sxgate_resp", "r3")) == "UP", 5))
+          wait_for(lambda: hap_status(sock).get(("sxgate_tls_resp", "r3")) == "UP", 5))
     time.sleep(1.0)
     load.stop()
     check("c: no wrong answer through HAProxy while replica 3 caught up",
@@ -688,13 +904,15 @@ def main():
            % (time.time() - t_down, load.ok + load.wrong + load.lost, load.wrong, load.lost))
     redis = start_redis(rport, rdir)
     check("d: redis-server restarted from its AOF with all 4000 entries",
-          wait_for(lambda: rcmd(rport, "XLEN", STREAM) == 4000, 10))
+          wait_for(lambda: redis_cmd(rport, "XLEN", STREAM) == 4000, 10))
     t_back = time.time()
     ok = wait_for(lambda: all(r.health()[0] == 200 for r in reps), 30, step=0.05)
     figure("d: /health back to 200 on all replicas %.3f s after Redis restarted" % (time.time() - t_back))
     check("d: replicas reconnect (/health 200 again)", ok)
     ops = toggle_ops(100, rng, model)
-    ids, _ = publish(rport, model, ops)
+    ids, pub_s = publish_cli(rport, model, ops)
+    figure("d: 100 entries published with sxgate publish (rediss://, --password-file), one process "
+           "each, in %.2f s" % pub_s)
     last = ids[-1]
     check("d: replicas catch up with entries published after the restart",
           wait_for(lambda: converged(reps, last), 10))
@@ -718,20 +936,17 @@ def main():
     check("e: new snapshot built with --as-of %s" % as_of_new, b.returncode == 0)
     gens = {r.n: int(info(r.resp, "snapshot")["snapshot_generation"]) for r in reps}
     load = Load(fe_resp, model, threads=3).start()
-    bench = subprocess.Popen([os.path.join(BIN, "sxgate-bench"), "--port", str(fe_bin),
-                              "--protocol", "binary", "--queries", qfile, "--duration", "4",
-                              "--connections", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    with open(PIDS, "a") as f:
-        f.write("%d\n" % bench.pid)
+    bload = Load(fe_bin, model, threads=2, proto="bin").start()
     time.sleep(0.5)
     t0 = time.time()
-    ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"), snap2]
-                        + ["127.0.0.1:%d" % r.resp for r in reps],
+    ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"),
+                         "--cacert", pki("ca.pem"), "--cert", pki("ops.pem"), "--key", pki("ops.key"),
+                         snap2] + ["127.0.0.1:%d" % r.resp for r in reps],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ro_s = time.time() - t0
     time.sleep(0.5)
     load.stop()
-    bout = bench.communicate(timeout=30)[0].decode()
+    bload.stop()
     log(ro.stdout.decode().rstrip())
     check("e: deploy/rollout.sh exits 0", ro.returncode == 0, "rc=%d" % ro.returncode)
     for r in reps:
@@ -746,10 +961,32 @@ def main():
     check("e: zero failed or wrong RESP requests during the rollout",
           load.wrong == 0 and load.lost == 0 and load.ok > 0,
           "ok=%d wrong=%d lost=%d" % (load.ok, load.wrong, load.lost))
-    check("e: zero errors from sxgate-bench (binary, through HAProxy) during the rollout",
-          bench.returncode == 0, bout.strip().splitlines()[-1] if bout.strip() else "")
-    figure("e: rollout of 3 replicas took %.3f s; %d RESP requests during it, 0 allowed to fail: %d failed, %d wrong"
-           % (ro_s, load.ok + load.lost + load.wrong, load.lost, load.wrong))
+    check("e: zero failed or wrong binary requests during the rollout",
+          bload.wrong == 0 and bload.lost == 0 and bload.ok > 0,
+          "ok=%d wrong=%d lost=%d" % (bload.ok, bload.wrong, bload.lost))
+    figure("e: rollout of 3 replicas took %.3f s; %d RESP and %d binary requests over TLS during it, "
+           "0 allowed to fail: %d failed, %d wrong"
+           % (ro_s, load.ok + load.lost + load.wrong, bload.ok + bload.lost + bload.wrong,
+              load.lost + bload.lost, load.wrong + bload.wrong))
+
+    # ---- (f) a replica with the wrong feed password
+    bad_rep = Replica(4, rport, password_file="wrong.pass")
+    bad_rep.start(snap)
+    check("f: replica with a wrong --updates-password-file starts and answers over TLS", bad_rep.up())
+    hs = wait_for(lambda: (lambda h: h if h[0] == 503 and "not connected" in h[1] else None)(bad_rep.health()),
+                  10, step=0.1)
+    time.sleep(1.0)
+    hs = bad_rep.health()
+    li = info(bad_rep.resp, "live")
+    check("f: it never applies an entry (stream_applied 0, journal empty)",
+          li.get("stream_applied") == "0" and li.get("journal_last_seq", "0") == "0",
+          "applied=%s journal_last_seq=%s" % (li.get("stream_applied"), li.get("journal_last_seq")))
+    check("f: its /health is 503 and says why (authentication)",
+          hs[0] == 503 and any(w in hs[1].lower() for w in ("auth", "wrongpass", "password")), repr(hs))
+    check("f: its /health and INFO do not show the password",
+          REDIS_PASSWORD not in hs[1] and REDIS_PASSWORD not in rcmd(bad_rep.resp, "INFO", "all"))
+    bad_rep.proc.terminate()
+    bad_rep.proc.wait(10)
 
 
 if __name__ == "__main__":
