@@ -744,6 +744,16 @@ def main():
         f.write(haproxy_cfg(reps, fe_resp, fe_bin, sock))
     c = subprocess.run(["haproxy", "-c", "-q", "-f", cfgpath])
     check("setup: haproxy -c accepts the generated config", c.returncode == 0)
+    with open(os.path.join(ROOT, "deploy", "haproxy.cfg")) as f:
+        shipped = f.read().replace("/etc/haproxy/sxgate-server-ca.pem", pki("ca.pem")) \
+                          .replace("/etc/haproxy/sxgate-check.pem", pki("haproxy-check.crt"))
+    with open(os.path.join(WORK, "haproxy-shipped.cfg"), "w") as f:
+        f.write(shipped)
+    c = subprocess.run(["haproxy", "-c", "-f", os.path.join(WORK, "haproxy-shipped.cfg")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = c.stdout.decode()
+    check("setup: haproxy -c accepts deploy/haproxy.cfg (its CA and check certificate: the test's), "
+          "no warning", c.returncode == 0 and "WARNING" not in out, out.strip()[-300:])
     hap = spawn(["haproxy", "-db", "-f", cfgpath], "haproxy.log")
     ok = wait_for(lambda: all(hap_status(sock).get(("sxgate_tls_resp", "r%d" % r.n)) == "UP"
                               and hap_status(sock).get(("sxgate_tls_bin", "r%d" % r.n)) == "UP"
