@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deploy/rebuild.sh - the nightly rebuild run by sxgate-rebuild.service.
 # Environment (/etc/sxgate/rebuild.env): EXPORT_CMD, SNAP_DIR, REPLICAS,
-# RESP_PORT (see deploy/sxgate-rebuild.service).  Run in the state dir.
+# RESP_PORT, ROLLOUT_OPTS (see deploy/sxgate-rebuild.service).  Run in the
+# state dir.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # The export's time is the snapshot's as-of: stream entries at or after it
@@ -11,10 +12,13 @@ stamp=$(TZ=Asia/Shanghai date +%Y%m%d-%H%M)
 $EXPORT_CMD list.csv permits.csv
 sxgate-build --input list.csv --permits permits.csv --as-of "$asof" --output "list-$stamp.snap"
 hp=()
-for h in $REPLICAS; do
+for r in $REPLICAS; do
+	h=${r%%=*} check=
+	case $r in *=*) check="=${r#*=}" ;; esac
 	rsync -a "list-$stamp.snap" "$h:$SNAP_DIR/.list-$stamp.snap.tmp"
 	ssh "$h" mv "$SNAP_DIR/.list-$stamp.snap.tmp" "$SNAP_DIR/list-$stamp.snap"
-	hp+=("$h:${RESP_PORT:-6380}")
+	hp+=("$h:${RESP_PORT:-6380}$check")
 done
-"$here/rollout.sh" --timeout 300 "$SNAP_DIR/list-$stamp.snap" "${hp[@]}"
+# shellcheck disable=SC2086  # ROLLOUT_OPTS is split on purpose
+"$here/rollout.sh" --timeout 300 ${ROLLOUT_OPTS:-} "$SNAP_DIR/list-$stamp.snap" "${hp[@]}"
 find . -maxdepth 1 -name 'list-*.snap' -mtime +7 -delete
