@@ -31,9 +31,13 @@ ssl, verifying the test CA, presenting a client certificate).  Stages:
      the new generation, the updates at or after the as-of still in force
   f  a replica whose --updates-password-file is wrong never applies an
      entry, and its /health says why
+  g  certificate rotation under load: new server certificate files,
+     RELOAD TLS on each replica: new connections get the new certificate,
+     zero failed requests, HAProxy's TLS checks keep passing
 
 The last line is "N passed, N failed".
 """
+import hashlib
 import os
 import random
 import shutil
@@ -704,6 +708,53 @@ def iso_now_minus(sec):
     return datetime.fromtimestamp(time.time() - sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+def peer_fingerprint(port):
+    s = tls_connect(port, 3.0, "ops")
+    der = s.getpeercert(binary_form=True)
+    s.close()
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+def rotate_certificate(reps, fe_resp, model, sock):
+    """(g) new key and certificate written over the files the replicas were
+    started with, RELOAD TLS on each, under load through HAProxy."""
+    old_fp = peer_fingerprint(fe_resp)
+    stale_fails = lambda: {k: int(v or 0) for k, v in hap_status(sock, "chkfail").items()
+                           if k[0].endswith("_stale") and k[1] != "BACKEND"}
+    fails0 = stale_fails()
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", *ec, "-keyout", "server2.key", "-out", "server2.csr", "-subj", "/CN=server rotated")
+    openssl("x509", "-req", "-in", "server2.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "server.ext", "-out", "server2.pem")
+    os.chmod(pki("server2.key"), 0o600)
+    load = Load(fe_resp, model, threads=3).start()
+    time.sleep(0.5)
+    os.replace(pki("server2.key"), pki("server.key"))
+    os.replace(pki("server2.pem"), pki("server.pem"))
+    replies = [rcmd(r.resp, "RELOAD", "TLS") for r in reps]
+    check("g: RELOAD TLS accepted by every replica", all(x == "OK" or (isinstance(x, str) and x.startswith("OK"))
+                                                        for x in replies), repr(replies))
+    fps = [info(r.resp, "server").get("tls_certificate", "") for r in reps]
+    new_fp = peer_fingerprint(reps[0].resp)
+    check("g: new connections get the new certificate (directly and through HAProxy)",
+          new_fp != old_fp and all(peer_fingerprint(r.resp) == new_fp for r in reps)
+          and peer_fingerprint(fe_resp) == new_fp, "old %s.. new %s.." % (old_fp[:16], new_fp[:16]))
+    check("g: INFO server tls_certificate shows the rotated one",
+          all("server rotated" in x for x in fps), repr(fps[:1]))
+    time.sleep(1.0)
+    load.stop()
+    fails = {k: v - fails0.get(k, 0) for k, v in stale_fails().items() if v != fails0.get(k, 0)}
+    check("g: zero failed or wrong requests through HAProxy during the rotation",
+          load.lost == 0 and load.wrong == 0 and load.ok > 0,
+          "ok=%d wrong=%d lost=%d %r" % (load.ok, load.wrong, load.lost, load.errors))
+    check("g: HAProxy's TLS checks pass against the new certificate (none failed meanwhile)",
+          not fails and all(hap_status(sock).get((b, "r%d" % r.n)) == "UP"
+                            for b in ("sxgate_tls_resp_stale", "sxgate_tls_bin_stale") for r in reps),
+          "chkfail during the rotation: %r" % fails)
+    figure("g: certificate rotated on 3 replicas (RELOAD TLS) under load: %d RESP requests over TLS "
+           "through HAProxy, %d failed, %d wrong" % (load.ok + load.lost + load.wrong, load.lost, load.wrong))
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     rng = random.Random(20261127)
@@ -978,6 +1029,8 @@ def main():
            "0 allowed to fail: %d failed, %d wrong"
            % (ro_s, load.ok + load.lost + load.wrong, bload.ok + bload.lost + bload.wrong,
               load.lost + bload.lost, load.wrong + bload.wrong))
+
+    rotate_certificate(reps, fe_resp, model, sock)
 
     # ---- (f) a replica with the wrong feed password
     bad_rep = Replica(4, rport, password_file="wrong.pass")
