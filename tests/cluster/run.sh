@@ -4,7 +4,7 @@
 # recorded in $CLUSTER_WORK/pids and killed, by id, when this script exits.
 set -u
 cd "$(dirname "$0")/../.."
-for p in redis-server redis-cli haproxy python3; do
+for p in redis-server redis-cli haproxy python3 openssl; do
 	command -v "$p" >/dev/null || { echo "test-cluster: $p is missing (make test-cluster installs it)"; echo "0 passed, 1 failed"; exit 1; }
 done
 CLUSTER_WORK=$(mktemp -d /tmp/sxgate-cluster.XXXXXX)
