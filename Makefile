@@ -89,7 +89,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
-           python3 prometheus libssl-dev openssl
+           python3 prometheus libssl-dev openssl curl python3-redis
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -74,6 +74,15 @@ ST_TEST(tls, every_protocol_answers_as_in_the_clear)
 	t = tt_sh(&rc, "redis-benchmark --tls --cacert %s -p %d -n 4000 -c 4 -P 16 -q PING",
 	          cafile, p.resp);
 	cr_assert(rc == 0 && strstr(t, "requests per second") && !strstr(t, "rror"), "%s", t);
+	/* redis-py with ssl=True (Debian's python3-redis, under Debian's python) */
+	t = tt_sh(&rc, "/usr/bin/python3 -c 'import redis' && /usr/bin/python3 -c \""
+	          "import redis; r = redis.Redis(port=%d, ssl=True, ssl_ca_certs=\\\"%s\\\"); "
+	          "print(r.execute_command(\\\"CHECK\\\", \\\"" ST_DENY_ID "\\\", \\\"air\\\", "
+	          "\\\"AT\\\", \\\"2026-01-10\\\"))\"", p.resp, cafile);
+	if (rc)
+		cr_log_warn("redis-py over TLS skipped: python3-redis is not installed (%s)", t);
+	else
+		cr_assert(strstr(t, "DENY") && strstr(t, "LISTED"), "redis-py: %s", t);
 	/* HTTP over TLS */
 	t = tt_sh(&rc, "curl -sS --cacert %s https://localhost:%d/health", cafile, p.http);
 	cr_assert(rc == 0 && !strcmp(t, "ok\n"), "%s", t);
@@ -87,6 +96,40 @@ ST_TEST(tls, every_protocol_answers_as_in_the_clear)
 	          "-servername localhost 2>/dev/null | tr -d '\\000-\\037'", cafile, p.bin);
 	cr_assert(strstr(t, "ERR Protocol error: the first frame must be HELLO"),
 	          "binary port over TLS: %s", t);
+}
+
+/* Clients refuse a server whose certificate expired, comes from a CA
+ * they do not trust, or names another host. */
+ST_TEST(tls, clients_refuse_bad_server_certificates)
+{
+	paths();
+	int rc;
+	static const char *const bad[][1] = { { "old" }, { "rogue" } };   /* expired, untrusted */
+	for (size_t i = 0; i < 2; i++) {
+		tls_ports p;
+		ports(&p);
+		char c[PATH_MAX + 32], k[PATH_MAX + 32];
+		snprintf(c, sizeof c, "%s/%s.pem", tu_dir, bad[i][0]);
+		snprintf(k, sizeof k, "%s/%s.key", tu_dir, bad[i][0]);
+		st_server *s = st_start(st_snap, "--tls-http-port", p.h, "--tls-resp-port", p.r,
+		                        "--tls-cert", c, "--tls-key", k);
+		const char *t = tt_sh(&rc, "curl -sS --cacert %s https://localhost:%d/health",
+		                      cafile, p.http);
+		cr_assert(rc != 0 && !strstr(t, "ok"), "curl accepted the %s certificate: %s",
+		          bad[i][0], t);
+		t = cli(p.resp, NULL, "PING", &rc);
+		cr_assert(!strstr(t, "PONG"), "redis-cli accepted the %s certificate: %s",
+		          bad[i][0], t);
+		st_stop(s, SIGTERM);
+	}
+	tls_ports p;
+	ports(&p);
+	st_start(st_snap, "--tls-http-port", p.h, "--tls-cert", cert, "--tls-key", key);
+	const char *t = tt_sh(&rc, "curl -sS --cacert %s --resolve wrong.example:%d:127.0.0.1 "
+	                      "https://wrong.example:%d/health", cafile, p.http, p.http);
+	cr_assert(rc != 0 && strstr(t, "wrong.example"), "a wrong host name: %s", t);
+	t = tt_sh(&rc, "curl -sS --cacert %s https://localhost:%d/health", cafile, p.http);
+	cr_assert(rc == 0 && !strcmp(t, "ok\n"), "%s", t);
 }
 
 ST_TEST(tls, plain_bytes_to_a_tls_port_close_only_that_connection)
