@@ -203,6 +203,13 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	if ((rc = resolve(s->cfg.bind, &addr, &alen, why, whycap)))
 		goto fail;
 	int open_net = !is_loopback((struct sockaddr *)&addr);
+	if (open_net && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
+		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
+		         "run every command, RELOAD included; give --tenants FILE, or add "
+		         "--insecure-no-auth to accept that", s->cfg.bind);
+		rc = SX_EINVAL;
+		goto fail;
+	}
 	if (open_net && (s->cfg.resp_port || s->cfg.bin_port) && !s->cfg.allow_plain) {
 		char ports[64] = "";
 		if (s->cfg.resp_port)
@@ -233,13 +240,6 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		                   .client_auth = s->cfg.tls_client_auth };
 		if ((rc = sx_tls_server_new(&tc, &s->tls, why, whycap)))
 			goto fail;
-	}
-	if (open_net && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
-		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
-		         "run every command, RELOAD included; give --tenants FILE, or add "
-		         "--insecure-no-auth to accept that", s->cfg.bind);
-		rc = SX_EINVAL;
-		goto fail;
 	}
 
 	/* The first snapshot: generation 1. */

@@ -229,7 +229,9 @@ ST_TEST(auth, without_tenants)
 	char *log = st_log_text(open);
 	cr_assert(strstr(log, "--insecure-no-auth") && strstr(log, "--tenants"), "log: %s", log);
 	free(log);
-	st_server *insecure = st_start(st_snap, "--bind", "0.0.0.0", "--insecure-no-auth");
+	/* plain ports off loopback need --allow-plain too (test_server_tls) */
+	st_server *insecure = st_start(st_snap, "--bind", "0.0.0.0", "--insecure-no-auth",
+	                               "--allow-plain");
 	c = st_connect(insecure->resp_port);
 	cr_assert_str_eq(st_ask(c, "PING"), "+PONG");
 	st_close(c);
