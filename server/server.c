@@ -28,6 +28,7 @@
 #include "reload.h"
 #include "server_int.h"
 #include "tls.h"
+#include "wio.h"
 #include "worker.h"
 
 #define MAX_THREADS 256
@@ -192,6 +193,14 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	if (!s->cfg.bind)
 		s->cfg.bind = "127.0.0.1";
 	if ((rc = check_config(&s->cfg, why, whycap)))
+		goto fail;
+	/* Files of personal data: the mode they are created with, and the
+	 * secrets file no one else may read (wio.h). */
+	if ((rc = sx_file_set_mode(s->cfg.file_mode ? s->cfg.file_mode : SX_FILE_MODE,
+	                           why, whycap)))
+		goto fail;
+	if (s->cfg.tenants &&
+	    (rc = sx_file_private(s->cfg.tenants, "--tenants", why, whycap)))
 		goto fail;
 	if (s->cfg.threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -35,7 +35,7 @@ static void write_tenants(void)
 	         "  rail12306:%s:rail,air:listed\n"
 	         "ops:%s:*:admin,listed\n", h1, h2, h3);
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
-	tu_write_str(tenants_path, text);
+	tu_write_private(tenants_path, text);
 }
 
 ST_TEST(auth, resp_tenants_and_permissions)
@@ -243,7 +243,7 @@ ST_TEST(auth, a_bad_tenants_file_stops_startup)
 	hash("x", h, sizeof h);
 	snprintf(p, sizeof p, "%s/bad.txt", tu_dir);
 	snprintf(text, sizeof text, "# fine\nok:%s:air:-\nbus:%s:air,bus:-\n", h, h);
-	tu_write_str(p, text);
+	tu_write_private(p, text);
 	st_server *s = st_start_args(st_snap, 1, (const char *[]){ "--tenants", p, NULL });
 	cr_assert(s->reaped && WIFEXITED(s->status) && WEXITSTATUS(s->status) == 1);
 	char *log = st_log_text(s);
