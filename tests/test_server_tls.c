@@ -379,6 +379,17 @@ ST_TEST(tls, bad_tls_files_stop_startup_naming_them)
 	log = st_log_text(s);
 	cr_assert(s->reaped && strstr(log, "does not belong to --tls-cert"), "%s", log);
 	free(log);
+	/* a key others may read is refused, naming it and its mode, as ssh does */
+	char open_key[PATH_MAX + 32];
+	snprintf(open_key, sizeof open_key, "%s/open.key", tu_dir);
+	int rc;
+	tt_sh(&rc, "cp %s %s && chmod 644 %s", key, open_key, open_key);
+	s = st_start_args(st_snap, 1, (const char *[]){ "--tls-resp-port", p.r, "--tls-cert",
+	                  cert, "--tls-key", open_key, NULL });
+	log = st_log_text(s);
+	cr_assert(s->reaped && strstr(log, "--tls-key") && strstr(log, "open.key") &&
+	          strstr(log, "0644"), "%s", log);
+	free(log);
 	s = st_start_args(st_snap, 1, (const char *[]){ "--tls-resp-port", p.r, NULL });
 	log = st_log_text(s);
 	cr_assert(s->reaped && strstr(log, "needs --tls-cert FILE and --tls-key FILE"), "%s", log);
