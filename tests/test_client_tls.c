@@ -340,6 +340,7 @@ static const char *write_tenants(void)
 	snprintf(text, sizeof text, "a:!:air:-:cert=%s\nb:%s:rail:-\n", fp_a, h);
 	const char *p = pki("tenants");
 	tu_write_str(p, text);
+	chmod(p, 0600);                  /* sxgated refuses one others may read */
 	return p;
 }
 
