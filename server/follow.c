@@ -3,14 +3,26 @@
  *
  * The loop: connect (backoff 100 ms doubling to 5 s), then XREAD COUNT 256
  * BLOCK block_ms from the last ID, apply each entry in order, and once a
- * second ask XREVRANGE for the newest ID to know the lag.  It speaks RESP
- * through the project's own client library; replies are validated before
- * anything is read out of them, so a confused or hostile Redis costs a
- * reconnect, never a crash.
+ * second ask XREVRANGE for the newest ID to know the lag.
+ *
+ * It speaks RESP through the project's own small Redis client
+ * (client/redisconn.h), not hiredis: Debian 12's hiredis is 0.14, which
+ * has no TLS, and rediss:// is a requirement.  That client validates every
+ * reply before anything is read out of it (a confused or hostile Redis
+ * costs a reconnect, never a crash), does TLS with tlsconn.h, and AUTHs
+ * right after connecting, so a wrong or missing password is known before
+ * the first XREAD.
+ *
+ * Failures are said once, clearly: a refused password, a missing one, an
+ * untrusted certificate or a refused connection each become the last
+ * error (INFO stream_last_error, /health's 503) and one log line naming
+ * the feed by its masked URL; the same line again is logged at most once
+ * a minute, with the count of attempts in between.  The password is never
+ * printed: the URL everywhere is sx_redis_url_mask()'s.
  */
 #include "follow.h"
 #include "overlay.h"
-#include "sxclient.h"
+#include "redisconn.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,14 +39,17 @@
 
 struct sx_follow {
 	sx_follow_config cfg;
-	char host[256], stream[256];
-	int port;
+	sx_redis_url url;
+	const char *stream;            /* url.stream */
 	pthread_t thread;
 	atomic_int stop;
 	pthread_mutex_t lock;          /* guards st */
 	sx_follow_stats st;
 	char last[48];                 /* thread-private: resume point */
 	int64_t newest_ms;
+	char said[512];                /* thread-private: the last failure logged */
+	int64_t said_ms;
+	unsigned unsaid;               /* the same failure since, not logged */
 };
 
 static int64_t now_ms(void)
@@ -74,56 +89,41 @@ int sx_follow_id_cmp(const char *a, const char *b)
 	return as < bs ? -1 : as > bs;
 }
 
-static int parse_url(sx_follow *f, const char *url, char *why, size_t cap)
+/*
+ * A failure: the last error, and one log line unless the same line was
+ * logged less than a minute ago (a wrong password fails every reconnect).
+ */
+static void failed(sx_follow *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void failed(sx_follow *f, const char *fmt, ...)
 {
-	const char *p = url;
-	if (strncmp(p, "redis://", 8)) {
-		snprintf(why, cap, "--updates-from '%s': want redis://HOST:PORT/STREAM",
-		         url);
-		return SX_EINVAL;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	set_error(f, msg);
+	int64_t now = now_ms();
+	if (!strcmp(msg, f->said) && now - f->said_ms < 60000) {
+		f->unsaid++;
+		return;
 	}
-	p += 8;
-	const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
-	if (!slash || slash[1] == 0 || (colon && colon > slash)) {
-		snprintf(why, cap, "--updates-from '%s': want redis://HOST:PORT/STREAM",
-		         url);
-		return SX_EINVAL;
-	}
-	const char *hend = colon ? colon : slash;
-	if ((size_t)(hend - p) >= sizeof(f->host) || hend == p ||
-	    strlen(slash + 1) >= sizeof(f->stream)) {
-		snprintf(why, cap, "--updates-from '%s': host or stream name is bad", url);
-		return SX_EINVAL;
-	}
-	memcpy(f->host, p, (size_t)(hend - p));
-	f->host[hend - p] = 0;
-	f->port = 6379;
-	if (colon) {
-		char *end;
-		long port = strtol(colon + 1, &end, 10);
-		if (end != slash || port < 1 || port > 65535) {
-			snprintf(why, cap, "--updates-from '%s': bad port", url);
-			return SX_EINVAL;
-		}
-		f->port = (int)port;
-	}
-	snprintf(f->stream, sizeof(f->stream), "%s", slash + 1);
-	return 0;
+	if (f->unsaid && !strcmp(msg, f->said))
+		logf_(f, "update feed %s: %s (%u more times since)", f->url.masked, msg,
+		      f->unsaid);
+	else
+		logf_(f, "update feed %s: %s", f->url.masked, msg);
+	snprintf(f->said, sizeof(f->said), "%s", msg);
+	f->said_ms = now;
+	f->unsaid = 0;
 }
 
-/* Send a command and wait for its reply. */
-static int call(sx_client *c, int argc, const char *const *argv,
-                sx_client_resp *r)
+/* A command's error reply: the last error and a log line.  Returns the
+ * code that makes the loop reconnect without calling it a lost connection. */
+static int refused(sx_follow *f, const char *cmd, const sx_client_resp *r)
 {
-	size_t lens[8];
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	int rc = sx_client_send_resp(c, argc, argv, lens);
-	if (!rc)
-		rc = sx_client_flush(c);
-	if (!rc)
-		rc = sx_client_recv_resp(c, r);
-	return rc;
+	failed(f, "%s refused: %.*s", cmd, (int)(r->len > 300 ? 300 : r->len), r->str);
+	return SX_CLIENT_ESERVER;
 }
 
 static int64_t id_ms(const char *id)
@@ -181,7 +181,7 @@ static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 }
 
 /* One XREAD round.  Returns entries seen, or a negative code (reconnect). */
-static int read_round(sx_follow *f, sx_client *c)
+static int read_round(sx_follow *f, sx_redis *c)
 {
 	char block[16], count[16];
 	snprintf(block, sizeof(block), "%d", f->cfg.block_ms);
@@ -189,14 +189,11 @@ static int read_round(sx_follow *f, sx_client *c)
 	const char *argv[] = { "XREAD", "COUNT", count, "BLOCK", block,
 	                       "STREAMS", f->stream, f->last };
 	sx_client_resp r, s, entries, entry, idv, fa;
-	int rc = call(c, 8, argv, &r);
+	int rc = sx_redis_call(c, 8, argv, NULL, &r);
 	if (rc)
 		return rc;
-	if (r.type == '-') {
-		set_error(f, "XREAD refused");
-		logf_(f, "stream %s: XREAD: %.*s", f->stream, (int)r.len, r.str);
-		return SX_EINVAL;
-	}
+	if (r.type == '-')
+		return refused(f, "XREAD", &r);
 	if (r.nil)
 		return 0;                          /* timed out: nothing new */
 	size_t p0 = 0, p1, p2, p3;
@@ -239,14 +236,16 @@ static int read_round(sx_follow *f, sx_client *c)
 }
 
 /* The newest entry's time, for the lag. */
-static int newest(sx_follow *f, sx_client *c)
+static int newest(sx_follow *f, sx_redis *c)
 {
 	const char *argv[] = { "XREVRANGE", f->stream, "+", "-", "COUNT", "1" };
 	sx_client_resp r, e, id;
 	size_t p = 0, q = 0;
-	int rc = call(c, 6, argv, &r);
+	int rc = sx_redis_call(c, 6, argv, NULL, &r);
 	if (rc)
 		return rc;
+	if (r.type == '-')
+		return refused(f, "XREVRANGE", &r);
 	if (r.type != '*')
 		return SX_EINVAL;
 	if (sx_client_resp_next(&r, &p, &e) == 1 && e.type == '*' &&
@@ -270,31 +269,49 @@ static int newest(sx_follow *f, sx_client *c)
 	return 0;
 }
 
+/* Why connecting failed, said for this feed's operator. */
+static void connect_failed(sx_follow *f, int rc, const char *why)
+{
+	if (rc == SX_REDIS_ENOAUTH)
+		failed(f, "the feed needs a password: --updates-password-file FILE "
+		       "(Redis said: %s)", why);
+	else if (rc == SX_REDIS_ETLS)
+		failed(f, "%s (trusting %s)", why,
+		       f->cfg.cafile ? f->cfg.cafile : "the system's CAs; --updates-ca FILE "
+		       "names another");
+	else
+		failed(f, "%s", why);
+}
+
+static void backoff_sleep(sx_follow *f, int *backoff)
+{
+	for (int t = 0; t < *backoff && !atomic_load(&f->stop); t += 50)
+		usleep(50 * 1000);
+	*backoff = *backoff * 2 > 5000 ? 5000 : *backoff * 2;
+}
+
 static void *run(void *arg)
 {
 	sx_follow *f = arg;
 	int backoff = 100;
 
 	while (!atomic_load(&f->stop)) {
-		sx_client *c;
-		char err[256];
-		int rc = sx_client_connect(f->host, f->port, SX_CLIENT_RESP, 2000, &c,
-		                           err, sizeof(err));
+		sx_redis *c;
+		char err[512];
+		int rc = sx_redis_connect(&f->url, f->cfg.cafile, 2000, &c, err, sizeof(err));
 		if (rc) {
-			set_error(f, err);
+			connect_failed(f, rc, err);
 			pthread_mutex_lock(&f->lock);
 			f->st.connected = 0;
 			f->st.caught_up = 0;
 			f->st.reconnects++;
 			pthread_mutex_unlock(&f->lock);
-			for (int t = 0; t < backoff && !atomic_load(&f->stop); t += 50)
-				usleep(50 * 1000);
-			backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+			backoff_sleep(f, &backoff);
 			continue;
 		}
-		sx_client_set_timeout(c, f->cfg.block_ms + 5000);
-		logf_(f, "following redis://%s:%d/%s after %s", f->host, f->port,
-		      f->stream, f->last);
+		sx_redis_set_timeout(c, f->cfg.block_ms + 5000);
+		logf_(f, "following %s after %s", f->url.masked, f->last);
+		f->said[0] = 0;                /* a failure after this is news */
 		pthread_mutex_lock(&f->lock);
 		f->st.connected = 1;
 		pthread_mutex_unlock(&f->lock);
@@ -309,26 +326,43 @@ static void *run(void *arg)
 				break;
 			backoff = 100;          /* a good round: the peer is Redis */
 		}
-		if (rc < 0 && !atomic_load(&f->stop)) {
-			snprintf(err, sizeof(err), "redis connection lost: %s",
-			         sx_client_strerror(rc));
-			set_error(f, err);
-			logf_(f, "stream %s: %s; reconnecting", f->stream, err);
-		}
+		/* a refused command has been said already */
+		if (rc < 0 && rc != SX_CLIENT_ESERVER && !atomic_load(&f->stop))
+			failed(f, "connection lost: %s; reconnecting", sx_redis_errmsg(c));
 		pthread_mutex_lock(&f->lock);
 		f->st.connected = 0;
 		f->st.caught_up = 0;
 		f->st.checked = 0;
 		f->st.reconnects++;
 		pthread_mutex_unlock(&f->lock);
-		sx_client_close(c);
+		sx_redis_close(c);
 		/* a peer that connects but does not speak Redis gets the same
 		 * backoff as one that refuses */
-		for (int t = 0; t < backoff && !atomic_load(&f->stop); t += 50)
-			usleep(50 * 1000);
-		backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+		backoff_sleep(f, &backoff);
 	}
 	return NULL;
+}
+
+/* --updates-ca: only with rediss://, and a file that can be read now
+ * (tlsconn would name it otherwise, on every reconnect). */
+static int check_ca(sx_follow *f, char *why, size_t cap)
+{
+	const char *ca = f->cfg.cafile;
+	if (!ca)
+		return 0;
+	if (!f->url.tls) {
+		snprintf(why, cap, "--updates-ca %s: the feed %s is not TLS; use rediss://",
+		         ca, f->url.masked);
+		return SX_EINVAL;
+	}
+	FILE *fp = fopen(ca, "re");
+	if (!fp) {
+		int e = errno;
+		snprintf(why, cap, "--updates-ca %s: %s", ca, strerror(e));
+		return -e;
+	}
+	fclose(fp);
+	return 0;
 }
 
 int sx_follow_start(const sx_follow_config *cfg, sx_follow **out, char *why,
@@ -343,10 +377,20 @@ int sx_follow_start(const sx_follow_config *cfg, sx_follow **out, char *why,
 	f->cfg = *cfg;
 	if (f->cfg.block_ms <= 0)
 		f->cfg.block_ms = 1000;
-	if ((rc = parse_url(f, cfg->url, why, cap))) {
+	if ((rc = sx_redis_url_parse("--updates-from", cfg->url, &f->url, why, cap)) ||
+	    (cfg->password_file &&
+	     (rc = sx_redis_url_password_file(&f->url, "--updates-password-file",
+	                                      cfg->password_file, why, cap))) ||
+	    (rc = check_ca(f, why, cap))) {
+		explicit_bzero(&f->url, sizeof(f->url));
 		free(f);
 		return rc;
 	}
+	f->stream = f->url.stream;
+	if (f->url.password_in_url)
+		logf_(f, "warning: update feed %s: the password in --updates-from shows in "
+		      "ps and in whatever records the command line (it is masked in INFO and "
+		      "this log); --updates-password-file FILE keeps it out", f->url.masked);
 	snprintf(f->last, sizeof(f->last), "%s",
 	         cfg->resume_after && cfg->resume_after[0] ? cfg->resume_after : "0-0");
 	snprintf(f->st.last_id, sizeof(f->st.last_id), "%s", f->last);
@@ -376,5 +420,6 @@ void sx_follow_stop(sx_follow *f)
 	atomic_store(&f->stop, 1);
 	pthread_join(f->thread, NULL);
 	pthread_mutex_destroy(&f->lock);
+	explicit_bzero(&f->url, sizeof(f->url));
 	free(f);
 }

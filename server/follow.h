@@ -1,7 +1,8 @@
 /*
  * follow.h - following a Redis Stream of live updates (SPEC section 10).
  *
- * One thread per server reads `redis://HOST:PORT/STREAM` with XREAD from
+ * One thread per server reads `redis://HOST:PORT/STREAM` (or rediss://,
+ * TLS; with a password: redisconn.h has the URL) with XREAD from
  * the last entry it applied and hands each entry, turned into update
  * words (sx_update_from_fields), to the server's update path with the
  * entry's ID as the source tag and its millisecond part as the time.  The
@@ -34,7 +35,10 @@ typedef int sx_follow_apply_fn(void *arg, const sx_str *argv, size_t argc,
 typedef void sx_follow_log_fn(void *arg, const char *msg);
 
 typedef struct sx_follow_config {
-	const char *url;              /* redis://HOST:PORT/STREAM */
+	const char *url;              /* redis[s]://[USER[:PASSWORD]@]HOST[:PORT]/STREAM
+	                                 (redisconn.h) */
+	const char *password_file;    /* first line: the password; NULL: none */
+	const char *cafile;           /* rediss:// CAs; NULL: the system's */
 	const char *resume_after;     /* last applied entry ID, "" or NULL: 0-0 */
 	sx_follow_apply_fn *apply;
 	sx_follow_log_fn *log;
@@ -53,8 +57,11 @@ typedef struct sx_follow_stats {
 	char last_error[512];
 } sx_follow_stats;
 
-/* Parse the URL and start the thread.  Returns 0, or SX_EINVAL with the
- * reason in why (bad URL), or -errno. */
+/* Parse the URL, read the password file and start the thread.  Returns
+ * 0, or SX_EINVAL or -errno with the reason in why (a bad URL, a password
+ * file group or others may read, --updates-ca without rediss:// or not
+ * readable); why never holds the password.  The strings of cfg must stay
+ * valid until sx_follow_stop. */
 int sx_follow_start(const sx_follow_config *cfg, sx_follow **out, char *why,
                     size_t cap);
 void sx_follow_get_stats(sx_follow *f, sx_follow_stats *st);

@@ -22,6 +22,7 @@
 
 #include "feedback.h"
 #include "follow.h"
+#include "redisconn.h"
 #include "journal.h"
 #include "live.h"
 #include "log.h"
@@ -296,12 +297,20 @@ static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
 	return u;
 }
 
+/* --updates-from as it may be printed: its password masked (INFO, /health,
+ * errors).  The buffer is per thread, valid until the next call. */
+static const char *feed_url(const sx_srv *s)
+{
+	static __thread char buf[1024];
+	return sx_redis_url_mask(s->cfg.updates_from, buf, sizeof buf);
+}
+
 sx_job *sx_live_update_job(sx_srv *s, const sx_str *argv, size_t argc,
                            int compact, char *err, size_t cap)
 {
 	if (!compact && s->follow) {
 		snprintf(err, cap, "ERR this replica follows %s: publish updates to the "
-		         "stream, not to a replica", s->cfg.updates_from);
+		         "stream, not to a replica", feed_url(s));
 		return NULL;
 	}
 	if (!s->journal) {
@@ -375,8 +384,13 @@ static void follow_log(void *arg, const char *msg)
 
 int sx_live_start(sx_srv *s, char *why, size_t cap)
 {
-	if (!s->cfg.updates_from)
-		return 0;
+	if (!s->cfg.updates_from) {
+		if (!s->cfg.updates_password_file && !s->cfg.updates_ca)
+			return 0;
+		snprintf(why, cap, "%s needs --updates-from URL", s->cfg.updates_ca ?
+		         "--updates-ca" : "--updates-password-file");
+		return SX_EINVAL;
+	}
 	if (!s->journal) {
 		snprintf(why, cap, "--updates-from needs --journal FILE: the journal "
 		         "records the last stream entry applied");
@@ -385,6 +399,8 @@ int sx_live_start(sx_srv *s, char *why, size_t cap)
 	char last[64];
 	sx_journal_last_source(s->journal, last, sizeof last);
 	sx_follow_config c = { .url = s->cfg.updates_from, .resume_after = last,
+	                       .password_file = s->cfg.updates_password_file,
+	                       .cafile = s->cfg.updates_ca,
 	                       .apply = follow_apply, .log = follow_log, .arg = s };
 	struct sx_follow *f = NULL;
 	int rc = sx_follow_start(&c, &f, why, cap);
@@ -444,7 +460,7 @@ size_t sx_live_info(sx_srv *s, char *buf, size_t cap)
 		  (unsigned long long)(fs.write_errors + fs.fsync_errors),
 		  fs.last_error_text[0] ? fs.last_error_text : "none");
 	}
-	P("updates_from:%s\r\n", s->cfg.updates_from ? s->cfg.updates_from : "none");
+	P("updates_from:%s\r\n", s->cfg.updates_from ? feed_url(s) : "none");
 	if (s->follow) {
 		sx_follow_stats st;
 		sx_follow_get_stats(s->follow, &st);
@@ -514,18 +530,18 @@ int sx_live_healthy(sx_srv *s, char *why, size_t cap)
 	if (!s->cfg.updates_from)
 		return 1;
 	if (!s->follow) {
-		snprintf(why, cap, "update feed %s: not started yet", s->cfg.updates_from);
+		snprintf(why, cap, "update feed %s: not started yet", feed_url(s));
 		return 0;
 	}
 	sx_follow_stats st;
 	sx_follow_get_stats(s->follow, &st);
 	if (!st.connected) {
 		snprintf(why, cap, "update feed %s is not connected: %s",
-		         s->cfg.updates_from, st.last_error[0] ? st.last_error : "connecting");
+		         feed_url(s), st.last_error[0] ? st.last_error : "connecting");
 		return 0;
 	}
 	if (!st.checked) {
-		snprintf(why, cap, "update feed %s: measuring the lag", s->cfg.updates_from);
+		snprintf(why, cap, "update feed %s: measuring the lag", feed_url(s));
 		return 0;
 	}
 	if (!st.caught_up && st.lag_seconds > s->cfg.max_lag) {

@@ -77,8 +77,15 @@ static void usage(FILE *f)
 "                        only once fsync'd here, and replayed at start\n"
 "  --feedback FILE       feedback log to the courts: every DENY, SUSPENDED\n"
 "                        and EXEMPT decision (sxgate feedback summarize)\n"
-"  --updates-from URL    follow live updates from redis://HOST:PORT/STREAM\n"
-"                        (needs --journal; admin updates are then refused)\n"
+"  --updates-from URL    follow live updates from redis://HOST:PORT/STREAM,\n"
+"                        rediss://... over TLS, redis://USER@HOST... as a\n"
+"                        Redis 6 ACL user (needs --journal; admin updates\n"
+"                        are then refused)\n"
+"  --updates-password-file FILE\n"
+"                        the feed's password, the first line of FILE (mode\n"
+"                        0600: refused when group or others may read it)\n"
+"  --updates-ca FILE     PEM CAs a rediss:// feed's certificate must chain\n"
+"                        to (default: the system's)\n"
 "  --max-lag S           feed lag /health tolerates (default 5 seconds)\n"
 "  --file-mode MODE      octal mode of the journal and the feedback log, which\n"
 "                        hold ID numbers (default 0600; 0640 lets the group\n"
@@ -166,7 +173,7 @@ enum {
 	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
 	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
-	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE,
+	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
 };
 
 static const struct option options[] = {
@@ -182,6 +189,8 @@ static const struct option options[] = {
 	{ "journal",          required_argument, NULL, OPT_JOURNAL },
 	{ "feedback",         required_argument, NULL, OPT_FEEDBACK },
 	{ "updates-from",     required_argument, NULL, OPT_UPDATES_FROM },
+	{ "updates-password-file", required_argument, NULL, OPT_UPDATES_PASSWORD_FILE },
+	{ "updates-ca",       required_argument, NULL, OPT_UPDATES_CA },
 	{ "max-lag",          required_argument, NULL, OPT_MAX_LAG },
 	{ "max-clients",      required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "idle-timeout",     required_argument, NULL, OPT_IDLE_TIMEOUT },
@@ -244,6 +253,8 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 		case OPT_JOURNAL: cfg->journal = optarg; break;
 		case OPT_FEEDBACK: cfg->feedback = optarg; break;
 		case OPT_UPDATES_FROM: cfg->updates_from = optarg; break;
+		case OPT_UPDATES_PASSWORD_FILE: cfg->updates_password_file = optarg; break;
+		case OPT_UPDATES_CA: cfg->updates_ca = optarg; break;
 		case OPT_MAX_LAG:
 			if (parse_int("--max-lag", optarg, 0, 86400, &cfg->max_lag))
 				return -1;

@@ -30,7 +30,9 @@ typedef struct sx_srv_config {
 	const char *tenants;        /* tenants file, or NULL: no AUTH */
 	const char *journal;        /* live-update journal; NULL: updates refused */
 	const char *feedback;       /* feedback log to the courts, or NULL */
-	const char *updates_from;   /* redis://HOST:PORT/STREAM, or NULL */
+	const char *updates_from;   /* redis[s]://[USER[:PW]@]HOST[:PORT]/STREAM, or NULL */
+	const char *updates_password_file;  /* the feed's password (first line) */
+	const char *updates_ca;     /* CAs of a rediss:// feed; NULL: the system's */
 	int max_lag;                /* seconds of feed lag /health tolerates (5) */
 	int max_clients;            /* 10000 */
 	int idle_timeout;           /* seconds; 0: none */
