@@ -126,17 +126,17 @@ int sx_tlsc_start(int fd, const char *host, const sx_tlsc_opts *o, sx_tlsc **out
 	char what[PATH_MAX + 32];
 	if (o->cafile) {
 		if (SSL_CTX_load_verify_locations(t->ctx, o->cafile, NULL) != 1) {
-			snprintf(what, sizeof what, "--cacert %s", o->cafile);
+			snprintf(what, sizeof what, "CA file %s", o->cafile);
 			return fail(t, why, cap, what);
 		}
 	} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
 		return fail(t, why, cap, "the system's CA store");
 	}
 	if (o->cert) {
-		snprintf(what, sizeof what, "--cert %s", o->cert);
+		snprintf(what, sizeof what, "client certificate %s", o->cert);
 		if (SSL_CTX_use_certificate_chain_file(t->ctx, o->cert) != 1)
 			return fail(t, why, cap, what);
-		snprintf(what, sizeof what, "--key %s", o->key ? o->key : o->cert);
+		snprintf(what, sizeof what, "client key %s", o->key ? o->key : o->cert);
 		if (SSL_CTX_use_PrivateKey_file(t->ctx, o->key ? o->key : o->cert,
 		                                SSL_FILETYPE_PEM) != 1 ||
 		    SSL_CTX_check_private_key(t->ctx) != 1)
