@@ -18,19 +18,9 @@ n=${TLS_RECORDS:-2000000} N=${TLS_N:-400000}
 B=bin
 mkdir -p "$dir"
 dir=$(realpath "$dir")
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-ratio() { python3 -c "import sys; a, b = float(sys.argv[1] or 0), float(sys.argv[2] or 0); print(a / b if b else 0)" "$1" "$2"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-if [ ! -f "$dir/list.snap" ] || [ "$(cat "$dir/records" 2>/dev/null)" != "$n" ]; then
-	echo "tls: generating $n records and 200000 queries"
-	"$B/sxgate-gen" --records "$n" --seed 7 --output "$dir/list.csv" --queries 200000 \
-		--hit-rate 0.01 --queries-output "$dir/queries.tsv" --quiet
-	"$B/sxgate-build" --input "$dir/list.csv" --output "$dir/list.snap" >/dev/null 2>&1
-	echo "$n" >"$dir/records"
-fi
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_data "$dir" "$n" "$B"
 if [ ! -f "$dir/srv.pem" ]; then
 	( cd "$dir"
 	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
