@@ -89,7 +89,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
-           python3 prometheus libssl-dev openssl
+           python3 prometheus libssl-dev openssl curl python3-redis
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -156,7 +156,13 @@ $(BUILD)/bench-memcost: $(BUILD)/bench/memcost.o
 bench-memcost: $(BUILD)/bench-memcost
 	$(Q)mkdir -p $(BUILD)/bench && $(BUILD)/bench-memcost $(BUILD)/bench
 
-.PHONY: bench bench-memcost
+# What TLS costs, against the plain ports and redis-server --tls-port
+# (bench/tls.sh).
+bench-tls: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/tls.sh $(BUILD)/bench-tls
+
+.PHONY: bench bench-memcost bench-tls
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".

@@ -19,18 +19,9 @@ A=$(realpath "$1"); B=$(realpath "$2")
 dir=${3:-build/ab}
 n=${AB_RECORDS:-2000000} rounds=${AB_ROUNDS:-3} secs=${AB_SECONDS:-3}
 mkdir -p "$dir"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-if [ ! -f "$dir/list.snap" ] || [ "$(cat "$dir/records" 2>/dev/null)" != "$n" ]; then
-	echo "ab: generating $n records and 200000 queries"
-	"$B/sxgate-gen" --records "$n" --seed 7 --output "$dir/list.csv" --queries 200000 \
-		--hit-rate 0.01 --queries-output "$dir/queries.tsv" --quiet
-	"$B/sxgate-build" --input "$dir/list.csv" --output "$dir/list.snap" >/dev/null 2>&1
-	echo "$n" >"$dir/records"
-fi
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_data "$dir" "$n" "$B"
 
 run() { # BIN_DIR THREADS BENCH-ARGS... -> prints lookups/s
 	local bin=$1 threads=$2; shift 2

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "sxargs.h"
 
 static void usage(FILE *f)
 {
@@ -64,10 +65,12 @@ static void usage(FILE *f)
 "                       (type, class, day '-' for none), as sxgate-gen writes\n"
 "  --command check|listed   (default check)\n"
 "  --redis-sismember KEY    send SISMEMBER KEY id over RESP (drive redis-server)\n"
-"  --tenant T --secret S    AUTH on every connection\n"
 "  --timeout MS         connect and handshake timeout (default 5000)\n"
 "  --json               print one JSON line of results on stdout (the summary\n"
 "                       goes to stderr)\n"
+"TLS and AUTH (on every connection):\n", f);
+	fputs(sx_args_help, f);
+	fputs(
 "exit: 0 run completed without errors, 2 completed with errors (every reply\n"
 "is checked), 1 usage error, 3 cannot connect or set up.\n", f);
 }
@@ -97,9 +100,14 @@ static int parse_args(int argc, char **argv)
 		{ "threads", 1, 0, 't' }, { "queries", 1, 0, 'q' },
 		{ "command", 1, 0, 'C' }, { "redis-sismember", 1, 0, 'R' },
 		{ "tenant", 1, 0, 'T' }, { "secret", 1, 0, 'S' },
+		{ "secret-file", 1, 0, 'F' },
 		{ "timeout", 1, 0, 'o' }, { "json", 0, 0, 'j' }, { "help", 0, 0, 'H' },
+		/* the TLS flags of sxargs.h, handed over by name */
+		{ "tls", 0, 0, 'L' }, { "insecure", 0, 0, 'L' }, { "cacert", 1, 0, 'L' },
+		{ "cert", 1, 0, 'L' }, { "key", 1, 0, 'L' }, { "sni", 1, 0, 'L' },
 		{ 0, 0, 0, 0 }
 	};
+	const char *secret_file = NULL;
 	bench.host = "127.0.0.1";
 	bench.proto = SX_CLIENT_BINARY;
 	bench.conns = bench.depth = bench.batch = bench.threads = 1;
@@ -108,8 +116,8 @@ static int parse_args(int argc, char **argv)
 	bench.cmd = CMD_CHECK;
 	int proto_set = 0, cmd_set = 0;
 	double v;
-	int o;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	int o, li;
+	while ((o = getopt_long(argc, argv, "", opts, &li)) != -1) {
 		switch (o) {
 		case 'h': bench.host = optarg; break;
 		case 'p':
@@ -169,6 +177,8 @@ static int parse_args(int argc, char **argv)
 		case 'R': bench.redis_key = optarg; break;
 		case 'T': bench.tenant = optarg; break;
 		case 'S': bench.secret = optarg; break;
+		case 'F': secret_file = optarg; break;
+		case 'L': sx_args_tls_set(&bench.net, opts[li].name, optarg); break;
 		case 'o':
 			if (parse_num("--timeout", optarg, 1, 3600000, &v)) return -1;
 			bench.timeout_ms = (int)v;
@@ -200,10 +210,10 @@ static int parse_args(int argc, char **argv)
 		        "(as MCHECK); LISTED and SISMEMBER take one ID\n", bench.batch);
 		return -1;
 	}
-	if ((bench.tenant != NULL) != (bench.secret != NULL)) {
-		fprintf(stderr, "sxgate-bench: --tenant and --secret go together\n");
+	if (sx_args_tls_check("sxgate-bench", &bench.net) ||
+	    sx_args_secret("sxgate-bench", bench.tenant, bench.secret, secret_file,
+	                   bench.secret_buf, sizeof bench.secret_buf, &bench.secret))
 		return -1;
-	}
 	if (!bench.port)
 		bench.port = bench.redis_key ? 6379 : bench.proto == SX_CLIENT_RESP ? 6380 : 6381;
 	if (bench.threads > bench.conns)
@@ -231,12 +241,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sxgate-bench: out of memory\n");
 		return 3;
 	}
+	bench.net.host = bench.host;
+	bench.net.port = bench.port;
+	bench.net.proto = bench.proto;
+	bench.net.timeout_ms = bench.timeout_ms;
 	/* Connect everything before the clock starts. */
 	for (int i = 0; i < bench.conns; i++) {
 		conn *c = &cs[i];
-		char err[256];
-		int rc = sx_client_connect(bench.host, bench.port, bench.proto, bench.timeout_ms,
-		                           &c->cli, err, sizeof err);
+		char err[600];
+		int rc = sx_client_open(&bench.net, &c->cli, err, sizeof err);
 		if (rc) {
 			fprintf(stderr, "sxgate-bench: connection %d: %s\n", i, err);
 			return 3;
@@ -345,9 +358,10 @@ int main(int argc, char **argv)
 	const char *proto = bench.proto == SX_CLIENT_BINARY ? "binary" : "resp";
 
 	FILE *out = bench.json ? stderr : stdout;
-	fprintf(out, "sxgate-bench: %s %s to %s:%d, %d connections x depth %d, batch %d, "
+	fprintf(out, "sxgate-bench: %s %s to %s:%d%s, %d connections x depth %d, batch %d, "
 	        "%d threads, %s, %.1f s measured after %.1f s warmup\n",
-	        proto, cmd_name(), bench.host, bench.port, bench.conns, bench.depth, bench.batch, bench.threads,
+	        proto, cmd_name(), bench.host, bench.port, bench.net.tls ? " over TLS" : "",
+	        bench.conns, bench.depth, bench.batch, bench.threads,
 	        bench.rate > 0 ? "open loop" : "closed loop", secs, bench.warmup);
 	if (bench.rate > 0)
 		fprintf(out, "  target rate  %.0f requests/s (latency from intended send time)\n",

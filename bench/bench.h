@@ -75,6 +75,8 @@ struct bench {
 	/* time, ns on CLOCK_MONOTONIC */
 	double t_start, t_meas, t_end;
 	double interval;        /* open loop: ns between requests of one conn */
+	sx_client_opts net;     /* how to connect: TLS options (sxargs.h), host... */
+	char secret_buf[1024];  /* a secret read from --secret-file */
 	pthread_barrier_t go;
 	int quiet_errors;       /* error messages printed so far */
 };

@@ -12,6 +12,12 @@
  * needed.  Both buffers grow (doubling, bounded) to the largest request or
  * reply seen, then stay: the pipelined path allocates nothing per request.
  *
+ * TLS (client/tlsconn.c) sits between the buffers and the socket: two
+ * small wrappers, send_some and recv_some, are the only places that know
+ * which transport a connection has.  OpenSSL may hold decrypted bytes the
+ * socket no longer announces, so over TLS a short read counts as "the
+ * kernel is drained" only when OpenSSL holds nothing more either.
+ *
  * The socket is always non-blocking; "blocking" mode means the client
  * poll()s with the connection's timeout when the kernel says EAGAIN.  A
  * timeout or any malformed reply leaves the stream at an unknown place,
@@ -30,6 +36,7 @@
 #include <unistd.h>
 
 #include "sxclient_int.h"
+#include "tlsconn.h"
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -117,13 +124,43 @@ int sxc_tx_reserve(sx_client *cli, size_t need)
 	return 0;
 }
 
+/* send() or its TLS equivalent: bytes taken, or -1 with errno. */
+static ssize_t send_some(sx_client *cli, const void *p, size_t n)
+{
+	return cli->tls ? sx_tlsc_write(cli->tls, p, n) : send(cli->fd, p, n, MSG_NOSIGNAL);
+}
+
+/* recv() or its TLS equivalent; *more is set when bytes are known to be
+ * waiting beyond what was read (decrypted and held by OpenSSL). */
+static ssize_t recv_some(sx_client *cli, void *p, size_t n, int *more)
+{
+	if (!cli->tls) {
+		*more = 0;
+		return recv(cli->fd, p, n, 0);
+	}
+	ssize_t r = sx_tlsc_read(cli->tls, p, n);
+	*more = r > 0 && sx_tlsc_pending(cli->tls) > 0;
+	return r;
+}
+
+/* The message for a failed send or recv: OpenSSL's reason for a TLS
+ * error (an alert from the server says more than EIO). */
+static int io_fail(sx_client *cli, const char *what, ssize_t n)
+{
+	int e = n < 0 ? errno : 0;
+	if (cli->tls && e == EIO)
+		return sxc_fatal(cli, SX_CLIENT_ETLS, "%s: TLS: %s", what,
+		                 sx_tlsc_why(cli->tls));
+	return sxc_fatal(cli, e ? -e : -EIO, "%s: %s", what,
+	                 e ? strerror(e) : "wrote nothing");
+}
+
 int sxc_flush(sx_client *cli, int wait)
 {
 	if (cli->broken)
 		return cli->broken;
 	while (cli->txoff < cli->txlen) {
-		ssize_t n = send(cli->fd, cli->tx + cli->txoff,
-		                 cli->txlen - cli->txoff, MSG_NOSIGNAL);
+		ssize_t n = send_some(cli, cli->tx + cli->txoff, cli->txlen - cli->txoff);
 		if (n > 0) {
 			cli->txoff += (size_t)n;
 			continue;
@@ -138,8 +175,7 @@ int sxc_flush(sx_client *cli, int wait)
 				return rc;
 			continue;
 		}
-		return sxc_fatal(cli, n < 0 ? -errno : -EIO, "send: %s",
-		             n < 0 ? strerror(errno) : "wrote nothing");
+		return io_fail(cli, "send", n);
 	}
 	cli->txoff = cli->txlen = 0;
 	return 0;
@@ -234,10 +270,11 @@ int sxc_rx_next(sx_client *cli, int wait, int resp, void *out)
 			return -EAGAIN;
 		}
 		size_t space = cli->rxcap - cli->rxlen;
-		ssize_t n = recv(cli->fd, cli->rx + cli->rxlen, space, 0);
+		int more;
+		ssize_t n = recv_some(cli, cli->rx + cli->rxlen, space, &more);
 		if (n > 0) {
 			cli->rxlen += (size_t)n;
-			cli->rx_short = (size_t)n < space;
+			cli->rx_short = (size_t)n < space && !more;
 			continue;
 		}
 		if (n == 0)
@@ -255,7 +292,7 @@ int sxc_rx_next(sx_client *cli, int wait, int resp, void *out)
 				return rc;
 			continue;
 		}
-		return sxc_fatal(cli, -errno, "recv: %s", strerror(errno));
+		return io_fail(cli, "recv", n);
 	}
 }
 
@@ -285,6 +322,7 @@ void sx_client_set_blocking(sx_client *cli, int blocking)
 
 int sx_client_fd(const sx_client *cli) { return cli->fd; }
 int sx_client_proto(const sx_client *cli) { return cli->proto; }
+int sx_client_is_tls(const sx_client *cli) { return cli->tls != NULL; }
 unsigned sx_client_version(const sx_client *cli) { return cli->version; }
 unsigned sx_client_max_batch(const sx_client *cli) { return cli->max_batch; }
 int sx_client_auth_required(const sx_client *cli)
@@ -311,6 +349,8 @@ static int hello(sx_client *cli)
 		if (rc == -ETIMEDOUT)   /* a RESP server waits for a line end */
 			sxc_fatal(cli, rc, "no reply within %d ms (is this the RESP port?)",
 			      cli->timeout_ms);
+		else if (rc == SX_CLIENT_ECLOSED && !cli->tls)
+			sxc_fatal(cli, rc, "connection closed by server (is this a TLS port?)");
 		return rc;
 	}
 	if (rep.op == SXB_OP_ERROR)
@@ -371,6 +411,16 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 int sx_client_connect(const char *host, int port, int proto, int timeout_ms,
                       sx_client **out, char *err, size_t errcap)
 {
+	sx_client_opts o = { .host = host, .port = port, .proto = proto,
+	                     .timeout_ms = timeout_ms };
+	return sx_client_open(&o, out, err, errcap);
+}
+
+int sx_client_open(const sx_client_opts *o, sx_client **out, char *err,
+                   size_t errcap)
+{
+	const char *host = o->host;
+	int port = o->port, proto = o->proto, timeout_ms = o->timeout_ms;
 	char dummy[8];
 	if (!err) {
 		err = dummy;
@@ -421,6 +471,17 @@ int sx_client_connect(const char *host, int port, int proto, int timeout_ms,
 		goto fail;
 	cli->txcap = TX_INIT;
 	cli->rxcap = RX_INIT;
+	if (o->tls) {
+		sx_tlsc_opts to = { .cafile = o->cacert, .cert = o->cert, .key = o->key,
+		                    .sni = o->sni, .insecure = o->insecure,
+		                    .timeout_ms = timeout_ms };
+		char why[400];
+		if (sx_tlsc_start(fd, host, &to, &cli->tls, why, sizeof why)) {
+			snprintf(err, errcap, "connect %s:%d: %s", host, port, why);
+			rc = SX_CLIENT_ETLS;
+			goto fail;
+		}
+	}
 	if (proto == SX_CLIENT_BINARY) {
 		cli->max_batch = SXB_MAX_BATCH;
 		rc = hello(cli);
@@ -436,6 +497,7 @@ fail:
 	if (rc == -ENOMEM)
 		snprintf(err, errcap, "connect %s:%d: out of memory", host, port);
 	if (cli) {
+		sx_tlsc_close(cli->tls);
 		free(cli->tx);
 		free(cli->rx);
 		free(cli);
@@ -448,6 +510,7 @@ void sx_client_close(sx_client *cli)
 {
 	if (!cli)
 		return;
+	sx_tlsc_close(cli->tls);
 	close(cli->fd);
 	free(cli->tx);
 	free(cli->rx);

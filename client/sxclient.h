@@ -2,7 +2,11 @@
  * sxclient.h - libsxgate client: talk to sxgated over its binary protocol
  * (docs/protocol.md) or over RESP2 (SPEC section 5).
  *
- * One opaque sx_client is one TCP connection.  Two ways to use it:
+ * One opaque sx_client is one TCP connection, in the clear or over TLS
+ * (sx_client_open with opts.tls: the server's certificate and name are
+ * verified unless opts.insecure; a client certificate for mutual TLS is
+ * optional).  Everything below works the same on both.  Two ways to use
+ * it:
  *
  *  - Synchronous helpers (sx_client_check, _mcheck, _listed, _info, ...):
  *    send one request, wait for its reply (each wait bounded by the
@@ -45,7 +49,8 @@
 	X(SX_CLIENT_ESERVER,  -30103, "server replied with an error")         \
 	X(SX_CLIENT_ECLOSED,  -30104, "connection closed by server")          \
 	X(SX_CLIENT_EVERSION, -30105, "server speaks no common protocol version") \
-	X(SX_CLIENT_EMODE,    -30106, "operation not available on this protocol")
+	X(SX_CLIENT_EMODE,    -30106, "operation not available on this protocol") \
+	X(SX_CLIENT_ETLS,     -30107, "TLS failed (handshake, certificate or record)")
 
 enum {
 #define X(name, val, msg) name = val,
@@ -80,11 +85,52 @@ const char *sx_client_strerror(int err);
  */
 int sx_client_connect(const char *host, int port, int proto, int timeout_ms,
                       sx_client **out, char *err, size_t errcap);
+
+/* Where and how to connect: sx_client_open.  Zero the struct first (= {0})
+ * so that fields added later keep their defaults. */
+typedef struct sx_client_opts {
+	const char *host;      /* name or address, IPv4 or IPv6 */
+	int port;
+	int proto;             /* SX_CLIENT_BINARY or SX_CLIENT_RESP */
+	int timeout_ms;        /* as for sx_client_connect; also bounds the TLS
+	                          handshake (<= 0: 5000 ms for it) */
+	/* TLS: the rest is used only when tls is set. */
+	int tls;
+	const char *cacert;    /* PEM CAs the server's certificate must chain
+	                          to; NULL: the system's store */
+	const char *cert;      /* PEM client certificate (mutual TLS; the
+	                          server may bind it to a tenant); NULL: none */
+	const char *key;       /* its PEM private key; NULL: in cert's file */
+	const char *sni;       /* name sent in SNI and verified against the
+	                          certificate; NULL: host (an IP address is
+	                          verified as an address and not sent) */
+	int insecure;          /* 1: do not verify the server at all (no CA,
+	                          no name); the caller warns its user */
+} sx_client_opts;
+
+/*
+ * sx_client_connect with every option.  With o->tls the TLS handshake
+ * follows the TCP connect (before the binary HELLO); the certificate is
+ * checked against o->cacert and the name (o->sni, else o->host) unless
+ * o->insecure.  The strings need live only during the call.  Returns 0
+ * and *out, or a negative code with "connect HOST:PORT: ..." in err:
+ * SX_CLIENT_ETLS when TLS failed, with OpenSSL's reason ("TLS handshake
+ * with localhost: certificate verify failed: certificate has expired",
+ * "--cacert FILE: ...", ...); otherwise as sx_client_connect.
+ */
+int sx_client_open(const sx_client_opts *o, sx_client **out, char *err,
+                   size_t errcap);
 /* Close the connection and free everything, views included.  NULL is ok. */
 void sx_client_close(sx_client *cli);
 
+/* The socket, for poll/epoll.  Over TLS too: a recv that returned
+ * -EAGAIN has left no decrypted bytes waiting inside OpenSSL (it reads
+ * again while OpenSSL holds some), so waiting for the fd to become
+ * readable (level-triggered) is right on both transports. */
 int sx_client_fd(const sx_client *cli);
 int sx_client_proto(const sx_client *cli);
+/* 1 when the connection runs over TLS. */
+int sx_client_is_tls(const sx_client *cli);
 /* From the HELLO reply (binary only; 0 for RESP). */
 unsigned sx_client_version(const sx_client *cli);
 unsigned sx_client_max_batch(const sx_client *cli);

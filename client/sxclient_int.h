@@ -27,8 +27,11 @@
 #define RX_MAX_BIN   (SXB_HEADER + SXB_MAX_BODY)
 #define RX_MAX_RESP  (SX_CLIENT_MAX_RESP + SX_CLIENT_MAX_LINE + 64)
 
+typedef struct sx_tlsc sx_tlsc;
+
 struct sx_client {
 	int fd;
+	sx_tlsc *tls;           /* NULL: in the clear */
 	int proto;
 	int timeout_ms;         /* -1: forever */
 	int blocking;

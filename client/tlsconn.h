@@ -45,6 +45,11 @@ ssize_t sx_tlsc_read(sx_tlsc *t, void *buf, size_t n);
  * with errno (EAGAIN, EPIPE, EIO).  After EAGAIN, call again with the same
  * bytes. */
 ssize_t sx_tlsc_write(sx_tlsc *t, const void *buf, size_t n);
+/* OpenSSL's reason for the last read or write that failed with EIO (an
+ * alert from the server, a bad record), e.g. "error:0A00045C:SSL
+ * routines::tlsv13 alert certificate required".  Valid until the next
+ * call on t. */
+const char *sx_tlsc_why(const sx_tlsc *t);
 /* Bytes decrypted and not yet read (no socket event will announce them). */
 size_t sx_tlsc_pending(const sx_tlsc *t);
 /* Send close_notify (best effort) and free; the socket is not closed. */

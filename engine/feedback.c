@@ -677,7 +677,7 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	sx_feedback_view s = { .path = path };
 	sx_feedback *fb;
 	pthread_condattr_t ca;
-	int rc;
+	int rc, mode_was = -1;
 
 	*out = NULL;
 	if (rep)
@@ -715,8 +715,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 	for (unsigned i = 0; i < fb->nshards; i++)
 		pthread_mutex_init(&fb->shards[i].mu, NULL);
 
-	if ((rc = sx_frame_open_log("feedback log", path, &fb->fd, &s.size, why,
-	                            cap)))
+	if ((rc = sx_frame_open_log("feedback log", path, &fb->fd, &s.size,
+	                            &mode_was, why, cap)))
 		goto fail;
 	if ((rc = sx_frame_map(fb->fd, s.size, &s.p))) {
 		sx_fail(why, cap, rc, "feedback log %s: mmap: %s", path, strerror(-rc));
@@ -729,6 +729,8 @@ int sx_feedback_open_opts(const char *path, const sx_feedback_opts *o,
 		goto fail;
 	fb->good_end = s.end;
 	sx_feedback_view_report(&s, rep);
+	if (rep)
+		rep->mode_was = mode_was;
 	sx_frame_unmap(s.p, s.size);
 	s.p = NULL;
 	if ((rc = pthread_create(&fb->thread, NULL, flusher, fb))) {

@@ -82,11 +82,16 @@ typedef struct sx_feedback_report {
 	uint64_t bytes;           /* their length */
 	uint64_t torn_offset;     /* where a torn tail began */
 	uint64_t torn_bytes;      /* its length; 0: clean end */
+	int mode_was;             /* sx_feedback_open: -1, or the other mode an
+	                             existing log had before it was given the
+	                             file mode (wio.h), for a log line */
 } sx_feedback_report;
 
 /*
- * Open (creating, 0644) the feedback log at path for appending and start
- * its flusher thread.  The existing file is checked: a torn tail is cut
+ * Open (creating it when missing) the feedback log at path for appending
+ * and start its flusher thread.  It holds ID numbers: it is opened with
+ * sx_file_open(), so it has the process's file mode (wio.h, 0600 by
+ * default) whatever the umask.  The existing file is checked: a torn tail is cut
  * (reported in rep, may be NULL); a damaged record followed by a valid one
  * fails with SX_ECORRUPT (file untouched; why names the file, the offset
  * and the record number); a file that is not a feedback log fails with

@@ -124,16 +124,17 @@ int sx_frame_foreign(const sx_frame_kind *k, const char *what,
 }
 
 int sx_frame_open_log(const char *what, const char *path, int *fd,
-                      size_t *size, char *why, size_t cap)
+                      size_t *size, int *mode_was, char *why, size_t cap)
 {
 	struct stat st;
+	char msg[512];
 	int rc;
 
-	*fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	*fd = sx_file_open(path, O_RDWR | O_APPEND, mode_was, msg, sizeof msg);
 	if (*fd < 0) {
-		rc = -errno;
-		snprintf(why, cap, "%s %s: cannot open: %s", what, path, strerror(errno));
-		return rc;
+		rc = *fd;
+		*fd = -1;
+		return sx_fail(why, cap, rc, "%s %s", what, msg);
 	}
 	if (flock(*fd, LOCK_EX | LOCK_NB)) {
 		rc = -errno;

@@ -105,12 +105,15 @@ static inline int sx_frame_next(const uint8_t *p, size_t end, size_t *off,
 /* ---- files --------------------------------------------------------------- */
 
 /*
- * Open (or create) an append-only log for writing, take its exclusive
- * lock (one writer process), and give its size.  what names the file in
- * messages ("journal", "feedback log").  Returns 0, or -errno with why.
+ * Open (or create) an append-only log for writing with sx_file_open() (it
+ * holds personal data: the process's file mode, wio.h), take its exclusive
+ * lock (one writer process), and give its size.  *mode_was (may be NULL)
+ * is -1, or the wider or other mode an existing log had before it was
+ * given the file mode.  what names the file in messages ("journal",
+ * "feedback log").  Returns 0, or -errno with why.
  */
 int sx_frame_open_log(const char *what, const char *path, int *fd,
-                      size_t *size, char *why, size_t cap);
+                      size_t *size, int *mode_was, char *why, size_t cap);
 /* Map size bytes of fd read-only (*p NULL for an empty file).  0 or
  * -errno. */
 int sx_frame_map(int fd, size_t size, const uint8_t **p);

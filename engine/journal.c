@@ -364,7 +364,7 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 {
 	jscan s = { .path = path };
 	sx_journal *j;
-	int rc;
+	int rc, mode_was = -1;
 
 	*out = NULL;
 	if (rep)
@@ -374,7 +374,8 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		return sx_fail(why, cap, -ENOMEM, "journal %s: out of memory", path);
 	}
 	pthread_mutex_init(&j->mu, NULL);
-	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, why, cap)))
+	if ((rc = sx_frame_open_log("journal", path, &j->fd, &s.size, &mode_was,
+	                            why, cap)))
 		goto fail;
 	if ((rc = sx_frame_map(j->fd, s.size, &s.p))) {
 		sx_fail(why, cap, rc, "journal %s: mmap: %s", path, strerror(-rc));
@@ -395,6 +396,8 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
 		memcpy(j->last_source, s.src, s.src_len);
 	j->last_source[s.src_len] = 0;
 	fill_report(&s, rep);
+	if (rep)
+		rep->mode_was = mode_was;
 	sx_frame_unmap(s.p, s.size);
 	*out = j;
 	return 0;
@@ -711,10 +714,10 @@ int sx_journal_compact(sx_journal *j, int64_t keep_from_ms,
 	}
 
 	snprintf(tmp, sizeof tmp, "%s.compact.tmp", j->path);
-	tfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	char msg[512];
+	tfd = sx_file_open(tmp, O_RDWR | O_TRUNC | O_APPEND, NULL, msg, sizeof msg);
 	if (tfd < 0) {
-		rc = sx_fail(why, cap, -errno, "journal %s: cannot create %s: %s",
-		             j->path, tmp, strerror(errno));
+		rc = sx_fail(why, cap, tfd, "journal %s: %s", j->path, msg);
 		goto out;
 	}
 	/* Copy runs of kept frames with one write each. */

@@ -92,13 +92,19 @@ typedef struct sx_journal_report {
 	uint64_t bytes;           /* length of the valid entries */
 	uint64_t torn_offset;     /* where a torn tail began */
 	uint64_t torn_bytes;      /* its length; 0: the file ended cleanly */
+	int mode_was;             /* sx_journal_open: -1, or the other mode an
+	                             existing journal had before it was given
+	                             the file mode (wio.h), for a log line */
 } sx_journal_report;
 
 /*
- * Open (creating it, mode 0644, when missing) the journal at path, replay
+ * Open (creating it when missing) the journal at path, replay
  * every entry through replay(arg, entry) in file order (replay may be
  * NULL), cut a torn tail, and return the handle in *out for appends.
  * rep (may be NULL) gets counts and the torn tail's offset and length.
+ * The journal holds ID numbers: it is opened with sx_file_open(), so it
+ * has the process's file mode (wio.h, 0600 by default) whatever the umask,
+ * and so has the file compaction writes in its place.
  * Returns 0, or:
  *   SX_ECORRUPT   a damaged entry followed by a valid one, a sequence
  *                 number that does not increase, or a checksum-valid entry

@@ -104,6 +104,8 @@ int sx_snapw_reserve(sx_snapw *w, size_t nrecs);
 
 /* Build and write.  Returns 0, or a negative code with a sentence in why.
  * On failure nothing is left at path (an older file there is untouched).
+ * The file (written as PATH.tmp.PID, then renamed) has the process's file
+ * mode (wio.h: 0600 unless set), whatever the umask: it holds ID numbers.
  * The writer drops its lookup tables first, to make room for the index:
  * afterwards it can only be freed. */
 int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,

@@ -98,14 +98,13 @@ int sx_stage_open(const char *path, sx_stage **out)
 	if (!o || !(o->buf = aligned_alloc(OUT_ALIGN, OUT_BUF)))
 		goto fail;
 	o->direct = 1;
-	o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT,
-	             0644);
-	if (o->fd < 0 && errno == EINVAL) {
+	o->fd = sx_file_open(path, O_WRONLY | O_TRUNC | O_DIRECT, NULL, NULL, 0);
+	if (o->fd == -EINVAL) {
 		o->direct = 0;
-		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		o->fd = sx_file_open(path, O_WRONLY | O_TRUNC, NULL, NULL, 0);
 	}
 	if (o->fd < 0) {
-		rc = -errno;
+		rc = o->fd;
 		goto fail;
 	}
 	*out = o;

@@ -15,8 +15,10 @@
 
 typedef struct sx_stage sx_stage;
 
-/* Create (truncate) path, 0644, O_DIRECT when the file system allows it.
- * Returns 0 with *out, -ENOMEM (no staging buffer) or -errno of open. */
+/* Create (truncate) path with sx_file_open() (a snapshot holds ID
+ * numbers: the process's file mode, wio.h, whatever the umask), O_DIRECT
+ * when the file system allows it.  Returns 0 with *out, -ENOMEM (no
+ * staging buffer) or -errno of the open or the fchmod. */
 int sx_stage_open(const char *path, sx_stage **out);
 
 /* Append p[0..n) (p NULL: n zero bytes).  A write error is kept and

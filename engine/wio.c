@@ -10,9 +10,14 @@
  * installation; the price is that a call racing with sx_wio_inject() may
  * see a mix of the old and new plan, which wio.h tells tests to avoid.
  *
- * At the end, sx_wio_parse_fault() reads a plan from text: the syntax of
+ * Then sx_wio_parse_fault() reads a plan from text: the syntax of
  * sxgated's SXGATE_WIO_FAULT testing hook (wio.h).  It only fills a
  * struct; installing stays sx_wio_inject()'s job.
+ *
+ * Last, the files that hold personal data: the one place they are created
+ * (sx_file_open: the process's mode, applied with fchmod so that the
+ * umask has no say) and the check that refuses a secret file others can
+ * read (sx_file_private).
  */
 #include "wio.h"
 #include "sx.h"
@@ -21,8 +26,10 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -342,4 +349,113 @@ int sx_wio_parse_fault(const char *spec, sx_wio_fault *f, char *why,
 		return sx_fail(why, cap, SX_EINVAL, "the plan fails nothing (set write_nth, "
 		               "fsync_nth, ftruncate_nth or write_delay_ms)");
 	return 0;
+}
+
+/* ---- files that hold personal data (wio.h) -------------------------------- */
+
+static atomic_uint file_mode = SX_FILE_MODE;
+
+/* rwx bits (0..7) in words. */
+static const char *perm_words(unsigned bits)
+{
+	static const char *w[8] = {
+		"nothing", "execute", "write", "write and execute", "read",
+		"read and execute", "read and write", "read, write and execute",
+	};
+	return w[bits & 7];
+}
+
+int sx_file_mode_check(const char *flag, unsigned mode, char *why, size_t cap)
+{
+	const char *fix = "the files hold ID numbers (personal data): use 0600, "
+	                  "or 0640 to let the file's group read them";
+	if (mode & 07)
+		return sx_fail(why, cap, SX_EINVAL, "%s %04o: gives %s to others; %s",
+		               flag, mode, perm_words(mode), fix);
+	if (mode & 030)
+		return sx_fail(why, cap, SX_EINVAL, "%s %04o: gives %s to the group "
+		               "(read is the most it may have); %s", flag, mode,
+		               perm_words(mode >> 3), fix);
+	if ((mode & 0700) != 0600 || mode > 0777)
+		return sx_fail(why, cap, SX_EINVAL, "%s %04o: the owner must read and "
+		               "write the files, and no execute, setuid, setgid or "
+		               "sticky bit belongs on them; %s", flag, mode, fix);
+	return 0;
+}
+
+int sx_file_mode_parse(const char *flag, const char *s, unsigned *mode,
+                       char *why, size_t cap)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 8);
+	if (errno || end == s || *end || *s == '-' || *s == '+' || v > 07777)
+		return sx_fail(why, cap, SX_EINVAL, "%s '%s': not an octal file mode "
+		               "(e.g. 0600 or 0640)", flag, s);
+	int rc = sx_file_mode_check(flag, (unsigned)v, why, cap);
+	if (!rc)
+		*mode = (unsigned)v;
+	return rc;
+}
+
+int sx_file_set_mode(unsigned mode, char *why, size_t cap)
+{
+	int rc = sx_file_mode_check("file mode", mode, why, cap);
+	if (!rc)
+		atomic_store(&file_mode, mode);
+	return rc;
+}
+
+unsigned sx_file_mode(void)
+{
+	return atomic_load(&file_mode);
+}
+
+int sx_file_open(const char *path, int flags, int *was, char *why, size_t cap)
+{
+	unsigned mode = sx_file_mode();
+	int fd, created = 0;
+	struct stat st;
+
+	if (was)
+		*was = -1;
+	/* Open an existing file first, so that a changed mode can be told
+	 * from the mode the umask gave a file created just now. */
+	fd = open(path, (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(path, flags | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		created = 1;
+	}
+	if (fd < 0)
+		return sx_fail(why, cap, -errno, "%s: cannot %s: %s", path,
+		               created ? "create" : "open", strerror(errno));
+	if (fstat(fd, &st))
+		goto fail;
+	if (S_ISREG(st.st_mode) && (st.st_mode & 07777) != mode) {
+		if (fchmod(fd, mode))
+			goto fail;
+		if (was && !created)
+			*was = (int)(st.st_mode & 07777);
+	}
+	return fd;
+fail:;
+	int rc = sx_fail(why, cap, -errno, "%s: cannot set its mode to %04o: %s",
+	                 path, mode, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int sx_file_private(const char *path, const char *flag, char *why, size_t cap)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return sx_fail(why, cap, -errno, "%s %s: %s", flag, path,
+		               strerror(errno));
+	unsigned m = st.st_mode & 07777;
+	if (!(m & 077))
+		return 0;
+	return sx_fail(why, cap, SX_EINVAL, "%s %s: UNPROTECTED PRIVATE FILE: mode "
+	               "%04o gives %s to the group and %s to others; it holds "
+	               "secrets, so only its owner may read it: chmod 600 %s",
+	               flag, path, m, perm_words(m >> 3), perm_words(m), path);
 }

@@ -119,4 +119,64 @@ int sx_wio_write_all(int fd, const void *buf, size_t n, size_t *done);
  * faults apply.  Returns 0 or -errno. */
 int sx_wio_fsync_dir(const char *path);
 
+/* ---- files that hold personal data --------------------------------------- */
+
+/*
+ * The journal, the feedback log, the snapshot and the rejects file hold
+ * citizens' ID numbers, which the personal-information law says must be
+ * kept from anyone who has no need of them.  Every one of them is created
+ * through sx_file_open(), which gives it the process's file mode (0600
+ * unless the program's --file-mode said otherwise) with fchmod(2) after
+ * the open: a umask can neither narrow the mode an operator asked for nor
+ * leave an old, wider mode on a file that already existed.
+ *
+ * The mode is a process setting, like the umask it overrides: the program
+ * sets it once at start-up, before any file is created, and every writer
+ * below uses it, so no writer can forget it.
+ */
+#define SX_FILE_MODE 0600u
+
+/* Whether mode suits a file of personal data: the owner reads and writes
+ * it, the group may read it, others get nothing, no other bit.  Returns 0,
+ * or SX_EINVAL with why saying what the mode gives to whom
+ * ("FLAG 0644: gives read to others; ..."). */
+int sx_file_mode_check(const char *flag, unsigned mode, char *why,
+                       size_t cap);
+
+/* Parse an octal mode ("0640", "640") given as flag and check it as
+ * sx_file_mode_check() does.  Returns 0 with *mode, or SX_EINVAL. */
+int sx_file_mode_parse(const char *flag, const char *s, unsigned *mode,
+                       char *why, size_t cap);
+
+/* Set the mode of the files created from now on (checked: SX_EINVAL with
+ * why when sx_file_mode_check() refuses it; the mode stays).  Call it
+ * before any file is created; the mode is not changed under a writer. */
+int sx_file_set_mode(unsigned mode, char *why, size_t cap);
+
+/* The mode files are created with: SX_FILE_MODE unless set. */
+unsigned sx_file_mode(void);
+
+/*
+ * Open path with flags (O_RDWR or O_WRONLY, plus O_APPEND, O_TRUNC,
+ * O_DIRECT as the caller needs; O_CLOEXEC is added), creating it when
+ * missing, and give it sx_file_mode() with fchmod(2) when it is a regular
+ * file (a device or a pipe, e.g. --rejects /dev/stdout, is left alone).
+ * *was (may be NULL) is -1, or the old mode of a file that existed with
+ * another mode and was changed, for the caller to log.  Returns the
+ * descriptor, or -errno with why (may be NULL) saying "PATH: cannot
+ * create: ..." or "PATH: cannot set its mode to 0600: ...".
+ */
+int sx_file_open(const char *path, int flags, int *was, char *why,
+                 size_t cap);
+
+/*
+ * Refuse a secret file (a tenants file, a TLS private key) that group or
+ * others may read or write, as ssh refuses an unprotected private key.
+ * flag names where the path came from ("--tenants").  Returns 0, -errno
+ * when it cannot be stat'd, or SX_EINVAL with why naming the flag, the
+ * file, its mode and the fix ("chmod 600 PATH").
+ */
+int sx_file_private(const char *path, const char *flag, char *why,
+                    size_t cap);
+
 #endif

@@ -20,6 +20,7 @@
 #include "csv.h"
 #include "row.h"
 #include "snapshot.h"
+#include "wio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -540,11 +541,17 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 	else
 		snprintf(r->rejects_path, sizeof(r->rejects_path), "%s.rejects.csv",
 		         o->output);
-	st.rej = fopen(r->rejects_path, "w");
-	if (!st.rej) {
-		snprintf(why, cap, "cannot create the rejects file %s: %s",
-		         r->rejects_path, strerror(errno));
-		return -errno;
+	/* the rows it quotes hold ID numbers: the process's file mode (wio.h) */
+	char msg[512];
+	int fd = sx_file_open(r->rejects_path, O_WRONLY | O_TRUNC, NULL, msg,
+	                      sizeof msg);
+	if (fd < 0)
+		return sx_fail(why, cap, fd, "the rejects file %s", msg);
+	if (!(st.rej = fdopen(fd, "w"))) {
+		rc = -errno;
+		close(fd);
+		return sx_fail(why, cap, rc, "the rejects file %s: %s",
+		               r->rejects_path, strerror(-rc));
 	}
 	setvbuf(st.rej, NULL, _IOFBF, 1 << 16);
 	fputs("line,reason,raw\n", st.rej);

@@ -35,7 +35,8 @@ typedef struct sx_build_report {
 
 /* Build.  Returns 0, or a negative code with a sentence in why (a missing
  * column, too many rejects, an I/O error).  On failure the output path is
- * left as it was. */
+ * left as it was.  The snapshot and the rejects file get the process's
+ * file mode (wio.h: 0600 unless sx_file_set_mode() said otherwise). */
 int sx_build(const sx_build_opts *o, sx_build_report *r, char *why,
              size_t cap);
 

@@ -4,6 +4,7 @@
 #include "build.h"
 #include "decide.h"
 #include "snapshot.h"
+#include "wio.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,6 +33,10 @@ static void usage(FILE *f)
 	      "                      means UTC+8); live updates from then on survive\n"
 	      "                      a reload of this snapshot\n"
 	      "  --rejects FILE      rejected rows and warnings (default OUTPUT.rejects.csv)\n"
+	      "  --file-mode MODE    octal mode of the snapshot and the rejects file,\n"
+	      "                      which hold ID numbers (default 0600; 0640 lets the\n"
+	      "                      group read them; modes giving others anything are\n"
+	      "                      refused)\n"
 	      "  --max-rejects N     fail when more rows are rejected (default 0.1%)\n"
 	      "  --rules FILE        the rule table (restricted classes of rail, ship\n"
 	      "                      and hotel); default: SPEC section 4's table\n"
@@ -73,6 +78,7 @@ int main(int argc, char **argv)
 		{ "output", required_argument, 0, 'o' },
 		{ "as-of", required_argument, 0, 'a' },
 		{ "rejects", required_argument, 0, 'r' },
+		{ "file-mode", required_argument, 0, 'f' },
 		{ "max-rejects", required_argument, 0, 'm' },
 		{ "threads", required_argument, 0, 't' },
 		{ "rules", required_argument, 0, 'R' },
@@ -84,7 +90,8 @@ int main(int argc, char **argv)
 	sx_build_opts o = { .as_of = SX_AS_OF_NONE, .max_rejects = -1,
 	                    .threads = 2, .progress = stderr };
 	int c, quiet = 0;
-	char *end;
+	unsigned mode;
+	char *end, why[1024];
 	sx_rules rules;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -93,6 +100,14 @@ int main(int argc, char **argv)
 		case 'p': o.permits = optarg; break;
 		case 'o': o.output = optarg; break;
 		case 'r': o.rejects = optarg; break;
+		case 'f':
+			if (sx_file_mode_parse("--file-mode", optarg, &mode, why,
+			                       sizeof why) ||
+			    sx_file_set_mode(mode, why, sizeof why)) {
+				fprintf(stderr, "sxgate-build: %s\n", why);
+				return 1;
+			}
+			break;
 		case 'q': quiet = 1; o.progress = NULL; break;
 		case 'a':
 			if (sx_time_parse(optarg, &o.as_of)) {
@@ -145,7 +160,6 @@ int main(int argc, char **argv)
 	}
 
 	sx_build_report r;
-	char why[1024];
 	int rc = sx_build(&o, &r, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "sxgate-build: %s\n", why);

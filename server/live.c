@@ -88,6 +88,16 @@ static sx_served *with_updates(sx_served *cur, struct replay *r)
 	return next;
 }
 
+/* An existing log that had another mode (one an older sxgated created
+ * 0644, or a changed --file-mode) was given the file mode on open: say so,
+ * since it held ID numbers under the old mode until now. */
+static void log_mode_change(const char *what, const char *path, int was)
+{
+	if (was >= 0)
+		sx_log("%s %s had mode %04o; set to %04o (--file-mode): it holds ID "
+		       "numbers", what, path, (unsigned)was, sx_file_mode());
+}
+
 int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 {
 	if (s->cfg.journal) {
@@ -102,6 +112,7 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 			snprintf(why, cap, "journal %s: %s", s->cfg.journal, msg);
 			return rc;
 		}
+		log_mode_change("journal", s->cfg.journal, rep.mode_was);
 		if (rep.torn_bytes)
 			sx_log("journal %s: a torn tail of %llu bytes at offset %llu was cut "
 			       "(an update that was never acknowledged)", s->cfg.journal,
@@ -129,6 +140,7 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 			snprintf(why, cap, "feedback log %s: %s", s->cfg.feedback, msg);
 			return rc;
 		}
+		log_mode_change("feedback log", s->cfg.feedback, rep.mode_was);
 		if (rep.torn_bytes)
 			sx_log("feedback log %s: a torn tail of %llu bytes was cut",
 			       s->cfg.feedback, (unsigned long long)rep.torn_bytes);

@@ -64,7 +64,8 @@ static void usage(FILE *f)
 "                        e.g. for HAProxy's checks on a private address\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
-"  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md)\n"
+"  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md);\n"
+"                        refused when group or others may read or write it\n"
 "  --insecure-no-auth    allow a non-loopback --bind without --tenants\n"
 "  --max-clients N       connection limit (default 10000)\n"
 "  --idle-timeout S      close clients idle for S seconds (default 0: never)\n"
@@ -86,6 +87,9 @@ static void usage(FILE *f)
 "  --updates-ca FILE     PEM CAs a rediss:// feed's certificate must chain\n"
 "                        to (default: the system's)\n"
 "  --max-lag S           feed lag /health tolerates (default 5 seconds)\n"
+"  --file-mode MODE      octal mode of the journal and the feedback log, which\n"
+"                        hold ID numbers (default 0600; 0640 lets the group\n"
+"                        read them; modes that give others anything are refused)\n"
 "  --help                this text\n"
 "  --version             print the version\n"
 "\n"
@@ -169,7 +173,7 @@ enum {
 	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
 	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
-	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
+	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
 };
 
 static const struct option options[] = {
@@ -204,6 +208,7 @@ static const struct option options[] = {
 	{ "tls-ciphersuites", required_argument, NULL, OPT_TLS_CIPHERSUITES },
 	{ "allow-plain",      no_argument,       NULL, OPT_ALLOW_PLAIN },
 	{ "http-bind",        required_argument, NULL, OPT_HTTP_BIND },
+	{ "file-mode",        required_argument, NULL, OPT_FILE_MODE },
 	{ "help",             no_argument,       NULL, OPT_HELP },
 	{ "version",          no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -297,6 +302,15 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			break;
 		case OPT_ALLOW_PLAIN: cfg->allow_plain = 1; break;
 		case OPT_HTTP_BIND: cfg->http_bind = optarg; break;
+		case OPT_FILE_MODE: {
+			char why[256];
+			if (sx_file_mode_parse("--file-mode", optarg, &cfg->file_mode, why,
+			                       sizeof why)) {
+				fprintf(stderr, "sxgated: %s\n", why);
+				return -1;
+			}
+			break;
+		}
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("sxgated %s\n", SX_SRV_VERSION); return 1;
 		case ':':

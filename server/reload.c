@@ -33,16 +33,17 @@ typedef struct reload_job {
 	char path[];
 } reload_job;
 
-static void status(sx_srv *s, const char *err)
+/* Record an attempt in st (err NULL: it worked). */
+static void status(sx_srv *s, sx_reload_status *st, const char *err)
 {
 	pthread_mutex_lock(&s->status_lock);
-	s->last_reload = (int64_t)time(NULL);
+	st->last = (int64_t)time(NULL);
 	if (err) {
-		s->reloads_failed++;
-		snprintf(s->last_reload_error, sizeof s->last_reload_error, "%s", err);
+		st->failed++;
+		snprintf(st->error, sizeof st->error, "%s", err);
 	} else {
-		s->reloads_ok++;
-		s->last_reload_error[0] = 0;
+		st->ok++;
+		st->error[0] = 0;
 	}
 	pthread_mutex_unlock(&s->status_lock);
 }
@@ -88,7 +89,7 @@ static void reload_run(sx_job *j)
 			sx_snap_close(snap);
 	}
 	if (!next) {
-		status(s, err);
+		status(s, &s->snap_reload, err);
 		sx_log("%s; generation %llu keeps serving", err,
 		       (unsigned long long)cur->snap_gen);
 		sx_job_result(j, SX_EINVAL, "ERR %s", err);
@@ -97,14 +98,14 @@ static void reload_run(sx_job *j)
 
 	next = sx_live_rebase(s, next);
 	if (!next) {
-		status(s, "reload failed: out of memory replaying the journal");
+		status(s, &s->snap_reload, "reload failed: out of memory replaying the journal");
 		sx_job_result(j, -ENOMEM, "ERR reload failed: out of memory "
 		              "replaying the journal");
 		return;
 	}
 	sx_served *old = sx_qsbr_publish(&s->qsbr, next);
 	sx_served_free(old);
-	status(s, NULL);
+	status(s, &s->snap_reload, NULL);
 	char a[40];
 	fmt_as_of(next->info->as_of, a);
 	sx_log("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
@@ -126,16 +127,7 @@ static void tls_run(sx_job *j)
 	sx_srv *s = r->srv;
 	char why[512];
 	int rc = sx_tls_server_reload(s->tls, why, sizeof why);
-	pthread_mutex_lock(&s->status_lock);
-	s->last_tls_reload = (int64_t)time(NULL);
-	if (rc) {
-		s->tls_reloads_failed++;
-		snprintf(s->last_tls_reload_error, sizeof s->last_tls_reload_error, "%s", why);
-	} else {
-		s->tls_reloads_ok++;
-		s->last_tls_reload_error[0] = 0;
-	}
-	pthread_mutex_unlock(&s->status_lock);
+	status(s, &s->tls_reload, rc ? why : NULL);
 	if (rc) {
 		sx_log("TLS reload failed: %s; the certificate in use keeps serving", why);
 		sx_job_result(j, rc, "ERR TLS reload failed: %s; the certificate in use keeps "

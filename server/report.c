@@ -115,10 +115,10 @@ static totals *gather(sx_srv *s)
 	if (s->tenants)
 		sx_tenants_counts(s->tenants, &t->auth_ok, &t->auth_failed, &t->auth_limited);
 	pthread_mutex_lock(&s->status_lock);
-	t->last_reload = s->last_reload;
-	t->reloads_ok = s->reloads_ok;
-	t->reloads_failed = s->reloads_failed;
-	memcpy(t->last_error, s->last_reload_error, sizeof t->last_error);
+	t->last_reload = s->snap_reload.last;
+	t->reloads_ok = s->snap_reload.ok;
+	t->reloads_failed = s->snap_reload.failed;
+	memcpy(t->last_error, s->snap_reload.error, sizeof t->last_error);
 	pthread_mutex_unlock(&s->status_lock);
 	return t;
 }
@@ -178,10 +178,10 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	char cert[512], last[40];
 	sx_tls_server_describe(s->tls, cert, sizeof cert);
 	pthread_mutex_lock(&s->status_lock);
-	fmt_time(s->last_tls_reload, last);
-	uint64_t ok = s->tls_reloads_ok, failed = s->tls_reloads_failed;
+	fmt_time(s->tls_reload.last, last);
+	uint64_t ok = s->tls_reload.ok, failed = s->tls_reload.failed;
 	char err[512];
-	snprintf(err, sizeof err, "%s", s->last_tls_reload_error[0] ? s->last_tls_reload_error :
+	snprintf(err, sizeof err, "%s", s->tls_reload.error[0] ? s->tls_reload.error :
 	         "none");
 	pthread_mutex_unlock(&s->status_lock);
 	sb_printf(b, "tls:on\r\ntls_port_resp:%d\r\ntls_port_bin:%d\r\ntls_port_http:%d\r\n"

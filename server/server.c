@@ -28,6 +28,7 @@
 #include "reload.h"
 #include "server_int.h"
 #include "tls.h"
+#include "wio.h"
 #include "worker.h"
 
 #define MAX_THREADS 256
@@ -193,6 +194,14 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		s->cfg.bind = "127.0.0.1";
 	if ((rc = check_config(&s->cfg, why, whycap)))
 		goto fail;
+	/* Files of personal data: the mode they are created with, and the
+	 * secrets file no one else may read (wio.h). */
+	if ((rc = sx_file_set_mode(s->cfg.file_mode ? s->cfg.file_mode : SX_FILE_MODE,
+	                           why, whycap)))
+		goto fail;
+	if (s->cfg.tenants &&
+	    (rc = sx_file_private(s->cfg.tenants, "--tenants", why, whycap)))
+		goto fail;
 	if (s->cfg.threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		s->cfg.threads = n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
@@ -203,6 +212,13 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	if ((rc = resolve(s->cfg.bind, &addr, &alen, why, whycap)))
 		goto fail;
 	int open_net = !is_loopback((struct sockaddr *)&addr);
+	if (open_net && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
+		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
+		         "run every command, RELOAD included; give --tenants FILE, or add "
+		         "--insecure-no-auth to accept that", s->cfg.bind);
+		rc = SX_EINVAL;
+		goto fail;
+	}
 	if (open_net && (s->cfg.resp_port || s->cfg.bin_port) && !s->cfg.allow_plain) {
 		char ports[64] = "";
 		if (s->cfg.resp_port)
@@ -233,13 +249,6 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		                   .client_auth = s->cfg.tls_client_auth };
 		if ((rc = sx_tls_server_new(&tc, &s->tls, why, whycap)))
 			goto fail;
-	}
-	if (open_net && !s->cfg.tenants && !s->cfg.insecure_no_auth) {
-		snprintf(why, whycap, "refusing --bind %s without --tenants: every client could "
-		         "run every command, RELOAD included; give --tenants FILE, or add "
-		         "--insecure-no-auth to accept that", s->cfg.bind);
-		rc = SX_EINVAL;
-		goto fail;
 	}
 
 	/* The first snapshot: generation 1. */

@@ -48,6 +48,9 @@ typedef struct sx_srv_config {
 	int tls_client_auth;              /* SX_TLS_CLIENT_NONE/OPTIONAL/REQUIRED */
 	int allow_plain;            /* plain RESP/binary on a non-loopback bind */
 	const char *http_bind;      /* the plain HTTP listener's address; NULL: bind */
+	unsigned file_mode;         /* of the journal and the feedback log (they
+	                               hold ID numbers); 0: SX_FILE_MODE, 0600.
+	                               Process-wide (wio.h sx_file_set_mode) */
 } sx_srv_config;
 
 void sx_srv_config_default(sx_srv_config *cfg);

@@ -21,6 +21,13 @@ struct sx_io_ops;
 struct sx_tls_server;
 struct sx_worker;
 
+/* What the last reloads of one kind did (guarded by status_lock). */
+typedef struct sx_reload_status {
+	int64_t last;                /* unix seconds of the last attempt; 0: none */
+	uint64_t ok, failed;
+	char error[512];             /* the last failure's reason; "" after a success */
+} sx_reload_status;
+
 struct sx_srv {
 	sx_srv_config cfg;
 	char *snap_path;             /* --snapshot, what RELOAD loads by default */
@@ -49,12 +56,8 @@ struct sx_srv {
 	int64_t started_mono;        /* monotonic seconds */
 
 	pthread_mutex_t status_lock; /* guards the reload status below */
-	int64_t last_reload;         /* unix seconds of the last attempt; 0: none */
-	uint64_t reloads_ok, reloads_failed;
-	char last_reload_error[512];
-	int64_t last_tls_reload;     /* unix seconds; 0: none */
-	uint64_t tls_reloads_ok, tls_reloads_failed;
-	char last_tls_reload_error[512];
+	sx_reload_status snap_reload;  /* RELOAD [path], SIGHUP */
+	sx_reload_status tls_reload;   /* RELOAD TLS, SIGHUP */
 	/* live updates (live.c) */
 	struct sx_journal *journal;  /* NULL: no --journal, updates refused */
 	struct sx_feedback *feedback;

@@ -22,6 +22,7 @@
 
 #include "sx.h"
 #include "tls.h"
+#include "wio.h"
 
 struct sx_tls_server {
 	sx_tls_conf conf;
@@ -65,6 +66,8 @@ static SSL_CTX *ctx_build(const sx_tls_conf *c, char *why, size_t cap)
 		snprintf(why, cap, "--tls-cert %s: %s", c->cert, sx_tls_why(e, sizeof e));
 		goto fail;
 	}
+	if (sx_file_private(c->key, "--tls-key", why, cap))
+		goto fail;                   /* readable by others: refused, as ssh does */
 	if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
 			ERR_clear_error();

@@ -184,7 +184,7 @@ ST_TEST(client_live, auth_when_the_server_has_tenants)
 	char *hash = crypt("s3cret", crypt_gensalt("$y$", 0, NULL, 0));
 	cr_assert(hash && hash[0] == '$', "crypt failed");
 	snprintf(line, sizeof line, "hotel:%s:hotel:-\n", hash);
-	tu_write_str(tu_path(path, sizeof path, tu_dir, "tenants"), line);
+	tu_write_private(tu_path(path, sizeof path, tu_dir, "tenants"), line);
 	st_server *s = st_start(st_snap, "--tenants", path);
 	for (int proto = SX_CLIENT_BINARY; proto <= SX_CLIENT_RESP; proto++) {
 		sx_client *cli = open_cli(s, proto);

@@ -2,11 +2,13 @@
  * test_follow.c - the Redis Stream follower (server/follow.c) against a
  * real redis-server on a free loopback port: entries are applied in order
  * and once, malformed ones are skipped and counted, a restart resumes
- * after the last applied ID, and a Redis outage is survived.
+ * after the last applied ID, a Redis outage is survived, and feed URLs
+ * parse (TLS, user, %XX-escaped password, IPv6) and print masked.
  */
 #include "testutil.h"
 #include "follow.h"
 #include "overlay.h"
+#include "redisconn.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -236,4 +238,30 @@ Test(follow, bad_urls_are_refused)
 	cr_assert_eq(sx_follow_start(&c, &f, why, sizeof why), SX_EINVAL);
 	cr_assert_lt(sx_follow_id_cmp("9-1", "10-0"), 0);
 	cr_assert_gt(sx_follow_id_cmp("10-2", "10-1"), 0);
+}
+
+Test(follow, urls_parse_and_print_masked)
+{
+	sx_redis_url u;
+	char why[256], buf[256];
+	cr_assert_eq(sx_redis_url_parse("--updates-from", "rediss://ops:p%40ss%3Aw@[::1]:7000/st",
+	                                &u, why, sizeof why), 0, "%s", why);
+	cr_assert_eq(u.tls, 1);
+	cr_assert_str_eq(u.host, "::1");
+	cr_assert_eq(u.port, 7000);
+	cr_assert_str_eq(u.user, "ops");
+	cr_assert_str_eq(u.password, "p@ss:w");
+	cr_assert_str_eq(u.stream, "st");
+	cr_assert_str_eq(u.masked, "rediss://ops:***@[::1]:7000/st");
+	cr_assert_eq(sx_redis_url_parse("--updates-from", "redis://:pw@h/s", &u, why, sizeof why), 0);
+	cr_assert_str_eq(u.user, "");
+	cr_assert_str_eq(u.password, "pw");
+	cr_assert_eq(u.port, 6379);
+	cr_assert_str_eq(u.masked, "redis://:***@h/s");
+	/* a refused URL is named masked too */
+	cr_assert_eq(sx_redis_url_parse("--updates-from", "redis://u:hunter2@h:x/s", &u, why,
+	                                sizeof why), SX_EINVAL);
+	cr_assert(strstr(why, "redis://u:***@h:x/s") && !strstr(why, "hunter2"), "%s", why);
+	cr_assert_str_eq(sx_redis_url_mask("redis://u@h:1/s", buf, sizeof buf), "redis://u@h:1/s");
+	cr_assert_str_eq(sx_redis_url_mask("redis://h:1/a@b", buf, sizeof buf), "redis://h:1/a@b");
 }

@@ -385,7 +385,7 @@ Test(frame, settle_log_cuts_the_torn_tail_the_scan_found)
 	b.n += 100;
 	tu_path(path, sizeof path, tu_dir, "log");
 	tu_write(path, b.p, b.n);
-	cr_assert_eq(sx_frame_open_log("test log", path, &fd, &size, why,
+	cr_assert_eq(sx_frame_open_log("test log", path, &fd, &size, NULL, why,
 	                               sizeof why), 0, "%s", why);
 	cr_assert_eq(size, b.n);
 	cr_assert_eq(sx_frame_map(fd, size, &p), 0);

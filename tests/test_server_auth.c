@@ -35,7 +35,7 @@ static void write_tenants(void)
 	         "  rail12306:%s:rail,air:listed\n"
 	         "ops:%s:*:admin,listed\n", h1, h2, h3);
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
-	tu_write_str(tenants_path, text);
+	tu_write_private(tenants_path, text);
 }
 
 ST_TEST(auth, resp_tenants_and_permissions)
@@ -229,7 +229,9 @@ ST_TEST(auth, without_tenants)
 	char *log = st_log_text(open);
 	cr_assert(strstr(log, "--insecure-no-auth") && strstr(log, "--tenants"), "log: %s", log);
 	free(log);
-	st_server *insecure = st_start(st_snap, "--bind", "0.0.0.0", "--insecure-no-auth");
+	/* plain ports off loopback need --allow-plain too (test_server_tls) */
+	st_server *insecure = st_start(st_snap, "--bind", "0.0.0.0", "--insecure-no-auth",
+	                               "--allow-plain");
 	c = st_connect(insecure->resp_port);
 	cr_assert_str_eq(st_ask(c, "PING"), "+PONG");
 	st_close(c);
@@ -241,7 +243,7 @@ ST_TEST(auth, a_bad_tenants_file_stops_startup)
 	hash("x", h, sizeof h);
 	snprintf(p, sizeof p, "%s/bad.txt", tu_dir);
 	snprintf(text, sizeof text, "# fine\nok:%s:air:-\nbus:%s:air,bus:-\n", h, h);
-	tu_write_str(p, text);
+	tu_write_private(p, text);
 	st_server *s = st_start_args(st_snap, 1, (const char *[]){ "--tenants", p, NULL });
 	cr_assert(s->reaped && WIFEXITED(s->status) && WEXITSTATUS(s->status) == 1);
 	char *log = st_log_text(s);

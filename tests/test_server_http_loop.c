@@ -68,6 +68,29 @@ ST_TEST(http_loop, status_codes)
 	st_close(c);
 }
 
+ST_TEST(http_loop, body_limits_chunked_and_request_timeout)
+{
+	int p;
+	ht_start(&p, "--request-timeout", "1");
+	char *h;
+	/* a body over the limit (64 KiB) is refused as soon as the head is in */
+	cr_assert_eq(status_of("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n",
+	                       p, &h), 413, "%s", h);
+	free(h);
+	cr_assert_eq(status_of("POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+	                       "\r\n\r\n0\r\n\r\n", p, &h), 501, "%s", h);
+	free(h);
+	/* a head left half-way: 408 after --request-timeout, then closed */
+	st_conn *c = st_connect(p);
+	st_send_str(c, "GET /health HTTP/1.1\r\nHost: x\r\n");
+	ht_resp r = ht_read(c);
+	cr_assert_eq(r.status, 408, "%s", r.head ? r.head : "(no response)");
+	cr_assert(strstr(r.head, "\r\nConnection: close\r\n"), "%s", r.head);
+	ht_free(&r);
+	cr_assert(st_closed_by_server(c, 2000), "the connection stays open after 408");
+	st_close(c);
+}
+
 ST_TEST(http_loop, keep_alive_answers_two_requests_on_one_connection)
 {
 	int p;

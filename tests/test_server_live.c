@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "helpers/srvtest.h"
+#include "helpers/feedtest.h"
 
 #define HDR "case_no,court,list,role,id_type,id_no,name,status,listed_on,expires_on,restrictions,region\n"
 #define X_ID   "350304197806263293"
@@ -127,30 +127,6 @@ static char *bin_exec(st_conn *c, uint32_t req, const char *const *w, unsigned n
 	char *r = st_reply_from(f.body, f.len);
 	cr_assert_not_null(r, "EXEC reply body is not one RESP reply");
 	return r;
-}
-
-/* Run a shell command line, its stdout into a malloc'd string; *status
- * gets the exit status. */
-__attribute__((format(printf, 2, 3)))
-static char *run(int *status, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	fflush(NULL);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p, "popen %s", cmd);
-	st_sb b = { 0 };
-	st_sb_put(&b, "", 0);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		st_sb_put(&b, chunk, n);
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	return b.p;
 }
 
 static const char *sxgate_bin(void)
@@ -448,7 +424,7 @@ ST_TEST(live, acknowledged_updates_survive_kill_9_at_random_moments)
 
 	/* the journal holds exactly those entries, each whole */
 	int status;
-	char *dump = run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
+	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
 	cr_assert_eq(status, 0, "journal dump: %s", dump);
 	cr_assert_eq(count_substr(dump, "\tLIST.ADD case_no "), (int)in_force, "%s", dump);
 	free(dump);
@@ -587,7 +563,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	cr_assert_str_eq(st_ask(c, "JOURNAL.COMPACT"), "+OK 1 kept, 2 dropped");
 	cr_assert_eq(info_num(c, "live", "journal_last_seq"), 3);
 	int status;
-	char *dump = run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
+	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
 	cr_assert_eq(status, 0, "%s", dump);
 	cr_assert(strstr(dump, "LIST.SUSPEND " Y_CASE " RIC " Y_ID), "%s", dump);
 	cr_assert(!strstr(dump, "LIST.REMOVE") && !strstr(dump, "LIST.ADD"),
@@ -638,7 +614,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: status %d", st);
 
 	int status;
-	char *dump = run(&status, "'%s' feedback dump '%s'", sxgate_bin(), fb);
+	char *dump = ft_run(&status, "'%s' feedback dump '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", dump);
 	int rows = 0, deny_n = 0, ex = 0, sus = 0;
 	char *save = NULL;
@@ -661,7 +637,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 	cr_assert_eq(ex, M);
 	cr_assert_eq(sus, K);
 
-	char *sum = run(&status, "'%s' feedback summarize '%s'", sxgate_bin(), fb);
+	char *sum = ft_run(&status, "'%s' feedback summarize '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", sum);
 	char want[256];
 	snprintf(want, sizeof want, ": %d records; 3 courts, 3 cases", N + M + K);
@@ -676,74 +652,6 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 }
 
 /* ---- 6. a replica following a Redis stream --------------------------------- */
-
-static pid_t redis_pid;
-
-static void redis_start(int port)
-{
-	char p[16], log[PATH_MAX + 64];
-	snprintf(p, sizeof p, "%d", port);
-	snprintf(log, sizeof log, "%s/redis.log", tu_dir);
-	fflush(NULL);
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", p, "--bind", "127.0.0.1",
-		       "--save", "", "--appendonly", "no", (char *)NULL);
-		_exit(127);
-	}
-	redis_pid = pid;
-	for (int t = 0; t < 500; t++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-		close(fd);
-		if (ok)
-			return;
-		st_sleep_ms(10);
-	}
-	cr_assert_fail("redis-server on port %d did not come up", port);
-}
-
-static void redis_stop(void)
-{
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGKILL);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = 0;
-	}
-}
-
-/* GET /health: the status code, and the body into body. */
-static int health(int port, char *body, size_t cap)
-{
-	st_conn *c = st_connect(port);
-	st_send_str(c, "GET /health HTTP/1.0\r\n\r\n");
-	while (st_fill(c) > 0)
-		;
-	char text[4096];
-	snprintf(text, sizeof text, "%.*s", (int)c->len, c->buf);
-	int code = 0;
-	sscanf(text, "HTTP/%*s %d", &code);
-	const char *b = strstr(text, "\r\n\r\n");
-	snprintf(body, cap, "%s", b ? b + 4 : "");
-	st_close(c);
-	return code;
-}
-
-static int wait_health(int port, int want, int timeout_ms, char *body, size_t cap)
-{
-	int64_t t0 = now_ms();
-	int code;
-	while ((code = health(port, body, cap)) != want && now_ms() - t0 < timeout_ms)
-		st_sleep_ms(20);
-	return code;
-}
 
 /* INFO live's key once it reads want (the follower counts an entry just
  * after it is published, so a CHECK may see it first); the INFO text. */
@@ -761,7 +669,7 @@ static const char *wait_info(st_conn *c, const char *key, const char *want, int 
 ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 {
 	int dummy;
-	char *where = run(&dummy, "command -v redis-server");
+	char *where = ft_run(&dummy, "command -v redis-server");
 	int have = where[0] != 0;
 	free(where);
 	if (!have) {
@@ -769,7 +677,9 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 		cr_skip_test("redis-server is not installed: the stream follower is not tested");
 	}
 	int rport = st_free_port(), mport = st_free_port();
-	redis_start(rport);
+	char rp[16];
+	snprintf(rp, sizeof rp, "%d", rport);
+	ft_redis_start(rport, "--port", rp);
 	char url[128], mp[16], jrn[PATH_MAX + 64], body[1024];
 	snprintf(url, sizeof url, "redis://127.0.0.1:%d/sxgate:updates", rport);
 	snprintf(mp, sizeof mp, "%d", mport);
@@ -780,7 +690,7 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	st_server *s = st_start(st_snap, "--journal", jrn, "--updates-from", url,
 	                        "--metrics-port", mp);
 	st_conn *c = st_connect(s->resp_port);
-	cr_assert_eq(wait_health(mport, 200, 5000, body, sizeof body), 200,
+	cr_assert_eq(ft_wait_health(mport, 200, 5000, body, sizeof body), 200,
 	             "not healthy with an empty stream: %s", body);
 	cr_assert_str_eq(check(c, X_ID), deny(ST_DENY_REC));
 
@@ -810,14 +720,14 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 	cr_assert_str_eq(st_info_get(info, "stream_applied", v, sizeof v), "2", "%s", info);
 	cr_assert_str_eq(st_info_get(info, "stream_last_id", v, sizeof v), id2, "%s", info);
 	cr_assert_str_eq(st_info_get(info, "journal_last_seq", v, sizeof v), "2", "%s", info);
-	cr_assert_eq(wait_health(mport, 200, 3000, body, sizeof body), 200, "%s", body);
+	cr_assert_eq(ft_wait_health(mport, 200, 3000, body, sizeof body), 200, "%s", body);
 
 	/* a restart resumes after the last entry: nothing applied twice */
 	st_close(c);
 	cr_assert_eq(st_stop(s, SIGTERM), 0);
 	s = st_start(st_snap, "--journal", jrn, "--updates-from", url, "--metrics-port", mp);
 	c = st_connect(s->resp_port);
-	cr_assert_eq(wait_health(mport, 200, 5000, body, sizeof body), 200, "%s", body);
+	cr_assert_eq(ft_wait_health(mport, 200, 5000, body, sizeof body), 200, "%s", body);
 	cr_assert_str_eq(check(c, X_ID), ALLOW_NL);
 	cr_assert_str_eq(check(c, w), deny(wrec));
 	info = st_ask(c, "INFO live");
@@ -838,8 +748,8 @@ ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 
 	/* Redis down: /health says 503 */
 	st_close(rc);
-	redis_stop();
-	int code = wait_health(mport, 503, 5000, body, sizeof body);
+	ft_redis_stop_all();
+	int code = ft_wait_health(mport, 503, 5000, body, sizeof body);
 	cr_assert_eq(code, 503, "health %d with Redis down: %s", code, body);
 	cr_assert(strstr(body, "sxgate:updates"), "%s", body);
 	cr_assert_str_eq(check(c, X_ID), ALLOW_NL, "a replica keeps serving without its feed");

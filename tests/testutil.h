@@ -236,6 +236,13 @@ TU_UNUSED static void tu_write_str(const char *path, const char *s)
 	tu_write(path, s, strlen(s));
 }
 
+/* A secrets file (tenants): written, then mode 0600, as sxgated requires. */
+TU_UNUSED static void tu_write_private(const char *path, const char *s)
+{
+	tu_write_str(path, s);
+	cr_assert_eq(chmod(path, 0600), 0, "chmod %s: %s", path, strerror(errno));
+}
+
 /* The whole file, NUL-terminated (malloc'd); *len its size.  NULL when it
  * cannot be read. */
 TU_UNUSED static char *tu_read(const char *path, size_t *len)

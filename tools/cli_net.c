@@ -21,13 +21,16 @@
 #include <string.h>
 
 #include "sx.h"
+#include "sxargs.h"
 #include "sxclient.h"
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_REFUSED = 2, EXIT_CONN = 3 };
 
 typedef struct net_opts {
-	const char *host, *tenant, *secret, *type, *at;
+	const char *host, *tenant, *secret, *secret_file, *type, *at;
 	int port, resp, force, timeout_ms, timeout_set;
+	sx_client_opts conn;    /* TLS options (sxargs.h); the rest at connect */
+	char secret_buf[1024];  /* a secret read from --secret-file */
 	const char *pos[4096];
 	int npos;
 } net_opts;
@@ -44,10 +47,10 @@ static void usage(void)
 "       sxgate exec COMMAND [ARG...]\n"
 "  server: --host H (default 127.0.0.1) --port P (default 6381, 6380 with\n"
 "          --resp) --resp (speak RESP instead of the binary protocol)\n"
-"          --tenant T --secret S (AUTH first) --timeout MS (default 5000;\n"
-"          reload waits up to 600000)\n"
-"exit: 0 answer, 1 usage, 2 the server refused (ERR on stderr),\n"
-"      3 cannot connect\n", stderr);
+"          --timeout MS (default 5000; reload waits up to 600000)\n", stderr);
+	fputs(sx_args_help, stderr);
+	fputs("exit: 0 answer, 1 usage, 2 the server refused (ERR on stderr),\n"
+	      "      3 cannot connect (TLS refused included)\n", stderr);
 }
 
 static int parse_port(const char *s, int *port)
@@ -90,8 +93,9 @@ static int parse_opts(int argc, char **argv, net_opts *o)
 		}
 		memcpy(name, a, nl);
 		name[nl] = 0;
+		int tls = sx_args_tls_kind(name + 2);
 		if (!strcmp(name, "--resp") || !strcmp(name, "--force") ||
-		    !strcmp(name, "--help")) {
+		    !strcmp(name, "--help") || tls == SX_ARGS_SWITCH) {
 			if (eq) {
 				fprintf(stderr, "sxgate %s: %s takes no value\n", argv[0], name);
 				return EXIT_USAGE;
@@ -100,7 +104,10 @@ static int parse_opts(int argc, char **argv, net_opts *o)
 				usage();
 				return EXIT_USAGE;
 			}
-			*(name[2] == 'r' ? &o->resp : &o->force) = 1;
+			if (tls)
+				sx_args_tls_set(&o->conn, name + 2, NULL);
+			else
+				*(name[2] == 'r' ? &o->resp : &o->force) = 1;
 			continue;
 		}
 		if (eq)
@@ -111,12 +118,18 @@ static int parse_opts(int argc, char **argv, net_opts *o)
 			fprintf(stderr, "sxgate %s: %s needs a value\n", argv[0], name);
 			return EXIT_USAGE;
 		}
+		if (tls) {
+			sx_args_tls_set(&o->conn, name + 2, val);
+			continue;
+		}
 		if (!strcmp(name, "--host"))
 			dst = &o->host;
 		else if (!strcmp(name, "--tenant"))
 			dst = &o->tenant;
 		else if (!strcmp(name, "--secret"))
 			dst = &o->secret;
+		else if (!strcmp(name, "--secret-file"))
+			dst = &o->secret_file;
 		else if (!strcmp(name, "--type"))
 			dst = &o->type;
 		else if (!strcmp(name, "--at"))
@@ -147,10 +160,12 @@ static int parse_opts(int argc, char **argv, net_opts *o)
 	}
 	if (!o->port)
 		o->port = o->resp ? 6380 : 6381;
-	if ((o->tenant != NULL) != (o->secret != NULL)) {
-		fprintf(stderr, "sxgate %s: --tenant and --secret go together\n", argv[0]);
+	char prog[64];
+	snprintf(prog, sizeof prog, "sxgate %s", argv[0]);
+	if (sx_args_tls_check(prog, &o->conn) ||
+	    sx_args_secret(prog, o->tenant, o->secret, o->secret_file, o->secret_buf,
+	                   sizeof o->secret_buf, &o->secret))
 		return EXIT_USAGE;
-	}
 	return 0;
 }
 
@@ -420,10 +435,12 @@ int sx_cli_net_main(int argc, char **argv)
 	}
 
 	sx_client *cli;
-	char err[300];
-	int rc = sx_client_connect(o->host, o->port,
-	                           o->resp ? SX_CLIENT_RESP : SX_CLIENT_BINARY,
-	                           o->timeout_ms, &cli, err, sizeof err);
+	char err[600];
+	o->conn.host = o->host;
+	o->conn.port = o->port;
+	o->conn.proto = o->resp ? SX_CLIENT_RESP : SX_CLIENT_BINARY;
+	o->conn.timeout_ms = o->timeout_ms;
+	int rc = sx_client_open(&o->conn, &cli, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "sxgate: %s\n", err);
 		code = rc == SX_CLIENT_ESERVER ? EXIT_REFUSED : EXIT_CONN;
@@ -435,6 +452,7 @@ int sx_cli_net_main(int argc, char **argv)
 		code = cmds[k].run(o, cli);
 	sx_client_close(cli);
 out:
+	explicit_bzero(o->secret_buf, sizeof o->secret_buf);
 	free(o);
 	return code;
 }

@@ -11,7 +11,9 @@
  *   sxgate ping
  *   sxgate exec COMMAND [ARG...]
  * with  --host H (127.0.0.1)  --port P (6381 binary, 6380 with --resp)
- *       --resp  --tenant T --secret S  --timeout MS (5000)
+ *       --resp  --timeout MS (5000)
+ *       --tls --cacert FILE [--cert FILE --key FILE] [--sni NAME] [--insecure]
+ *       --tenant T with --secret-file FILE or SXGATE_SECRET (--secret S warns)
  *
  * Exit codes (SPEC section 5): 0 an answer, 1 usage error, 2 the server
  * refused the query (its "ERR ..." on stderr), 3 cannot connect or the
