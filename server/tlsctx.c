@@ -62,6 +62,11 @@ static SSL_CTX *ctx_build(const sx_tls_conf *c, char *why, size_t cap)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Tickets let clients resume (and carry the ACK of their Finished);
+	 * with client certificates asked for, OpenSSL refuses to resume a
+	 * session that names no context ("session id context uninitialized"). */
+	static const unsigned char sid_ctx[] = "sxgated";
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
 		snprintf(why, cap, "--tls-cert %s: %s", c->cert, sx_tls_why(e, sizeof e));
 		goto fail;

@@ -215,6 +215,18 @@ ST_TEST(tls, client_certificates_bind_tenants)
 	          "AUTH as another tenant on a bound connection: %s", t);
 	t = cli(p.resp, a, "AUTH a whatever", &rc);
 	cr_assert(strstr(t, "OK"), "%s", t);
+	/* a resumed session (a ticket from the first) is still tenant a */
+	char sess[PATH_MAX + 32];
+	snprintf(sess, sizeof sess, "%s/a.sess", tu_dir);
+	for (int i = 0; i < 2; i++) {
+		t = tt_sh(&rc, "printf 'CHECK " ST_DENY_ID " hotel 5 " ST_AT "\\r\\n' | timeout 10 "
+		          "openssl s_client -connect 127.0.0.1:%d -CAfile %s -cert %s/cli_a.pem "
+		          "-key %s/cli_a.key -%s %s -ign_eof", p.resp, cafile, tu_dir, tu_dir,
+		          i ? "sess_in" : "sess_out", sess);
+		cr_assert(strstr(t, i ? "Reused, TLS" : "New, TLS"), "session %d: %s", i, t);
+		cr_assert(strstr(t, "NOPERM tenant 'a' may not ask about channel 'hotel'"),
+		          "session %d: %s", i, t);
+	}
 	/* b's certificate is trusted but bound to nobody: AUTH as usual */
 	t = cli(p.resp, b, "CHECK " ST_DENY_ID " hotel 5 " ST_AT, &rc);
 	cr_assert(strstr(t, "NOAUTH"), "%s", t);

@@ -652,7 +652,7 @@ backend sxgate_tls_bin_stale
 
 
 def haproxy_cfg(reps, fe_resp, fe_bin, sock):
-    ssl_check = "check-ssl no-ssl-reuse verify required ca-file %s crt %s" % (pki("ca.pem"), pki("haproxy-check.crt"))
+    ssl_check = "check-ssl verify required ca-file %s crt %s" % (pki("ca.pem"), pki("haproxy-check.crt"))
     rs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.resp, r.metrics) for r in reps)
     bs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.metrics) for r in reps)
     rst = "\n".join("    server r%d 127.0.0.1:%d check %s" % (r.n, r.resp, ssl_check) for r in reps)
