@@ -51,7 +51,7 @@ rb() { # PORT TLS(0|1) P CMD... -> requests/s
 	local port=$1 tls=$2 p=$3; shift 3
 	local t=(); [ "$tls" = 1 ] && t=(--tls --cacert "$dir/ca.pem")
 	redis-benchmark "${t[@]}" -p "$port" -n "$N" -c 4 -P "$p" -q "$@" 2>/dev/null |
-		tr '\r' '\n' | awk '/requests per second/ {print int($2)}' | tail -1
+		tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1 | cut -d. -f1
 }
 echo "== redis-benchmark -c 4, $N requests a run (requests/s)"
 printf '%-34s %12s %12s %8s\n' run plain tls tls/plain
@@ -64,7 +64,7 @@ for p in 1 16 64; do
 done
 echo "== new connections, a TLS handshake each (redis-benchmark -k 0 PING, -c 4)"
 hs() { redis-benchmark --tls --cacert "$dir/ca.pem" -p "$1" -n 4000 -c 4 -k 0 -q PING 2>/dev/null |
-	tr '\r' '\n' | awk '/requests per second/ {print int($2)}' | tail -1; }
+	tr '\r' '\n' | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1 | cut -d. -f1; }
 a=$(hs "$stp"); b=$(hs "$rtp")
 printf '%-34s %12s\n%-34s %12s\n' "sxgated handshakes/s" "$a" "redis handshakes/s" "$b"
 if "$B/sxgate-bench" --help 2>&1 | grep -q -- '--tls'; then

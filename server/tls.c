@@ -207,6 +207,13 @@ sx_obuf *sx_tls_wire(sx_conn *c)
 	return &t->wire;
 }
 
+void sx_tls_idle(sx_conn *c)
+{
+	if (c->tls->ready && !SSL_has_pending(c->tls->ssl))
+		(void)SSL_free_buffers(c->tls->ssl);   /* 0: data in them; keep */
+	ERR_clear_error();
+}
+
 void sx_tls_bye(sx_conn *c)
 {
 	sx_tls *t = c->tls;

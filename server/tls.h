@@ -17,8 +17,8 @@
  * when sx_tls_input returns: OpenSSL copies a partial record into its own
  * buffer); plaintext goes through one per-thread 16 KiB scratch buffer;
  * the wire buffer is an sx_obuf (its first chunk kept for the
- * connection's life), so a request costs no malloc.  SSL_MODE_RELEASE_
- * BUFFERS lets idle connections give OpenSSL's record buffers back.
+ * connection's life), so a request costs no malloc.  A connection quiet
+ * for a few seconds gives OpenSSL's record buffers back (sx_tls_idle).
  *
  * Rotation: the server's context (tlsctx.c: certificate, key, CA,
  * ciphers) is rebuilt from the files by sx_tls_server_reload and swapped in; new
@@ -85,6 +85,13 @@ int sx_tls_input(struct sx_conn *c, const char *data, size_t n, sx_tls_plain_fn 
 
 /* Encrypt what c->out holds into c->wire; returns c->wire. */
 sx_obuf *sx_tls_wire(struct sx_conn *c);
+
+/* c has been quiet for SX_TLS_IDLE_S seconds: free OpenSSL's record
+ * buffers (about 34 KiB), which it allocates again on the next record.
+ * Kept while a connection is busy, since releasing them after every
+ * record (SSL_MODE_RELEASE_BUFFERS) costs a malloc and free a request. */
+#define SX_TLS_IDLE_S 2
+void sx_tls_idle(struct sx_conn *c);
 
 /* Queue a close_notify (once), before the connection's write side shuts. */
 void sx_tls_bye(struct sx_conn *c);

@@ -374,6 +374,8 @@ void sx_worker_tick(sx_worker *w)
 		           w->x.now - c->last_active >= idle) {
 			sx_stat_inc(w->x.stats.idle_kills);
 			sx_worker_kill(w, c);
+		} else if (c->tls && w->x.now - c->last_active >= SX_TLS_IDLE_S) {
+			sx_tls_idle(c);        /* give OpenSSL's record buffers back */
 		}
 	}
 }
