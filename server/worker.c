@@ -254,7 +254,15 @@ void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n)
 		return;
 	}
 	if (sx_tls_input(c, data, n, sx_conn_input)) {
-		sx_worker_kill(w, c);
+		/* Send the alert OpenSSL wrote (a client without a required
+		 * certificate learns why), then close; never a close_notify
+		 * after a fatal error. */
+		if (c->wire->pending) {
+			c->flags |= SX_CF_CLOSING | SX_CF_TLS_BYE;
+			sx_worker_dirty(w, c);
+		} else {
+			sx_worker_kill(w, c);
+		}
 		return;
 	}
 	if ((c->flags & SX_CF_EOF) && !(c->flags & SX_CF_BLOCKED))
