@@ -99,8 +99,7 @@ void sx_tls_attach(sx_conn *c, sx_tls_server *ts)
 	if (!b)
 		abort();
 	BIO_set_data(b, t);
-	BIO_up_ref(b);                    /* one reference each for rbio and wbio */
-	SSL_set_bio(t->ssl, b, b);
+	SSL_set_bio(t->ssl, b, b);        /* the same BIO both ways: one reference */
 	SSL_set_accept_state(t->ssl);
 	c->tls = t;
 	c->wire = &t->wire;
