@@ -485,7 +485,7 @@ void sx_srv_wait(sx_srv *s)
 	s->started = 0;
 	sx_follow_stop(s->follow);  /* it submits jobs: stop it first */
 	s->follow = NULL;
-	sx_jobs_stop(s->jobs);      /* runs what is queued (a late SIGHUP) */
+	sx_jobs_stop(s->jobs, UINT64_MAX, NULL, 0);  /* runs what is queued (a late SIGHUP) */
 	s->jobs = NULL;
 }
 
