@@ -2,13 +2,16 @@
  * test_server_wedge.c - nothing a client asks for wedges the job threads
  * (issue 14): RELOAD of a FIFO, a directory or /dev/zero is refused at once
  * with a clear reason; meanwhile and after, CHECK and an uncached AUTH
- * answer within a second, and SIGTERM exits within the drain cap.
+ * answer within a second; an AUTH never waits behind a journal write that
+ * hangs (a stuck disk, through the SXGATE_WIO_FAULT testing hook); and
+ * SIGTERM exits within the drain cap even while a job never returns.
  */
 #include <crypt.h>
 
 #include "helpers/srvtest.h"
 
 #define DRAIN_CAP_S 10          /* worker.c's drain timeout */
+#define FAULT_ENV "SXGATE_WIO_FAULT"
 
 static char tenants_path[PATH_MAX + 64];
 
@@ -135,5 +138,41 @@ ST_TEST(wedge, reload_of_fifo_directory_or_device_is_refused_at_once)
 	answers_fast(admin, "RELOAD", "+OK 2");
 	int status = sigterm_within_cap(s);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	st_close(admin);
+}
+
+/* A job that never returns: LIST.ADD's journal write stalls for a minute.
+ * AUTH and CHECK do not wait behind it; SIGTERM exits within the drain cap
+ * anyway, saying which job it left. */
+ST_TEST(wedge, a_stuck_update_blocks_neither_auth_nor_sigterm)
+{
+	write_tenants();
+	char journal[PATH_MAX + 80];
+	snprintf(journal, sizeof journal, "%s/journal", tu_dir);
+	cr_assert_eq(setenv(FAULT_ENV, "write_delay_ms=60000", 1), 0);
+	st_server *s = st_start(st_snap, "--tenants", tenants_path, "--journal", journal);
+	unsetenv(FAULT_ENV);
+	cr_assert(st_log_wait(s, "TESTING HOOK: " FAULT_ENV "=", 0));
+
+	st_conn *admin = st_connect(s->resp_port);
+	answers_fast(admin, "AUTH ops ops-secret", "+OK");
+	char id[19];
+	tu_ric(7, id);
+	char line[512];
+	snprintf(line, sizeof line, "LIST.ADD case_no （2026）闽01执7号 court 福州市中级人民法院 list SX "
+	         "role debtor id_type RIC id_no %s name 某 status active listed_on 2025-01-01",
+	         id);
+	st_cmd(admin, line);       /* its reply never comes: the write hangs */
+	usleep(300 * 1000);
+
+	fresh_auth_and_check(s, 0);
+	fresh_auth_and_check(s, 1);
+	int status = sigterm_within_cap(s);
+	/* Status 1: a client's update was never answered. */
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "exit status %d", status);
+	cr_assert(st_log_wait(s, "drain: 1 job on the reload/update thread (0 queued behind) "
+	                      "still running after the 10 s drain cap", 0),
+	          "no log line says which job was left");
+	cr_assert(st_log_wait(s, "exiting with a job unfinished", 0));
 	st_close(admin);
 }
