@@ -350,10 +350,21 @@ static void fill_info(sx_snap *s)
 	in->source[sizeof(in->source) - 1] = 0;
 }
 
+/* What a file that is not a regular one is, for the error message. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "is a directory" : S_ISFIFO(m) ? "is a FIFO" :
+	       S_ISCHR(m) ? "is a character device" : S_ISBLK(m) ? "is a block device" :
+	       S_ISSOCK(m) ? "is a socket" : "is not a regular file";
+}
+
 int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 {
 	struct stat st;
-	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
+	 * (forever, on the job thread); it is refused just below anyway.  It
+	 * changes nothing for a regular file, which is all we map. */
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	sx_snap *s;
 
 	*out = NULL;
@@ -366,11 +377,17 @@ int sx_snap_open(const char *path, sx_snap **out, char *why, size_t cap)
 		return sx_fail(why, cap, rc, "cannot stat snapshot %s: %s", path,
 		               strerror(-rc));
 	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return sx_fail(why, cap, SX_EINVAL, "%s: %s, not a regular file; a snapshot "
+		               "is a file written by sxgate-build", path, file_kind(st.st_mode));
+	}
 	if (st.st_size < (off_t)SX_SNAP_HDR) {
 		close(fd);
 		return sx_fail(why, cap, SX_ETRUNC,
-		               "%s: snapshot is truncated (%lld bytes)", path,
-		               (long long)st.st_size);
+		               "%s: snapshot is truncated (%lld bytes, too small for "
+		               "its %u-byte header)", path, (long long)st.st_size,
+		               (unsigned)SX_SNAP_HDR);
 	}
 	s = calloc(1, sizeof(*s));
 	if (!s) {

@@ -63,6 +63,7 @@ sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *add
 	auth_job *j = calloc(1, sizeof *j);
 	if (!j)
 		abort();
+	j->job.lane = SX_LANE_VERIFY;    /* never behind a reload or an fsync */
 	j->job.run = auth_run;
 	j->job.done = auth_done;
 	j->tenants = ts;

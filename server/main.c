@@ -5,8 +5,9 @@
  * Signals are blocked in every thread and taken synchronously here with
  * sigtimedwait, so a handler never runs in the middle of a request and no
  * async-signal-safety rules apply: SIGHUP reloads the snapshot, SIGTERM
- * and SIGINT drain (stop accepting, answer what was received, exit 0); a
- * second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
+ * and SIGINT drain (stop accepting, answer what was received, exit 0; at
+ * the 10 s cap a job still stuck is left behind, logged, and the exit
+ * status is 1); a second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
  * (sends use MSG_NOSIGNAL anyway).
  *
  * One testing hook lives here: SXGATE_WIO_FAULT (engine/wio.h,
@@ -94,7 +95,8 @@ static void usage(FILE *f)
 "  --version             print the version\n"
 "\n"
 "Signals: SIGHUP reloads the snapshot (and the TLS certificate, key and CA);\n"
-"SIGTERM or SIGINT drains and exits 0.\n");
+"SIGTERM or SIGINT drains and exits 0 (1 when a job is still stuck at the\n"
+"10 s drain cap).\n");
 }
 
 static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
@@ -405,7 +407,13 @@ int main(int argc, char **argv)
 			_exit(1);
 		}
 	}
-	sx_srv_wait(srv);
+	if (sx_srv_wait(srv)) {
+		/* A job thread still uses the server: no sx_srv_destroy, no
+		 * exit handlers; what a client was promised is not all done. */
+		sx_log("exiting with a job unfinished (status 1)");
+		fflush(NULL);
+		_exit(1);
+	}
 	sx_srv_destroy(srv);
 	sx_log("drained; bye");
 	return 0;

@@ -444,13 +444,13 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 	s->started = created;
 	if (rc) {
 		sx_srv_stop(s);
-		sx_srv_wait(s);
+		(void)sx_srv_wait(s);
 		return rc;
 	}
 	/* /health says "not started yet" until the follower runs */
 	if ((rc = sx_live_start(s, why, whycap))) {
 		sx_srv_stop(s);
-		sx_srv_wait(s);
+		(void)sx_srv_wait(s);
 		return rc;
 	}
 	return 0;
@@ -465,6 +465,8 @@ void sx_srv_reload(sx_srv *s)
 
 void sx_srv_stop(sx_srv *s)
 {
+	if (!s->drain_deadline_ms)
+		s->drain_deadline_ms = sx_mono_ms() + SX_DRAIN_TIMEOUT_S * 1000u;
 	atomic_store(&s->stopping, 1);
 	for (int i = 0; i < s->nworkers; i++) {
 		uint64_t one = 1;
@@ -478,15 +480,32 @@ int sx_srv_running(const sx_srv *s)
 	return atomic_load(&s->nrunning);
 }
 
-void sx_srv_wait(sx_srv *s)
+int sx_srv_wait(sx_srv *s)
 {
 	for (int i = 0; i < s->started; i++)
 		pthread_join(s->workers[i].thr, NULL);
 	s->started = 0;
-	sx_follow_stop(s->follow);  /* it submits jobs: stop it first */
-	s->follow = NULL;
-	sx_jobs_stop(s->jobs);      /* runs what is queued (a late SIGHUP) */
+	/* Jobs get what is left of the drain (and at least a second, for a
+	 * late SIGHUP's reload); a job still running then is stuck, and its
+	 * thread is left to the process's exit: joining it could wait for
+	 * ever.  The follower may be waiting for such a job: it is left too. */
+	uint64_t now = sx_mono_ms(), deadline = s->drain_deadline_ms;
+	if (deadline < now + 1000)
+		deadline = now + 1000;
+	char why[256] = "";
+	int rc = sx_jobs_idle_wait(s->jobs, deadline, why, sizeof why);
+	if (!rc) {
+		sx_follow_stop(s->follow);  /* it submits jobs: stop it first */
+		s->follow = NULL;
+		rc = sx_jobs_stop(s->jobs, deadline, why, sizeof why);
+	}
+	if (rc) {
+		sx_log("drain: %s still running after the %d s drain cap (stuck in a "
+		       "blocking call?); not waiting for it", why, SX_DRAIN_TIMEOUT_S);
+		return rc;
+	}
 	s->jobs = NULL;
+	return 0;
 }
 
 void sx_srv_destroy(sx_srv *s)

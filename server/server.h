@@ -75,8 +75,11 @@ void sx_srv_stop(sx_srv *s);
 /* Workers still running (main's signal loop polls it while draining). */
 int sx_srv_running(const sx_srv *s);
 
-/* Wait until every worker has drained and exited. */
-void sx_srv_wait(sx_srv *s);
+/* Wait until every worker has drained and exited, then stop the job
+ * threads.  Returns 0; or -ETIMEDOUT (logged) when a job was still running
+ * at the drain's deadline: its thread is left running, so the server must
+ * not be freed; exit the process instead. */
+int sx_srv_wait(sx_srv *s);
 
 /* Free everything (after sx_srv_wait, or instead of starting). */
 void sx_srv_destroy(sx_srv *s);

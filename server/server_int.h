@@ -16,6 +16,10 @@
 #include "server.h"
 #include "tenant.h"
 
+/* The drain's hard cap: SIGTERM exits this long after it came (plus the
+ * workers' 1 s tick), whatever a job does (worker.c, sx_srv_wait). */
+#define SX_DRAIN_TIMEOUT_S 10
+
 struct sx_ctx;
 struct sx_io_ops;
 struct sx_tls_server;
@@ -51,6 +55,7 @@ struct sx_srv {
 	_Atomic int nclients;
 	_Atomic int nrunning;        /* workers not yet exited */
 	_Atomic int stopping;
+	uint64_t drain_deadline_ms;  /* sx_mono_ms(); set by sx_srv_stop */
 	int started;
 	int64_t started_at;          /* unix seconds */
 	int64_t started_mono;        /* monotonic seconds */

@@ -24,8 +24,6 @@
 #include "server_int.h"
 #include "worker.h"
 
-#define DRAIN_TIMEOUT_S 10
-
 static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);
@@ -304,7 +302,7 @@ void sx_worker_submit(sx_worker *w, sx_conn *c, sx_job *job)
 static void begin_drain(sx_worker *w)
 {
 	w->stopping = 1;
-	w->drain_deadline = w->x.now + DRAIN_TIMEOUT_S;
+	w->drain_deadline = w->x.now + SX_DRAIN_TIMEOUT_S;
 	w->io->unlisten(w);
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
@@ -452,7 +450,12 @@ void sx_worker_flush(sx_worker *w)
 
 int sx_worker_done(const sx_worker *w)
 {
-	return w->stopping && w->nconns == 0 && w->jobs_pending == 0;
+	/* Past the deadline a job still pending does not keep the worker:
+	 * it may never return (stuck in a blocking call), and its connection
+	 * is closed by now.  If it does return, its job waits in the mailbox
+	 * for sx_worker_fini. */
+	return w->stopping && w->nconns == 0 &&
+	       (w->jobs_pending == 0 || w->x.now >= w->drain_deadline);
 }
 
 int sx_worker_wait_ms(const sx_worker *w)
