@@ -35,11 +35,11 @@ typedef struct rl_slot {
 	sx_addr addr;
 	uint32_t key;          /* tenant index, RL_UNKNOWN or RL_ADDR */
 	uint32_t held;         /* tokens reserved by AUTHs not yet settled */
-	int failed;            /* a failure since the bucket was last full */
 	double tokens;
 	double last;           /* monotonic seconds */
-	int used;
-} rl_slot;
+	uint8_t failed;        /* a failure since the bucket was last full */
+	uint8_t used;
+} rl_slot;                 /* 48 bytes: the table is 96 KiB */
 
 typedef struct secret_cache {
 	size_t len;
