@@ -150,15 +150,15 @@ ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
 			st_close(c);
 		}
 	}
-	double elapsed = now_s() - t0;
 	long verified_failures = st_info_num(b, "auth_failed");
 	long server_limited = st_info_num(b, "auth_rate_limited");
+	double elapsed = now_s() - t0;     /* to the counts' reading */
 	for (int i = 0; i < ATTACKERS; i++)
 		close(g[i].fd);
 
-	/* The bucket allows burst + rate x elapsed verifications; it starts at
-	 * the first guess, after t0, and INFO was read after elapsed, so the
-	 * bound is exact.  +1 slack: the fractional token a hair before a
+	/* The bucket allows burst + rate x elapsed verifications: it starts at
+	 * the first guess, after t0, and elapsed runs until after INFO was
+	 * read, so the bound is exact.  +1 slack: the fractional token a hair before a
 	 * whole one, and clock reads on two sides of a socket. */
 	long bound = NAME_BURST + (long)(NAME_RATE * elapsed) + 1;
 	cr_log_info("%.2f s: %ld verified failures (bound %ld), %ld answered "

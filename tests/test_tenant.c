@@ -365,7 +365,7 @@ Test(tenant, rate_limit_address_cap_across_names_and_its_refill)
 	char *h = hash_of("$6$", 1000, "right");
 	sx_tenants *ts = load_n(6, h);
 	const sx_tenant *t[6];
-	char nm[8];
+	char nm[16];
 	for (int i = 0; i < 6; i++) {
 		snprintf(nm, sizeof nm, "t%d", i);
 		t[i] = sx_tenants_find(ts, nm, strlen(nm));
