@@ -1,5 +1,13 @@
 /*
  * auth.c - AUTH (see auth.h).
+ *
+ * Every path that compares a secret holds a token reserved by
+ * sx_tenants_admit() and settles it: the cached compare here, the hash in
+ * the job (which tries the cache first: a pool's first login may have
+ * filled it while the others were queued).  An AUTH that finds its buckets empty only because of AUTHs
+ * still being verified (a pool of connections logging in at once) is not
+ * refused: it becomes a job too, and since jobs run in order it asks again
+ * after those verifications have settled.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +19,7 @@ typedef struct auth_job {
 	sx_job job;                 /* first: a job pointer is an auth_job */
 	sx_tenants *tenants;
 	const sx_tenant *tenant;    /* NULL: unknown name */
+	int reserved;               /* 0: admit again first (SX_ADMIT_WAIT) */
 	sx_addr addr;
 	size_t n;
 	char secret[SX_TENANT_SECRET_MAX];
@@ -19,7 +28,15 @@ typedef struct auth_job {
 static void auth_run(sx_job *j)
 {
 	auth_job *a = (auth_job *)j;
-	if (sx_tenants_verify(a->tenants, a->tenant, &a->addr, a->secret, a->n)) {
+	if (!a->reserved &&
+	    sx_tenants_admit(a->tenants, &a->addr, a->tenant, 0) != SX_ADMIT_OK) {
+		sx_job_result(j, SX_EINVAL, "%s", SX_AUTH_LIMITED);
+	} else if (a->tenant && a->n <= sizeof a->secret &&
+	           sx_tenants_cached(a->tenants, a->tenant, a->secret, a->n)) {
+		sx_tenants_settle(a->tenants, &a->addr, a->tenant, 1);
+		j->tenant = a->tenant;
+		sx_job_result(j, 0, "OK");
+	} else if (sx_tenants_verify(a->tenants, a->tenant, &a->addr, a->secret, a->n)) {
 		j->tenant = a->tenant;
 		sx_job_result(j, 0, "OK");
 	} else {
@@ -54,12 +71,15 @@ sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *add
 		         "client certificate", bound->name);
 		return answer(a, SX_EINVAL, NULL, msg);
 	}
-	if (!sx_tenants_admit(ts, addr))
-		return answer(a, SX_EINVAL, NULL, "WRONGPASS too many failed AUTH attempts "
-		              "from this address; try again later");
 	const sx_tenant *t = sx_tenants_find(ts, name.p ? name.p : "", name.n);
-	if (t && sx_tenants_cached(ts, t, secret.p ? secret.p : "", secret.n))
+	int adm = sx_tenants_admit(ts, addr, t, 1);
+	if (adm == SX_ADMIT_LIMITED)
+		return answer(a, SX_EINVAL, NULL, SX_AUTH_LIMITED);
+	if (adm == SX_ADMIT_OK && t &&
+	    sx_tenants_cached(ts, t, secret.p ? secret.p : "", secret.n)) {
+		sx_tenants_settle(ts, addr, t, 1);
 		return answer(a, 0, t, "OK");
+	}
 	auth_job *j = calloc(1, sizeof *j);
 	if (!j)
 		abort();
@@ -68,13 +88,12 @@ sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *add
 	j->job.done = auth_done;
 	j->tenants = ts;
 	j->tenant = t;
+	j->reserved = adm == SX_ADMIT_OK;
 	j->addr = *addr;
-	if (secret.n <= sizeof j->secret) {
-		if (secret.n)
-			memcpy(j->secret, secret.p, secret.n);
-		j->n = secret.n;
-	} else {
-		j->tenant = NULL;    /* too long to be anyone's secret: fails */
-	}
+	/* a secret too long to be anyone's keeps its length, not its bytes:
+	 * sx_tenants_verify fails it without reading them */
+	if (secret.n && secret.n <= sizeof j->secret)
+		memcpy(j->secret, secret.p, secret.n);
+	j->n = secret.n;
 	return &j->job;
 }

@@ -2,10 +2,11 @@
  * auth.h - AUTH for both protocols (SPEC section 9), as a service: it
  * knows tenants and addresses, not connections.
  *
- * The order of checks: no tenants configured; address rate-limited; the
- * tenant's cached secret (answered at once, on the I/O thread); otherwise
- * the yescrypt verification is a job (jobs.h) for the job thread, and the
- * caller makes its client wait for it.  Failures always look the same to
+ * The order of checks: no tenants configured; a token reserved for this
+ * address and tenant name, or the rate-limit refusal and no word about the
+ * secret (tenant.h); the tenant's cached secret (answered at once, on the
+ * I/O thread); otherwise the yescrypt verification is a job (jobs.h) for
+ * the job thread, and the caller makes its client wait for it.  Failures always look the same to
  * the client (Redis's WRONGPASS text), whether the tenant is unknown or
  * the secret wrong.  The secret is copied into the job (the request's
  * bytes do not outlive the read) and wiped when the job has run.
@@ -20,6 +21,8 @@
 #include "tenant.h"
 
 #define SX_AUTH_WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+#define SX_AUTH_LIMITED   "WRONGPASS too many failed AUTH attempts from this address; " \
+                          "try again later"
 
 /* The answer when no job is needed. */
 typedef struct sx_auth_answer {

@@ -1,11 +1,16 @@
 /*
  * tenant.c - tenants file, crypt(3) verification, AUTH rate limiting
- * (see tenant.h for the format and the reasoning).
+ * (see tenant.h for the format and the policy).
  *
  * The rate-limit table is a small fixed array searched linearly under a
- * mutex: it is touched only by AUTH, never by lookups, and a full table
- * evicts the address whose bucket has been refilling longest (the one
- * least likely to be limited).
+ * mutex: it is touched only by AUTH, never by lookups.  A slot is a token
+ * bucket for one (address, key): the key is a tenant's index, RL_UNKNOWN
+ * for every name the file does not have, or RL_ADDR for the address's cap
+ * over all names, so one address holds at most tenants + 2 slots however
+ * many names it invents.  A full bucket with nothing reserved is the same
+ * as no bucket, so its slot is free for reuse; only when every slot holds
+ * state does a new bucket evict the one refilling longest (the least likely
+ * to be limited).  The memory is RL_SLOTS slots, always.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -18,16 +23,23 @@
 #include "sx.h"
 #include "tenant.h"
 
-#define RL_SLOTS   1024
-#define RL_BURST   5.0     /* failures allowed in a burst */
-#define RL_RATE    1.0     /* tokens per second */
+#define RL_SLOTS       2048
+#define RL_BURST       5.0     /* per (address, name): failures in a burst */
+#define RL_RATE        1.0     /* and tokens per second */
+#define RL_ADDR_BURST  20.0    /* per address, all names together */
+#define RL_ADDR_RATE   4.0
+#define RL_UNKNOWN     0xfffffffeu   /* key: any name not in the file */
+#define RL_ADDR        0xffffffffu   /* key: the address's cap */
 
 typedef struct rl_slot {
 	sx_addr addr;
+	uint32_t key;          /* tenant index, RL_UNKNOWN or RL_ADDR */
+	uint32_t held;         /* tokens reserved by AUTHs not yet settled */
 	double tokens;
 	double last;           /* monotonic seconds */
-	int used;
-} rl_slot;
+	uint8_t failed;        /* a failure since the bucket was last full */
+	uint8_t used;
+} rl_slot;                 /* 48 bytes: the table is 96 KiB */
 
 typedef struct secret_cache {
 	size_t len;
@@ -373,48 +385,121 @@ const sx_tenant *sx_tenants_find(const sx_tenants *ts, const char *name, size_t 
 	return NULL;
 }
 
-/* The bucket of addr, refilled to now; create it when create is set.
- * Called with the lock held. */
-static rl_slot *bucket(sx_tenants *ts, const sx_addr *addr, int create)
+static double rl_burst(uint32_t key)
 {
-	double now = mono_now();
-	rl_slot *free_slot = NULL, *oldest = NULL;
-	for (size_t i = 0; i < RL_SLOTS; i++) {
-		rl_slot *s = &ts->rl[i];
-		if (!s->used) {
-			if (!free_slot)
-				free_slot = s;
-			continue;
-		}
-		if (!memcmp(&s->addr, addr, sizeof *addr)) {
-			s->tokens += (now - s->last) * RL_RATE;
-			if (s->tokens > RL_BURST)
-				s->tokens = RL_BURST;
-			s->last = now;
-			return s;
-		}
-		if (!oldest || s->last < oldest->last)
-			oldest = s;
+	return key == RL_ADDR ? RL_ADDR_BURST : RL_BURST;
+}
+
+static void rl_refill(rl_slot *s, double now)
+{
+	double burst = rl_burst(s->key);
+	s->tokens += (now - s->last) * (s->key == RL_ADDR ? RL_ADDR_RATE : RL_RATE);
+	if (s->tokens >= burst) {
+		s->tokens = burst;
+		s->failed = 0;
 	}
-	if (!create)
-		return NULL;
-	rl_slot *s = free_slot ? free_slot : oldest;
-	s->used = 1;
-	s->addr = *addr;
-	s->tokens = RL_BURST;
 	s->last = now;
+}
+
+static uint32_t rl_key(const sx_tenants *ts, const sx_tenant *t)
+{
+	return t ? (uint32_t)(t - ts->v) : RL_UNKNOWN;
+}
+
+/* The buckets of (addr, key) and of addr's cap, refilled to now, or NULL:
+ * one pass over the table.  Lock held. */
+static void rl_find(sx_tenants *ts, const sx_addr *addr, uint32_t key, double now,
+                    rl_slot **name, rl_slot **all)
+{
+	*name = *all = NULL;
+	for (size_t i = 0; i < RL_SLOTS && !(*name && *all); i++) {
+		rl_slot *s = &ts->rl[i];
+		if (!s->used || (s->key != key && s->key != RL_ADDR) ||
+		    memcmp(&s->addr, addr, sizeof *addr))
+			continue;
+		rl_refill(s, now);
+		*(s->key == key ? name : all) = s;
+	}
+}
+
+/* A new, full bucket for (addr, key), never the slot keep.  Lock held. */
+static rl_slot *rl_new(sx_tenants *ts, const sx_addr *addr, uint32_t key, double now,
+                       const rl_slot *keep)
+{
+	rl_slot *s = NULL, *oldest = NULL;
+	for (size_t i = 0; i < RL_SLOTS && !s; i++) {
+		rl_slot *c = &ts->rl[i];
+		if (c == keep)
+			continue;
+		if (c->used)
+			rl_refill(c, now);
+		if (!c->used || (!c->held && c->tokens >= rl_burst(c->key)))
+			s = c;          /* free, or full: no state to lose */
+		else if (!oldest || c->last < oldest->last)
+			oldest = c;
+	}
+	if (!s)
+		s = oldest;
+	*s = (rl_slot){ .addr = *addr, .key = key, .tokens = rl_burst(key),
+	                .last = now, .used = 1 };
 	return s;
 }
 
-int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr)
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
+                     int may_wait)
 {
+	uint32_t key = rl_key(ts, t);
+	double now = mono_now();
 	pthread_mutex_lock(&ts->lock);
-	rl_slot *s = bucket(ts, addr, 0);
-	int ok = !s || s->tokens >= 1.0;
-	if (!ok)
+	rl_slot *name, *all;
+	rl_find(ts, addr, key, now, &name, &all);
+	int name_ok = !name || name->tokens >= 1.0;
+	int all_ok = !all || all->tokens >= 1.0;
+	int rc;
+	if (name_ok && all_ok) {
+		if (!name)
+			name = rl_new(ts, addr, key, now, all);
+		if (!all)
+			all = rl_new(ts, addr, RL_ADDR, now, name);
+		name->tokens -= 1.0;
+		name->held++;
+		all->tokens -= 1.0;
+		all->held++;
+		rc = SX_ADMIT_OK;
+	} else if (may_wait && (name_ok || (name->held && !name->failed)) &&
+	           (all_ok || (all->held && !all->failed))) {
+		/* emptied by AUTHs still being verified, none failed yet (a
+		 * pool of connections logging in at once): their outcome
+		 * decides, and the caller asks again after them */
+		rc = SX_ADMIT_WAIT;
+	} else {
 		ts->n_limited++;
+		rc = SX_ADMIT_LIMITED;
+	}
 	pthread_mutex_unlock(&ts->lock);
-	return ok;
+	return rc;
+}
+
+void sx_tenants_settle(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t, int ok)
+{
+	double now = mono_now();
+	pthread_mutex_lock(&ts->lock);
+	rl_slot *b[2];
+	rl_find(ts, addr, rl_key(ts, t), now, &b[0], &b[1]);
+	for (int i = 0; i < 2; i++) {
+		if (!b[i])
+			continue;     /* evicted meanwhile: nothing to settle */
+		if (b[i]->held)
+			b[i]->held--;
+		if (!ok)
+			b[i]->failed = 1;
+		if (ok) {
+			b[i]->tokens += 1.0;
+			if (b[i]->tokens > rl_burst(b[i]->key))
+				b[i]->tokens = rl_burst(b[i]->key);
+		}
+	}
+	pthread_mutex_unlock(&ts->lock);
 }
 
 const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256[32])
@@ -475,12 +560,9 @@ int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
 		ts->n_ok++;
 	} else {
 		ts->n_failed++;
-		rl_slot *s = bucket(ts, addr, 1);
-		s->tokens -= 1.0;
-		if (s->tokens < 0)
-			s->tokens = 0;
 	}
 	pthread_mutex_unlock(&ts->lock);
+	sx_tenants_settle(ts, addr, t, ok);
 	return ok;
 }
 

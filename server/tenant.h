@@ -28,12 +28,20 @@
  * and keeps, per tenant, the last secret that verified so that the many
  * connections of one booking system authenticate without a hash each
  * (sx_tenants_cached).  The cache lives only in memory, compares in
- * constant time, and is never consulted for an address that is being
- * rate-limited.
+ * constant time, and is consulted only with a token reserved, so it is no
+ * faster an oracle than the hash.
  *
- * Rate limit: a token bucket per client address, 5 tokens, refilled at 1
- * per second; a failed AUTH takes a token, and an address with no token
- * left is refused before any verification.
+ * Rate limit (docs/SERVER.md, Tenants): token buckets per (client address,
+ * tenant name), 5 tokens refilled at 1 a second, and a cap per address over
+ * all names, 20 tokens refilled at 4 a second; names not in the file share
+ * one "unknown" bucket per address.  Every AUTH reserves a token from both
+ * of its buckets before anything is compared (sx_tenants_admit) and gives
+ * them back when the secret is right (sx_tenants_settle): only failures
+ * spend tokens, and parallel guesses cannot outrun the bucket, because the
+ * token is gone before the slow verification starts, not after it ends.
+ * Guessing one tenant's secret limits that tenant from that address; other
+ * tenants from the same address (all clients behind one proxy) go on,
+ * until failures across names reach the address's cap.
  */
 #ifndef SX_TENANT_H
 #define SX_TENANT_H
@@ -77,17 +85,39 @@ const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256
 /* How many tenants a client certificate binds (cert=). */
 size_t sx_tenants_with_cert(const sx_tenants *ts);
 
-/* 1 when addr may try to authenticate now, 0 while it is rate-limited. */
-int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr);
+enum {
+	SX_ADMIT_LIMITED = 0,   /* refused: failures emptied a bucket */
+	SX_ADMIT_OK      = 1,   /* a token of each bucket is reserved */
+	SX_ADMIT_WAIT    = 2,   /* empty only for AUTHs still being verified */
+};
 
-/* 1 when secret is the last secret that verified for t (fast, no hash). */
+/*
+ * May addr try to authenticate as t (NULL: a name not in the file) now?
+ * SX_ADMIT_OK reserves a token from (addr, t)'s bucket and from addr's
+ * cap; the caller must settle it (sx_tenants_settle, which
+ * sx_tenants_verify does) once the secret is judged.  SX_ADMIT_WAIT (only
+ * with may_wait) means an empty bucket was emptied by AUTHs still being
+ * verified and has seen no failure since it was last full: ask again
+ * after those (the job queue runs in order), with may_wait 0.  SX_ADMIT_LIMITED is counted as rate-limited;
+ * the caller must refuse without comparing the secret at all.
+ * Thread-safe.
+ */
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
+                     int may_wait);
+
+/* Settle what sx_tenants_admit reserved for (addr, t): ok gives the tokens
+ * back, a failure keeps them spent.  Thread-safe. */
+void sx_tenants_settle(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t, int ok);
+
+/* 1 when secret is the last secret that verified for t (fast, no hash).
+ * Call only with a token reserved (sx_tenants_admit), and settle it. */
 int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, size_t n);
 
 /*
  * Verify secret against t's hash (slow: crypt_r).  t may be NULL (unknown
  * tenant: a dummy hash is computed so that the answer takes as long).
- * Returns 1 for a match (and caches it), 0 otherwise (and takes a token
- * from addr's bucket).  Thread-safe.
+ * Returns 1 for a match (and caches it), 0 otherwise, and settles the
+ * token sx_tenants_admit reserved for (addr, t).  Thread-safe.
  */
 int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
                       const char *secret, size_t n);

@@ -182,8 +182,9 @@ ST_TEST(auth, failed_auth_is_rate_limited_per_address)
 	for (int i = 0; i < 5; i++)
 		cr_assert_str_eq(st_ask(c, "AUTH hotelsys guess"),
 		                 "-WRONGPASS invalid username-password pair or user is disabled.", "try %d", i);
-	/* The bucket is empty: even the right secret is refused now, from any
-	 * connection of this address. */
+	/* The bucket of this tenant and address is empty: even the right
+	 * secret is refused now, from any connection of this address (other
+	 * tenants from it are not: test_server_ratelimit). */
 	st_conn *c2 = st_connect(s->resp_port);
 	cr_assert_str_eq(st_ask(c2, "AUTH hotelsys hotel-secret"),
 	                 "-WRONGPASS too many failed AUTH attempts from this address; try again later");

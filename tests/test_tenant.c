@@ -2,7 +2,10 @@
  * test_tenant.c - the tenants file and AUTH's checks (server/tenant.h):
  * loading, with errors that name file and line; find; verification
  * against a yescrypt hash made the way `sxgate tenant-hash` makes it;
- * the cached last good secret; the per-address rate limit.
+ * the cached last good secret; the rate limit: a token reserved before a
+ * secret is compared, buckets per (address, tenant name) with one for all
+ * unknown names, a cap per address, refill, waiting behind logins in
+ * progress, and a table that stays bounded.
  *
  * yescrypt costs tens of milliseconds a hash, so the rate-limit tests use
  * a cheap sha512-crypt hash (5000 rounds is its default; 1000 its minimum) ("any method Debian's libcrypt verifies").
@@ -232,11 +235,14 @@ Test(tenant, rate_limit_admits_five_failures_then_refuses, .timeout = 30)
 	sx_addr bad = addr4(192, 0, 2, 1), other = addr4(192, 0, 2, 2);
 
 	for (int i = 0; i < 5; i++) {
-		cr_assert_eq(sx_tenants_admit(ts, &bad), 1, "attempt %d refused", i + 1);
+		cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_OK, "attempt %d refused", i + 1);
 		cr_assert_eq(sx_tenants_verify(ts, t, &bad, "wrong", 5), 0);
 	}
-	cr_assert_eq(sx_tenants_admit(ts, &bad), 0, "a sixth try right away is refused");
-	cr_assert_eq(sx_tenants_admit(ts, &other), 1, "another address is not limited");
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 1), SX_ADMIT_LIMITED,
+	             "a sixth try right away is refused");
+	cr_assert_eq(sx_tenants_admit(ts, &other, t, 0), SX_ADMIT_OK,
+	             "another address is not limited");
+	sx_tenants_settle(ts, &other, t, 1);
 	uint64_t ok, failed, limited;
 	sx_tenants_counts(ts, &ok, &failed, &limited);
 	cr_assert_eq(failed, 5);
@@ -245,15 +251,16 @@ Test(tenant, rate_limit_admits_five_failures_then_refuses, .timeout = 30)
 	/* one token a second: after a little over a second, one more try */
 	struct timespec nap = { 1, 200 * 1000000L };
 	nanosleep(&nap, NULL);
-	cr_assert_eq(sx_tenants_admit(ts, &bad), 1, "refilled after 1.2 s");
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_OK, "refilled after 1.2 s");
 	cr_assert_eq(sx_tenants_verify(ts, t, &bad, "wrong", 5), 0);
-	cr_assert_eq(sx_tenants_admit(ts, &bad), 0, "and empty again");
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED, "and empty again");
 
 	/* a success does not spend a token */
-	cr_assert_eq(sx_tenants_verify(ts, t, &other, "right", 5), 1);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &other, t, 0), SX_ADMIT_OK);
 		cr_assert_eq(sx_tenants_verify(ts, t, &other, "right", 5), 1);
-	cr_assert_eq(sx_tenants_admit(ts, &other), 1);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &other, t, 0), SX_ADMIT_OK);
 	sx_tenants_free(ts);
 	free(h);
 }
@@ -266,13 +273,171 @@ Test(tenant, rate_limit_unknown_tenant_counts_too, .timeout = 60)
 	snprintf(text, sizeof text, "t:%s:rail:-\n", h);
 	sx_tenants *ts = load_text(text);
 	sx_addr a = addr4(198, 51, 100, 7);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &a, NULL, 0), SX_ADMIT_OK);
 		cr_assert_eq(sx_tenants_verify(ts, NULL, &a, "x", 1), 0);
+	}
 	/* five yescrypt hashes may take a while on a loaded machine: the bucket
 	 * refills meanwhile, so only check what cannot have refilled */
 	uint64_t ok, failed, limited;
 	sx_tenants_counts(ts, &ok, &failed, &limited);
 	cr_assert_eq(failed, 5);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+/* Tenants t0..t{n-1}, each with the secret "right" (cheap hash). */
+static sx_tenants *load_n(int n, char *h)
+{
+	char *text = malloc(4096), *p = text;
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "t%d:%s:rail:-\n", i, h);
+	sx_tenants *ts = load_text(text);
+	free(text);
+	return ts;
+}
+
+Test(tenant, rate_limit_reserves_before_verifying)
+{
+	/* issue 14: parallel AUTHs each hold a token while being verified, so
+	 * six at once cannot all be verified against a bucket of five */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(1, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2);
+	sx_addr a = addr4(192, 0, 2, 10);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_OK, "reservation %d", i + 1);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_LIMITED,
+	             "a sixth AUTH while five are being verified");
+	/* a success gives its token back, a failure keeps it spent */
+	cr_assert_eq(sx_tenants_verify(ts, t, &a, "right", 5), 1);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_OK, "the success's token came back");
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(sx_tenants_verify(ts, t, &a, "wrong", 5), 0);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_LIMITED,
+	             "five failures spent five tokens");
+	/* the cached secret is no way around it: the caller may compare only
+	 * with a token reserved, and there is none */
+	cr_assert_eq(sx_tenants_cached(ts, t, "right", 5), 1, "cached, but unreachable");
+	uint64_t ok, failed, limited;
+	sx_tenants_counts(ts, &ok, &failed, &limited);
+	cr_assert_eq(ok, 2);
+	cr_assert_eq(failed, 5);
+	cr_assert_eq(limited, 2);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_per_tenant_name_and_one_bucket_for_unknown_names)
+{
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(2, h);
+	const sx_tenant *ta = sx_tenants_find(ts, "t0", 2), *tb = sx_tenants_find(ts, "t1", 2);
+	sx_addr proxy = addr4(10, 1, 1, 1);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &proxy, ta, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &proxy, ta, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &proxy, ta, 0), SX_ADMIT_LIMITED);
+	/* guessing A's secret does not lock B out of the same address */
+	for (int i = 0; i < 30; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &proxy, tb, 0), SX_ADMIT_OK, "B's AUTH %d", i + 1);
+		sx_tenants_settle(ts, &proxy, tb, 1);
+	}
+	/* names not in the file share one bucket per address */
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &proxy, NULL, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &proxy, NULL, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &proxy, NULL, 0), SX_ADMIT_LIMITED,
+	             "a sixth invented name");
+	cr_assert_eq(sx_tenants_admit(ts, &proxy, tb, 0), SX_ADMIT_OK, "B still");
+	sx_tenants_settle(ts, &proxy, tb, 1);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_address_cap_across_names_and_its_refill)
+{
+	/* 5 failures for each of 4 names spend the address's 20; the fifth
+	 * name, its own bucket full, is refused; refusals spend nothing; the
+	 * cap refills at 4 a second */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(6, h);
+	const sx_tenant *t[6];
+	char nm[16];
+	for (int i = 0; i < 6; i++) {
+		snprintf(nm, sizeof nm, "t%d", i);
+		t[i] = sx_tenants_find(ts, nm, strlen(nm));
+	}
+	sx_addr a = addr4(10, 2, 2, 2), other = addr4(10, 2, 2, 3);
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < 5; i++) {
+			cr_assert_eq(sx_tenants_admit(ts, &a, t[k], 0), SX_ADMIT_OK, "t%d try %d", k, i);
+			sx_tenants_settle(ts, &a, t[k], 0);
+		}
+		/* refused tries do not drain the cap */
+		for (int i = 0; i < 50; i++)
+			cr_assert_eq(sx_tenants_admit(ts, &a, t[k], 0), SX_ADMIT_LIMITED);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &a, t[4], 0), SX_ADMIT_LIMITED,
+	             "the address's cap of 20 is spent");
+	cr_assert_eq(sx_tenants_admit(ts, &other, t[4], 0), SX_ADMIT_OK, "another address");
+	sx_tenants_settle(ts, &other, t[4], 1);
+	struct timespec nap = { 0, 350 * 1000000L };
+	nanosleep(&nap, NULL);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t[4], 0), SX_ADMIT_OK, "4/s: one back after 0.35 s");
+	sx_tenants_settle(ts, &a, t[4], 0);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t[5], 0), SX_ADMIT_LIMITED, "and spent again");
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_waits_behind_logins_in_progress_not_behind_failures)
+{
+	/* a pool of connections logging in at once: the sixth waits for the
+	 * five being verified rather than hear "too many failed attempts" */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(1, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2);
+	sx_addr a = addr4(10, 3, 3, 3);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(sx_tenants_admit(ts, &a, t, 1), SX_ADMIT_OK);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 1), SX_ADMIT_WAIT);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_LIMITED, "no waiting asked");
+	sx_tenants_settle(ts, &a, t, 1);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_OK, "after one logged in");
+	/* once one of them failed, an empty bucket refuses at once */
+	sx_tenants_settle(ts, &a, t, 0);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 1), SX_ADMIT_LIMITED,
+	             "four held and one failure: no waiting");
+	for (int i = 0; i < 4; i++)
+		sx_tenants_settle(ts, &a, t, 1);
+	cr_assert_eq(sx_tenants_admit(ts, &a, t, 1), SX_ADMIT_OK);
+	sx_tenants_settle(ts, &a, t, 1);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_table_stays_bounded_and_keeps_limited_addresses)
+{
+	/* the table is a fixed array: 20000 addresses x (a tenant, an unknown
+	 * name) pass through it; a full bucket is free for reuse, so the
+	 * limited address is not evicted by them */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(1, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2);
+	sx_addr bad = addr4(203, 0, 113, 1);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &bad, t, 0);
+	}
+	for (int i = 0; i < 20000; i++) {
+		sx_addr x = addr4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		cr_assert_eq(sx_tenants_admit(ts, &x, i % 2 ? t : NULL, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &x, i % 2 ? t : NULL, 1);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED, "still limited");
 	sx_tenants_free(ts);
 	free(h);
 }
