@@ -36,7 +36,7 @@ sx_conn *sx_conn_new(sx_worker *w, sx_ctx *x, int fd, const sx_proto *proto,
 	c->w = w;
 	c->x = x;
 	c->addr = *addr;
-	c->last_active = x->now;
+	c->last_active = c->born = x->now;
 	sx_obuf_init(&c->out);
 	return c;
 }

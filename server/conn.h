@@ -99,6 +99,7 @@ typedef struct sx_conn {
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
 	sx_addr addr;
 	int64_t last_active;         /* worker clock, seconds */
+	int64_t born;                /* worker clock when accepted */
 	uint64_t req_since;          /* sx_mono_ns() when the oldest unprocessed
 	                              * input arrived (meaningful while ilen > 0) */
 	int64_t linger_until;

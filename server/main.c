@@ -70,6 +70,9 @@ static void usage(FILE *f)
 "  --insecure-no-auth    allow a non-loopback --bind without --tenants\n"
 "  --max-clients N       connection limit (default 10000)\n"
 "  --idle-timeout S      close clients idle for S seconds (default 0: never)\n"
+"  --auth-timeout S      with --tenants, close a client (RESP, binary) that has\n"
+"                        not authenticated within S seconds (default 10; 0:\n"
+"                        never)\n"
 "  --request-timeout S   close a client whose request stays incomplete for S\n"
 "                        seconds, trickled or stalled (default 10; 0: never)\n"
 "  --max-output BYTES    reply bytes queued for one client before it is cut\n"
@@ -172,7 +175,7 @@ enum {
 	OPT_SNAPSHOT = 256, OPT_BIND, OPT_RESP_PORT, OPT_BIN_PORT, OPT_HTTP_PORT,
 	OPT_THREADS, OPT_IO, OPT_TENANTS, OPT_JOURNAL, OPT_FEEDBACK, OPT_UPDATES_FROM,
 	OPT_MAX_LAG, OPT_MAX_CLIENTS,
-	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
+	OPT_IDLE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_AUTH_TIMEOUT, OPT_MAX_OUTPUT, OPT_INSECURE, OPT_HELP, OPT_VERSION,
 	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
 	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
@@ -197,6 +200,7 @@ static const struct option options[] = {
 	{ "max-clients",      required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "idle-timeout",     required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "request-timeout",  required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "auth-timeout",     required_argument, NULL, OPT_AUTH_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
 	{ "tls-resp-port",    required_argument, NULL, OPT_TLS_RESP_PORT },
@@ -266,6 +270,10 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			break;
 		case OPT_IDLE_TIMEOUT:
 			if (parse_int("--idle-timeout", optarg, 0, INT_MAX, &cfg->idle_timeout)) return -1;
+			break;
+		case OPT_AUTH_TIMEOUT:
+			if (parse_int("--auth-timeout", optarg, 0, INT_MAX, &cfg->auth_timeout))
+				return -1;
 			break;
 		case OPT_REQUEST_TIMEOUT:
 			if (parse_int("--request-timeout", optarg, 0, INT_MAX, &cfg->request_timeout))

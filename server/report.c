@@ -285,6 +285,7 @@ static void sec_stats(sbuf *b, totals *t)
 	          "output_cap_disconnects:%llu\r\n"
 	          "idle_disconnects:%llu\r\n"
 	          "request_timeout_disconnects:%llu\r\n"
+	          "auth_timeout_disconnects:%llu\r\n"
 	          "accept_errors:%llu\r\n"
 	          "noauth_errors:%llu\r\n"
 	          "noperm_errors:%llu\r\n"
@@ -297,7 +298,8 @@ static void sec_stats(sbuf *b, totals *t)
 	          "\r\n",
 	          (unsigned long long)st->query_errors, (unsigned long long)st->proto_errors,
 	          (unsigned long long)st->outcap_kills, (unsigned long long)st->idle_kills,
-	          (unsigned long long)st->reqtimeout_kills, (unsigned long long)st->accept_errors,
+	          (unsigned long long)st->reqtimeout_kills,
+	          (unsigned long long)st->authtimeout_kills, (unsigned long long)st->accept_errors,
 	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
 	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
 	          (unsigned long long)t->auth_limited,
@@ -494,6 +496,9 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_request_timeout_disconnects_total",
 	        "Clients closed for a request left incomplete past the request timeout",
 	        st->reqtimeout_kills);
+	COUNTER("sxgate_auth_timeout_disconnects_total",
+	        "Clients closed for not authenticating within the AUTH timeout",
+	        st->authtimeout_kills);
 	COUNTER("sxgate_accept_errors_total",
 	        "Failed accepts (out of descriptors or memory): clients left waiting", st->accept_errors);
 	COUNTER("sxgate_noauth_errors_total", "Requests refused before AUTH", st->noauth);

@@ -41,6 +41,7 @@ void sx_srv_config_default(sx_srv_config *c)
 	c->bin_port = 6381;
 	c->max_clients = 10000;
 	c->request_timeout = 10;
+	c->auth_timeout = 10;
 	c->max_lag = 5;
 	c->max_output = 64u << 20;
 }
@@ -129,6 +130,8 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 		snprintf(why, whycap, "--max-clients must be 1..10000000");
 	else if (c->idle_timeout < 0)
 		snprintf(why, whycap, "--idle-timeout must be >= 0");
+	else if (c->auth_timeout < 0)
+		snprintf(why, whycap, "--auth-timeout must be >= 0");
 	else if (c->request_timeout < 0)
 		snprintf(why, whycap, "--request-timeout must be >= 0");
 	else if (c->max_output < 4096)

@@ -37,6 +37,7 @@ typedef struct sx_srv_config {
 	int max_clients;            /* 10000 */
 	int idle_timeout;           /* seconds; 0: none */
 	int request_timeout;        /* seconds a request may stay incomplete (10); 0: none */
+	int auth_timeout;           /* seconds to AUTH with --tenants (10); 0: none */
 	size_t max_output;          /* bytes queued per client; 64 MiB */
 	int insecure_no_auth;       /* allow a non-loopback bind without tenants */
 	/* TLS (tls.h): the same protocols on more ports; 0: off */

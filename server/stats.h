@@ -60,6 +60,7 @@ typedef struct sx_stats {
 	uint64_t outcap_kills;               /* output over --max-output */
 	uint64_t idle_kills;
 	uint64_t reqtimeout_kills;           /* incomplete over --request-timeout */
+	uint64_t authtimeout_kills;          /* no AUTH within --auth-timeout */
 	uint64_t accept_errors;              /* accept failed (EMFILE, ENOBUFS, ...) */
 	uint64_t accepted;
 	uint64_t rejected;                   /* over --max-clients */

@@ -353,6 +353,7 @@ void sx_worker_tick(sx_worker *w)
 		return;
 	w->next_tick = w->x.now + 1;
 	int idle = w->srv->cfg.idle_timeout;
+	int authto = w->srv->tenants ? w->srv->cfg.auth_timeout : 0;
 	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;
 	uint64_t now_ns = reqto_ns ? sx_mono_ns() : 0;
 	int drain_over = w->stopping && w->x.now >= w->drain_deadline;
@@ -376,6 +377,13 @@ void sx_worker_tick(sx_worker *w)
 			/* Slowloris: a request trickled or stalled half-way. */
 			sx_stat_inc(w->x.stats.reqtimeout_kills);
 			sx_conn_request_timeout(c);
+		} else if (authto > 0 && !c->tenant && c->proto != &sx_proto_http &&
+		           !(c->flags & (SX_CF_BLOCKED | SX_CF_CLOSING)) &&
+		           w->x.now - c->born >= authto) {
+			/* Before AUTH: a silent socket must not hold a slot forever
+			 * (HTTP has no AUTH: its checks come from load balancers). */
+			sx_stat_inc(w->x.stats.authtimeout_kills);
+			sx_worker_kill(w, c);
 		} else if (idle > 0 && !(c->flags & SX_CF_BLOCKED) && !c->io.sending &&
 		           w->x.now - c->last_active >= idle) {
 			sx_stat_inc(w->x.stats.idle_kills);

@@ -5,6 +5,7 @@
  * means no AUTH and no non-loopback bind without --insecure-no-auth.
  */
 #include <crypt.h>
+#include <sys/resource.h>
 
 #include "helpers/srvtest.h"
 
@@ -252,4 +253,61 @@ ST_TEST(auth, a_bad_tenants_file_stops_startup)
 	snprintf(want, sizeof want, "%s:3: tenant 'bus': unknown channel 'bus'", p);
 	cr_assert(strstr(log, want), "log: %s", log);
 	free(log);
+}
+
+/* With --tenants, a connection that never authenticates is closed after
+ * --auth-timeout and counted; an authenticated one and HTTP stay. */
+ST_TEST(auth, connections_that_never_authenticate_are_closed)
+{
+	const char *slow = getenv("SXGATE_TEST_SLOWDOWN");
+	int n = slow && atoi(slow) > 1 ? 200 : 2000;
+	struct rlimit rl;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < (rlim_t)n + 256) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 256 ? rl.rlim_max : (rlim_t)n + 256;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	write_tenants();
+	int hp = st_free_port();
+	char hps[16];
+	snprintf(hps, sizeof hps, "%d", hp);
+	st_server *s = st_start(st_snap, "--tenants", tenants_path, "--auth-timeout", "1",
+	                        "--http-port", hps);
+	st_conn *ops = st_connect(s->resp_port);
+	cr_assert_str_eq(st_ask(ops, "AUTH hotelsys hotel-secret"), "+OK");
+	st_conn *http = st_connect(hp);
+	int *fds = calloc((size_t)n, sizeof *fds);
+	cr_assert_not_null(fds);
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET,
+		                         .sin_port = htons((uint16_t)(i % 2 ? s->resp_port : s->bin_port)),
+		                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		cr_assert(fds[i] >= 0 && connect(fds[i], (struct sockaddr *)&a, sizeof a) == 0,
+		          "connect %d: %s", i, strerror(errno));
+	}
+	/* within timeout + the once-a-second tick (+ slack) every one is closed */
+	int closed = 0;
+	for (int tries = 0; tries < 80 && closed < n; tries++) {
+		usleep(100 * 1000);
+		closed = 0;
+		for (int i = 0; i < n; i++) {
+			char b;
+			struct pollfd p = { .fd = fds[i], .events = POLLIN };
+			closed += poll(&p, 1, 0) == 1 && read(fds[i], &b, 1) <= 0;
+		}
+	}
+	cr_assert_eq(closed, n, "%d of %d unauthenticated connections were closed", closed, n);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	/* the authenticated client and the HTTP client are still served */
+	char v[64];
+	const char *info = st_ask(ops, "INFO stats");
+	cr_assert(atoi(st_info_get(info, "auth_timeout_disconnects", v, sizeof v)) >= n, "%s", info);
+	st_send_str(http, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+	cr_assert_gt(st_fill(http), 0, "the HTTP connection was closed before AUTH timeout");
+	cr_assert(strstr(http->buf, " 200 "), "%.*s", (int)http->len, http->buf);
+	st_close(http);
+	st_close(ops);
 }
