@@ -16,7 +16,6 @@
  */
 #include "helpers/srvtest.h"
 
-#include <crypt.h>
 
 #include "sxclient.h"
 
@@ -321,22 +320,11 @@ ST_TEST(client_tls, refuses_untrusted_ca_wrong_name_and_expired_certificate)
 
 /* ---- mutual TLS -------------------------------------------------------------- */
 
-static void hash(const char *secret, char *out, size_t cap)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
-	struct crypt_data *cd = calloc(1, sizeof *cd);
-	const char *h = crypt_r(secret, salt, cd);
-	cr_assert(h && h[0] == '$', "crypt_r failed");
-	snprintf(out, cap, "%s", h);
-	free(cd);
-}
-
 /* Tenants: a by certificate only (air), b by secret (rail). */
 static const char *write_tenants(void)
 {
 	char h[256], text[1024];
-	hash("b-secret", h, sizeof h);
+	st_hash("b-secret", h, sizeof h);
 	snprintf(text, sizeof text, "a:!:air:-:cert=%s\nb:%s:rail:-\n", fp_a, h);
 	const char *p = pki("tenants");
 	tu_write_str(p, text);

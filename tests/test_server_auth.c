@@ -4,31 +4,18 @@
  * the binary protocol; failed AUTH rate-limited per address; no tenants
  * means no AUTH and no non-loopback bind without --insecure-no-auth.
  */
-#include <crypt.h>
 #include <sys/resource.h>
 
 #include "helpers/srvtest.h"
 
 static char tenants_path[PATH_MAX + 64];
 
-static void hash(const char *secret, char *out, size_t cap)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
-	cr_assert(!strncmp(salt, "$y$j9T$", 7), "salt %s", salt);
-	struct crypt_data *cd = calloc(1, sizeof *cd);
-	const char *h = crypt_r(secret, salt, cd);
-	cr_assert(h && h[0] == '$', "crypt_r failed");
-	snprintf(out, cap, "%s", h);
-	free(cd);
-}
-
 static void write_tenants(void)
 {
 	char h1[256], h2[256], h3[256], text[2048];
-	hash("hotel-secret", h1, sizeof h1);
-	hash("rail-secret", h2, sizeof h2);
-	hash("ops secret", h3, sizeof h3);
+	st_hash("hotel-secret", h1, sizeof h1);
+	st_hash("rail-secret", h2, sizeof h2);
+	st_hash("ops secret", h3, sizeof h3);
 	snprintf(text, sizeof text,
 	         "# tenants of the test\n"
 	         "\n"
@@ -242,7 +229,7 @@ ST_TEST(auth, without_tenants)
 ST_TEST(auth, a_bad_tenants_file_stops_startup)
 {
 	char p[PATH_MAX + 64], h[256], text[1024];
-	hash("x", h, sizeof h);
+	st_hash("x", h, sizeof h);
 	snprintf(p, sizeof p, "%s/bad.txt", tu_dir);
 	snprintf(text, sizeof text, "# fine\nok:%s:air:-\nbus:%s:air,bus:-\n", h, h);
 	tu_write_private(p, text);

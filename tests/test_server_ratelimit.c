@@ -9,7 +9,6 @@
  * refused with the rate-limit message while A is limited (no oracle, not
  * even the cached secret's compare).
  */
-#include <crypt.h>
 
 #include "helpers/srvtest.h"
 
@@ -24,22 +23,11 @@
 
 static char tenants_path[PATH_MAX + 64];
 
-static void hash(const char *secret, char *out, size_t cap)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
-	struct crypt_data *cd = calloc(1, sizeof *cd);
-	const char *h = crypt_r(secret, salt, cd);
-	cr_assert(h && h[0] == '$', "crypt_r failed");
-	snprintf(out, cap, "%s", h);
-	free(cd);
-}
-
 static void write_tenants(void)
 {
 	char ha[256], hb[256], text[1024];
-	hash("a-secret", ha, sizeof ha);
-	hash("b-secret", hb, sizeof hb);
+	st_hash("a-secret", ha, sizeof ha);
+	st_hash("b-secret", hb, sizeof hb);
 	snprintf(text, sizeof text, "A:%s:rail:-\nB:%s:*:-\n", ha, hb);
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
 	tu_write_private(tenants_path, text);

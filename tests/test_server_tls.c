@@ -14,7 +14,6 @@
  * slowing anyone else or holding memory; the secure default (no plain
  * RESP/binary on a non-loopback address without --allow-plain).
  */
-#include <crypt.h>
 
 #include "helpers/srvtest.h"
 #include "helpers/tlstest.h"
@@ -166,23 +165,14 @@ ST_TEST(tls, plain_bytes_to_a_tls_port_close_only_that_connection)
 	cr_assert(st_log_wait(s, "TLS: connection refused (handshake)", 1000));
 }
 
-static void hash(const char *secret, char *out, size_t cap)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
-	struct crypt_data *cd = calloc(1, sizeof *cd);
-	snprintf(out, cap, "%s", crypt_r(secret, salt, cd));
-	free(cd);
-}
-
 ST_TEST(tls, client_certificates_bind_tenants)
 {
 	paths();
 	tls_ports p;
 	ports(&p);
 	char tenants[PATH_MAX + 32], text[1024], hb[256], hops[256];
-	hash("b-secret", hb, sizeof hb);
-	hash("ops-secret", hops, sizeof hops);
+	st_hash("b-secret", hb, sizeof hb);
+	st_hash("ops-secret", hops, sizeof hops);
 	snprintf(text, sizeof text,
 	         "a:!:air:-:cert=%s\n"
 	         "b:%s:hotel:-\n"
@@ -356,7 +346,7 @@ ST_TEST(tls, half_open_handshakes_are_cut_and_block_nobody)
 ST_TEST(tls, plain_ports_off_loopback_need_allow_plain)
 {
 	char tenants[PATH_MAX + 32], text[512], h[256];
-	hash("x", h, sizeof h);
+	st_hash("x", h, sizeof h);
 	snprintf(text, sizeof text, "ops:%s:*:admin\n", h);
 	snprintf(tenants, sizeof tenants, "%s/tenants", tu_dir);
 	tu_write_str(tenants, text);

@@ -6,7 +6,6 @@
  * hangs (a stuck disk, through the SXGATE_WIO_FAULT testing hook); and
  * SIGTERM exits within the drain cap even while a job never returns.
  */
-#include <crypt.h>
 
 #include "helpers/srvtest.h"
 
@@ -15,28 +14,17 @@
 
 static char tenants_path[PATH_MAX + 64];
 
-static void hash(const char *secret, char *out, size_t cap)
-{
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
-	struct crypt_data *cd = calloc(1, sizeof *cd);
-	const char *h = crypt_r(secret, salt, cd);
-	cr_assert(h && h[0] == '$', "crypt_r failed");
-	snprintf(out, cap, "%s", h);
-	free(cd);
-}
-
 /* An admin "ops" and tenants t0..t3, each AUTHed once at most, so that
  * every AUTH of a t<n> is uncached: it needs the verification job. */
 static void write_tenants(void)
 {
 	char text[4096], h[256];
-	hash("ops-secret", h, sizeof h);
+	st_hash("ops-secret", h, sizeof h);
 	int n = snprintf(text, sizeof text, "ops:%s:*:admin,listed\n", h);
 	for (int i = 0; i < 4; i++) {
 		char secret[32];
 		snprintf(secret, sizeof secret, "secret-%d", i);
-		hash(secret, h, sizeof h);
+		st_hash(secret, h, sizeof h);
 		n += snprintf(text + n, sizeof text - (size_t)n, "t%d:%s:air:-\n", i, h);
 	}
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);

@@ -27,6 +27,7 @@
 #define SX_SRVTEST_H
 
 #include <arpa/inet.h>
+#include <crypt.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -279,6 +280,20 @@ ST_UNUSED static void st_teardown(void)
 		suite##_##name##_body();                                            \
 	}                                                                           \
 	static void suite##_##name##_body(void)
+
+/* A yescrypt hash of secret for a tenants file (crypt(3), as `sxgate
+ * tenant-hash` makes it). */
+ST_UNUSED static void st_hash(const char *secret, char *out, size_t cap)
+{
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	cr_assert_not_null(crypt_gensalt_rn("$y$", 0, NULL, 0, salt, sizeof salt));
+	cr_assert(!strncmp(salt, "$y$j9T$", 7), "salt %s", salt);
+	struct crypt_data *cd = calloc(1, sizeof *cd);
+	const char *h = crypt_r(secret, salt, cd);
+	cr_assert(h && h[0] == '$', "crypt_r failed");
+	snprintf(out, cap, "%s", h);
+	free(cd);
+}
 
 /* ---- a client connection ------------------------------------------------ */
 
