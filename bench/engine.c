@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		char *id = field(&p), *type = field(&p), *chan = field(&p);
 		char *cls = field(&p), *day = field(&p);
 		sx_query *q = &qs[nq];
-		if (sx_query_common(q, (sx_str){ chan, strlen(chan) },
+		if (sx_query_common(q, sx_snap_rules(s), (sx_str){ chan, strlen(chan) },
 		                    strcmp(cls, "-") ? (sx_str){ cls, strlen(cls) } : (sx_str){ 0 },
 		                    (sx_str){ type, strlen(type) },
 		                    (sx_str){ day, strlen(day) }, err, sizeof(err)) ||
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	size_t rcap = 64 * (size_t)need;
 	uint32_t *recs = malloc(rcap * sizeof(uint32_t));
 	sx_decision *ds = malloc(64 * sizeof(*ds));
-	uint64_t denies = 0, done = 0;
+	uint64_t denies = 0, reviews = 0, done = 0;
 
 	double dram = dram_rate((size_t)2 << 30, secs);
 
@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 			sx_decision d;
 			sx_decide(s, &qs[i], &d, recs);
 			denies += d.reason == SX_R_LISTED;
+			reviews += d.reason == SX_R_REVIEW;
 		}
 		done += nq;
 	} while ((t = now()) - t0 < secs);
@@ -148,6 +149,7 @@ int main(int argc, char **argv)
 			while (k < m)
 				k += sx_decide_batch(s, qs + i + k, m - k, ds + k, recs, rcap);
 			denies += ds[0].reason == SX_R_LISTED;
+			reviews += ds[0].reason == SX_R_REVIEW;
 		}
 		done += nq;
 	} while ((t = now()) - t0 < secs);
@@ -234,9 +236,10 @@ int main(int argc, char **argv)
 	printf("{\"dram_reads_per_s\":%.0f,\"decide_single_per_s\":%.0f,"
 	       "\"decide_batched_per_s\":%.0f,\"index_batched_per_s\":%.0f,"
 	       "\"decide_batched_overlay_per_s\":%.0f,"
-	       "\"index_bytes_per_id\":%.3f,\"denies\":%llu}\n", dram, single,
-	       batched, index, overlay_rate, (double)in->index_bytes / (double)in->ids,
-	       (unsigned long long)denies);
+	       "\"index_bytes_per_id\":%.3f,\"denies\":%llu,\"reviews\":%llu}\n",
+	       dram, single, batched, index, overlay_rate,
+	       (double)in->index_bytes / (double)in->ids, (unsigned long long)denies,
+	       (unsigned long long)reviews);
 	free(keys);
 	free(kn);
 	free(recs);

@@ -5,9 +5,12 @@
  * A query has one or two keys (id.h).  Each hit key's records are walked
  * once, in list order, and sorted into: applies (status active or
  * suspended, day within the listing period), restricts (applies, has the
- * channel's code, and the class is a restricted one), neutralised (a permit
- * of the same case, matching ID, code and day).  The outcome follows the
- * contract's order: LISTED, SUSPENDED, EXEMPT, NOT_RESTRICTED, NOT_LISTED.
+ * channel's code, and the (channel, class) has an effect under the rule
+ * table), neutralised (a permit of the same case, matching ID, code and
+ * day).  The outcome follows the contract's order: LISTED (DENY, or
+ * REVIEW when the effect is review), SUSPENDED, EXEMPT, NOT_RESTRICTED,
+ * NOT_LISTED.  The related-persons rule needs no work here: the loader
+ * and LIST.ADD store a record's codes with it applied (row.h).
  *
  * Bitmaps of the snapshot let a hit skip work: keys whose records are
  * all revoked or shielded are not walked at all, and keys with no live
@@ -25,12 +28,17 @@
 #include <string.h>
 
 static const char *const reason_names[] = {
-#define X(e, d, r) r,
+#define X(e, d, r, k) r,
 	SX_REASONS(X)
 #undef X
 };
 static const char *const reason_decisions[] = {
-#define X(e, d, r) d,
+#define X(e, d, r, k) d,
+	SX_REASONS(X)
+#undef X
+};
+static const char *const reason_keys[] = {
+#define X(e, d, r, k) k,
 	SX_REASONS(X)
 #undef X
 };
@@ -45,27 +53,61 @@ static const char *const ship_classes[] = {
 
 const char *sx_reason_name(int r) { return reason_names[r]; }
 const char *sx_reason_decision(int r) { return reason_decisions[r]; }
+const char *sx_reason_key(int r) { return reason_keys[r]; }
+
+/* SPEC section 4's table, built by the compiler from the catalogue. */
+#define SLEEPERS (1u << SX_SEAT_SOFT_SLEEPER | 1u << SX_SEAT_DELUXE_SOFT_SL)
+static const sx_rules default_rules = {
+	.rail = {
+		[SX_TRAIN_G] = (1u << SX_NSEATS) - 1,
+		[SX_TRAIN_DCS] = SLEEPERS | 1u << SX_SEAT_BUSINESS |
+		                 1u << SX_SEAT_PREMIUM | 1u << SX_SEAT_FIRST |
+		                 1u << SX_SEAT_EMU_SLEEPER,
+		[SX_TRAIN_OTHER] = SLEEPERS,
+	},
+	.ship = 0x07,       /* special, first, second */
+	.hotel = 0x3e,      /* 1 to 5 stars */
+	.effect = {
+#define X(e, code, chan, kind, rel, cls, eff) [e] = eff,
+		SX_CODES(X)
+#undef X
+	},
+	.nclasses = 0
+#define X(chan, name, eff) + 1
+		SX_JCLASSES(X)
+#undef X
+	,
+	.cls = {
+#define X(chan, name, eff) { name, chan, eff },
+		SX_JCLASSES(X)
+#undef X
+	},
+};
 
 void sx_rules_default(sx_rules *r)
 {
-	uint16_t sleepers = 1u << SX_SEAT_SOFT_SLEEPER | 1u << SX_SEAT_DELUXE_SOFT_SL;
-	r->rail[SX_TRAIN_G] = (uint16_t)((1u << SX_NSEATS) - 1);
-	r->rail[SX_TRAIN_DCS] = sleepers | 1u << SX_SEAT_BUSINESS |
-	                        1u << SX_SEAT_PREMIUM | 1u << SX_SEAT_FIRST |
-	                        1u << SX_SEAT_EMU_SLEEPER;
-	r->rail[SX_TRAIN_OTHER] = sleepers;
-	r->ship = 0x07;     /* special, first, second */
-	r->hotel = 0x3e;    /* 1 to 5 stars */
+	memcpy(r, &default_rules, sizeof(*r));
 }
 
-int sx_rules_restricted(const sx_rules *r, int chan, uint16_t cls)
+static inline int is_classed(int chan)
+{
+	return (SX_CODES_CLASSED >> chan) & 1;
+}
+
+int sx_rules_effect(const sx_rules *r, int chan, uint16_t cls)
 {
 	switch (chan) {
-	case SX_C_RAIL:  return (r->rail[cls >> 4] >> (cls & 15)) & 1;
-	case SX_C_SHIP:  return (r->ship >> cls) & 1;
-	case SX_C_HOTEL: return (r->hotel >> cls) & 1;
-	default:         return 1;
+	case SX_C_RAIL:
+		return (r->rail[(cls >> 4) % SX_NTRAINS] >> (cls & 15)) & 1 ?
+		       SX_EFF_DENY : SX_EFF_NONE;
+	case SX_C_SHIP:
+		return (r->ship >> (cls & 7)) & 1 ? SX_EFF_DENY : SX_EFF_NONE;
+	case SX_C_HOTEL:
+		return (r->hotel >> (cls & 7)) & 1 ? SX_EFF_DENY : SX_EFF_NONE;
 	}
+	if (cls == SX_CLASS_NONE)
+		return r->effect[chan];
+	return cls < r->nclasses ? r->cls[cls].effect : SX_EFF_NONE;
 }
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -138,23 +180,64 @@ static int parse_rail(sx_str c, uint16_t *cls)
 	return 0;
 }
 
-static int parse_class(int chan, sx_str c, uint16_t *cls, char *e, size_t cap)
+/* The class of a joint channel called c.n bytes at c.p under r, or -1. */
+static int find_jclass(const sx_rules *r, int chan, const char *s, size_t n)
+{
+	for (int i = 0; i < r->nclasses; i++)
+		if (r->cls[i].chan == chan && ieq(s, n, r->cls[i].name))
+			return i;
+	return -1;
+}
+
+/* "bank, securities, ... or insurer": chan's classes under r. */
+static void jclass_list(const sx_rules *r, int chan, char *buf, size_t cap)
+{
+	size_t o = 0;
+	int n = 0, total = 0;
+	for (int i = 0; i < r->nclasses; i++)
+		total += r->cls[i].chan == chan;
+	buf[0] = 0;
+	for (int i = 0; i < r->nclasses && o < cap; i++) {
+		if (r->cls[i].chan != chan)
+			continue;
+		n++;
+		o += (size_t)snprintf(buf + o, cap - o, "%s%s",
+		                      n == 1 ? "" : n == total ? " or " : ", ",
+		                      r->cls[i].name);
+	}
+}
+
+static int parse_class(const sx_rules *r, int chan, sx_str c, uint16_t *cls,
+                       char *e, size_t cap)
 {
 	static const char *const want[] = {
 		[SX_C_RAIL] = "want TRAIN:SEAT, e.g. G1234:second",
 		[SX_C_SHIP] = "want special, first, second, third, fourth or 0-4",
 		[SX_C_HOTEL] = "want the star rating 0-5",
 	};
+	char list[400];
+	int joint = chan != SX_C_RAIL && chan != SX_C_SHIP && chan != SX_C_HOTEL;
 	*cls = SX_CLASS_NONE;
-	if (chan != SX_C_RAIL && chan != SX_C_SHIP && chan != SX_C_HOTEL)
+	if (!is_classed(chan))
 		return 0;
+	if (joint) {
+		jclass_list(r, chan, list, sizeof list);
+	} else {
+		snprintf(list, sizeof list, "%s", want[chan] + 5);
+	}
 	if (!c.p || c.n == 0) {
-		snprintf(e, cap, "bad class: %s needs a class (%s)",
-		         sx_channel_name(chan), want[chan]);
+		snprintf(e, cap, "bad class: %s needs a class (want %s)",
+		         sx_channel_name(chan), list);
 		return -1;
 	}
 	int ok = -1;
-	if (chan == SX_C_RAIL) {
+	if (joint) {
+		int i = find_jclass(r, chan, c.p, c.n);
+		if (i >= 0) {
+			*cls = (uint16_t)i;
+			ok = 0;
+		}
+	} else if (chan == SX_C_RAIL) {
 		ok = parse_rail(c, cls);
 	} else if (chan == SX_C_SHIP) {
 		for (int i = 0; i < 5; i++)
@@ -170,10 +253,83 @@ static int parse_class(int chan, sx_str c, uint16_t *cls, char *e, size_t cap)
 	if (ok < 0) {
 		char q[64];
 		quote(q, sizeof(q), c);
-		snprintf(e, cap, "bad class '%s' for %s: %s", q,
-		         sx_channel_name(chan), want[chan]);
+		snprintf(e, cap, "bad class '%s' for %s: want %s", q,
+		         sx_channel_name(chan), list);
 	}
 	return ok;
+}
+
+/* A class name an operator may add: [a-z0-9_] (any case), 1..21 bytes. */
+static int class_name_ok(const char *w, size_t n)
+{
+	if (n == 0 || n >= SX_CLASS_NAME)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)(w[i] | 0x20);
+		if (!((c >= 'a' && c <= 'z') || (w[i] >= '0' && w[i] <= '9') ||
+		      w[i] == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* "finance review bank fund": the effect of a joint channel, or of the
+ * classes named; save continues the strtok_r of the line. */
+static int parse_joint_rule(sx_rules *r, int chan, char **save, int line,
+                            char *why, size_t cap)
+{
+	const char *name = sx_channel_name(chan);
+	char *w = strtok_r(NULL, " \t\r", save);
+	int eff = w ? sx_effect_parse(w, strlen(w)) : -1;
+	if (eff < 0) {
+		snprintf(why, cap, "line %d: %s wants an effect: deny, review or "
+		         "none%s%.40s%s", line, name, w ? " (not '" : "", w ? w : "",
+		         w ? "')" : "");
+		return -1;
+	}
+	if (!is_classed(chan)) {
+		if ((w = strtok_r(NULL, " \t\r", save))) {
+			snprintf(why, cap, "line %d: %s takes no class ('%.40s'): "
+			         "write `%s %s`", line, name, w, name, sx_effect_name(eff));
+			return -1;
+		}
+		r->effect[chan] = (uint8_t)eff;
+		return 0;
+	}
+	int n = 0;
+	for (; (w = strtok_r(NULL, " \t\r", save)); n++) {
+		size_t len = strlen(w);
+		int i = find_jclass(r, chan, w, len);
+		if (i < 0) {
+			if (!class_name_ok(w, len)) {
+				snprintf(why, cap, "line %d: class '%.40s' of %s: a class "
+				         "name is 1-%d of a-z, 0-9 and _", line, w, name,
+				         SX_CLASS_NAME - 1);
+				return -1;
+			}
+			if (r->nclasses == SX_RULES_MAX_CLASSES) {
+				snprintf(why, cap, "line %d: class '%s' of %s: more than "
+				         "%d classes in all", line, w, name,
+				         SX_RULES_MAX_CLASSES);
+				return -1;
+			}
+			i = r->nclasses++;
+			sx_rule_class *c = &r->cls[i];
+			memset(c, 0, sizeof(*c));
+			for (size_t k = 0; k < len; k++)
+				c->name[k] = w[k] >= 'A' && w[k] <= 'Z' ? (char)(w[k] | 0x20) : w[k];
+			c->chan = (uint8_t)chan;
+		}
+		r->cls[i].effect = (uint8_t)eff;
+	}
+	if (n == 0) {
+		char list[400];
+		jclass_list(r, chan, list, sizeof list);
+		snprintf(why, cap, "line %d: %s has classes: name those the effect is "
+		         "for (%s)", line, name, list);
+		return -1;
+	}
+	return 0;
 }
 
 int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
@@ -200,6 +356,10 @@ int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
 		memcpy(buf, p, n);
 		buf[n] = 0;
 		p = eol + 1;
+		if (memchr(buf, 0, n)) {
+			snprintf(why, cap, "line %d: a NUL byte", line);
+			return -1;
+		}
 		char *hash = strchr(buf, '#');
 		if (hash)
 			*hash = 0;
@@ -212,8 +372,17 @@ int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
 			if (!strcasecmp(name, rail_names[i]))
 				rail = i;
 		if (rail < 0 && !ship && !hotel) {
-			snprintf(why, cap, "line %d: unknown rule '%.40s' (want rail.G, "
-			         "rail.DCS, rail.other, ship or hotel)", line, name);
+			int chan = sx_channel_parse(name, strlen(name));
+			if (chan >= 0 && !((SX_CODES_CONS >> chan) & 1)) {
+				if (parse_joint_rule(r, chan, &save, line, why, cap))
+					return -1;
+				continue;
+			}
+			snprintf(why, cap, "line %d: %s '%.40s' (want rail.G, rail.DCS, "
+			         "rail.other, ship, hotel or a joint-punishment channel "
+			         "such as procurement)", line, chan >= 0 ?
+			         "no rule for the consumption channel" : "unknown rule",
+			         name);
 			return -1;
 		}
 		uint16_t mask = 0;
@@ -229,7 +398,7 @@ int sx_rules_parse(const char *text, size_t len, sx_rules *r, char *why,
 					return -1;
 				}
 				cls = (uint16_t)seat;
-			} else if (parse_class(chan, c, &cls, e, sizeof(e))) {
+			} else if (parse_class(r, chan, c, &cls, e, sizeof(e))) {
 				snprintf(why, cap, "line %d: %s", line, e);
 				return -1;
 			}
@@ -250,7 +419,9 @@ void sx_rules_write(const sx_rules *r, FILE *f)
 	static const char *const rail_names[SX_NTRAINS] = {
 		"rail.G", "rail.DCS", "rail.other"
 	};
-	fputs("# sxgate rule table: the restricted classes of each channel\n", f);
+	fputs("# sxgate rule table: the restricted classes of each consumption "
+	      "channel,\n# then the effect of each joint-punishment channel and "
+	      "class\n", f);
 	for (int t = 0; t < SX_NTRAINS; t++) {
 		fprintf(f, "%s", rail_names[t]);
 		for (int i = 0; i < SX_NSEATS; i++)
@@ -267,6 +438,68 @@ void sx_rules_write(const sx_rules *r, FILE *f)
 		if (r->hotel >> i & 1)
 			fprintf(f, " %d", i);
 	fputc('\n', f);
+	for (int c = 0; c < SX_NCODES; c++)
+		if (!((SX_CODES_CONS >> c) & 1) && !is_classed(c))
+			fprintf(f, "%s %s\n", sx_channel_name(c),
+			        sx_effect_name(r->effect[c]));
+	/* classes in table order, runs of one channel and effect a line: read
+	 * back, they come out in the same order (added ones appended) */
+	for (int i = 0; i < r->nclasses;) {
+		const sx_rule_class *c = &r->cls[i];
+		fprintf(f, "%s %s", sx_channel_name(c->chan), sx_effect_name(c->effect));
+		for (; i < r->nclasses && r->cls[i].chan == c->chan &&
+		       r->cls[i].effect == c->effect; i++)
+			fprintf(f, " %s", r->cls[i].name);
+		fputc('\n', f);
+	}
+}
+
+int sx_rules_check(const sx_rules *r, char *why, size_t cap)
+{
+	sx_rules def;
+	sx_rules_default(&def);
+	for (int t = 0; t < SX_NTRAINS; t++)
+		if (r->rail[t] >> SX_NSEATS)
+			return sx_fail(why, cap, -1, "rail mask %#x has unknown seats",
+			               r->rail[t]);
+	if (r->ship >> 5 || r->hotel >> 6)
+		return sx_fail(why, cap, -1, "ship or hotel mask has unknown classes");
+	for (int c = 0; c < SX_NCODES; c++) {
+		int joint = !((SX_CODES_CONS >> c) & 1);
+		if (r->effect[c] >= SX_NEFFECTS ||
+		    ((!joint || is_classed(c)) && r->effect[c] != def.effect[c]))
+			return sx_fail(why, cap, -1, "effect %u of channel %s is not "
+			               "one a rule table can set", r->effect[c],
+			               sx_channel_name(c));
+	}
+	if (r->nclasses < def.nclasses || r->nclasses > SX_RULES_MAX_CLASSES)
+		return sx_fail(why, cap, -1, "%u classes (want %u..%d)", r->nclasses,
+		               def.nclasses, SX_RULES_MAX_CLASSES);
+	for (int i = 0; i < SX_RULES_MAX_CLASSES; i++) {
+		const sx_rule_class *c = &r->cls[i];
+		size_t n = strnlen(c->name, sizeof(c->name));
+		int bad = 0;
+		if (i >= r->nclasses) {
+			static const sx_rule_class zero;
+			bad = memcmp(c, &zero, sizeof(zero)) != 0;
+		} else if (i < def.nclasses) {
+			bad = strcmp(c->name, def.cls[i].name) || c->chan != def.cls[i].chan;
+		} else {
+			bad = n == sizeof(c->name) || !class_name_ok(c->name, n) ||
+			      c->chan >= SX_NCODES || (SX_CODES_CONS >> c->chan) & 1 ||
+			      !is_classed(c->chan) ||
+			      find_jclass(r, c->chan, c->name, n) != i;
+			for (size_t k = 0; !bad && k < n; k++)
+				bad = c->name[k] >= 'A' && c->name[k] <= 'Z';
+		}
+		for (size_t k = n; !bad && k < sizeof(c->name); k++)
+			bad = c->name[k] != 0;
+		if (!bad && i < r->nclasses && c->effect >= SX_NEFFECTS)
+			bad = 1;
+		if (bad)
+			return sx_fail(why, cap, -1, "class %d is malformed", i);
+	}
+	return 0;
 }
 
 int sx_query_when(sx_query *q, sx_str type, sx_str at, char *e, size_t cap)
@@ -288,14 +521,14 @@ int sx_query_when(sx_query *q, sx_str type, sx_str at, char *e, size_t cap)
 	return 0;
 }
 
-int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
-                    sx_str at, char *e, size_t cap)
+int sx_query_common(sx_query *q, const sx_rules *rules, sx_str channel,
+                    sx_str cls, sx_str type, sx_str at, char *e, size_t cap)
 {
 	int chan = channel.p ? sx_channel_parse(channel.p, channel.n) : -1;
 	if (chan < 0)
 		return err(e, cap, "unknown channel '%s'%s", "", channel);
 	q->chan = (uint8_t)chan;
-	if (parse_class(chan, cls, &q->cls, e, cap))
+	if (parse_class(rules ? rules : &default_rules, chan, cls, &q->cls, e, cap))
 		return -1;
 	return sx_query_when(q, type, at, e, cap);
 }
@@ -310,18 +543,25 @@ int sx_query_id(sx_query *q, sx_str id, char *e, size_t cap)
 	return -1;
 }
 
-size_t sx_class_format(int chan, uint16_t cls, char *buf, size_t cap)
+size_t sx_class_format(const sx_rules *r, int chan, uint16_t cls, char *buf,
+                       size_t cap)
 {
 	static const char *const trains[] = { "G", "D", "K" };
+	if (!r)
+		r = &default_rules;
 	if (cls == SX_CLASS_NONE)
 		return (size_t)snprintf(buf, cap, "-");
 	switch (chan) {
+	case SX_C_HOTEL:
+		return (size_t)snprintf(buf, cap, "%u", cls);
 	case SX_C_RAIL:
 		return (size_t)snprintf(buf, cap, "%s:%s", trains[(cls >> 4) % 3],
 		                        seats[(cls & 15) % SX_NSEATS].name);
 	case SX_C_SHIP:
 		return (size_t)snprintf(buf, cap, "%s", ship_classes[cls % 5]);
 	default:
+		if (cls < r->nclasses)
+			return (size_t)snprintf(buf, cap, "%s", r->cls[cls].name);
 		return (size_t)snprintf(buf, cap, "%u", cls);
 	}
 }
@@ -402,7 +642,7 @@ static inline int applies(int st, uint16_t listed, uint16_t expires,
 enum { COLLECT_DENY, COLLECT_SUSPENDED, COLLECT_NEUTRALISED };
 struct walk {
 	int any_apply, any_restrict, any_susp;
-	int cls_restricted;
+	int cls_restricted;     /* the (channel, class) has an effect */
 	int collect;
 	uint32_t nden;
 };
@@ -410,7 +650,7 @@ struct walk {
 /* Sort one record into the walk. */
 static inline void visit(const sx_snap *s, const sx_query *q, struct walk *w,
                          uint32_t rn, int st, uint16_t listed, uint16_t expires,
-                         uint16_t codes, uint32_t case_id, const sx_key *rk,
+                         sx_codes codes, uint32_t case_id, const sx_key *rk,
                          uint32_t *recs)
 {
 	if (!applies(st, listed, expires, q->day))
@@ -447,8 +687,8 @@ static void decide_keys(const sx_snap *s, const sx_query *q,
 {
 	const sx_overlay *ov = s->ov;
 	int masked = ov && ov->nmasks;
-	struct walk w = { .cls_restricted =
-	                  sx_rules_restricted(&s->rules, q->chan, q->cls),
+	int effect = sx_rules_effect(&s->rules, q->chan, q->cls);
+	struct walk w = { .cls_restricted = effect != SX_EFF_NONE,
 	                  .collect = collect };
 
 	for (int i = 0; i < nk; i++) {
@@ -505,7 +745,7 @@ live:
 	d->rec = recs;
 	if (collect != COLLECT_DENY)
 		return;
-	d->reason = w.nden ? SX_R_LISTED :
+	d->reason = w.nden ? (effect == SX_EFF_REVIEW ? SX_R_REVIEW : SX_R_LISTED) :
 	            w.any_susp ? SX_R_SUSPENDED :
 	            w.any_restrict ? SX_R_EXEMPT :
 	            w.any_apply ? SX_R_NOT_RESTRICTED : SX_R_NOT_LISTED;
@@ -528,7 +768,7 @@ uint32_t sx_decide_concerned(const sx_snap *s, const sx_query *q,
 	int collect = d->reason == SX_R_SUSPENDED ? COLLECT_SUSPENDED :
 	              d->reason == SX_R_EXEMPT ? COLLECT_NEUTRALISED : -1;
 
-	if (d->reason == SX_R_LISTED) {
+	if (sx_reason_names_records(d->reason)) {
 		memmove(recs, d->rec, d->nrec * sizeof(*recs));
 		return d->nrec;
 	}

@@ -119,7 +119,9 @@ static int take_str(const uint8_t *pl, uint32_t len, size_t *off, sx_str *s)
  * NULL.  at is the payload's offset in the file, for messages.  Returns
  * 0, or SX_ECORRUPT / SX_EVERSION with what (cap bytes, may be NULL)
  * saying which field and where.  The writer stores only a known channel,
- * ID type and one of the three fed-back reasons, so anything else behind
+ * ID type and one of the four fed-back outcomes (sx_reason_fed_back:
+ * LISTED, REVIEW (since the joint-punishment measures), SUSPENDED,
+ * EXEMPT), so anything else behind
  * a good checksum is a newer writer or damage, and refused like unknown
  * flags: a reader that counted it would count it under no decision.
  */
@@ -147,13 +149,13 @@ static int decode(const uint8_t *pl, uint32_t len, size_t at,
 		               "offset %zu) is not a known ID type (0..%d); written "
 		               "by a newer sxgate, or damaged", r->id_type, at + 9,
 		               SX_NIDTYPES - 1);
-	if (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
-	    r->reason != SX_R_EXEMPT)
+	if (r->reason >= SX_NREASONS || !sx_reason_fed_back(r->reason))
 		return sx_fail(what, cap, SX_EVERSION, "reason %u (the byte at "
-		               "offset %zu) is not LISTED (%d), SUSPENDED (%d) or "
-		               "EXEMPT (%d), the decisions the log holds; written by "
-		               "a newer sxgate, or damaged", r->reason, at + 10,
-		               SX_R_LISTED, SX_R_SUSPENDED, SX_R_EXEMPT);
+		               "offset %zu) is not LISTED (%d), REVIEW (%d), "
+		               "SUSPENDED (%d) or EXEMPT (%d), the decisions the log "
+		               "holds; written by a newer sxgate, or damaged",
+		               r->reason, at + 10, SX_R_LISTED, SX_R_REVIEW,
+		               SX_R_SUSPENDED, SX_R_EXEMPT);
 	if (pl[11] & ~F_FLAGS_KNOWN)
 		return sx_fail(what, cap, SX_EVERSION, "unknown record flags 0x%02x "
 		               "(the byte at offset %zu; written by a newer sxgate?)",
@@ -367,8 +369,8 @@ static int shard_grow(sx_feedback *fb, fb_shard *s, size_t need)
 int sx_feedback_add(sx_feedback *fb, const sx_feedback_rec *r)
 {
 	if (sx_unlikely(r->channel >= SX_NCODES || r->id_type >= SX_NIDTYPES ||
-	                (r->reason != SX_R_LISTED && r->reason != SX_R_SUSPENDED &&
-	                 r->reason != SX_R_EXEMPT) || (r->ncases && !r->cases)))
+	                r->reason >= SX_NREASONS || !sx_reason_fed_back(r->reason) ||
+	                (r->ncases && !r->cases)))
 		return SX_EINVAL;
 	sx_str tenant = or_dash(r->tenant), cls = or_dash(r->cls);
 	size_t idn = r->id.p ? cut(r->id.n) : 0;

@@ -1,6 +1,6 @@
 /*
  * feedback.h - the feedback log to the courts (SPEC 8, `sxgated
- * --feedback FILE`): every DENY, EXEMPT and SUSPENDED decision, with the
+ * --feedback FILE`): every DENY, REVIEW, EXEMPT and SUSPENDED decision, with the
  * cases behind it, appended to a framed file that `sxgate feedback
  * summarize` turns into per-court, per-case refusal counts (自动反馈).
  *
@@ -51,12 +51,12 @@ typedef struct sx_feedback_rec {
 	                             empty: stored as "-" */
 	uint8_t id_type;          /* SX_IDT_* */
 	sx_str id;                /* the normalised ID */
-	uint8_t reason;           /* SX_R_LISTED (DENY), SX_R_SUSPENDED or
-	                             SX_R_EXEMPT */
+	uint8_t reason;           /* SX_R_LISTED (DENY), SX_R_REVIEW,
+	                             SX_R_SUSPENDED or SX_R_EXEMPT */
 	uint8_t cases_cut;        /* reading: 1 when the writer had to leave
 	                             cases out to fit SX_FEEDBACK_MAX_RECORD */
 	uint32_t ncases;
-	const sx_feedback_case *cases;  /* DENY: the denying records' cases;
+	const sx_feedback_case *cases;  /* DENY, REVIEW: the named records' cases;
 	                                   SUSPENDED/EXEMPT: those concerned */
 } sx_feedback_rec;
 

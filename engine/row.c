@@ -130,16 +130,26 @@ int sx_listrow_parse(const sx_str *in, sx_listrow *o, char *why, size_t cap)
 			return bad(why, cap, "listed_on", "expires_on is before",
 			           f[SX_COL_LISTED_ON]);
 	}
-	o->codes = SX_CODES_ALL;
+	sx_codes named = 0;
 	if (f[SX_COL_RESTRICTIONS].p && f[SX_COL_RESTRICTIONS].n) {
 		const char *b;
 		size_t bl;
 		if (sx_codes_parse(f[SX_COL_RESTRICTIONS].p, f[SX_COL_RESTRICTIONS].n,
-		                   &o->codes, &b, &bl))
+		                   &named, &b, &bl))
 			return bad(why, cap, "in restrictions", "unknown code",
 			           (sx_str){ b, bl });
-		if (!o->codes)
-			o->codes = SX_CODES_ALL;
+	}
+	if (o->list == SX_LIST_XG && (named & ~SX_CODES_CONS)) {
+		int c = __builtin_ctzll(named & ~SX_CODES_CONS);
+		snprintf(why, cap, "XG row names joint-punishment code '%s' in "
+		         "restrictions (a consumption-restriction order restricts "
+		         "consumption only)", sx_code_name(c));
+		return -1;
+	}
+	o->codes = named ? named : sx_codes_default(o->list);
+	if (o->role != SX_ROLE_DEBTOR) {
+		o->dropped = named & ~SX_CODES_RELATED;
+		o->codes &= SX_CODES_RELATED;
 	}
 	if (o->region.p && o->region.n) {
 		int ok = o->region.n == 6;
@@ -149,6 +159,20 @@ int sx_listrow_parse(const sx_str *in, sx_listrow *o, char *why, size_t cap)
 			return bad(why, cap, "region", "not a 6-digit code:", o->region);
 	}
 	return 0;
+}
+
+void sx_listrow_dropped_warning(int role, sx_codes dropped, char *why,
+                                size_t cap)
+{
+	char codes[400], joint[200];
+	sx_codes_format(dropped, codes, sizeof codes);
+	sx_codes_format(SX_CODES_RELATED & ~SX_CODES_CONS, joint, sizeof joint);
+	for (char *p = joint; (p = strchr(p, ';'));)
+		*p = ',';
+	snprintf(why, cap, "a %s restricts only the consumption codes and %s; "
+	         "%s named in restrictions restrict%s nothing for this row",
+	         sx_role_name(role), joint, codes,
+	         dropped & (dropped - 1) ? "" : "s");
 }
 
 int sx_permitrow_parse(const sx_str *in, sx_permitrow *o, char *why,

@@ -60,23 +60,38 @@ extern const char *const sx_permit_column_names[SX_NPERMIT_COLUMNS];
 typedef struct sx_listrow {
 	sx_id id;
 	uint8_t role, list, status;
-	uint16_t listed_on, expires_on, codes;
+	uint16_t listed_on, expires_on;
+	sx_codes codes;      /* what the record restricts: the codes named, or
+	                        sx_codes_default(list) when none are; for a
+	                        related person only those of SX_CODES_RELATED */
+	sx_codes dropped;    /* codes a related person's row names that
+	                        restrict nothing for it (a warning) */
 	sx_str case_no, court, name, region;   /* trimmed views */
 } sx_listrow;
 
 typedef struct sx_permitrow {
 	sx_id id;
-	uint16_t valid_from, valid_to, codes;
+	uint16_t valid_from, valid_to;
+	sx_codes codes;
 	sx_str case_no, ref;
 } sx_permitrow;
 
 /*
  * Validate a list row (f[SX_NLIST_COLUMNS]).  Returns 0, or -1 with the
  * reason in why, naming the column and the value ("unknown status
- * 'closed'", "id_no: RIC check character is wrong" ...).  A valid row may
- * still carry a warning: out->id.warn (check character loaded anyway).
+ * 'closed'", "id_no: RIC check character is wrong", "XG row names
+ * joint-punishment code 'BIDDING' ..." ...).  A valid row may still carry
+ * a warning: out->id.warn (check character loaded anyway), out->dropped
+ * (sx_listrow_dropped_warning says so).
  */
 int sx_listrow_parse(const sx_str *f, sx_listrow *out, char *why, size_t cap);
+
+/* The warning for a row of role whose out->dropped is not empty, into
+ * why: "a legal_rep restricts only the consumption codes and
+ * STRAIT,APPOINT,ASSET; PROCUREMENT named in restrictions restricts
+ * nothing for this row". */
+void sx_listrow_dropped_warning(int role, sx_codes dropped, char *why,
+                                size_t cap);
 
 /* Validate a permit row (f[SX_NPERMIT_COLUMNS]); as above. */
 int sx_permitrow_parse(const sx_str *f, sx_permitrow *out, char *why,

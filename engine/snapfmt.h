@@ -27,6 +27,7 @@
 #define XXH_INLINE_ALL      /* the 16-byte key hash is on the hot path */
 #include <xxhash.h>
 #include "sx.h"
+#include "decide.h"
 #include "id.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -34,7 +35,13 @@
 #endif
 
 #define SX_SNAP_MAGIC   "SXGSNAP\x1a"
-#define SX_SNAP_VERSION 1
+/* Version 2 (the joint-punishment measures): 64-bit code masks in
+ * records and permits, the effects and classes of the joint channels in
+ * the rules section.  A version 1 file is refused (SX_EVERSION) with a
+ * word to rebuild it: read as version 2 it would be wrong, and read as
+ * itself its SX rows would lack the measures an empty `restrictions` now
+ * carries. */
+#define SX_SNAP_VERSION 2
 #define SX_SNAP_HDR     4096
 #define SX_SNAP_ALIGN   64
 
@@ -87,7 +94,7 @@ struct sx_disk_header {
 	/* the build's account */
 	uint64_t rows_read, rows_loaded, rows_rejected, rows_warned;
 	uint64_t revoked, shielded, duplicates, ids;
-	uint64_t per_code[16];
+	uint64_t per_code[64];         /* records carrying each code */
 	uint64_t per_status[4];
 	char source[256];
 	struct sx_disk_section sec[16];
@@ -104,17 +111,19 @@ struct sx_disk_key {
 };
 static_assert(sizeof(struct sx_disk_key) == 24, "key entry is 24 bytes");
 
+/* 32 bytes: a record never straddles a cache line. */
 struct sx_disk_rec {
 	uint32_t case_off;     /* strings: the case number as spelled */
 	uint32_t court_off;    /* strings */
 	uint32_t case_id;      /* < n_cases: equal after bracket folding */
 	uint32_t id_key;       /* < n_keys: the record's own ID */
 	uint16_t listed_on, expires_on;   /* days; SX_DAY_NONE */
-	uint16_t codes;
 	uint8_t role_list;     /* role | list << 4 */
 	uint8_t status_type;   /* status | id_type << 4 */
+	uint16_t reserved;     /* 0 */
+	uint64_t codes;        /* sx_codes, the related-persons rule applied */
 };
-static_assert(sizeof(struct sx_disk_rec) == 24, "record is 24 bytes");
+static_assert(sizeof(struct sx_disk_rec) == 32, "record is 32 bytes");
 
 struct sx_disk_permit {
 	uint64_t lo, hi;       /* own key of the permit's ID */
@@ -122,16 +131,29 @@ struct sx_disk_permit {
 	uint32_t case_off;     /* strings */
 	uint32_t ref_off;      /* strings */
 	uint16_t valid_from, valid_to;
-	uint16_t codes;
-	uint16_t reserved;
-	uint32_t reserved2;
+	uint64_t codes;        /* sx_codes */
 };
 static_assert(sizeof(struct sx_disk_permit) == 40, "permit is 40 bytes");
 
+/* The rule table (decide.h sx_rules), fixed size: effect[] per code (64
+ * entries, those past SX_NCODES zero), then every class slot, unused ones
+ * zero.  sx_rules_check() is the reader's test of it. */
+struct sx_disk_class {
+	char name[22];         /* NUL-padded */
+	uint8_t chan, effect;
+};
 struct sx_disk_rules {
 	uint16_t rail[3];
 	uint8_t ship, hotel;
+	uint8_t effect[64];
+	uint16_t nclasses;
+	uint16_t reserved[3];  /* 0 */
+	struct sx_disk_class cls[SX_RULES_MAX_CLASSES];
 };
+static_assert(sizeof(struct sx_disk_class) == sizeof(sx_rule_class),
+              "a class on disk is a class in memory");
+static_assert(sizeof(struct sx_disk_rules) == 80 + 24 * SX_RULES_MAX_CLASSES,
+              "rules section layout");
 
 /* Bitmaps section: u32 count, u32 0, then count x {u64 off, u64 len}
  * (offsets from the section start, 32-byte aligned), then the frozen

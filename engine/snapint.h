@@ -18,7 +18,8 @@
 struct sx_ov_rec {
 	sx_key key, emb;
 	uint8_t has_emb, role, list, status, id_type;
-	uint16_t listed_on, expires_on, codes;
+	uint16_t listed_on, expires_on;
+	sx_codes codes;
 	const char *case_no, *fold, *court;
 	uint32_t case_len, fold_len, court_len;
 };
@@ -27,7 +28,8 @@ struct sx_ov_permit {
 	sx_key key;
 	const char *fold, *case_no, *ref;
 	uint32_t fold_len, case_len, ref_len;
-	uint16_t valid_from, valid_to, codes;
+	uint16_t valid_from, valid_to;
+	sx_codes codes;
 };
 
 /* A snapshot record's fate: removed, or a new status. */

@@ -54,6 +54,11 @@ static int check_header(sx_snap *s, char *why, size_t cap)
 	if (s->size < 16 || memcmp(h->magic, SX_SNAP_MAGIC, 8) != 0)
 		return sx_fail(why, cap, SX_EBADMAGIC,
 		               "not an sxgate snapshot: bad magic at offset 0");
+	if (h->version == 1)
+		return sx_fail(why, cap, SX_EVERSION,
+		               "snapshot format version 1 predates the joint-punishment "
+		               "measures (this program reads version %u): rebuild it "
+		               "with sxgate-build from the list export", SX_SNAP_VERSION);
 	if (h->version != SX_SNAP_VERSION)
 		return sx_fail(why, cap, SX_EVERSION,
 		               "snapshot format version %u, this program reads %u",
@@ -144,21 +149,22 @@ static int check_bitmaps(sx_snap *s, char *why, size_t cap)
 	uint32_t nrec = s->hdr->n_records;
 	int rc = 0;
 
-	/* what each record adds to its keys' bitmaps: bit 15 live, low bits
-	 * its codes; a 2-byte array stays in cache where records would not */
-	uint16_t *adds = malloc(((size_t)nrec + 1) * sizeof(uint16_t));
+	/* what each record adds to its keys' bitmaps: bit 63 live, low bits
+	 * its codes; a dense array is kinder to the cache than the records */
+	const sx_codes live = SX_CODE_BIT(63);
+	sx_codes *adds = malloc(((size_t)nrec + 1) * sizeof(*adds));
 	if (!adds)
 		return sx_fail(why, cap, -ENOMEM, "out of memory checking bitmaps");
 	for (uint32_t i = 0; i < nrec; i++) {
 		int st = s->recs[i].status_type & 15;
 		adds[i] = st == SX_ST_ACTIVE || st == SX_ST_SUSPENDED ?
-		          (uint16_t)(0x8000 | s->recs[i].codes) : 0;
+		          live | s->recs[i].codes : 0;
 	}
 	for (int i = 0; i < SX_NBITMAPS; i++)
 		want[i] = roaring_bitmap_create();
 	for (uint32_t k = 0; k < s->hdr->n_keys; k++) {
 		const struct sx_disk_key *e = &s->keys[k];
-		uint16_t acc = 0;
+		sx_codes acc = 0;
 		if ((k & 63) == 0)     /* the reads below are random: overlap them */
 			for (uint32_t x = k; x < k + 64 && x < s->hdr->n_keys; x++)
 				__builtin_prefetch(&adds[s->post[s->keys[x].post]]);
@@ -273,8 +279,14 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 		         (r->status_type & 15) >= SX_NSTATUSES ||
 		         (r->status_type >> 4) >= SX_NIDTYPES)
 			bad = "role, list, status or ID type is out of range";
-		else if (r->codes & ~SX_CODES_ALL)
+		else if (r->codes & ~SX_CODES_ALL || r->reserved)
 			bad = "unknown restriction code bits";
+		else if ((r->role_list >> 4) == SX_LIST_XG && (r->codes & ~SX_CODES_CONS))
+			bad = "an XG record carries a joint-punishment code";
+		else if ((r->role_list & 15) != SX_ROLE_DEBTOR &&
+		         (r->codes & ~SX_CODES_RELATED))
+			bad = "a related person's record carries a code only a "
+			      "debtor carries";
 		if (bad)
 			return sx_fail(why, cap, SX_ECORRUPT,
 			               "section records: record %u: %s", i, bad);
@@ -282,14 +294,30 @@ static int check_structure(sx_snap *s, char *why, size_t cap)
 	for (uint32_t i = 0; i < h->n_permits; i++) {
 		const struct sx_disk_permit *p = &s->permits[i];
 		if (!string_ok(s, p->case_off) || !string_ok(s, p->ref_off) ||
+		    !p->codes || (p->codes & ~SX_CODES_ALL) ||
 		    (p->case_id >= h->n_cases && p->case_id != UINT32_MAX) ||
 		    (i && p->case_id < s->permits[i - 1].case_id))
 			return sx_fail(why, cap, SX_ECORRUPT,
 			               "section permits: permit %u is malformed", i);
 	}
 	const struct sx_disk_rules *ru = sec_ptr(s, SX_SEC_RULES, &len);
-	s->rules = (sx_rules){ .rail = { ru->rail[0], ru->rail[1], ru->rail[2] },
-	                       .ship = ru->ship, .hotel = ru->hotel };
+	char rwhy[200];
+	memset(&s->rules, 0, sizeof(s->rules));
+	memcpy(s->rules.rail, ru->rail, sizeof(ru->rail));
+	s->rules.ship = ru->ship;
+	s->rules.hotel = ru->hotel;
+	memcpy(s->rules.effect, ru->effect, sizeof(s->rules.effect));
+	s->rules.nclasses = ru->nclasses;
+	memcpy(s->rules.cls, ru->cls, sizeof(s->rules.cls));
+	for (int c = SX_NCODES; c < 64; c++)
+		if (ru->effect[c])
+			return sx_fail(why, cap, SX_ECORRUPT, "section rules: an effect "
+			               "for code %d, which this program does not know", c);
+	if (ru->reserved[0] || ru->reserved[1] || ru->reserved[2] ||
+	    sx_rules_check(&s->rules, rwhy, sizeof(rwhy)))
+		return sx_fail(why, cap, SX_ECORRUPT, "section rules: %s",
+		               ru->reserved[0] || ru->reserved[1] || ru->reserved[2] ?
+		               "reserved bytes are not zero" : rwhy);
 
 	/* bitmaps: directory, then frozen views */
 	const uint8_t *bm = sec_ptr(s, SX_SEC_BITMAPS, &len);

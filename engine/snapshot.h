@@ -54,7 +54,8 @@ typedef struct sx_recview {
 	uint32_t case_id;          /* same case after bracket folding */
 	uint32_t id_key;           /* key number of the record's own ID */
 	uint16_t listed_on, expires_on;   /* days; expires SX_DAY_NONE */
-	uint16_t codes;            /* restriction code mask */
+	sx_codes codes;            /* restriction codes, the related-persons
+	                              rule applied */
 	uint8_t role, list, status, id_type;
 } sx_recview;
 

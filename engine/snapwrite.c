@@ -524,7 +524,7 @@ struct image {
 	uint64_t seed;
 	uint32_t n_slots, n_keys, n_postings, max_npost;
 	uint32_t *fp;
-	uint32_t *kbits;           /* per key: live << 16 | restricted codes */
+	sx_codes *kbits;           /* per key: KEY_LIVE | restricted codes */
 	struct sx_disk_key *keys;
 	uint32_t *post;
 	struct sx_disk_permit *permits;
@@ -544,6 +544,8 @@ static void image_free(struct image *im)
 	free(im->bitmaps);
 }
 
+#define KEY_LIVE SX_CODE_BIT(63)   /* a key with an active or suspended record */
+
 /* Emit one key (its postings are hi[start..start+n)) as key number kn. */
 static void emit_key(struct image *im, sx_snapw *w,
                      const struct hi *hi, uint32_t start, uint32_t n,
@@ -552,7 +554,7 @@ static void emit_key(struct image *im, sx_snapw *w,
 	sx_key k = posting_key(w, hi[start].i);
 	im->keys[kn] = (struct sx_disk_key){ .lo = k.lo, .hi = k.hi,
 	                                     .post = *npost, .npost = n };
-	uint32_t bits = 0;
+	sx_codes bits = 0;
 	for (uint32_t j = 0; j < n; j++) {
 		uint32_t rec = hi[start + j].i >> 1;
 		struct sx_disk_rec *r = &w->recs[rec];
@@ -561,7 +563,7 @@ static void emit_key(struct image *im, sx_snapw *w,
 		if (sx_key_kind(&k) != SX_KK_EMB)
 			r->id_key = kn;
 		if (status == SX_ST_ACTIVE || status == SX_ST_SUSPENDED)
-			bits |= 1u << 16 | r->codes;
+			bits |= KEY_LIVE | r->codes;
 	}
 	im->kbits[kn] = bits;
 	if (n > im->max_npost)
@@ -647,7 +649,7 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	tmp = NULL;
 
 	im->fp = malloc(((size_t)ng + 1) * sizeof(uint32_t));
-	im->kbits = malloc((np + 1) * sizeof(uint32_t));
+	im->kbits = malloc((np + 1) * sizeof(*im->kbits));
 	im->keys = malloc((np + 1) * sizeof(struct sx_disk_key));
 	rc = -ENOMEM;
 	if (!im->fp || !im->kbits || !im->keys)
@@ -725,7 +727,7 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 		const struct sx_disk_rec *r = &w->recs[i];
 		per_status[r->status_type & 15]++;
 		for (int c = 0; c < SX_NCODES; c++)
-			if (r->codes & (1u << c))
+			if (r->codes & SX_CODE_BIT(c))
 				per_code[c]++;
 	}
 
@@ -747,11 +749,11 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 	for (int i = 0; i < SX_NBITMAPS; i++)
 		bm[i] = roaring_bitmap_create();
 	for (uint32_t k = 0; k < im->n_keys; k++) {
-		uint16_t codes = (uint16_t)im->kbits[k];
-		if (im->kbits[k] >> 16)
+		sx_codes codes = im->kbits[k] & ~KEY_LIVE;
+		if (im->kbits[k] & KEY_LIVE)
 			roaring_bitmap_add(bm[SX_BM_LIVE], k);
 		for (int c = 0; c < SX_NCODES; c++)
-			if (codes & (1u << c))
+			if (codes & SX_CODE_BIT(c))
 				roaring_bitmap_add(bm[SX_BM_CODE(c)], k);
 	}
 	size_t len = 8 + 16 * SX_NBITMAPS;
@@ -841,9 +843,14 @@ int sx_snapw_write(sx_snapw *w, const sx_snapw_meta *m, const char *path,
 		[SX_SEC_RULES]    = { NULL, sizeof(struct sx_disk_rules) },
 		[SX_SEC_BITMAPS]  = { im.bitmaps, im.bitmaps_len },
 	};
-	struct sx_disk_rules rules = {
-		.rail = { m->rules.rail[0], m->rules.rail[1], m->rules.rail[2] },
-		.ship = m->rules.ship, .hotel = m->rules.hotel };
+	struct sx_disk_rules rules;
+	memset(&rules, 0, sizeof(rules));
+	memcpy(rules.rail, m->rules.rail, sizeof(rules.rail));
+	rules.ship = m->rules.ship;
+	rules.hotel = m->rules.hotel;
+	memcpy(rules.effect, m->rules.effect, sizeof(m->rules.effect));
+	rules.nclasses = m->rules.nclasses;
+	memcpy(rules.cls, m->rules.cls, sizeof(rules.cls));
 	sec[SX_SEC_RULES].p = &rules;
 
 	memcpy(h.magic, SX_SNAP_MAGIC, 8);

@@ -29,14 +29,16 @@ typedef struct sx_snapw_rec {
 	uint8_t role, list, status, id_type;
 	uint32_t case_off, court_off;  /* from sx_snapw_string */
 	uint32_t case_id;              /* from sx_snapw_case */
-	uint16_t listed_on, expires_on, codes;
+	uint16_t listed_on, expires_on;
+	sx_codes codes;                /* as sx_listrow_parse leaves them */
 } sx_snapw_rec;
 
 typedef struct sx_snapw_permit {
 	sx_key key;
 	uint32_t case_id;      /* sx_snapw_case_find(); UINT32_MAX: not listed */
 	uint32_t case_off, ref_off;
-	uint16_t valid_from, valid_to, codes;
+	uint16_t valid_from, valid_to;
+	sx_codes codes;
 } sx_snapw_permit;
 
 typedef struct sx_snapw_meta {

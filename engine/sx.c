@@ -12,10 +12,10 @@
  * database: "today" and times without an offset are China Standard Time,
  * a fixed UTC+8 with no daylight saving, so a constant offset is exact.
  *
- * The trade-off: the enum parsers are linear scans over at most eleven
- * names.  That is a few dozen byte compares, cheaper than hashing for
- * lists this short, and they run once per query word, not per byte of
- * the list.
+ * The trade-off: the enum parsers are linear scans over at most thirty
+ * names, most of them rejected at their first byte.  That is cheaper
+ * than hashing for lists this short, and they run once per query word,
+ * not per byte of the list.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,13 +84,23 @@ static const char *const status_names[] = {
 #undef X
 };
 static const char *const code_names[] = {
-#define X(e, code, chan) [e] = code,
+#define X(e, code, chan, kind, rel, cls, eff) [e] = code,
 	SX_CODES(X)
 #undef X
 };
 static const char *const channel_names[] = {
-#define X(e, code, chan) [e] = chan,
+#define X(e, code, chan, kind, rel, cls, eff) [e] = chan,
 	SX_CODES(X)
+#undef X
+};
+static const unsigned char code_effects[] = {
+#define X(e, code, chan, kind, rel, cls, eff) [e] = eff,
+	SX_CODES(X)
+#undef X
+};
+static const char *const effect_names[] = {
+#define X(e, s) [e] = s,
+	SX_EFFECTS(X)
 #undef X
 };
 
@@ -124,6 +134,14 @@ const char *sx_code_name(int c)
 const char *sx_channel_name(int c)
 {
 	return name_of(channel_names, SX_ARRAY_LEN(channel_names), c);
+}
+const char *sx_effect_name(int e)
+{
+	return name_of(effect_names, SX_ARRAY_LEN(effect_names), e);
+}
+int sx_code_effect(int c)
+{
+	return c >= 0 && c < SX_NCODES ? code_effects[c] : SX_EFF_NONE;
 }
 
 static inline unsigned char ascii_lower(unsigned char c)
@@ -181,6 +199,10 @@ int sx_channel_parse(const char *s, size_t len)
 {
 	return parse_of(channel_names, SX_ARRAY_LEN(channel_names), s, len);
 }
+int sx_effect_parse(const char *s, size_t len)
+{
+	return parse_of(effect_names, SX_ARRAY_LEN(effect_names), s, len);
+}
 
 /* ---- restriction code lists -------------------------------------------- */
 
@@ -196,11 +218,11 @@ static inline int is_blank(char c)
  * likely lost a code between them.  Only a value that is wholly empty or
  * blank means "no codes".
  */
-int sx_codes_parse(const char *s, size_t len, uint16_t *mask,
+int sx_codes_parse(const char *s, size_t len, sx_codes *mask,
                    const char **bad, size_t *badlen)
 {
 	size_t i = 0;
-	uint16_t m = 0;
+	sx_codes m = 0;
 
 	*mask = 0;
 	while (i < len && is_blank(s[i]))
@@ -229,7 +251,7 @@ int sx_codes_parse(const char *s, size_t len, uint16_t *mask,
 				*badlen = e - b;
 			return -1;
 		}
-		m |= (uint16_t)(1u << c);
+		m |= SX_CODE_BIT(c);
 		if (end == len)
 			break;
 		i = end + 1;
@@ -240,7 +262,7 @@ int sx_codes_parse(const char *s, size_t len, uint16_t *mask,
 
 /* snprintf-like: returns the full length; buf holds as much of it as fits,
  * always NUL-terminated when cap > 0. */
-size_t sx_codes_format(uint16_t mask, char *buf, size_t cap)
+size_t sx_codes_format(sx_codes mask, char *buf, size_t cap)
 {
 	size_t n = 0;
 	int c;
@@ -248,7 +270,7 @@ size_t sx_codes_format(uint16_t mask, char *buf, size_t cap)
 	for (c = 0; c < SX_NCODES; c++) {
 		const char *name;
 
-		if (!(mask & (1u << c)))
+		if (!(mask & SX_CODE_BIT(c)))
 			continue;
 		if (n > 0) {
 			if (n + 1 < cap)

@@ -6,7 +6,9 @@
  * The vocabulary is kept as X-macro lists so that adding a restriction code
  * or an ID type is one line here; parsers, printers and tables are generated
  * from the lists.  Channels and restriction codes are the same list: channel
- * `air` asks about code `AIR`, and so on (SPEC section 4).
+ * `air` asks about code `AIR`, `appointment` about `APPOINT`, and so on
+ * (SPEC section 4); a measure of the catalogue is one line of SX_CODES
+ * (and, when its channel has classes, lines of decide.h's SX_JCLASSES).
  *
  * Days are counted from 1970-01-01 in a uint16_t (good until 2149).  "Today"
  * is always China Standard Time (UTC+8), whatever the host's zone.
@@ -138,19 +140,70 @@ enum {
 	X(SX_ST_REVOKED,   "revoked")        \
 	X(SX_ST_SHIELDED,  "shielded")
 
-/* Restriction codes and the channel that asks about each (SPEC section 4). */
-#define SX_CODES(X)                              \
-	X(SX_C_AIR,       "AIR",       "air")       \
-	X(SX_C_RAIL,      "RAIL",      "rail")      \
-	X(SX_C_SHIP,      "SHIP",      "ship")      \
-	X(SX_C_HOTEL,     "HOTEL",     "hotel")     \
-	X(SX_C_VENUE,     "VENUE",     "venue")     \
-	X(SX_C_TRAVEL,    "TRAVEL",    "travel")    \
-	X(SX_C_SCHOOL,    "SCHOOL",    "school")    \
-	X(SX_C_INSURANCE, "INSURANCE", "insurance") \
-	X(SX_C_PROPERTY,  "PROPERTY",  "property")  \
-	X(SX_C_VEHICLE,   "VEHICLE",   "vehicle")   \
-	X(SX_C_OFFICE,    "OFFICE",    "office")
+/*
+ * The catalogue of restriction codes (SPEC section 4): the code, the
+ * channel that asks about it, and what the contract says of it.
+ *   kind   SX_K_CONS: a consumption code (SX and XG rows carry it);
+ *          SX_K_JOINT: a joint-punishment measure (SX rows only)
+ *   rel    1: it also restricts a unit debtor's related persons (a record
+ *          whose role is not debtor); 0: such a record's code restricts
+ *          nothing
+ *   cls    1: the channel needs a class (rail, ship, hotel and the joint
+ *          channels with classes; their classes are in decide.h)
+ *   eff    the effect of a class-less channel (SX_EFF_*); a channel with
+ *          classes has it per class (decide.h, SX_JCLASSES)
+ * A code's number is its bit in every code mask on disk and on the wire
+ * (snapshot records and permits, the feedback log's channel byte): new
+ * measures go at the end.  sx_codes has room for 64.
+ */
+#define SX_CODES(X)                                                                 \
+	X(SX_C_AIR,         "AIR",         "air",           SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_RAIL,        "RAIL",        "rail",          SX_K_CONS,  1, 1, SX_EFF_DENY)   \
+	X(SX_C_SHIP,        "SHIP",        "ship",          SX_K_CONS,  1, 1, SX_EFF_DENY)   \
+	X(SX_C_HOTEL,       "HOTEL",       "hotel",         SX_K_CONS,  1, 1, SX_EFF_DENY)   \
+	X(SX_C_VENUE,       "VENUE",       "venue",         SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_TRAVEL,      "TRAVEL",      "travel",        SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_SCHOOL,      "SCHOOL",      "school",        SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_INSURANCE,   "INSURANCE",   "insurance",     SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_PROPERTY,    "PROPERTY",    "property",      SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_VEHICLE,     "VEHICLE",     "vehicle",       SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_OFFICE,      "OFFICE",      "office",        SX_K_CONS,  1, 0, SX_EFF_DENY)   \
+	X(SX_C_FINANCE,     "FINANCE",     "finance",       SX_K_JOINT, 0, 1, SX_EFF_NONE)   \
+	X(SX_C_BOND,        "BOND",        "bond",          SX_K_JOINT, 0, 1, SX_EFF_NONE)   \
+	X(SX_C_QUOTA,       "QUOTA",       "quota",         SX_K_JOINT, 0, 0, SX_EFF_REVIEW) \
+	X(SX_C_INCENTIVE,   "INCENTIVE",   "incentive",     SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_STOCK,       "STOCK",       "stock",         SX_K_JOINT, 0, 0, SX_EFF_REVIEW) \
+	X(SX_C_SOCIETY,     "SOCIETY",     "society",       SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_PROCUREMENT, "PROCUREMENT", "procurement",   SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_BIDDING,     "BIDDING",     "bidding",       SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_STRAIT,      "STRAIT",      "strait",        SX_K_JOINT, 1, 0, SX_EFF_DENY)   \
+	X(SX_C_SUBSIDY,     "SUBSIDY",     "subsidy",       SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_POLICY,      "POLICY",      "policy",        SX_K_JOINT, 0, 0, SX_EFF_REVIEW) \
+	X(SX_C_APPOINT,     "APPOINT",     "appointment",   SX_K_JOINT, 1, 1, SX_EFF_NONE)   \
+	X(SX_C_CUSTOMS,     "CUSTOMS",     "customs",       SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_LICENSE,     "LICENSE",     "license",       SX_K_JOINT, 0, 1, SX_EFF_NONE)   \
+	X(SX_C_QUALIFY,     "QUALIFY",     "qualification", SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_HONOR,       "HONOR",       "honor",         SX_K_JOINT, 0, 0, SX_EFF_DENY)   \
+	X(SX_C_CREDIT,      "CREDIT",      "credit",        SX_K_JOINT, 0, 0, SX_EFF_REVIEW) \
+	X(SX_C_ASSET,       "ASSET",       "asset",         SX_K_JOINT, 1, 0, SX_EFF_DENY)   \
+	X(SX_C_RESOURCE,    "RESOURCE",    "resource",      SX_K_JOINT, 0, 0, SX_EFF_DENY)
+
+#define SX_K_CONS  1
+#define SX_K_JOINT 0
+
+/* What a restricting record means for a query (SPEC section 4): nothing,
+ * a refusal (DENY), or a strict review (REVIEW). */
+#define SX_EFFECTS(X)                   \
+	X(SX_EFF_NONE,   "none")        \
+	X(SX_EFF_DENY,   "deny")        \
+	X(SX_EFF_REVIEW, "review")
+
+enum {
+#define X(e, s) e,
+	SX_EFFECTS(X)
+#undef X
+	SX_NEFFECTS
+};
 
 enum {
 #define X(e, s) e,
@@ -171,12 +224,41 @@ enum {
 	SX_NSTATUSES
 };
 enum {
-#define X(e, code, chan) e,
+#define X(e, code, chan, kind, rel, cls, eff) e,
 	SX_CODES(X)
 #undef X
 	SX_NCODES
 };
-#define SX_CODES_ALL ((uint16_t)((1u << SX_NCODES) - 1))
+
+/* A set of codes: bit c is code c. */
+typedef uint64_t sx_codes;
+#define SX_CODE_BIT(c) ((sx_codes)1 << (c))
+_Static_assert(SX_NCODES <= 63, "sx_codes holds the codes and a spare bit");
+#define SX_CODES_ALL (SX_CODE_BIT(SX_NCODES) - 1)
+/* The consumption codes (what an XG row carries), and the codes that
+ * restrict a unit debtor's related persons. */
+static const sx_codes SX_CODES_CONS = 0
+#define X(e, code, chan, kind, rel, cls, eff) | ((sx_codes)(kind == SX_K_CONS) << e)
+	SX_CODES(X)
+#undef X
+	;
+static const sx_codes SX_CODES_RELATED = 0
+#define X(e, code, chan, kind, rel, cls, eff) | ((sx_codes)(rel) << e)
+	SX_CODES(X)
+#undef X
+	;
+/* The channels that need a class. */
+static const sx_codes SX_CODES_CLASSED = 0
+#define X(e, code, chan, kind, rel, cls, eff) | ((sx_codes)(cls) << e)
+	SX_CODES(X)
+#undef X
+	;
+/* What a list row with an empty `restrictions` carries (SPEC section 2):
+ * every code for SX, the consumption codes for XG. */
+static inline sx_codes sx_codes_default(int list)
+{
+	return list == SX_LIST_XG ? SX_CODES_CONS : SX_CODES_ALL;
+}
 
 /* Names (upper or lower case as in the contract) and case-insensitive
  * parsers.  Parsers take (s, len) and return the enum value or -1. */
@@ -186,20 +268,24 @@ const char *sx_list_name(int l);
 const char *sx_status_name(int s);
 const char *sx_code_name(int c);     /* "AIR" */
 const char *sx_channel_name(int c);  /* "air" */
+const char *sx_effect_name(int e);   /* "deny" */
 int sx_idtype_parse(const char *s, size_t len);
 int sx_role_parse(const char *s, size_t len);
 int sx_list_parse(const char *s, size_t len);
 int sx_status_parse(const char *s, size_t len);
 int sx_code_parse(const char *s, size_t len);
 int sx_channel_parse(const char *s, size_t len);
+int sx_effect_parse(const char *s, size_t len);
+/* The catalogue's default effect of a class-less channel (SX_EFF_*). */
+int sx_code_effect(int c);
 
 /* Parse a ';'-separated list of codes into a bitmask.  Empty (or only
  * spaces) gives *mask = 0 and returns 0; the caller decides what empty
  * means.  An unknown code returns -1 and points *bad and *badlen at it. */
-int sx_codes_parse(const char *s, size_t len, uint16_t *mask,
+int sx_codes_parse(const char *s, size_t len, sx_codes *mask,
                    const char **bad, size_t *badlen);
 /* Write the codes of mask as "AIR;RAIL" into buf; returns the length. */
-size_t sx_codes_format(uint16_t mask, char *buf, size_t cap);
+size_t sx_codes_format(sx_codes mask, char *buf, size_t cap);
 
 /* ---- days -------------------------------------------------------------- */
 #define SX_DAY_NONE 0xffffu  /* "no end date" */

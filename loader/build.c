@@ -45,7 +45,8 @@ struct brow {
 	sx_key key;
 	uint8_t kind, same_case;      /* same spelling as the row before */
 	uint8_t id_type, id_warn, role, list, status;
-	uint16_t listed_on, expires_on, codes;
+	uint16_t listed_on, expires_on;
+	sx_codes codes, dropped;
 	/* the loader's */
 	uint32_t case_id, case_off;
 	uint64_t rec_h;               /* sx_snapw_rec_hash */
@@ -89,7 +90,31 @@ struct state {
 	char last_court[1024];
 	size_t last_court_len;
 	uint32_t last_court_off;
+	/* with a permits file: the codes the records of each case carry, by
+	 * case id, so that a permit naming another code gets its warning */
+	sx_codes *case_codes;
+	size_t case_codes_cap;
 };
+
+/* Note the codes of a loaded record of case_id (with permits to check). */
+static int case_carries(struct state *st, uint32_t case_id, sx_codes codes)
+{
+	if (!st->o->permits)
+		return 0;
+	if (case_id >= st->case_codes_cap) {
+		size_t nc = st->case_codes_cap ? st->case_codes_cap : 1 << 16;
+		while (nc <= case_id)
+			nc *= 2;
+		sx_codes *p = realloc(st->case_codes, nc * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		memset(p + st->case_codes_cap, 0, (nc - st->case_codes_cap) * sizeof(*p));
+		st->case_codes = p;
+		st->case_codes_cap = nc;
+	}
+	st->case_codes[case_id] |= codes;
+	return 0;
+}
 
 static uint32_t court_of(struct state *st, const char *c, size_t n)
 {
@@ -254,6 +279,7 @@ static int read_row(struct pipe *pp, struct batch *b, struct brow *e)
 	e->listed_on = lr.listed_on;
 	e->expires_on = lr.expires_on;
 	e->codes = lr.codes;
+	e->dropped = lr.dropped;
 	e->case_len = (uint32_t)lr.case_no.n;
 	e->fold_len = (uint32_t)fl;
 	e->court_len = (uint32_t)lr.court.n;
@@ -344,6 +370,15 @@ static int load_row(struct state *st, const struct batch *b,
 		r->warned++;
 		r->check_warnings++;
 	}
+	if (e->dropped) {
+		char reason[600];
+		sx_listrow_dropped_warning(e->role, e->dropped, reason, sizeof(reason));
+		note(st, NULL, e->line, "warning: ", reason, raw, e->raw_len);
+		r->warned++;
+		r->code_warnings++;
+	}
+	if (case_carries(st, e->case_id, e->codes))
+		return -ENOMEM;
 	r->loaded++;
 	r->revoked += e->status == SX_ST_REVOKED;
 	r->shielded += e->status == SX_ST_SHIELDED;
@@ -507,11 +542,23 @@ static int load_permits(struct state *st, char *why, size_t cap)
 			.valid_from = pr.valid_from, .valid_to = pr.valid_to,
 			.codes = pr.codes,
 		};
+		sx_codes carried = p.case_id < st->case_codes_cap ?
+		                   st->case_codes[p.case_id] : 0;
 		if (p.case_id == UINT32_MAX) {
 			note(st, file, row.line, "warning: ",
 			     "the permit's case is not on the list; kept, lifts nothing",
 			     row.raw, row.raw_len);
 			r->warned++;
+		} else if (p.codes & ~carried) {
+			char codes[400], msg[600];
+			sx_codes_format(p.codes & ~carried, codes, sizeof codes);
+			snprintf(msg, sizeof msg, "no record of the permit's case "
+			         "carries %s; kept, lifts nothing for %s", codes,
+			         (p.codes & ~carried) & ((p.codes & ~carried) - 1) ?
+			         "them" : "it");
+			note(st, file, row.line, "warning: ", msg, row.raw, row.raw_len);
+			r->warned++;
+			r->code_warnings++;
 		}
 		if (p.case_off == UINT32_MAX || p.ref_off == UINT32_MAX ||
 		    sx_snapw_add_permit(st->w, &p)) {
@@ -565,6 +612,9 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 		goto out;
 	if (o->permits && (rc = load_permits(&st, why, cap)))
 		goto out;
+	free(st.case_codes);        /* room for the index */
+	st.case_codes = NULL;
+	st.case_codes_cap = 0;
 	r->parse_seconds = now_s() - t0;
 
 	uint64_t data = r->rows + r->permit_rows;
@@ -601,6 +651,7 @@ out:
 		         r->rejects_path, strerror(errno));
 	}
 	sx_snapw_free(st.w);
+	free(st.case_codes);
 	r->seconds = now_s() - t0;
 	return rc;
 }
@@ -612,9 +663,11 @@ void sx_build_summary(FILE *f, const sx_build_opts *o, const sx_build_report *r)
 	fprintf(f, "  records loaded   %llu\n", (unsigned long long)r->loaded);
 	fprintf(f, "  rejected         %llu (allowed %llu)\n",
 	        (unsigned long long)r->rejected, (unsigned long long)r->max_rejects);
-	fprintf(f, "  warnings         %llu (%llu duplicates, %llu check characters)\n",
-	        (unsigned long long)r->warned, (unsigned long long)r->duplicates,
-	        (unsigned long long)r->check_warnings);
+	fprintf(f, "  warnings         %llu (%llu duplicates, %llu check characters, "
+	        "%llu codes)\n", (unsigned long long)r->warned,
+	        (unsigned long long)r->duplicates,
+	        (unsigned long long)r->check_warnings,
+	        (unsigned long long)r->code_warnings);
 	fprintf(f, "  revoked/shielded %llu/%llu\n", (unsigned long long)r->revoked,
 	        (unsigned long long)r->shielded);
 	if (o->permits)

@@ -25,6 +25,9 @@ typedef struct sx_build_opts {
 typedef struct sx_build_report {
 	uint64_t rows, loaded, rejected, warned;
 	uint64_t duplicates, check_warnings;
+	uint64_t code_warnings;   /* a related person's row naming a code it
+	                             cannot carry; a permit naming a code no
+	                             record of its case carries */
 	uint64_t revoked, shielded;
 	uint64_t permit_rows, permits_loaded;
 	uint64_t max_rejects;

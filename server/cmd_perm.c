@@ -38,7 +38,7 @@ static size_t clamp(int n, size_t cap)
 
 size_t sx_perm_channel(sx_ctx *x, const sx_tenant *t, int chan, char *msg, size_t cap)
 {
-	if (!t || (t->channels & (1u << chan)))
+	if (!t || (t->channels & SX_CODE_BIT(chan)))
 		return 0;
 	sx_stat_inc(x->stats.noperm);
 	return clamp(snprintf(msg, cap, "NOPERM tenant '%s' may not ask about channel '%s'",

@@ -28,7 +28,8 @@ static const char *tenant_name(const sx_req *r)
 
 /* ---- replies shared by the query commands ------------------------------ */
 
-/* "$4\r\nDENY\r\n$6\r\nLISTED\r\n" and so on, built once. */
+/* "$4\r\nDENY\r\n$6\r\nLISTED\r\n", "$6\r\nREVIEW\r\n..." and so on,
+ * built once. */
 static struct { char s[48]; uint8_t n; } reason_resp[SX_NREASONS];
 
 __attribute__((constructor)) static void reason_resp_init(void)
@@ -111,7 +112,8 @@ void sx_cmd_check(sx_req *r, const sx_str *a, size_t argc)
 	}
 	sx_query q;
 	char err[256];
-	if (sx_query_common(&q, a[2], cls, type, at, err, sizeof err)) {
+	if (sx_query_common(&q, sx_snap_rules(r->x->cur->snap), a[2], cls, type,
+	                    at, err, sizeof err)) {
 		query_error(r, err);
 		return;
 	}
@@ -162,7 +164,8 @@ void sx_cmd_mcheck(sx_req *r, const sx_str *a, size_t argc)
 	}
 	sx_query q;
 	char err[256];
-	if (sx_query_common(&q, a[1], cls, type, at, err, sizeof err)) {
+	if (sx_query_common(&q, sx_snap_rules(r->x->cur->snap), a[1], cls, type,
+	                    at, err, sizeof err)) {
 		query_error(r, err);
 		return;
 	}

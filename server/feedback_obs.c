@@ -12,7 +12,7 @@
 void sx_fbobs_decision(sx_ctx *x, const char *tenant, const sx_query *q,
                        const sx_decision *d)
 {
-	if (sx_likely(!x->feedback || d->reason > SX_R_EXEMPT))
+	if (sx_likely(!x->feedback || !sx_reason_fed_back(d->reason)))
 		return;
 	const sx_snap *snap = x->cur->snap;
 	size_t need = (size_t)x->cur->max_recs + 1;
@@ -35,7 +35,7 @@ void sx_fbobs_decision(sx_ctx *x, const char *tenant, const sx_query *q,
 		                                     { v.court, v.court_len } };
 	}
 	char cls[64];
-	sx_class_format(q->chan, q->cls, cls, sizeof cls);
+	sx_class_format(sx_snap_rules(snap), q->chan, q->cls, cls, sizeof cls);
 	sx_feedback_rec r = {
 		.tenant = { tenant, tenant ? strlen(tenant) : 0 },
 		.channel = q->chan, .cls = { cls, strlen(cls) },

@@ -274,7 +274,8 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 		return;
 	sx_query q;
 	char err[256];
-	if (sx_query_common(&q, ctx[0], ctx[1], ctx[2], ctx[3], err, sizeof err)) {
+	if (sx_query_common(&q, sx_snap_rules(x->cur->snap), ctx[0], ctx[1], ctx[2],
+	                    ctx[3], err, sizeof err)) {
 		sx_stat_inc(x->stats.query_errors);
 		errorf(c, req, "ERR %s", err);
 		return;

@@ -123,14 +123,6 @@ static totals *gather(sx_srv *s)
 	return t;
 }
 
-static void lower(const char *s, char *buf, size_t cap)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < cap; i++)
-		buf[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
-	buf[i] = 0;
-}
-
 /* Command names from the table's X-macro; [SX_NCMDS] counts unknown ones. */
 static const char *const cmd_names[SX_NCMDS + 1] = {
 #define X(e, name, arity, flags, fn) name,
@@ -258,7 +250,6 @@ static void sec_snapshot(sbuf *b, sx_srv *s, const sx_served *cur, totals *t)
 static void sec_stats(sbuf *b, totals *t)
 {
 	const sx_stats *st = &t->st;
-	char name[32];
 	sb_printf(b, "# Stats\r\n"
 	          "total_commands_processed:%llu\r\n",
 	          (unsigned long long)st->commands);
@@ -273,10 +264,9 @@ static void sec_stats(sbuf *b, totals *t)
 	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\nhttp_requests:%llu\r\n",
 	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids,
 	          (unsigned long long)st->http_requests);
-	for (int r = 0; r < SX_NREASONS; r++) {
-		lower(sx_reason_name(r), name, sizeof name);
-		sb_printf(b, "decisions_%s:%llu\r\n", name, (unsigned long long)st->decisions[r]);
-	}
+	for (int r = 0; r < SX_NREASONS; r++)
+		sb_printf(b, "decisions_%s:%llu\r\n", sx_reason_key(r),
+		          (unsigned long long)st->decisions[r]);
 	for (int ch = 0; ch < SX_NCODES; ch++)
 		sb_printf(b, "decisions_channel_%s:%llu\r\n", sx_channel_name(ch),
 		          (unsigned long long)st->per_channel[ch]);

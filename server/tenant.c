@@ -104,7 +104,7 @@ static int each_item(const char *s, size_t n,
 	return 0;
 }
 
-struct item_ctx { uint16_t mask; sx_tenant *t; const char *bad; size_t badlen; };
+struct item_ctx { sx_codes mask; sx_tenant *t; const char *bad; size_t badlen; };
 
 static int add_channel(const char *s, size_t n, void *arg)
 {
@@ -115,7 +115,7 @@ static int add_channel(const char *s, size_t n, void *arg)
 		c->badlen = n;
 		return -1;
 	}
-	c->mask |= (uint16_t)(1u << ch);
+	c->mask |= SX_CODE_BIT(ch);
 	return 0;
 }
 

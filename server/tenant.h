@@ -48,13 +48,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "sx.h"
 
 #define SX_TENANT_NAME_MAX   64
 #define SX_TENANT_SECRET_MAX 255
 
 typedef struct sx_tenant {
 	char name[SX_TENANT_NAME_MAX + 1];
-	uint16_t channels;        /* mask of 1 << SX_C_* */
+	sx_codes channels;        /* mask of SX_CODE_BIT(SX_C_*) */
 	uint8_t admin, listed;
 	char *hash;               /* crypt(3) hash; NULL: certificate only */
 	uint8_t has_cert;

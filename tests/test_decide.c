@@ -7,7 +7,7 @@
  * then each denying record as case_no|court|role|list, so an answer that
  * names one record too many, too few, or in another order fails.
  *
- * Each test builds the smallest list that shows one rule: the five
+ * Each test builds the smallest list that shows one rule: the six
  * outcomes; their precedence (active beats suspended, permits neutralise
  * record by record and case by case, for their own codes and days only);
  * revoked and shielded records never applying; the inclusive ends of a
@@ -21,7 +21,7 @@
  * two keys; bracket folding for permits; sx_listed.
  *
  * tu_ask (testutil.h) also checks every answer against the contract's
- * invariants (DENY iff records, list order, no record twice, the record
+ * invariants (DENY or REVIEW iff records, list order, no record twice, the record
  * buffer bound, sx_decide_batch on the single query).  The batch test
  * then compares sx_decide_batch with sx_decide over a few thousand mixed
  * queries on a generated list, including when a small record buffer makes
@@ -310,19 +310,30 @@ Test(classes, restriction_subsets_restrict_only_their_codes)
 	TU_CHECK(s, P2 " hotel 1" AT, d2);
 	TU_CHECK(s, P2 " venue" AT, d2);
 	TU_CHECK(s, P2 " air" AT, "ALLOW NOT_RESTRICTED");
-	/* empty restrictions: every consumption code */
+	/* empty restrictions on an SX row: every code of SPEC section 4, the
+	 * joint-punishment measures with their effects */
 	const char *d3 = "DENY LISTED （2024）闽0102执52号|" FZ "|debtor|SX";
-	static const char *const every[] = {
-		" air", " rail G1:second", " ship first", " hotel 3", " venue",
-		" travel", " school", " insurance", " property", " vehicle",
-		" office",
+	const char *r3 = "REVIEW LISTED （2024）闽0102执52号|" FZ "|debtor|SX";
+	static const struct { const char *q; int review; } every[] = {
+		{ " air", 0 }, { " rail G1:second", 0 }, { " ship first", 0 },
+		{ " hotel 3", 0 }, { " venue", 0 }, { " travel", 0 },
+		{ " school", 0 }, { " insurance", 0 }, { " property", 0 },
+		{ " vehicle", 0 }, { " office", 0 },
+		{ " finance bank", 1 }, { " bond corporate", 0 }, { " quota", 1 },
+		{ " incentive", 0 }, { " stock", 1 }, { " society", 0 },
+		{ " procurement", 0 }, { " bidding", 0 }, { " strait", 0 },
+		{ " subsidy", 0 }, { " policy", 1 }, { " appointment deputy", 0 },
+		{ " customs", 0 }, { " license fire", 0 }, { " qualification", 0 },
+		{ " honor", 0 }, { " credit", 1 }, { " asset", 0 }, { " resource", 0 },
 	};
 	cr_assert_eq(SX_ARRAY_LEN(every), SX_NCODES, "a channel is missing here");
 	for (size_t i = 0; i < SX_ARRAY_LEN(every); i++) {
 		char q[128];
-		snprintf(q, sizeof q, "%s%s%s", P3, every[i], AT);
-		TU_CHECK(s, q, d3);
+		snprintf(q, sizeof q, "%s%s%s", P3, every[i].q, AT);
+		TU_CHECK(s, q, every[i].review ? r3 : d3);
 	}
+	/* an XG row's empty restrictions: the consumption codes only */
+	TU_CHECK(s, P1 " procurement" AT, "ALLOW NOT_RESTRICTED");
 	sx_snap_close(s);
 }
 
@@ -498,11 +509,11 @@ Test(errors, query_parts_missing_or_defaulted)
 	sx_str air = { "air", 3 };
 
 	memset(&q, 0, sizeof q);
-	cr_assert_eq(sx_query_common(&q, none, none, none, none, err, sizeof err), -1);
+	cr_assert_eq(sx_query_common(&q, NULL, none, none, none, none, err, sizeof err), -1);
 	cr_assert(strncmp(err, "unknown channel", 15) == 0, "%s", err);
 	/* no TYPE: RIC; no AT: today in UTC+8 */
 	uint16_t t0 = sx_today();
-	cr_assert_eq(sx_query_common(&q, air, none, none, none, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(sx_query_common(&q, NULL, air, none, none, none, err, sizeof err), 0, "%s", err);
 	uint16_t t1 = sx_today();
 	cr_assert_eq(q.type, SX_IDT_RIC);
 	cr_assert(q.day >= t0 && q.day <= t1, "day %u, today %u", q.day, t1);
@@ -699,7 +710,7 @@ static int listed(const sx_snap *s, const char *id, const char *type,
 	sx_query q;
 	char err[256];
 	memset(&q, 0, sizeof q);
-	cr_assert_eq(sx_query_common(&q, (sx_str){ "air", 3 }, (sx_str){ NULL, 0 },
+	cr_assert_eq(sx_query_common(&q, sx_snap_rules(s), (sx_str){ "air", 3 }, (sx_str){ NULL, 0 },
 	                             (sx_str){ type, type ? strlen(type) : 0 },
 	                             (sx_str){ at, strlen(at) }, err, sizeof err),
 	             0, "%s", err);
@@ -772,14 +783,28 @@ Test(batch, decide_batch_equals_decide_one_by_one_including_partial_batches,
 			type = row->id_type;
 			id = row->id_no;
 		}
-		int chan = (int)tu_below(&r, SX_NCODES);
+		/* a third on the codes the permits lift, a third on the
+		 * consumption channels, a third on any: every outcome comes up */
+		static const int lifted[] = { SX_C_AIR, SX_C_RAIL, SX_C_HOTEL };
+		uint32_t mix = tu_below(&r, 3);
+		int chan = mix == 0 ? lifted[tu_below(&r, 3)] :
+		           (int)tu_below(&r, mix == 1 ? SX_C_OFFICE + 1 : SX_NCODES);
 		const char *cls = chan == SX_C_RAIL ? rail[tu_below(&r, 6)]
 		                : chan == SX_C_SHIP ? ship[tu_below(&r, 3)]
 		                : chan == SX_C_HOTEL ? (tu_below(&r, 2) ? "0" : "4")
 		                : NULL;
+		const sx_rules *ru = sx_snap_rules(s);
+		if (SX_CODES_CLASSED >> chan & 1 && !cls) {    /* a joint class */
+			const char *of[SX_RULES_MAX_CLASSES];
+			uint32_t n = 0;
+			for (int k = 0; k < ru->nclasses; k++)
+				if (ru->cls[k].chan == chan)
+					of[n++] = ru->cls[k].name;
+			cls = of[tu_below(&r, n)];
+		}
 		sx_day_format((uint16_t)(17897 + tu_below(&r, 3000)), day);
 		const char *cn = sx_channel_name(chan);
-		cr_assert_eq(sx_query_common(&qs[i], (sx_str){ cn, strlen(cn) },
+		cr_assert_eq(sx_query_common(&qs[i], ru, (sx_str){ cn, strlen(cn) },
 		                             (sx_str){ cls, cls ? strlen(cls) : 0 },
 		                             (sx_str){ type, strlen(type) },
 		                             (sx_str){ day, 10 }, err, sizeof err), 0,

@@ -233,7 +233,7 @@ Test(overlay, listed_sees_updates)
 {
 	sx_query q;
 	char err[128];
-	cr_assert_eq(sx_query_common(&q, tu_s("air"), (sx_str){0}, (sx_str){0},
+	cr_assert_eq(sx_query_common(&q, sx_snap_rules(cur), tu_s("air"), (sx_str){0}, (sx_str){0},
 	                             tu_s("2026-01-10"), err, sizeof err), 0);
 	cr_assert_eq(sx_query_id(&q, tu_s("110101199405036676"), err, sizeof err), 0);
 	cr_assert_eq(sx_listed(cur, &q), 1);
@@ -251,7 +251,7 @@ static uint32_t concerned(const char *id, const char *chan, uint32_t *recs,
 	sx_decision d;
 	char err[128];
 	uint32_t buf[64];
-	cr_assert_eq(sx_query_common(&q, tu_s(chan), (sx_str){0}, (sx_str){0},
+	cr_assert_eq(sx_query_common(&q, sx_snap_rules(cur), tu_s(chan), (sx_str){0}, (sx_str){0},
 	                             tu_s("2026-01-10"), err, sizeof err), 0);
 	cr_assert_eq(sx_query_id(&q, tu_s(id), err, sizeof err), 0);
 	sx_decide(cur, &q, &d, buf);

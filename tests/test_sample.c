@@ -1,8 +1,9 @@
 /*
  * test_sample.c - the contract's own worked example: ../shared/data next to
- * the repository holds a sample list, a permits file and
- * sample-queries.tsv, whose every line is a CHECK command and the answer
- * SPEC demands.  The list must load with no rejects, and every line must
+ * the repository holds a sample list, a permits file, sample-queries.tsv
+ * (the consumption channels) and sample-queries-joint.tsv (the
+ * joint-punishment measures), whose every line is a CHECK command and the
+ * answer SPEC demands.  The list must load with no rejects, and every line must
  * get its answer through the engine API (the same parser and decision the
  * server and the offline CLI use).
  *
@@ -106,8 +107,9 @@ static const char *fold(const char *s, size_t n, char *buf, size_t cap)
 	return buf;
 }
 
-/* Check one TSV line; returns 1 when it was a query line. */
-static int check_line(const sx_snap *s, char *line, unsigned lineno)
+/* Check one line of TSV file `file`; returns 1 when it was a query line. */
+static int check_line(const sx_snap *s, const char *file, char *line,
+                      unsigned lineno)
 {
 	char *exp[32], *words[16], *save = NULL;
 	int nexp = 0;
@@ -118,52 +120,52 @@ static int check_line(const sx_snap *s, char *line, unsigned lineno)
 	for (char *t = strtok_r(NULL, "\t", &save); t && nexp < 32;
 	     t = strtok_r(NULL, "\t", &save))
 		exp[nexp++] = t;
-	cr_assert_geq(nexp, 2, "sample-queries.tsv:%u: no expected answer",
-	              lineno);
+	cr_assert_geq(nexp, 2, "%s:%u: no expected answer",
+	              file, lineno);
 	char argcopy[512];
 	snprintf(argcopy, sizeof argcopy, "%s", args);
 	int nw = tu_words(argcopy, words, 16);
 	tu_check_args a;
 	cr_assert_eq(tu_parse_check(words, nw, &a), 0,
-	             "sample-queries.tsv:%u: cannot parse '%s'", lineno, args);
+	             "%s:%u: cannot parse '%s'", file, lineno, args);
 
 	sx_query q;
 	char err[256];
 	memset(&q, 0, sizeof q);
-	int bad = sx_query_common(&q, tu_s(a.chan), tu_s(a.cls), tu_s(a.type),
-	                          tu_s(a.at), err, sizeof err) ||
+	int bad = sx_query_common(&q, sx_snap_rules(s), tu_s(a.chan), tu_s(a.cls),
+	                          tu_s(a.type), tu_s(a.at), err, sizeof err) ||
 	          sx_query_id(&q, tu_s(a.id), err, sizeof err);
 	if (!strcmp(exp[0], "ERR")) {
-		cr_assert(bad, "sample-queries.tsv:%u: %s: want ERR %s, got an "
-		          "answer", lineno, args, exp[1]);
+		cr_assert(bad, "%s:%u: %s: want ERR %s, got an "
+		          "answer", file, lineno, args, exp[1]);
 		cr_assert(strncmp(err, exp[1], strlen(exp[1])) == 0,
-		          "sample-queries.tsv:%u: %s: want ERR %s..., got ERR %s",
-		          lineno, args, exp[1], err);
+		          "%s:%u: %s: want ERR %s..., got ERR %s",
+		          file, lineno, args, exp[1], err);
 		return 1;
 	}
-	cr_assert(!bad, "sample-queries.tsv:%u: %s: ERR %s", lineno, args, err);
+	cr_assert(!bad, "%s:%u: %s: ERR %s", file, lineno, args, err);
 
 	uint32_t *recs = malloc(sx_snap_max_query_records(s) * sizeof *recs);
 	sx_decision d;
 	sx_decide(s, &q, &d, recs);
 	cr_assert_str_eq(sx_reason_decision(d.reason), exp[0],
-	                 "sample-queries.tsv:%u: %s: %s %s, want %s %s", lineno,
+	                 "%s:%u: %s: %s %s, want %s %s", file, lineno,
 	                 args, sx_reason_decision(d.reason),
 	                 sx_reason_name(d.reason), exp[0], exp[1]);
 	cr_assert_str_eq(sx_reason_name(d.reason), exp[1],
-	                 "sample-queries.tsv:%u: %s: %s, want %s", lineno, args,
+	                 "%s:%u: %s: %s, want %s", file, lineno, args,
 	                 sx_reason_name(d.reason), exp[1]);
 	cr_assert_eq(d.nrec, (uint32_t)(nexp - 2),
-	             "sample-queries.tsv:%u: %s: %u records named, want %d",
-	             lineno, args, d.nrec, nexp - 2);
+	             "%s:%u: %s: %u records named, want %d",
+	             file, lineno, args, d.nrec, nexp - 2);
 	for (uint32_t i = 0; i < d.nrec; i++) {
 		sx_recview v;
 		char got[512], want[512];
 		sx_snap_record(s, d.rec[i], &v);
 		fold(v.case_no, v.case_len, got, sizeof got);
 		fold(exp[2 + i], strlen(exp[2 + i]), want, sizeof want);
-		cr_assert_str_eq(got, want, "sample-queries.tsv:%u: %s: record %u "
-		                 "is %s, want %s", lineno, args, i, got, want);
+		cr_assert_str_eq(got, want, "%s:%u: %s: record %u "
+		                 "is %s, want %s", file, lineno, args, i, got, want);
 	}
 	free(recs);
 	/* and the generic invariants (order, batch, buffer bound) */
@@ -173,16 +175,18 @@ static int check_line(const sx_snap *s, char *line, unsigned lineno)
 	return 1;
 }
 
-Test(sample, every_sample_query_gets_the_documented_answer)
+/* Every query line of the TSV file name on the sample; how many there
+ * were.  Skips the test when the file is missing. */
+static unsigned check_file(const char *name)
 {
 	sx_build_report rep;
 	sx_snap *s = build_sample(&rep);
 	char path[PATH_MAX + 64];
 
-	if (!tu_data_path("sample-queries.tsv", path, sizeof path)) {
+	if (!tu_data_path(name, path, sizeof path)) {
 		sx_snap_close(s);
 		tu_teardown();
-		cr_skip_test("sample-queries.tsv not found next to the sample list");
+		cr_skip_test("%s not found next to the sample list", name);
 	}
 	char *text = tu_read(path, NULL);
 	cr_assert_not_null(text);
@@ -196,14 +200,26 @@ Test(sample, every_sample_query_gets_the_documented_answer)
 			p[--n] = 0;
 		lineno++;
 		expected += n && p[0] != '#';   /* every other line is a query */
-		checked += (unsigned)check_line(s, p, lineno);
+		checked += (unsigned)check_line(s, name, p, lineno);
 		if (!nl)
 			break;
 		p = nl + 1;
 	}
-	cr_assert_eq(checked, expected, "checked %u of %u query lines", checked,
-	             expected);
-	cr_assert_geq(checked, 100, "the sample has at least 100 queries");
+	cr_assert_eq(checked, expected, "%s: checked %u of %u query lines", name,
+	             checked, expected);
 	free(text);
 	sx_snap_close(s);
+	return checked;
+}
+
+Test(sample, every_sample_query_gets_the_documented_answer)
+{
+	unsigned n = check_file("sample-queries.tsv");
+	cr_assert_geq(n, 100, "the sample has at least 100 queries");
+}
+
+Test(sample, every_joint_punishment_sample_query_gets_the_documented_answer)
+{
+	unsigned n = check_file("sample-queries-joint.tsv");
+	cr_assert_geq(n, 19, "the joint sample has at least 19 queries");
 }

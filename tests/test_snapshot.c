@@ -924,19 +924,20 @@ Test(roundtrip, info_and_records_come_back_as_written)
 		const char *case_no, *court;
 		const sx_id *id;
 		uint8_t role, list, status;
-		uint16_t listed, expires, codes;
+		uint16_t listed, expires;
+		sx_codes codes;
 	} in[] = {
 		{ "(2021)闽0102执1号", "福州市鼓楼区人民法院", &ric, SX_ROLE_DEBTOR,
 		  SX_LIST_SX, SX_ST_ACTIVE, 18000, SX_DAY_NONE,
-		  1u << SX_C_AIR | 1u << SX_C_RAIL },
+		  SX_CODE_BIT(SX_C_AIR) | SX_CODE_BIT(SX_C_RAIL) },
 		{ "（2021）闽0102执1号", "福州市鼓楼区人民法院", &uscc, SX_ROLE_DEBTOR,
 		  SX_LIST_SX, SX_ST_SUSPENDED, 18001, 19000, SX_CODES_ALL },
 		{ "（2022）闽0203执2号", "厦门市思明区人民法院", &ric, SX_ROLE_LEGAL_REP,
-		  SX_LIST_XG, SX_ST_REVOKED, 18002, 18500, 1u << SX_C_HOTEL },
+		  SX_LIST_XG, SX_ST_REVOKED, 18002, 18500, SX_CODE_BIT(SX_C_HOTEL) },
 		{ "（2022）闽0203执2号", "厦门市思明区人民法院", &pass, SX_ROLE_PRINCIPAL,
-		  SX_LIST_XG, SX_ST_SHIELDED, 18003, SX_DAY_NONE, 1u << SX_C_HOTEL },
+		  SX_LIST_XG, SX_ST_SHIELDED, 18003, SX_DAY_NONE, SX_CODE_BIT(SX_C_HOTEL) },
 		{ "（2023）闽05执3号", "泉州市中级人民法院", &org, SX_ROLE_CONTROLLER,
-		  SX_LIST_SX, SX_ST_ACTIVE, 18004, SX_DAY_NONE, SX_CODES_ALL },
+		  SX_LIST_SX, SX_ST_ACTIVE, 18004, SX_DAY_NONE, SX_CODES_RELATED },
 	};
 	for (size_t i = 0; i < SX_ARRAY_LEN(in); i++) {
 		sx_snapw_rec r = {
@@ -967,7 +968,7 @@ Test(roundtrip, info_and_records_come_back_as_written)
 	                                                   strlen(in[0].case_no)),
 	                       .ref_off = sx_snapw_string(w, pref, strlen(pref)),
 	                       .valid_from = 18000, .valid_to = 18010,
-	                       .codes = 1u << SX_C_AIR };
+	                       .codes = SX_CODE_BIT(SX_C_AIR) };
 	sx_snapw_permit p2 = p1;
 	p2.case_id = UINT32_MAX;
 	cr_assert_eq(sx_snapw_add_permit(w, &p1), 0);

@@ -108,7 +108,7 @@ Test(names, out_of_range_values_have_a_printable_name)
 
 /* ---- restriction code lists ---------------------------------------------- */
 
-static int codes(const char *s, uint16_t *mask)
+static int codes(const char *s, sx_codes *mask)
 {
 	const char *b = NULL;
 	size_t bl = 0;
@@ -118,34 +118,79 @@ static int codes(const char *s, uint16_t *mask)
 
 Test(codes, list_is_case_insensitive_and_tolerates_spaces)
 {
-	uint16_t m = 0xffff;
+	sx_codes m = 0xffff;
 
 	cr_assert_eq(codes("AIR;rail; Hotel ;\tvenue", &m), 0);
-	cr_assert_eq(m, 1u << SX_C_AIR | 1u << SX_C_RAIL | 1u << SX_C_HOTEL
-	                | 1u << SX_C_VENUE);
-	cr_assert_eq(codes("office", &m), 0);
-	cr_assert_eq(m, 1u << SX_C_OFFICE);
+	cr_assert_eq(m, SX_CODE_BIT(SX_C_AIR) | SX_CODE_BIT(SX_C_RAIL) |
+	                SX_CODE_BIT(SX_C_HOTEL) | SX_CODE_BIT(SX_C_VENUE));
+	cr_assert_eq(codes("office;Procurement", &m), 0);
+	cr_assert_eq(m, SX_CODE_BIT(SX_C_OFFICE) | SX_CODE_BIT(SX_C_PROCUREMENT));
 	cr_assert_eq(codes("AIR;AIR", &m), 0);
-	cr_assert_eq(m, 1u << SX_C_AIR);
+	cr_assert_eq(m, SX_CODE_BIT(SX_C_AIR));
 }
+
+#define ALL_CODES "AIR;RAIL;SHIP;HOTEL;VENUE;TRAVEL;SCHOOL;INSURANCE;" \
+	"PROPERTY;VEHICLE;OFFICE;FINANCE;BOND;QUOTA;INCENTIVE;STOCK;SOCIETY;" \
+	"PROCUREMENT;BIDDING;STRAIT;SUBSIDY;POLICY;APPOINT;CUSTOMS;LICENSE;" \
+	"QUALIFY;HONOR;CREDIT;ASSET;RESOURCE"
 
 Test(codes, every_code_parses)
 {
-	char buf[128];
-	uint16_t m;
+	char buf[400];
+	sx_codes m;
 
+	cr_assert_eq(SX_NCODES, 30, "SPEC section 4 has 30 codes");
 	cr_assert_eq(sx_codes_format(SX_CODES_ALL, buf, sizeof buf),
-	             strlen("AIR;RAIL;SHIP;HOTEL;VENUE;TRAVEL;SCHOOL;INSURANCE;"
-	                    "PROPERTY;VEHICLE;OFFICE"));
-	cr_assert_str_eq(buf, "AIR;RAIL;SHIP;HOTEL;VENUE;TRAVEL;SCHOOL;"
-	                      "INSURANCE;PROPERTY;VEHICLE;OFFICE");
+	             strlen(ALL_CODES));
+	cr_assert_str_eq(buf, ALL_CODES);
 	cr_assert_eq(codes(buf, &m), 0);
 	cr_assert_eq(m, SX_CODES_ALL);
 }
 
+/* The catalogue of SPEC section 4, as the X-macro gives it. */
+Test(codes, the_catalogue_says_what_spec_says)
+{
+	sx_codes m;
+	cr_assert_eq(codes("AIR;RAIL;SHIP;HOTEL;VENUE;TRAVEL;SCHOOL;INSURANCE;"
+	                   "PROPERTY;VEHICLE;OFFICE", &m), 0);
+	cr_assert_eq(SX_CODES_CONS, m, "the consumption codes");
+	cr_assert_eq(codes("AIR;RAIL;SHIP;HOTEL;VENUE;TRAVEL;SCHOOL;INSURANCE;"
+	                   "PROPERTY;VEHICLE;OFFICE;STRAIT;APPOINT;ASSET", &m), 0);
+	cr_assert_eq(SX_CODES_RELATED, m, "what a related person's record restricts");
+	cr_assert_eq(codes("RAIL;SHIP;HOTEL;FINANCE;BOND;APPOINT;LICENSE", &m), 0);
+	cr_assert_eq(SX_CODES_CLASSED, m, "the channels that need a class");
+	cr_assert_eq(sx_codes_default(SX_LIST_SX), SX_CODES_ALL);
+	cr_assert_eq(sx_codes_default(SX_LIST_XG), SX_CODES_CONS);
+	/* the two channels not named as their code */
+	cr_assert_str_eq(sx_channel_name(SX_C_APPOINT), "appointment");
+	cr_assert_str_eq(sx_channel_name(SX_C_QUALIFY), "qualification");
+	cr_assert_eq(sx_channel_parse("Qualification", 13), SX_C_QUALIFY);
+	cr_assert_eq(sx_channel_parse("appoint", 7), -1);
+	/* class-less channels and their effects */
+	static const struct { int c; int eff; } e[] = {
+		{ SX_C_AIR, SX_EFF_DENY }, { SX_C_OFFICE, SX_EFF_DENY },
+		{ SX_C_QUOTA, SX_EFF_REVIEW }, { SX_C_INCENTIVE, SX_EFF_DENY },
+		{ SX_C_STOCK, SX_EFF_REVIEW }, { SX_C_SOCIETY, SX_EFF_DENY },
+		{ SX_C_PROCUREMENT, SX_EFF_DENY }, { SX_C_BIDDING, SX_EFF_DENY },
+		{ SX_C_STRAIT, SX_EFF_DENY }, { SX_C_SUBSIDY, SX_EFF_DENY },
+		{ SX_C_POLICY, SX_EFF_REVIEW }, { SX_C_CUSTOMS, SX_EFF_DENY },
+		{ SX_C_QUALIFY, SX_EFF_DENY }, { SX_C_HONOR, SX_EFF_DENY },
+		{ SX_C_CREDIT, SX_EFF_REVIEW }, { SX_C_ASSET, SX_EFF_DENY },
+		{ SX_C_RESOURCE, SX_EFF_DENY },
+	};
+	for (size_t i = 0; i < SX_ARRAY_LEN(e); i++)
+		cr_assert_eq(sx_code_effect(e[i].c), e[i].eff, "%s",
+		             sx_channel_name(e[i].c));
+	for (int i = 0; i < SX_NEFFECTS; i++) {
+		const char *n = sx_effect_name(i);
+		cr_assert_eq(sx_effect_parse(n, strlen(n)), i);
+	}
+	cr_assert_eq(sx_effect_parse("DENY", 4), SX_EFF_DENY);
+}
+
 Test(codes, empty_or_blank_is_mask_zero)
 {
-	uint16_t m = 0xffff;
+	sx_codes m = 0xffff;
 
 	cr_assert_eq(codes("", &m), 0);
 	cr_assert_eq(m, 0);
@@ -158,7 +203,7 @@ Test(codes, unknown_code_is_reported)
 {
 	const char *s = "AIR; BOAT ;RAIL", *b = NULL;
 	size_t bl = 99;
-	uint16_t m;
+	sx_codes m;
 
 	cr_assert_eq(sx_codes_parse(s, strlen(s), &m, &b, &bl), -1);
 	cr_assert_eq(b, s + 5);
@@ -171,7 +216,7 @@ Test(codes, empty_element_is_an_error)
 	static const char *v[] = { "AIR;;RAIL", "AIR;", ";AIR", "AIR; ;RAIL", ";" };
 	const char *b;
 	size_t bl;
-	uint16_t m;
+	sx_codes m;
 
 	for (size_t i = 0; i < SX_ARRAY_LEN(v); i++) {
 		b = NULL;
@@ -187,8 +232,8 @@ Test(codes, format_writes_codes_in_list_order)
 {
 	char buf[64];
 
-	cr_assert_eq(sx_codes_format(1u << SX_C_HOTEL | 1u << SX_C_AIR, buf,
-	                             sizeof buf), 9);
+	cr_assert_eq(sx_codes_format(SX_CODE_BIT(SX_C_HOTEL) | SX_CODE_BIT(SX_C_AIR),
+	                             buf, sizeof buf), 9);
 	cr_assert_str_eq(buf, "AIR;HOTEL");
 	cr_assert_eq(sx_codes_format(0, buf, sizeof buf), 0);
 	cr_assert_str_eq(buf, "");
@@ -199,20 +244,30 @@ Test(codes, format_truncates_but_reports_the_full_length)
 	char buf[6];
 
 	memset(buf, '#', sizeof buf);
-	cr_assert_eq(sx_codes_format(1u << SX_C_AIR | 1u << SX_C_RAIL, buf,
-	                             sizeof buf), 8);
+	cr_assert_eq(sx_codes_format(SX_CODE_BIT(SX_C_AIR) | SX_CODE_BIT(SX_C_RAIL),
+	                             buf, sizeof buf), 8);
 	cr_assert_str_eq(buf, "AIR;R");
 }
 
 Test(codes, every_mask_round_trips)
 {
-	char buf[128];
-	uint16_t m;
+	char buf[400];
+	sx_codes m, mask;
+	uint64_t x = 88172645463325252ull;
 
-	for (unsigned mask = 0; mask <= SX_CODES_ALL; mask++) {
-		size_t n = sx_codes_format((uint16_t)mask, buf, sizeof buf);
+	/* every set of the first 16 codes, then a million random sets */
+	for (uint64_t i = 0; i < (1u << 16) + 1000000; i++) {
+		if (i < (1u << 16)) {
+			mask = i;
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			mask = x & SX_CODES_ALL;
+		}
+		size_t n = sx_codes_format(mask, buf, sizeof buf);
 		cr_assert_eq(sx_codes_parse(buf, n, &m, NULL, NULL), 0);
-		cr_assert_eq(m, mask);
+		if (m != mask)
+			cr_assert_fail("%#llx came back as %#llx", (unsigned long long)mask,
+			               (unsigned long long)m);
 	}
 }
 

@@ -577,8 +577,8 @@ TU_UNUSED static const char *tu_ask_args(const sx_snap *s,
 	const uint32_t canary = 0xC0FFEE11u;
 
 	memset(&q, 0, sizeof q);
-	if (sx_query_common(&q, tu_s(a->chan), tu_s(a->cls), tu_s(a->type),
-	                    tu_s(a->at), err, sizeof err) ||
+	if (sx_query_common(&q, sx_snap_rules(s), tu_s(a->chan), tu_s(a->cls),
+	                    tu_s(a->type), tu_s(a->at), err, sizeof err) ||
 	    sx_query_id(&q, tu_s(a->id), err, sizeof err)) {
 		snprintf(out, cap, "ERR %s", err);
 		return out;
@@ -594,9 +594,10 @@ TU_UNUSED static const char *tu_ask_args(const sx_snap *s,
 		cr_assert_eq(recs[max + i], canary,
 		             "sx_decide wrote past sx_snap_max_query_records() = %u "
 		             "entries for %s %s", max, a->id, a->chan);
-	cr_assert_eq(d.reason == SX_R_LISTED, d.nrec > 0,
-	             "DENY must come with its records and only with them "
-	             "(%s, %u records)", sx_reason_name(d.reason), d.nrec);
+	cr_assert_eq(sx_reason_names_records(d.reason), d.nrec > 0,
+	             "DENY and REVIEW must come with their records and only they "
+	             "(%s %s, %u records)", sx_reason_decision(d.reason),
+	             sx_reason_name(d.reason), d.nrec);
 	cr_assert_leq(d.nrec, max);
 	for (uint32_t i = 1; i < d.nrec; i++)
 		cr_assert_lt(d.rec[i - 1], d.rec[i],

@@ -88,8 +88,9 @@ static int offline_check(const char *snap, int argc, char **argv,
 	}
 	if ((rc = open_snap(snap, &s)))
 		return rc;
-	if (sx_query_common(&q, opt(argv[1]), opt(argc == 3 ? argv[2] : NULL),
-	                    opt(type), opt(at), err, sizeof(err)) ||
+	if (sx_query_common(&q, sx_snap_rules(s), opt(argv[1]),
+	                    opt(argc == 3 ? argv[2] : NULL), opt(type), opt(at),
+	                    err, sizeof(err)) ||
 	    sx_query_id(&q, opt(argv[0]), err, sizeof(err))) {
 		fprintf(stderr, "ERR %s\n", err);
 		sx_snap_close(s);
