@@ -340,7 +340,7 @@ static int hello(sx_client *cli)
 	size_t start = cli->txlen;
 	sxc_frame_begin(cli, SXB_OP_HELLO, 0, ++cli->seq);
 	sxc_put_bytes(cli, SXB_MAGIC, 4);
-	sx_le_put16(cli->tx + cli->txlen, SXB_VERSION);
+	sx_le_put16(cli->tx + cli->txlen, SXB_VERSION_MIN);
 	sx_le_put16(cli->tx + cli->txlen + 2, SXB_VERSION);
 	cli->txlen += 4;
 	sxc_frame_end(cli, start);
@@ -363,9 +363,10 @@ static int hello(sx_client *cli)
 	cli->flags = sx_le_get16(rep.body + 2);
 	cli->max_body = sx_le_get32(rep.body + 4);
 	cli->max_batch = sx_le_get32(rep.body + 8);
-	if (cli->version != SXB_VERSION)
-		return sxc_fatal(cli, SX_CLIENT_EVERSION, "server chose version %u, client speaks %u",
-		             cli->version, SXB_VERSION);
+	if (cli->version < SXB_VERSION_MIN || cli->version > SXB_VERSION)
+		return sxc_fatal(cli, SX_CLIENT_EVERSION, "server chose version %u, "
+		                 "client speaks %u..%u", cli->version, SXB_VERSION_MIN,
+		                 SXB_VERSION);
 	if (cli->max_batch == 0)
 		return sxc_fatal(cli, SX_CLIENT_EPROTO, "HELLO reply has max_batch 0");
 	if (cli->max_batch > 65535)

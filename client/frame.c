@@ -55,8 +55,12 @@ static int check_body_ok(const uint8_t *b, size_t len, unsigned count,
 		unsigned kind = h[0], dec = h[1], reason = h[2];
 		unsigned n = sx_le_get16(h + 4);
 		if (kind == SXB_KIND_DECISION) {
-			if (dec > SXB_DENY || reason >= SXB_NREASONS) {
+			if (dec > SXB_REVIEW || reason >= SXB_NREASONS) {
 				*why = "CHECK reply has an unknown decision or reason";
+				return 0;
+			}
+			if ((dec != SXB_ALLOW) != (reason == SXB_R_LISTED)) {
+				*why = "CHECK reply pairs decision and reason wrongly";
 				return 0;
 			}
 			for (unsigned rec = 0; rec < n; rec++)

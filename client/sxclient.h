@@ -150,10 +150,12 @@ int sx_client_auth(sx_client *cli, const char *tenant, const char *secret);
 typedef struct sx_client_result {
 	int ok;                /* 1: a decision; 0: the server refused this
 	                          ID, error holds its "ERR ..." text */
-	const char *decision;  /* "ALLOW" / "DENY" (static), NULL if !ok */
+	const char *decision;  /* "ALLOW" / "DENY" / "REVIEW" (static), NULL
+	                          if !ok */
 	const char *reason;    /* "LISTED", ... (static), NULL if !ok */
-	int reason_code;       /* SXB_R_* (= SX_R_* of decide.h), -1 if !ok */
-	size_t nrec;           /* denying records */
+	int reason_code;       /* SXB_R_* (= SX_R_* of decide.h; REVIEW is
+	                          SXB_R_LISTED with decision "REVIEW"), -1 if !ok */
+	size_t nrec;           /* denying (or reviewed) records */
 	char **rec;            /* "case_no|court|role|list", NUL-terminated */
 	char *error;           /* NUL-terminated, NULL when ok */
 	void *mem_;            /* private: one block holding rec and error */
@@ -293,7 +295,7 @@ int sx_client_recv_reply(sx_client *cli, sx_client_reply *rep);
 /* One item of a CHECK reply. */
 typedef struct sx_client_item {
 	uint8_t kind;          /* SXB_KIND_DECISION or SXB_KIND_ERROR */
-	uint8_t decision;      /* SXB_ALLOW / SXB_DENY */
+	uint8_t decision;      /* SXB_ALLOW / SXB_DENY / SXB_REVIEW (version 2) */
 	uint8_t reason;        /* SXB_R_* (0..4) */
 	uint16_t n;            /* records (kind 0) or error length (kind 1) */
 	uint32_t size;         /* bytes at data */

@@ -1,7 +1,9 @@
 /*
- * sxproto.h - the wire constants of sxgate's binary protocol, version 1
- * (docs/protocol.md is the byte-by-byte description; this file only names
- * its numbers so that no one types 0x90 twice).
+ * sxproto.h - the wire constants of sxgate's binary protocol, versions 1
+ * and 2 (docs/protocol.md is the byte-by-byte description; this file only
+ * names its numbers so that no one types 0x90 twice).  Version 2 adds the
+ * decision REVIEW (SXB_REVIEW); a version 1 connection never sees it: such
+ * a result is an error item instead.
  *
  * Every frame is a 12-byte little-endian header and a body:
  *
@@ -18,7 +20,8 @@
 #define SX_PROTO_H
 
 #define SXB_MAGIC        "SXGB"
-#define SXB_VERSION      1
+#define SXB_VERSION      2       /* the newest version spoken */
+#define SXB_VERSION_MIN  1       /* the oldest version still served */
 #define SXB_HEADER       12
 #define SXB_MAX_BODY     1048576u
 #define SXB_MAX_BATCH    4096u
@@ -52,10 +55,13 @@ enum {
 #define SXB_KIND_ERROR    1
 #define SXB_ALLOW         0
 #define SXB_DENY          1
+#define SXB_REVIEW        2       /* version 2 on */
 
 /* CHECK result reasons: wire code, decision, name.  The same numbering as
  * SX_REASONS in engine/decide.h (kept apart so that a client needs no
- * engine header). */
+ * engine header), except that REVIEW has no reason of its own: it is
+ * decision SXB_REVIEW with reason SXB_R_LISTED, as RESP says
+ * "REVIEW" "LISTED".  The decision column is that of SXB_DENY / SXB_ALLOW. */
 #define SXB_REASONS(X)                                   \
 	X(SXB_R_LISTED,         0, "DENY",  "LISTED")         \
 	X(SXB_R_SUSPENDED,      1, "ALLOW", "SUSPENDED")      \

@@ -97,7 +97,9 @@ static int command_expect(sx_client *cli, int argc, const char *const *argv,
 	return 0;
 }
 
-static const char *const decision_names[2] = { "ALLOW", "DENY" };
+static const char *const decision_names[3] = {
+	[SXB_ALLOW] = "ALLOW", [SXB_DENY] = "DENY", [SXB_REVIEW] = "REVIEW"
+};
 static const char *const reason_names[SXB_NREASONS] = {
 #define X(e, code, d, r) r,
 	SXB_REASONS(X)
@@ -186,11 +188,17 @@ static int result_from_resp(sx_client *cli, sx_client_result *r,
 	sx_client_resp d, e;
 	sx_client_resp_next(v, &pos, &d);
 	sx_client_resp_next(v, &pos, &e);
-	int reason = -1;
+	int reason = -1, decision = -1;
 	for (int i = 0; i < SXB_NREASONS; i++)
 		if (sx_client_resp_is(&e, reason_names[i]))
 			reason = i;
-	if (reason < 0 || !sx_client_resp_is(&d, reason_decisions[reason]))
+	for (int i = 0; i < 3; i++)
+		if (sx_client_resp_is(&d, decision_names[i]))
+			decision = i;
+	/* LISTED comes with DENY or REVIEW, every other reason with ALLOW */
+	if (reason < 0 || decision < 0 ||
+	    (reason == SXB_R_LISTED ? decision == SXB_ALLOW :
+	     !sx_client_resp_is(&d, reason_decisions[reason])))
 		return resp_unexpected(cli, v, "CHECK");
 	size_t p0 = pos, bytes = 0;
 	while (sx_client_resp_next(v, &pos, &e)) {
@@ -206,7 +214,7 @@ static int result_from_resp(sx_client *cli, sx_client_result *r,
 	r->ok = 1;
 	r->reason_code = reason;
 	r->reason = reason_names[reason];
-	r->decision = decision_names[reason == SXB_R_LISTED];
+	r->decision = decision_names[decision];
 	char *p = result_strings(r);
 	size_t i = 0;
 	pos = p0;

@@ -78,7 +78,7 @@ typedef struct sx_conn_io {
 /* A protocol's own per-connection state (its file says what each means). */
 typedef union sx_conn_pstate {
 	struct {
-		uint8_t hello;          /* HELLO done */
+		uint8_t hello;          /* 0 before HELLO, then the version agreed */
 		uint8_t wait;           /* how the awaited job's reply is framed */
 		uint32_t wait_req;      /* req_id of the request that waits */
 	} bin;

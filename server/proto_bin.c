@@ -160,17 +160,18 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 		return;
 	}
 	unsigned lo = sx_le_get16(r->p + 4), hi = sx_le_get16(r->p + 6);
-	if (lo > SXB_VERSION || hi < SXB_VERSION) {
+	if (lo > SXB_VERSION || hi < SXB_VERSION_MIN || lo > hi) {
 		errorf(c, req, "ERR no common protocol version: client speaks %u..%u, "
-		       "server speaks %u", lo, hi, SXB_VERSION);
+		       "server speaks %u..%u", lo, hi, SXB_VERSION_MIN, SXB_VERSION);
 		sx_conn_proto_error(c);
 		return;
 	}
-	c->ps.bin.hello = 1;
+	unsigned v = hi < SXB_VERSION ? hi : SXB_VERSION;
+	c->ps.bin.hello = (uint8_t)v;
 	frame f;
 	frame_begin(c, &f);
 	uint8_t *b = (uint8_t *)sx_obuf_reserve(&c->out, 12);
-	sx_le_put16(b, SXB_VERSION);
+	sx_le_put16(b, (uint16_t)v);
 	sx_le_put16(b + 2, c->x->tenants ? SXB_HELLO_AUTH_REQUIRED : 0);
 	sx_le_put32(b + 4, SXB_MAX_BODY);
 	sx_le_put32(b + 8, SXB_MAX_BATCH);
@@ -217,15 +218,25 @@ typedef struct bin_sink {
 	sx_batch_sink k;
 	sx_ctx *x;
 	sx_obuf *ob;
+	unsigned version;        /* agreed in HELLO */
 } bin_sink;
+
+static void bin_error_item(sx_batch_sink *k, const char *err, size_t n);
 
 static void bin_decision(sx_batch_sink *k, const sx_decision *d)
 {
+	static const char v1_review[] = "ERR REVIEW decision: binary protocol "
+		"version 1 cannot carry it; speak version 2 (docs/protocol.md)";
 	bin_sink *s = (bin_sink *)k;
+	if (sx_unlikely(d->reason == SX_R_REVIEW) && s->version < 2) {
+		bin_error_item(k, v1_review, sizeof v1_review - 1);
+		return;
+	}
 	uint8_t *p = (uint8_t *)sx_obuf_reserve(s->ob, 6);
 	p[0] = SXB_KIND_DECISION;
-	p[1] = d->reason == SX_R_LISTED ? SXB_DENY : SXB_ALLOW;
-	p[2] = d->reason;
+	p[1] = d->reason == SX_R_LISTED ? SXB_DENY :
+	       d->reason == SX_R_REVIEW ? SXB_REVIEW : SXB_ALLOW;
+	p[2] = d->reason == SX_R_REVIEW ? SXB_R_LISTED : d->reason;
 	p[3] = 0;
 	sx_le_put16(p + 4, (uint16_t)(d->nrec > 0xffff ? 0xffff : d->nrec));
 	sx_obuf_commit(s->ob, 6);
@@ -286,7 +297,8 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	sx_stat_add(x->stats.bin_ids, count);
 	frame f;
 	frame_begin(c, &f);
-	bin_sink sink = { { bin_decision, bin_error_item }, x, &c->out };
+	bin_sink sink = { { bin_decision, bin_error_item }, x, &c->out,
+	                  c->ps.bin.hello };
 	sx_batch_decide(x, &q, x->argv, count, c->tenant ? c->tenant->name : NULL,
 	                &sink.k);
 	frame_end(c, &f, SXB_OP_CHECK_REPLY, count, req);

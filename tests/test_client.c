@@ -197,9 +197,22 @@ Test(frame, check_bodies_that_do_not_add_up_are_refused)
 	f.b[SXB_HEADER + 2] = 5;
 	cr_assert_eq(parse(f.b, f.n, &r, &used), SX_CLIENT_EPROTO);
 
-	check_reply(&f);                    /* decision 2 */
-	f.b[SXB_HEADER + 1] = 2;
+	check_reply(&f);                    /* decision 3 */
+	f.b[SXB_HEADER + 1] = 3;
 	cr_assert_eq(parse(f.b, f.n, &r, &used), SX_CLIENT_EPROTO);
+
+	check_reply(&f);                    /* ALLOW with reason LISTED */
+	f.b[SXB_HEADER + 1] = SXB_ALLOW;
+	cr_assert_eq(parse(f.b, f.n, &r, &used), SX_CLIENT_EPROTO);
+
+	check_reply(&f);                    /* REVIEW with another reason */
+	f.b[SXB_HEADER + 1] = SXB_REVIEW;
+	f.b[SXB_HEADER + 2] = SXB_R_SUSPENDED;
+	cr_assert_eq(parse(f.b, f.n, &r, &used), SX_CLIENT_EPROTO);
+
+	check_reply(&f);                    /* REVIEW LISTED: well formed */
+	f.b[SXB_HEADER + 1] = SXB_REVIEW;
+	cr_assert_eq(parse(f.b, f.n, &r, &used), 0);
 
 	header(&f, 0, 0x90, 1, 1);          /* item header cut short */
 	u8(&f, 0); u8(&f, 0); u8(&f, 4);

@@ -224,7 +224,7 @@ ST_TEST(bin, framing_errors_close_only_that_connection)
 		  "ERR Protocol error: the first frame must be HELLO" },
 		{ "bad magic", 0, { 8, 0, 0, 0, 0x01, 0, 0, 0, 5, 0, 0, 0, 'S', 'X', 'G', 'X', 1, 0, 1, 0 }, 20,
 		  "ERR Protocol error: HELLO body" },
-		{ "no common version", 0, { 8, 0, 0, 0, 0x01, 0, 0, 0, 5, 0, 0, 0, 'S', 'X', 'G', 'B', 2, 0, 3, 0 }, 20,
+		{ "no common version", 0, { 8, 0, 0, 0, 0x01, 0, 0, 0, 5, 0, 0, 0, 'S', 'X', 'G', 'B', 3, 0, 4, 0 }, 20,
 		  "ERR no common protocol version" },
 		{ "oversized length", 1, { 0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0, 5, 0, 0, 0 }, 12,
 		  "ERR Protocol error: frame body of 4294967295 bytes" },
