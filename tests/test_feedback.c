@@ -801,17 +801,19 @@ Test(feedback, cli_summarize_table_and_json_give_the_counts)
 	run_out r = run(feedback_main, 3, a1);
 	cr_assert_eq(r.rc, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "6 records; 2 courts, 3 cases"), "%s", r.out);
-	cr_assert(strstr(r.out, "福州市鼓楼区人民法院: 2 cases, 3 DENY, 1 SUSPENDED, "
-	                 "1 EXEMPT"), "%s", r.out);
-	/* The row of case 1: DENY 3, SUSPENDED 0, EXEMPT 1, 2 IDs, last at
-	 * 2025-01-03T10:00:00+08:00, air 2 and rail 2. */
+	cr_assert(strstr(r.out, "福州市鼓楼区人民法院: 2 cases, 3 DENY, 0 REVIEW, "
+	                 "1 SUSPENDED, 1 EXEMPT"), "%s", r.out);
+	/* The row of case 1: DENY 3, REVIEW 0, SUSPENDED 0, EXEMPT 1, 2 IDs,
+	 * last at 2025-01-03T10:00:00+08:00, air 2 and rail 2. */
 	const char *row1 = strstr(r.out, "  （2025）闽0102执1号");
 	cr_assert_not_null(row1, "%s", r.out);
-	unsigned long long d, s, e, n;
+	unsigned long long d, v, s, e, n;
 	char last[40];
 	cr_assert_eq(sscanf(row1 + strlen("  （2025）闽0102执1号"),
-	                    "%llu %llu %llu %llu %39s", &d, &s, &e, &n, last), 5);
+	                    "%llu %llu %llu %llu %llu %39s", &d, &v, &s, &e, &n,
+	                    last), 6);
 	cr_assert_eq(d, 3);
+	cr_assert_eq(v, 0);
 	cr_assert_eq(s, 0);
 	cr_assert_eq(e, 1);
 	cr_assert_eq(n, 2);
@@ -828,12 +830,62 @@ Test(feedback, cli_summarize_table_and_json_give_the_counts)
 	r = run(feedback_main, 7, a2);
 	cr_assert_eq(r.rc, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "{\"court\":\"厦门市思明区人民法院\",\"case_no\":"
-	                 "\"(2024)闽0203执9号\",\"deny\":1,\"suspended\":0,"
+	                 "\"(2024)闽0203执9号\",\"deny\":1,\"review\":0,\"suspended\":0,"
 	                 "\"exempt\":0,\"channels\":{\"air\":1},\"distinct_ids\":1,"
 	                 "\"ids\":[{\"type\":\"USCC\",\"id\":\"91350100M000100Y43\"}],"
 	                 "\"last_attempt\":\"2025-01-03T10:01:40+08:00\"}"),
 	          "%s", r.out);
 	cr_assert_null(strstr(r.out, "福州"), "--court filters: %s", r.out);
+	run_free(&r);
+}
+
+/* REVIEW decisions (the joint-punishment measures) are fed back and
+ * summarised in a column of their own, between DENY and SUSPENDED. */
+Test(feedback, review_decisions_are_logged_and_summarised)
+{
+	char path[PATH_MAX + 64];
+	tu_path(path, sizeof path, tu_dir, "fb");
+	sx_feedback *fb = fbopen(path, NULL, NULL);
+	sx_feedback_case c = { { "（2023）闽05执1001号", strlen("（2023）闽05执1001号") },
+	                       { "泉州市中级人民法院", strlen("泉州市中级人民法院") } };
+	sx_feedback_rec rec = {
+		.time_ms = 1735696800000LL, .tenant = { "bank", 4 },
+		.channel = SX_C_CREDIT, .id_type = SX_IDT_RIC,
+		.id = { "350304197806263293", 18 }, .reason = SX_R_REVIEW,
+		.ncases = 1, .cases = &c,
+	};
+	cr_assert_eq(sx_feedback_add(fb, &rec), 0);
+	rec.channel = SX_C_FINANCE;
+	rec.cls = (sx_str){ "bank", 4 };
+	cr_assert_eq(sx_feedback_add(fb, &rec), 0);
+	rec.channel = SX_C_PROCUREMENT;
+	rec.cls = (sx_str){ 0 };
+	rec.reason = SX_R_LISTED;
+	cr_assert_eq(sx_feedback_add(fb, &rec), 0);
+	rec.reason = SX_R_NOT_RESTRICTED;            /* never fed back */
+	cr_assert_eq(sx_feedback_add(fb, &rec), SX_EINVAL);
+	cr_assert_eq(sx_feedback_close(fb), 0);
+
+	const char *a1[] = { "feedback", "summarize", path };
+	run_out r = run(feedback_main, 3, a1);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "泉州市中级人民法院: 1 case, 1 DENY, 2 REVIEW, "
+	                 "0 SUSPENDED, 0 EXEMPT"), "%s", r.out);
+	cr_assert(strstr(r.out, "DENY  REVIEW  SUSPENDED  EXEMPT"), "%s", r.out);
+	cr_assert(strstr(r.out, "finance 1, procurement 1, credit 1"), "%s", r.out);
+	run_free(&r);
+	const char *a2[] = { "feedback", "summarize", "--json", path };
+	r = run(feedback_main, 4, a2);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"deny\":1,\"review\":2,\"suspended\":0,"
+	                 "\"exempt\":0,\"channels\":{\"finance\":1,"
+	                 "\"procurement\":1,\"credit\":1}"), "%s", r.out);
+	run_free(&r);
+	const char *a3[] = { "feedback", "dump", path };
+	r = run(feedback_main, 3, a3);
+	cr_assert_eq(r.rc, 0, "%s", r.err);
+	cr_assert(strstr(r.out, ",bank,finance,bank,RIC,350304197806263293,REVIEW,"
+	                 "LISTED,"), "%s", r.out);
 	run_free(&r);
 }
 

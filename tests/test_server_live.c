@@ -92,18 +92,25 @@ static const char *list_add(st_conn *c, const char *cas, const char *id)
 }
 
 /* A CHECK on the binary port, rendered as st_bin_check_text does. */
-static char *bin_check(st_conn *c, const char *id, uint32_t req)
+static char *bin_check_chan(st_conn *c, const char *id, const char *chan,
+                            const char *cls, uint32_t req)
 {
 	static st_out o;
 	o.n = 0;
 	const char *ids[] = { id };
-	st_bin_query(&o, SXB_OP_CHECK, req, "air", "", "", "2026-01-10", ids, 1);
+	st_bin_query(&o, SXB_OP_CHECK, req, chan, cls ? cls : "", "", "2026-01-10",
+	             ids, 1);
 	st_send(c, o.b, o.n);
 	st_frame f;
 	cr_assert_eq(st_frame_read(c, &f), 0, "no binary CHECK reply");
 	cr_assert_eq(f.op, SXB_OP_CHECK_REPLY);
 	cr_assert_eq(f.req, req);
 	return st_bin_check_text(&f);
+}
+
+static char *bin_check(st_conn *c, const char *id, uint32_t req)
+{
+	return bin_check_chan(c, id, "air", NULL, req);
 }
 
 /* EXEC on the binary port; the RESP reply in its body, rendered. */
@@ -588,14 +595,14 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 
 /* ---- 5. feedback ------------------------------------------------------------ */
 
-ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions)
+ST_TEST(live, feedback_log_holds_exactly_the_deny_review_exempt_and_suspended_decisions)
 {
 	char fb[PATH_MAX + 64];
 	snprintf(fb, sizeof fb, "%s/feedback.log", tu_dir);
 	st_server *s = st_start(st_snap, "--feedback", fb);
 	st_conn *c = st_connect(s->resp_port), *b = st_connect(s->bin_port);
 	st_bin_hello(b, 0);
-	enum { N = 3, M = 2, K = 2 };
+	enum { N = 3, M = 2, K = 2, V = 2 };
 	for (int i = 0; i < N - 1; i++)
 		cr_assert_str_eq(check(c, X_ID), deny(ST_DENY_REC));
 	char *t = bin_check(b, X_ID, 9);                 /* the binary port logs too */
@@ -608,6 +615,13 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 	for (int i = 0; i < 4; i++)                      /* never logged */
 		cr_assert_str_eq(check(c, ST_FREE_ID), ALLOW_NL);
 	cr_assert_str_eq(st_askf(c, "CHECK " XG_ID " venue " ST_AT), "[ALLOW, NOT_RESTRICTED]");
+	/* REVIEW is fed back too (the opinions' 惩戒情况), over either port */
+	cr_assert_str_eq(st_askf(c, "CHECK " X_ID " credit " ST_AT),
+	                 "[REVIEW, LISTED, " ST_DENY_REC "]");
+	t = bin_check_chan(b, X_ID, "credit", NULL, 10);
+	cr_assert(!strncmp(t, "[REVIEW, LISTED, ", 17), "%s", t);
+	free(t);
+	cr_assert_str_eq(st_askf(c, "CHECK " XG_ID " credit " ST_AT), "[ALLOW, NOT_RESTRICTED]");
 	st_close(c);
 	st_close(b);
 	int st = st_stop(s, SIGTERM);
@@ -616,7 +630,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 	int status;
 	char *dump = ft_run(&status, "'%s' feedback dump '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", dump);
-	int rows = 0, deny_n = 0, ex = 0, sus = 0;
+	int rows = 0, deny_n = 0, ex = 0, sus = 0, rev = 0;
 	char *save = NULL;
 	for (char *line = strtok_r(dump, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "time,", 5))
@@ -624,6 +638,8 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 		rows++;
 		if (strstr(line, ",air,-,RIC," X_ID ",DENY,LISTED," X_CASE "|" X_COURT))
 			deny_n++;
+		else if (strstr(line, ",credit,-,RIC," X_ID ",REVIEW,LISTED," X_CASE "|" X_COURT))
+			rev++;
 		else if (strstr(line, ",air,-,RIC," PERMIT_ID ",ALLOW,EXEMPT," PERMIT_CASE "|" PERMIT_COURT))
 			ex++;
 		else if (strstr(line, ",air,-,RIC," SUSP_ID ",ALLOW,SUSPENDED," SUSP_CASE "|" SUSP_COURT))
@@ -632,22 +648,33 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_exempt_and_suspended_decisions
 			cr_assert_fail("unexpected feedback row: %s", line);
 	}
 	free(dump);
-	cr_assert_eq(rows, N + M + K);
+	cr_assert_eq(rows, N + M + K + V);
 	cr_assert_eq(deny_n, N);
+	cr_assert_eq(rev, V);
 	cr_assert_eq(ex, M);
 	cr_assert_eq(sus, K);
 
 	char *sum = ft_run(&status, "'%s' feedback summarize '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", sum);
 	char want[256];
-	snprintf(want, sizeof want, ": %d records; 3 courts, 3 cases", N + M + K);
+	snprintf(want, sizeof want, ": %d records; 3 courts, 3 cases", N + M + K + V);
 	cr_assert(strstr(sum, want), "summary lacks '%s':\n%s", want, sum);
-	snprintf(want, sizeof want, X_COURT ": 1 case, %d DENY, 0 SUSPENDED, 0 EXEMPT", N);
+	snprintf(want, sizeof want, X_COURT ": 1 case, %d DENY, %d REVIEW, 0 SUSPENDED, "
+	         "0 EXEMPT", N, V);
 	cr_assert(strstr(sum, want), "summary lacks '%s':\n%s", want, sum);
-	snprintf(want, sizeof want, SUSP_COURT ": 1 case, 0 DENY, %d SUSPENDED, 0 EXEMPT", K);
+	snprintf(want, sizeof want, SUSP_COURT ": 1 case, 0 DENY, 0 REVIEW, %d SUSPENDED, "
+	         "0 EXEMPT", K);
 	cr_assert(strstr(sum, want), "summary lacks '%s':\n%s", want, sum);
-	snprintf(want, sizeof want, PERMIT_COURT ": 1 case, 0 DENY, 0 SUSPENDED, %d EXEMPT", M);
+	snprintf(want, sizeof want, PERMIT_COURT ": 1 case, 0 DENY, 0 REVIEW, 0 SUSPENDED, "
+	         "%d EXEMPT", M);
 	cr_assert(strstr(sum, want), "summary lacks '%s':\n%s", want, sum);
+	cr_assert(strstr(sum, "air 3, credit 2"), "channels of the X case:\n%s", sum);
+	free(sum);
+	sum = ft_run(&status, "'%s' feedback summarize --json '%s'", sxgate_bin(), fb);
+	cr_assert_eq(status, 0, "%s", sum);
+	snprintf(want, sizeof want, "\"deny\":%d,\"review\":%d,\"suspended\":0,"
+	         "\"exempt\":0", N, V);
+	cr_assert(strstr(sum, want), "JSON summary lacks '%s':\n%s", want, sum);
 	free(sum);
 }
 

@@ -146,7 +146,7 @@ static const char *reason_name(unsigned r, char *buf, size_t cap)
 typedef struct row {
 	char *court, *case_no;
 	size_t court_len, case_len;
-	uint64_t deny, suspended, exempt;
+	uint64_t deny, review, suspended, exempt;
 	uint64_t by_channel[SX_NCODES];
 	uint32_t nids;
 	char **ids;                /* NUL-terminated copies */
@@ -209,6 +209,7 @@ static int keep_row(void *arg, const sx_feedback_case_sum *cs)
 	r->court_len = cs->court.n;
 	r->case_len = cs->case_no.n;
 	r->deny = cs->deny;
+	r->review = cs->review;
 	r->suspended = cs->suspended;
 	r->exempt = cs->exempt;
 	memcpy(r->by_channel, cs->by_channel, sizeof r->by_channel);
@@ -261,9 +262,10 @@ static void print_json(FILE *out, const char *path, const rows *rs,
 		json_str(out, r->court, r->court_len);
 		fputs(",\"case_no\":", out);
 		json_str(out, r->case_no, r->case_len);
-		fprintf(out, ",\"deny\":%" PRIu64 ",\"suspended\":%" PRIu64
-		        ",\"exempt\":%" PRIu64 ",\"channels\":", r->deny,
-		        r->suspended, r->exempt);
+		fprintf(out, ",\"deny\":%" PRIu64 ",\"review\":%" PRIu64
+		        ",\"suspended\":%" PRIu64 ",\"exempt\":%" PRIu64
+		        ",\"channels\":", r->deny, r->review, r->suspended,
+		        r->exempt);
 		print_channels(out, r, 1);
 		fprintf(out, ",\"distinct_ids\":%u,\"ids\":[", r->nids);
 		for (uint32_t k = 0; k < r->nids; k++) {
@@ -290,31 +292,32 @@ static void print_table(FILE *out, const char *path, const rows *rs,
 
 	for (size_t i = 0; i < rs->n;) {
 		size_t k = i, wcase = strlen("case_no");
-		uint64_t d = 0, su = 0, ex = 0;
+		uint64_t d = 0, rv = 0, su = 0, ex = 0;
 		for (; k < rs->n && !strcmp(rs->v[k].court, rs->v[i].court); k++) {
 			size_t w = display_width(rs->v[k].case_no, rs->v[k].case_len);
 			if (w > wcase)
 				wcase = w;
 			d += rs->v[k].deny;
+			rv += rs->v[k].review;
 			su += rs->v[k].suspended;
 			ex += rs->v[k].exempt;
 		}
 		fprintf(out, "\n%s: %zu case%s, %" PRIu64 " DENY, %" PRIu64
-		        " SUSPENDED, %" PRIu64 " EXEMPT\n", rs->v[i].court, k - i,
-		        k - i == 1 ? "" : "s", d, su, ex);
+		        " REVIEW, %" PRIu64 " SUSPENDED, %" PRIu64 " EXEMPT\n",
+		        rs->v[i].court, k - i, k - i == 1 ? "" : "s", d, rv, su, ex);
 		fputs("  case_no", out);
 		pad(out, wcase - strlen("case_no"));
-		fputs("    DENY  SUSPENDED  EXEMPT   IDS  LAST ATTEMPT               "
-		      "CHANNELS\n", out);
+		fputs("    DENY  REVIEW  SUSPENDED  EXEMPT   IDS  LAST ATTEMPT       "
+		      "        CHANNELS\n", out);
 		for (size_t j = i; j < k; j++) {
 			const row *r = &rs->v[j];
 			char t[48];
 			time_ms_format(r->last_ms, 0, t, sizeof t);
 			fprintf(out, "  %s", r->case_no);
 			pad(out, wcase - display_width(r->case_no, r->case_len));
-			fprintf(out, "  %6" PRIu64 "  %9" PRIu64 "  %6" PRIu64 "  %4u"
-			        "  %-25s  ", r->deny, r->suspended, r->exempt, r->nids,
-			        t);
+			fprintf(out, "  %6" PRIu64 "  %6" PRIu64 "  %9" PRIu64 "  %6"
+			        PRIu64 "  %4u  %-25s  ", r->deny, r->review,
+			        r->suspended, r->exempt, r->nids, t);
 			print_channels(out, r, 0);
 			fputs("\n    ids:", out);
 			for (uint32_t x = 0; x < r->nids; x++) {

@@ -3,7 +3,8 @@
  * read the server's feedback log and live-update journal offline.
  *
  *   sxgate feedback summarize FILE [--since YYYY-MM-DD] [--court NAME] [--json]
- *       refusals per court and case: DENY / SUSPENDED / EXEMPT counts,
+ *       refusals per court and case: DENY / REVIEW / SUSPENDED / EXEMPT
+ *       counts,
  *       counts by channel, the distinct IDs, the last attempt (+08:00)
  *   sxgate feedback dump FILE
  *       every record as CSV: time,tenant,channel,class,id_type,id,

@@ -136,6 +136,8 @@ int sx_feedback_summarize(const char *path, const sx_feedback_filter *f,
 			const fpair *p = &a.v[k];
 			if (p->reason == SX_R_LISTED)
 				cs.deny++;
+			else if (p->reason == SX_R_REVIEW)
+				cs.review++;
 			else if (p->reason == SX_R_SUSPENDED)
 				cs.suspended++;
 			else if (p->reason == SX_R_EXEMPT)

@@ -20,7 +20,7 @@ typedef struct sx_feedback_filter {
 /* One case of one court.  Pointers valid only during the callback. */
 typedef struct sx_feedback_case_sum {
 	sx_str court, case_no;    /* "-" and "-" for records without cases */
-	uint64_t deny, suspended, exempt;
+	uint64_t deny, review, suspended, exempt;
 	uint64_t by_channel[SX_NCODES];
 	uint32_t nids;            /* distinct (id_type, id) */
 	const sx_str *ids;        /* sorted by ID, then type */
