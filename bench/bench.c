@@ -320,10 +320,12 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&bench.go);
 
 	sx_hist *h = sx_hist_new();
-	uint64_t requests = 0, lookups = 0, errors = 0, failed = 0;
+	uint64_t requests = 0, lookups = 0, errors = 0, failed = 0, dec[3] = { 0 };
 	for (int t = 0; t < bench.threads; t++) {
 		pthread_join(ws[t].th, NULL);
 		sx_hist_merge(h, ws[t].hist);
+		for (int i = 0; i < 3; i++)
+			dec[i] += ws[t].decided[i];
 		requests += ws[t].requests;
 		lookups += ws[t].lookups;
 		errors += ws[t].errors;
@@ -370,6 +372,11 @@ int main(int argc, char **argv)
 	fprintf(out, "  requests     %llu (%.0f/s)\n", (unsigned long long)requests, rps);
 	fprintf(out, "  errors       %llu%s\n", (unsigned long long)errors,
 	        failed ? " (connections lost, see above)" : "");
+	if (bench.cmd == CMD_CHECK)
+		fprintf(out, "  decisions    %llu ALLOW, %llu DENY, %llu REVIEW\n",
+		        (unsigned long long)dec[SXB_ALLOW],
+		        (unsigned long long)dec[SXB_DENY],
+		        (unsigned long long)dec[SXB_REVIEW]);
 	fprintf(out, "  latency us   p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  "
 	        "mean %.1f\n", p50, p90, p99, p999, pmax, mean);
 	if (bench.json) {
@@ -379,12 +386,15 @@ int main(int argc, char **argv)
 		       "\"lookups\":%llu,\"protocol\":\"%s\",\"command\":\"%s\","
 		       "\"connections\":%d,\"depth\":%d,\"batch\":%d,\"threads\":%d,"
 		       "\"duration_s\":%.3f,\"warmup_s\":%.3f,\"mode\":\"%s\",\"rate\":%.1f,"
-		       "\"failed_connections\":%llu}\n",
+		       "\"failed_connections\":%llu,\"allow\":%llu,\"deny\":%llu,"
+		       "\"review\":%llu}\n",
 		       lps, rps, p50, p90, p99, p999, pmax, mean,
 		       (unsigned long long)errors, (unsigned long long)requests,
 		       (unsigned long long)lookups, proto, cmd_name(), bench.conns, bench.depth,
 		       bench.batch, bench.threads, secs, bench.warmup, bench.rate > 0 ? "open" : "closed",
-		       bench.rate, (unsigned long long)failed);
+		       bench.rate, (unsigned long long)failed,
+		       (unsigned long long)dec[SXB_ALLOW], (unsigned long long)dec[SXB_DENY],
+		       (unsigned long long)dec[SXB_REVIEW]);
 		fflush(stdout);
 	}
 	sx_hist_free(h);

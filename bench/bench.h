@@ -58,6 +58,7 @@ typedef struct worker {
 	int nconn;
 	sx_hist *hist;
 	uint64_t requests, lookups, errors, failed_conns;
+	uint64_t decided[3];    /* CHECK answers by SXB_ALLOW / DENY / REVIEW */
 } worker;
 
 struct bench {

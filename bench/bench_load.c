@@ -159,7 +159,8 @@ static const char *const reason_names[] = {
 #undef X
 };
 
-/* One CHECK reply over RESP: [decision, reason, records...]. */
+/* One CHECK reply over RESP: [decision, reason, records...].  Its
+ * decision (SXB_ALLOW, SXB_DENY or SXB_REVIEW), or -1 when malformed. */
 static int resp_check_ok(const sx_client_resp *v)
 {
 	if (v->type != '*' || v->nil || v->num < 2)
@@ -174,34 +175,42 @@ static int resp_check_ok(const sx_client_resp *v)
 			reason = i;
 	if (reason < 0)
 		return 0;
-	int deny = sx_client_resp_is(&d, "DENY");
-	if (!deny && !sx_client_resp_is(&d, "ALLOW"))
-		return 0;
-	if (deny != (reason == SXB_R_LISTED) || (deny ? v->num < 3 : v->num != 2))
-		return 0;
+	int dec = sx_client_resp_is(&d, "DENY") ? SXB_DENY :
+	          sx_client_resp_is(&d, "REVIEW") ? SXB_REVIEW :
+	          sx_client_resp_is(&d, "ALLOW") ? SXB_ALLOW : -1;
+	int named = dec == SXB_DENY || dec == SXB_REVIEW;
+	if (dec < 0 || named != (reason == SXB_R_LISTED) ||
+	    (named ? v->num < 3 : v->num != 2))
+		return -1;
 	while (sx_client_resp_next(v, &pos, &e))
 		if (e.type != '$' || e.nil || e.len == 0)
-			return 0;
-	return 1;
+			return -1;
+	return dec;
 }
 
+/* A CHECK reply item's decision, or -1 when it is an error or
+ * inconsistent (DENY and REVIEW come with records, ALLOW without). */
 static int bin_item_ok(const sx_client_item *it)
 {
-	if (it->kind != SXB_KIND_DECISION)
-		return 0;
-	int deny = it->decision == SXB_DENY;
-	return deny == (it->reason == SXB_R_LISTED) && (deny ? it->n > 0 : it->n == 0);
+	if (it->kind != SXB_KIND_DECISION || it->decision > SXB_REVIEW)
+		return -1;
+	int named = it->decision != SXB_ALLOW;
+	return named == (it->reason == SXB_R_LISTED) && (named ? it->n > 0 : it->n == 0) ?
+	       it->decision : -1;
 }
 
-/* Account for one answered request: errors, lookups, latency. */
+/* Account for one answered request: errors, lookups, latency, decisions
+ * (dec: its CHECK answers by decision, or NULL). */
 static void account(worker *w, const slot *s, double now, uint64_t good,
-                    uint64_t bad)
+                    uint64_t bad, const uint64_t *dec)
 {
 	w->errors += bad;
 	if (now < bench.t_meas || now >= bench.t_end)
 		return;
 	w->requests++;
 	w->lookups += good;
+	for (int i = 0; dec && i < 3; i++)
+		w->decided[i] += dec[i];
 	double lat = now - s->t0;
 	sx_hist_record(w->hist, lat > 0 ? (uint64_t)lat : 0);
 }
@@ -236,7 +245,7 @@ static void drain_binary(worker *w, conn *c, double now)
 		}
 		c->head = (c->head + 1) % (unsigned)bench.depth;
 		c->count--;
-		uint64_t good = 0, bad = 0;
+		uint64_t good = 0, bad = 0, dec[3] = { 0 };
 		if (rep.op == SXB_OP_ERROR) {
 			warn("server error: %.*s", (int)rep.errlen, rep.err);
 			bad = 1;
@@ -248,9 +257,11 @@ static void drain_binary(worker *w, conn *c, double now)
 			sx_client_item it;
 			size_t pos = 0;
 			while (sx_client_item_next(&rep, &pos, &it)) {
-				if (bin_item_ok(&it))
+				int d = bin_item_ok(&it);
+				if (d >= 0) {
 					good++;
-				else {
+					dec[d]++;
+				} else {
 					bad++;
 					if (it.kind == SXB_KIND_ERROR)
 						warn("ID error: %.*s", (int)it.n, (const char *)it.data);
@@ -273,7 +284,7 @@ static void drain_binary(worker *w, conn *c, double now)
 				}
 			}
 		}
-		account(w, s, now, good, bad);
+		account(w, s, now, good, bad, dec);
 	}
 }
 
@@ -295,7 +306,8 @@ static void drain_resp(worker *w, conn *c, double now)
 		slot *s = &c->ring[c->head];
 		c->head = (c->head + 1) % (unsigned)bench.depth;
 		c->count--;
-		uint64_t good = 0, bad = 0;
+		uint64_t good = 0, bad = 0, dec[3] = { 0 };
+		int d;
 		if (v.type == '-') {
 			warn("server error: %.*s", (int)v.len, v.str);
 			bad = 1;
@@ -305,19 +317,22 @@ static void drain_resp(worker *w, conn *c, double now)
 			else
 				bad = 1;
 		} else if (bench.batch == 1) {
-			if (resp_check_ok(&v))
+			if ((d = resp_check_ok(&v)) >= 0) {
 				good = 1;
-			else
+				dec[d]++;
+			} else {
 				bad = 1;
+			}
 		} else if (v.type != '*' || v.nil || (uint64_t)v.num != s->n) {
 			bad = 1;
 		} else {
 			sx_client_resp e;
 			size_t pos = 0;
 			while (sx_client_resp_next(&v, &pos, &e)) {
-				if (resp_check_ok(&e))
+				if ((d = resp_check_ok(&e)) >= 0) {
 					good++;
-				else {
+					dec[d]++;
+				} else {
 					bad++;
 					if (e.type == '-')
 						warn("ID error: %.*s", (int)e.len, e.str);
@@ -327,7 +342,7 @@ static void drain_resp(worker *w, conn *c, double now)
 		if (bad && v.type != '-' && good == 0)
 			warn("unexpected reply: %.*s", (int)(v.rawlen > 120 ? 120 : v.rawlen),
 			     v.raw);
-		account(w, s, now, good, bad);
+		account(w, s, now, good, bad, dec);
 	}
 }
 
