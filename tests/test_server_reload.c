@@ -289,3 +289,29 @@ ST_TEST(reload, pipeline_through_a_reload_stays_in_order)
 	cr_assert(st_closed_by_server(c, 3000));
 	st_close(c);
 }
+
+/* A snapshot of format version 1 (before the joint-punishment measures)
+ * is refused on RELOAD with a word to rebuild, the old one keeps serving,
+ * and sxgated will not start on one. */
+ST_TEST(reload, a_format_1_snapshot_is_refused_with_a_word_to_rebuild)
+{
+	char v1[PATH_MAX + 64], cmd[PATH_MAX + 100];
+	cr_assert_not_null(tu_data_path("sample-v1.snap", v1, sizeof v1));
+	build_ab(NULL, NULL);
+	st_server *s = st_start(snap_a);
+	st_conn *c = st_connect(s->resp_port);
+	snprintf(cmd, sizeof cmd, "RELOAD %s FORCE", v1);
+	const char *r = st_ask(c, cmd);
+	cr_assert(!strncmp(r, "-ERR reload failed: ", 20), "%s", r);
+	cr_assert(strstr(r, "snapshot format version 1 predates the joint-punishment "
+	                 "measures") && strstr(r, "rebuild it with sxgate-build"), "%s", r);
+	cr_assert_str_eq(st_ask(c, "MCHECK air - AT 2026-01-10 " X_ID " " Y_ID), A_ANSWER);
+	st_close(c);
+
+	st_server *old = st_start_args(v1, 1, NULL);
+	cr_assert(old->reaped && WIFEXITED(old->status) && WEXITSTATUS(old->status) != 0,
+	          "sxgated started on a format 1 snapshot");
+	char *log = st_log_text(old);
+	cr_assert(strstr(log, "rebuild it with sxgate-build"), "%s", log);
+	free(log);
+}

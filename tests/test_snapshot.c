@@ -671,6 +671,11 @@ static void set_version_2(uint8_t *g)
 	((struct sx_disk_header *)g)->version = SX_SNAP_VERSION + 1;
 	reseal_header(g);
 }
+static void set_version_1(uint8_t *g)
+{
+	((struct sx_disk_header *)g)->version = 1;
+	reseal_header(g);
+}
 static void set_version_0(uint8_t *g)
 {
 	((struct sx_disk_header *)g)->version = 0;
@@ -711,6 +716,9 @@ Test(damage, header_fields_with_checksum_recomputed_get_their_own_codes)
 	                           "version+1"), SX_EVERSION, "%s", why);
 	cr_assert_eq(open_resealed(f, size, bad, set_version_0, why, sizeof why,
 	                           "version 0"), SX_EVERSION, "%s", why);
+	cr_assert_eq(open_resealed(f, size, bad, set_version_1, why, sizeof why,
+	                           "version 1"), SX_EVERSION, "%s", why);
+	cr_assert_not_null(strstr(why, "rebuild it with sxgate-build"), "%s", why);
 	cr_assert_eq(open_resealed(f, size, bad, set_roaring, why, sizeof why,
 	                           "roaring"), SX_EROARING, "%s", why);
 	cr_assert_not_null(strstr(why, "CRoaring"), "%s", why);
@@ -1255,4 +1263,20 @@ Test(roundtrip, two_writers_on_two_threads_each_write_their_own_snapshot,
 	          strsignal(WTERMSIG(status)));
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	          "two snapshot writers on two threads: %s", msg);
+}
+
+/* A real file of format version 1 (tests/data/sample-v1.snap, written by
+ * the sxgate-build before the joint-punishment measures) is refused with
+ * its own code and a word to rebuild, before anything else is read. */
+Test(damage, a_format_1_snapshot_is_refused_with_a_word_to_rebuild)
+{
+	char path[PATH_MAX + 64], why[512] = "";
+	sx_snap *s = NULL;
+	cr_assert_not_null(tu_data_path("sample-v1.snap", path, sizeof path),
+	                   "tests/data/sample-v1.snap is missing");
+	cr_assert_eq(sx_snap_open(path, &s, why, sizeof why), SX_EVERSION, "%s", why);
+	cr_assert_null(s);
+	cr_assert_not_null(strstr(why, "snapshot format version 1 predates the "
+	                          "joint-punishment measures"), "%s", why);
+	cr_assert_not_null(strstr(why, "rebuild it with sxgate-build"), "%s", why);
 }
