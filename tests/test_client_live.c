@@ -34,12 +34,13 @@ static void case_of(const char *s, size_t n, char *out, size_t cap)
 	out[l < cap ? l : cap - 1] = 0;
 }
 
-/* Every line of the contract's sample-queries.tsv, through sx_client_check. */
-static void sample_answers(const st_server *s, int proto)
+/* Every line of the contract's sample file name (sample-queries.tsv,
+ * sample-queries-joint.tsv), through sx_client_check; at least min. */
+static void sample_answers(const st_server *s, int proto, const char *name, int min)
 {
 	char path[PATH_MAX];
-	cr_assert_not_null(tu_data_path("sample-queries.tsv", path, sizeof path),
-	                   "../shared/data/sample-queries.tsv is missing");
+	cr_assert_not_null(tu_data_path(name, path, sizeof path),
+	                   "../shared/data/%s is missing", name);
 	size_t len;
 	char *text = tu_read(path, &len);
 	sx_client *cli = open_cli(s, proto);
@@ -80,19 +81,29 @@ static void sample_answers(const st_server *s, int proto)
 		}
 		asked++;
 	}
-	cr_assert_geq(asked, 90);
+	cr_assert_geq(asked, min);
 	sx_client_close(cli);
 	free(text);
 }
 
 ST_TEST(client_live, sample_answers_over_binary)
 {
-	sample_answers(st_start(st_snap), SX_CLIENT_BINARY);
+	sample_answers(st_start(st_snap), SX_CLIENT_BINARY, "sample-queries.tsv", 90);
 }
 
 ST_TEST(client_live, sample_answers_over_resp)
 {
-	sample_answers(st_start(st_snap), SX_CLIENT_RESP);
+	sample_answers(st_start(st_snap), SX_CLIENT_RESP, "sample-queries.tsv", 90);
+}
+
+ST_TEST(client_live, joint_sample_answers_over_binary)
+{
+	sample_answers(st_start(st_snap), SX_CLIENT_BINARY, "sample-queries-joint.tsv", 19);
+}
+
+ST_TEST(client_live, joint_sample_answers_over_resp)
+{
+	sample_answers(st_start(st_snap), SX_CLIENT_RESP, "sample-queries-joint.tsv", 19);
 }
 
 #define LISTED_ID "350304197806263293"   /* （2023）闽05执1001号, active */
@@ -337,6 +348,31 @@ ST_TEST(client_live, cli_prints_replies_and_exits_as_the_contract_says)
 	cr_assert(!strncmp(out, "DENY\nLISTED\n", 12), "%s", out);
 	free(out);
 
+	/* REVIEW: decision, reason and the records, exit 0, both protocols */
+	for (int resp = 0; resp < 2; resp++) {
+		snprintf(cmd, sizeof cmd, "%s check " LISTED_ID " finance bank --at 2026-01-10 "
+		         "%s--port %d", exe, resp ? "--resp " : "",
+		         resp ? s->resp_port : s->bin_port);
+		out = run(cmd, &st);
+		cr_assert_eq(st, 0, "%s", cmd);
+		cr_assert_str_eq(out, "REVIEW\nLISTED\n（2023）闽05执1001号|泉州市中级人民法院|"
+		                 "debtor|SX\n", "%s", cmd);
+		free(out);
+	}
+	snprintf(cmd, sizeof cmd, "%s mcheck credit -- " LISTED_ID " " CLEAN_ID
+	         " --at 2026-01-10 --port %d", exe, s->bin_port);
+	out = run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out);
+	cr_assert(strstr(out, LISTED_ID "\tREVIEW\tLISTED\t"), "%s", out);
+	cr_assert(strstr(out, CLEAN_ID "\tALLOW\tNOT_LISTED\n"), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s check " LISTED_ID " finance --port %d 2>&1", exe,
+	         s->bin_port);
+	out = run(cmd, &st);
+	cr_assert_eq(st, 2, "missing finance class: %s", out);
+	cr_assert(!strncmp(out, "ERR bad class: finance needs a class", 36), "%s", out);
+	free(out);
+
 	snprintf(cmd, sizeof cmd, "%s check 11010519491231002Y air --port %d 2>&1",
 	         exe, s->bin_port);
 	out = run(cmd, &st);
@@ -378,15 +414,13 @@ ST_TEST(client_live, cli_prints_replies_and_exits_as_the_contract_says)
 	cr_assert_eq(st, 1, "usage error");
 }
 
-/* A query file for the bench from the sample queries that have answers. */
-static void bench_queries(char *path, size_t cap)
+/* The sample queries of file name that have answers, as bench lines. */
+static int bench_lines(FILE *f, const char *name)
 {
 	char src[PATH_MAX];
-	cr_assert_not_null(tu_data_path("sample-queries.tsv", src, sizeof src));
+	cr_assert_not_null(tu_data_path(name, src, sizeof src));
 	size_t len;
 	char *text = tu_read(src, &len);
-	tu_path(path, cap, tu_dir, "bench.tsv");
-	FILE *f = fopen(path, "w");
 	int n = 0;
 	for (char *save = NULL, *ln = strtok_r(text, "\n", &save); ln;
 	     ln = strtok_r(NULL, "\n", &save)) {
@@ -402,8 +436,19 @@ static void bench_queries(char *path, size_t cap)
 		        a.cls ? a.cls : "-", a.at ? a.at : "-");
 		n++;
 	}
-	fclose(f);
 	free(text);
+	return n;
+}
+
+/* A query file for the bench from both sample files: DENY, REVIEW and
+ * ALLOW come back. */
+static void bench_queries(char *path, size_t cap)
+{
+	tu_path(path, cap, tu_dir, "bench.tsv");
+	FILE *f = fopen(path, "w");
+	int n = bench_lines(f, "sample-queries.tsv");
+	n += bench_lines(f, "sample-queries-joint.tsv");
+	fclose(f);
 	cr_assert_gt(n, 50);
 }
 
@@ -443,6 +488,13 @@ ST_TEST(client_live, bench_checks_every_reply_and_reports_json)
 		cr_assert_geq(json_num(out, "lookups"), json_num(out, "requests"));
 		cr_assert_geq(json_num(out, "p999_us"), json_num(out, "p50_us"));
 		cr_assert(strchr(out, '{') && out[strlen(out) - 1] == '\n');
+		/* batch 1 asks every query as it is: all three decisions */
+		if (strstr(modes[i], "--batch 1 ") || (!strstr(modes[i], "--batch") &&
+		                                       !strstr(modes[i], "listed"))) {
+			cr_assert_gt(json_num(out, "deny"), 0, "%s\n%s", cmd, out);
+			cr_assert_gt(json_num(out, "review"), 0, "%s\n%s", cmd, out);
+			cr_assert_gt(json_num(out, "allow"), 0, "%s\n%s", cmd, out);
+		}
 		free(out);
 	}
 

@@ -181,6 +181,43 @@ Test(follow, applies_entries_in_order_and_skips_malformed_ones)
 	sx_follow_stop(f);
 }
 
+/* Stream entries carry the joint-punishment codes like any other field:
+ * a listing narrowed to two measures, a permit on one, an XG listing that
+ * names a joint code (refused by the update path: skipped and counted). */
+Test(follow, entries_with_joint_punishment_codes)
+{
+	sx_follow *f = start(NULL);
+	cr_assert_eq(redis_cli("XADD sxgate:updates 1-1 op LIST.ADD case_no "
+	                       "'（2026）闽0102执7号' court 福州市鼓楼区人民法院 list SX "
+	                       "role debtor id_type RIC id_no 110101198001011005 name 甲 "
+	                       "status active listed_on 2026-01-01 restrictions "
+	                       "'BIDDING;credit'"), 0);
+	cr_assert_eq(redis_cli("XADD sxgate:updates 1-2 op LIST.ADD case_no "
+	                       "'（2026）闽0102执8号' court 福州市鼓楼区人民法院 list XG "
+	                       "role debtor id_type RIC id_no 110101197512121017 name 乙 "
+	                       "status active listed_on 2026-01-01 restrictions BIDDING"), 0);
+	cr_assert_eq(redis_cli("XADD sxgate:updates 1-3 op PERMIT.ADD id_type RIC id_no "
+	                       "350304197806263293 case_no '（2023）闽05执1001号' codes "
+	                       "PROCUREMENT valid_from 2026-01-01 valid_to 2026-01-31 "
+	                       "permit_ref 准许-9"), 0);
+	wait_applied(f, 2);
+	sx_follow_stats st;
+	sx_follow_get_stats(f, &st);
+	cr_assert_eq(st.skipped, 1, "the XG entry naming BIDDING is refused");
+	cr_assert_str_eq(st.last_id, "1-3");
+	cr_assert_str_eq(ask("110101198001011005 bidding AT 2026-01-10"),
+	                 "DENY LISTED （2026）闽0102执7号|福州市鼓楼区人民法院|debtor|SX");
+	cr_assert_str_eq(ask("110101198001011005 credit AT 2026-01-10"),
+	                 "REVIEW LISTED （2026）闽0102执7号|福州市鼓楼区人民法院|debtor|SX");
+	cr_assert_str_eq(ask("110101198001011005 procurement AT 2026-01-10"),
+	                 "ALLOW NOT_RESTRICTED");
+	cr_assert_str_eq(ask("110101197512121017 air AT 2026-01-10"), "ALLOW NOT_LISTED");
+	cr_assert_str_eq(ask("350304197806263293 procurement AT 2026-01-10"), "ALLOW EXEMPT");
+	cr_assert_str_eq(ask("350304197806263293 bidding AT 2026-01-10"),
+	                 "DENY LISTED （2023）闽05执1001号|泉州市中级人民法院|debtor|SX");
+	sx_follow_stop(f);
+}
+
 Test(follow, a_restart_resumes_after_the_last_applied_entry)
 {
 	cr_assert_eq(redis_cli("XADD sxgate:updates 5-1 op LIST.SUSPEND case_no "

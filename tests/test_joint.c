@@ -545,3 +545,62 @@ Test(jrules, an_operators_table_is_stored_and_decides_the_joint_channels)
 	                 "class (want interbank, corporate or leasing)");
 	sx_snap_close(s);
 }
+
+/* ---- the offline CLI ------------------------------------------------------------------ */
+
+TestSuite(jcli, .init = tu_setup, .fini = tu_teardown);
+
+/* Run cmd through the shell; its stdout (malloc'd) and exit status. */
+static char *run(const char *cmd, int *status)
+{
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p, "%s", cmd);
+	char *out = NULL;
+	size_t n = 0, cap = 0;
+	for (int ch; (ch = fgetc(p)) != EOF;) {
+		if (n + 1 >= cap)
+			out = realloc(out, cap = cap ? 2 * cap : 256);
+		out[n++] = (char)ch;
+	}
+	if (!out)
+		out = malloc(1);
+	out[n] = 0;
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return out;
+}
+
+Test(jcli, sxgate_check_offline_prints_review_and_exits_as_the_contract_says)
+{
+	tu_build b;
+	const char *list = HDR
+		"（2024）闽0102执1号," FZ ",SX,debtor,RIC," P1 ",甲,active,2025-01-10,,,\n";
+	cr_assert_eq(tu_build_csv(&b, tu_dir, "cli", list, NULL, 0), 0, "%s", b.why);
+	char exe[PATH_MAX], cmd[3 * PATH_MAX];
+	tu_bin("sxgate", exe, sizeof exe);
+	int st;
+	snprintf(cmd, sizeof cmd, "%s check --snapshot %s " P1 " credit --at 2026-01-10",
+	         exe, b.out);
+	char *out = run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", cmd);
+	cr_assert_str_eq(out, "REVIEW\nLISTED\n" REC(1, "debtor", "SX") "\n");
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s check --snapshot %s " P1 " appointment DEPUTY "
+	         "--at 2026-01-10", exe, b.out);
+	out = run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", cmd);
+	cr_assert_str_eq(out, "DENY\nLISTED\n" REC(1, "debtor", "SX") "\n");
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s check --snapshot %s " P1 " license 2>&1", exe, b.out);
+	out = run(cmd, &st);
+	cr_assert_eq(st, 2, "%s", out);
+	cr_assert(!strncmp(out, "ERR bad class: license needs a class", 36), "%s", out);
+	free(out);
+	char v1[PATH_MAX];
+	cr_assert_not_null(tu_data_path("sample-v1.snap", v1, sizeof v1));
+	snprintf(cmd, sizeof cmd, "%s check --snapshot %s " P1 " air 2>&1", exe, v1);
+	out = run(cmd, &st);
+	cr_assert_eq(st, 3, "%s", out);
+	cr_assert(strstr(out, "rebuild it with sxgate-build"), "%s", out);
+	free(out);
+}
