@@ -104,17 +104,18 @@ static void case_number(gen_t *g, rng_t *r, case_t *c)
 	c->cno_len = (uint8_t)(p - c->cno);
 }
 
-uint16_t random_codes(rng_t *r)
+/* A random non-empty subset of the codes of `of`. */
+uint32_t random_codes(rng_t *r, uint32_t of)
 {
-	uint16_t m = 0;
+	uint32_t m = 0;
 	while (!m)
 		for (int i = 0; i < NCODES; i++)
-			if (rng_below(r, 2))
-				m |= (uint16_t)(1u << i);
+			if ((of >> i & 1) && rng_below(r, 2))
+				m |= 1u << i;
 	return m;
 }
 
-size_t format_codes(char *out, uint16_t mask, bool lower)
+size_t format_codes(char *out, uint32_t mask, bool lower)
 {
 	char *p = out;
 	for (int i = 0; i < NCODES; i++) {
@@ -128,23 +129,38 @@ size_t format_codes(char *out, uint16_t mask, bool lower)
 	return (size_t)(p - out);
 }
 
-/* Empty (all codes) for most; otherwise the usual sets or any subset. */
+/* Empty for most (every code for SX, the consumption codes for XG);
+ * otherwise the usual sets or any subset.  An XG order names consumption
+ * codes only; an SX listing narrowed by its court names some consumption
+ * codes and, often, the measures the case calls for (so that a unit's
+ * people, who carry only the consumption codes and STRAIT, APPOINT,
+ * ASSET, always have something of the case to carry). */
 static void case_restrictions(rng_t *r, case_t *c)
 {
 	if (rng_below(r, 100) < 70) {
-		c->codes = ALL_CODES;
+		c->codes = c->list == LIST_XG ? CONS_CODES : ALL_CODES;
 		c->restr_len = 0;
 		return;
 	}
 	unsigned v = rng_below(r, 100);
-	uint16_t m = v < 35 ? C_AIR | C_RAIL
+	uint32_t m = v < 35 ? C_AIR | C_RAIL
 	           : v < 60 ? C_AIR | C_RAIL | C_HOTEL
 	           : v < 70 ? C_AIR | C_RAIL | C_SHIP
 	           : v < 80 ? C_AIR | C_RAIL | C_HOTEL | C_VENUE | C_TRAVEL
-	           : v < 82 ? ALL_CODES
-	                    : random_codes(r);
+	           : v < 82 ? CONS_CODES
+	                    : random_codes(r, CONS_CODES);
+	if (c->list == LIST_SX) {
+		unsigned j = rng_below(r, 100);
+		m |= j < 30 ? 0
+		   : j < 55 ? C_PROCUREMENT | C_BIDDING | C_SUBSIDY
+		   : j < 70 ? C_FINANCE | C_BOND | C_CREDIT | C_STOCK
+		   : j < 80 ? C_APPOINT | C_ASSET | C_STRAIT
+		   : j < 85 ? ALL_CODES & ~CONS_CODES
+		            : random_codes(r, ALL_CODES & ~CONS_CODES);
+	}
 	c->codes = m;
-	c->restr_len = (uint8_t)format_codes(c->restr, m, rng_below(r, 100) < 3);
+	c->restr_lower = rng_below(r, 100) < 3;
+	c->restr_len = (uint16_t)format_codes(c->restr, m, c->restr_lower);
 }
 
 void case_new(gen_t *g, case_t *c)

@@ -171,12 +171,25 @@ extern const char *const LIST_NAME[];
 enum { ST_ACTIVE, ST_SUSPENDED, ST_REVOKED, ST_SHIELDED };
 extern const char *const STATUS_NAME[];
 
-/* Restriction codes in SPEC section 4 order; bit i is CODES[i]. */
+/* Restriction codes in SPEC section 4 order; bit i is CODES[i]: the
+ * eleven consumption codes, then the nineteen joint-punishment measures
+ * (which only SX rows carry). */
 extern const char *const CODES[];
-#define NCODES 11
+#define NCODES 30
 #define ALL_CODES ((1u << NCODES) - 1)
+#define CONS_CODES ((1u << 11) - 1)
 enum { C_AIR = 1, C_RAIL = 2, C_SHIP = 4, C_HOTEL = 8, C_VENUE = 16,
-       C_TRAVEL = 32 };
+       C_TRAVEL = 32, C_PROPERTY = 1 << 8,
+       C_FINANCE = 1 << 11, C_BOND = 1 << 12, C_QUOTA = 1 << 13,
+       C_INCENTIVE = 1 << 14, C_STOCK = 1 << 15, C_SOCIETY = 1 << 16,
+       C_PROCUREMENT = 1 << 17, C_BIDDING = 1 << 18, C_STRAIT = 1 << 19,
+       C_SUBSIDY = 1 << 20, C_POLICY = 1 << 21, C_APPOINT = 1 << 22,
+       C_CUSTOMS = 1 << 23, C_LICENSE = 1 << 24, C_QUALIFY = 1 << 25,
+       C_HONOR = 1 << 26, C_CREDIT = 1 << 27, C_ASSET = 1 << 28,
+       C_RESOURCE = 1 << 29 };
+/* What a unit debtor's legal representative, principal, controller or
+ * responsible person restricts (SPEC section 4, related persons). */
+#define RELATED_CODES (CONS_CODES | C_STRAIT | C_APPOINT | C_ASSET)
 
 /* Courts: name, region (the court's 6-digit area code, the `region`
  * column), province abbreviation and court code as they appear in case
@@ -289,15 +302,17 @@ typedef struct {
 	uint16_t court;
 	uint8_t list, status;
 	int32_t listed, expires;      /* expires NO_DAY: until removed */
-	uint16_t codes;               /* effective codes (all when restr empty) */
-	uint8_t cno_len, restr_len;
+	uint32_t codes;               /* effective codes (the list's default
+	                                 when restr is empty) */
+	uint8_t cno_len, restr_lower;
+	uint16_t restr_len;           /* 0: `restrictions` left empty */
 	char cno[64];
-	char restr[96];
+	char restr[256];
 } case_t;
 
 typedef struct {
 	doc_t d;
-	uint16_t codes;
+	uint32_t codes;
 	uint8_t cno_len;
 	char cno[64];
 } permit_src_t;
@@ -314,6 +329,7 @@ typedef struct {
 	uint64_t records, seed, queries, hits_wanted;
 	int32_t asof;
 	uint32_t bad_ppm, typo_ppm;
+	uint32_t joint_ppm;             /* queries on joint-punishment channels */
 	bool mask, quiet;
 	const char *list_path, *permits_path, *queries_path;
 
@@ -347,7 +363,7 @@ typedef struct {
 
 	/* counters for the summary */
 	uint64_t rows, cases, unit_cases, repeat_cases, bad_rows, typo_rows;
-	uint64_t q_hits;
+	uint64_t q_hits, q_joint;
 } gen_t;
 
 /* ------------------------------------------------------------------------
@@ -379,8 +395,8 @@ void unit_new(gen_t *g, rng_t *r, unsigned court, int ymax, unit_t *u);
 
 /* cases.c: a case's court, list, status, dates, number, restrictions. */
 int pick_status(rng_t *r);
-uint16_t random_codes(rng_t *r);
-size_t format_codes(char *out, uint16_t mask, bool lower);
+uint32_t random_codes(rng_t *r, uint32_t of);
+size_t format_codes(char *out, uint32_t mask, bool lower);
 void case_new(gen_t *g, case_t *c);
 
 /* list.c, permits.c, queries.c: the three outputs. */

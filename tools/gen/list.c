@@ -32,8 +32,10 @@ static void hits_add(gen_t *g, const doc_t *d)
 	}
 }
 
-/* Rows a permit can be given for: a person's, applying on the as-of day. */
-static void permit_candidate(gen_t *g, const case_t *c, const doc_t *d, int status)
+/* Rows a permit can be given for: a person's, applying on the as-of day;
+ * codes are what the row restricts. */
+static void permit_candidate(gen_t *g, const case_t *c, const doc_t *d,
+                             uint32_t codes, int status)
 {
 	permit_src_t *e;
 	if (!g->psrc_cap || d->type == IDT_USCC || d->type == IDT_ORG)
@@ -59,7 +61,7 @@ static void permit_candidate(gen_t *g, const case_t *c, const doc_t *d, int stat
 	e = &g->psrc[j];
 store:
 	e->d = *d;
-	e->codes = c->codes;
+	e->codes = codes;
 	e->cno_len = c->cno_len;
 	memcpy(e->cno, c->cno, c->cno_len);
 }
@@ -173,10 +175,15 @@ static void emit_row(gen_t *g, const case_t *c, int role, const doc_t *d,
 	else if (c->expires != NO_DAY)
 		p = put_date(p, c->expires);
 	*p++ = ',';
+	/* a unit's people carry only the consumption codes and STRAIT,
+	 * APPOINT, ASSET: a narrowed case names just those on their rows */
+	uint32_t codes = role == ROLE_DEBTOR ? c->codes : c->codes & RELATED_CODES;
 	if (bad == BAD_CODE)
 		p = PUTS(p, "AIR;YACHT");
-	else
+	else if (role == ROLE_DEBTOR || !c->restr_len)
 		p = put(p, c->restr, c->restr_len);
+	else
+		p += format_codes(p, codes, c->restr_lower);
 	*p++ = ',';
 	p = put(p, ct->region, 6);
 	*p++ = '\n';
@@ -188,7 +195,7 @@ static void emit_row(gen_t *g, const case_t *c, int role, const doc_t *d,
 		return;
 	}
 	hits_add(g, d);
-	permit_candidate(g, c, d, status);
+	permit_candidate(g, c, d, codes, status);
 }
 
 /* Within a unit's case a row now and then has its own status (one person

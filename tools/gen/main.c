@@ -104,6 +104,10 @@ static const char USAGE[] =
 "                         IDs that are on no row\n"
 "  --queries-output FILE  queries, one a line: ID TAB type TAB channel TAB\n"
 "                         class ('-' when none) TAB day\n"
+"  --joint-rate R         fraction of queries on the joint-punishment\n"
+"                         channels (procurement, bidding, credit, finance,\n"
+"                         ...; SPEC section 4), 0 to 1 (default 0.02); the\n"
+"                         others ask the booking channels\n"
 "  --as-of YYYY-MM-DD     the day the list is current: listing dates, permit\n"
 "                         windows and the queries' day follow it (default\n"
 "                         2026-01-10)\n"
@@ -121,7 +125,7 @@ static const char USAGE[] =
 
 enum { OPT_RECORDS = 256, OPT_SEED, OPT_OUTPUT, OPT_PERMITS, OPT_QUERIES,
        OPT_HITRATE, OPT_QOUT, OPT_ASOF, OPT_BAD, OPT_TYPO, OPT_MASK,
-       OPT_QUIET, OPT_HELP };
+       OPT_QUIET, OPT_HELP, OPT_JOINT };
 
 static const struct option LONGOPTS[] = {
 	{ "records",         required_argument, NULL, OPT_RECORDS },
@@ -131,6 +135,7 @@ static const struct option LONGOPTS[] = {
 	{ "queries",         required_argument, NULL, OPT_QUERIES },
 	{ "hit-rate",        required_argument, NULL, OPT_HITRATE },
 	{ "queries-output",  required_argument, NULL, OPT_QOUT },
+	{ "joint-rate",      required_argument, NULL, OPT_JOINT },
 	{ "as-of",           required_argument, NULL, OPT_ASOF },
 	{ "bad-rate",        required_argument, NULL, OPT_BAD },
 	{ "typo-rate",       required_argument, NULL, OPT_TYPO },
@@ -217,8 +222,9 @@ static uint32_t to_ppm(double rate)
 static void parse_args(gen_t *g, int argc, char **argv)
 {
 	bool have_records = false, have_seed = false, have_hit = false;
-	bool have_queries = false;
+	bool have_queries = false, have_joint = false;
 	double hit_rate = 0.5;
+	g->joint_ppm = to_ppm(0.02);
 	g->asof = days_from_civil(2026, 1, 10);
 
 	opterr = 0;
@@ -246,6 +252,10 @@ static void parse_args(gen_t *g, int argc, char **argv)
 			have_hit = true;
 			break;
 		case OPT_QOUT:    g->queries_path = optarg; break;
+		case OPT_JOINT:
+			g->joint_ppm = to_ppm(parse_rate("joint-rate", optarg));
+			have_joint = true;
+			break;
 		case OPT_ASOF:    g->asof = parse_day("as-of", optarg); break;
 		case OPT_BAD:     g->bad_ppm = to_ppm(parse_rate("bad-rate", optarg)); break;
 		case OPT_TYPO:    g->typo_ppm = to_ppm(parse_rate("typo-rate", optarg)); break;
@@ -276,6 +286,8 @@ static void parse_args(gen_t *g, int argc, char **argv)
 		usage_error("--queries-output needs --queries M");
 	if (have_hit && !g->queries_path)
 		usage_error("--hit-rate needs --queries and --queries-output");
+	if (have_joint && !g->queries_path)
+		usage_error("--joint-rate needs --queries and --queries-output");
 	const char *paths[3] = { g->list_path, g->permits_path, g->queries_path };
 	for (int i = 0; i < 3; i++)
 		for (int j = i + 1; j < 3; j++)
@@ -339,8 +351,9 @@ int main(int argc, char **argv)
 			        g->permits_path, g->psrc_n);
 		if (g->queries_path)
 			fprintf(stderr, PROG ": %s: %" PRIu64 " queries (%" PRIu64
-			        " hits), %" PRIu64 " bytes; total %.2f s\n",
-			        g->queries_path, g->queries, g->q_hits,
+			        " hits, %" PRIu64 " on joint-punishment channels), %"
+			        PRIu64 " bytes; total %.2f s\n",
+			        g->queries_path, g->queries, g->q_hits, g->q_joint,
 			        g->queries_out.bytes, t1 - t0);
 	}
 	free(g->slot);

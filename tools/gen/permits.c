@@ -31,7 +31,9 @@ static size_t swap_brackets(const char *in, size_t n, char *out)
 
 /*
  * One permit per selected listed person's row: its own case, codes the
- * case restricts (mostly flights or trains: a trip for medical treatment),
+ * row restricts (mostly flights or trains: a trip for medical treatment;
+ * now and then procurement, bidding or credit: a contract or a loan the
+ * court lets go on),
  * a window of days to weeks around the as-of day - most cover it, some are
  * over, some still to come.
  */
@@ -51,11 +53,13 @@ void write_permits(gen_t *g)
 		const permit_src_t *e = &g->psrc[i];
 		char buf[128];
 		unsigned v = rng_below(r, 100);
-		uint16_t want = v < 40 ? C_AIR : v < 60 ? C_RAIL : v < 75 ? C_AIR | C_RAIL
-		              : v < 85 ? C_HOTEL : v < 90 ? C_TRAVEL : random_codes(r);
-		uint16_t codes = want & e->codes;
+		uint32_t want = v < 40 ? C_AIR : v < 60 ? C_RAIL : v < 75 ? C_AIR | C_RAIL
+		              : v < 85 ? C_HOTEL : v < 88 ? C_TRAVEL
+		              : v < 92 ? C_PROCUREMENT | C_BIDDING : v < 94 ? C_CREDIT
+		              : random_codes(r, ALL_CODES);
+		uint32_t codes = want & e->codes;
 		if (!codes)
-			codes = (uint16_t)(e->codes & -e->codes);   /* lowest code */
+			codes = e->codes & -e->codes;       /* lowest code */
 
 		int32_t from, to;
 		v = rng_below(r, 100);

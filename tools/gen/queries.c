@@ -6,7 +6,10 @@
  * miss is a valid ID drawn from the same counters as the list's IDs after
  * the list is written (ids.c), so it is on no row.  IDs are sometimes
  * written the ways people type them (lower case, legacy 15-digit RIC,
- * hyphenated ORG); channels and seat classes follow real traffic.
+ * hyphenated ORG); channels and seat classes follow real traffic: the
+ * booking systems' channels, and with --joint-rate the offices and
+ * platforms that ask the joint-punishment channels (procurement and
+ * bidding platforms and banks most, licensing and HR offices less).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,9 +49,65 @@ static int pick_seat(rng_t *r, char train)
 	}
 }
 
-/* Writes "channel\tclass" for one query, in the mix of real traffic. */
-static char *put_channel_class(rng_t *r, char *p)
+/* A joint-punishment channel and its class, weighted per mille by who
+ * asks: the channel (class-less: "-"), or the classes with their weights. */
+typedef struct { const char *name; unsigned w; } wname_t;
+static const wname_t FINANCE[] = {
+	{ "bank", 600 }, { "securities", 100 }, { "fund", 100 }, { "futures", 30 },
+	{ "private_fund", 50 }, { "guarantee", 70 }, { "insurer", 50 }, { 0, 0 } };
+static const wname_t BOND[] = { { "interbank", 600 }, { "corporate", 400 }, { 0, 0 } };
+static const wname_t APPOINT[] = {
+	{ "soe_executive", 300 }, { "civil_servant", 300 }, { "institution_rep", 100 },
+	{ "financial_executive", 50 }, { "society_head", 50 }, { "deputy", 100 },
+	{ "party", 70 }, { "military", 30 }, { 0, 0 } };
+static const wname_t LICENSE[] = {
+	{ "drug", 200 }, { "food", 400 }, { "tobacco", 150 }, { "fire", 100 },
+	{ "hazchem", 70 }, { "fireworks", 50 }, { "mining", 30 }, { 0, 0 } };
+static const struct { const char *chan; unsigned w; const wname_t *cls; } JOINT[] = {
+	{ "procurement", 200, NULL }, { "bidding", 250, NULL }, { "credit", 200, NULL },
+	{ "finance", 100, FINANCE }, { "subsidy", 50, NULL },
+	{ "appointment", 40, APPOINT }, { "license", 40, LICENSE },
+	{ "qualification", 30, NULL }, { "asset", 30, NULL }, { "bond", 10, BOND },
+	{ "stock", 10, NULL }, { "customs", 10, NULL }, { "honor", 10, NULL },
+	{ "policy", 5, NULL }, { "resource", 5, NULL }, { "society", 2, NULL },
+	{ "incentive", 1, NULL }, { "strait", 1, NULL }, { "quota", 1, NULL },
+};
+
+static const wname_t *wpick_name(rng_t *r, const wname_t *t)
 {
+	unsigned total = 0;
+	for (const wname_t *e = t; e->name; e++)
+		total += e->w;
+	unsigned v = rng_below(r, total);
+	for (; v >= t->w; t++)
+		v -= t->w;
+	return t;
+}
+
+static char *put_joint_channel_class(rng_t *r, char *p)
+{
+	unsigned total = 0, i = 0;
+	for (size_t k = 0; k < ARRLEN(JOINT); k++)
+		total += JOINT[k].w;
+	unsigned v = rng_below(r, total);
+	for (; v >= JOINT[i].w; i++)
+		v -= JOINT[i].w;
+	p = put_str(p, JOINT[i].chan);
+	*p++ = '\t';
+	if (!JOINT[i].cls)
+		return PUTS(p, "-");
+	return put_str(p, wpick_name(r, JOINT[i].cls)->name);
+}
+
+/* Writes "channel\tclass" for one query, in the mix of real traffic: a
+ * joint-punishment channel with probability joint_ppm (*joint set), else
+ * a booking. */
+static char *put_channel_class(rng_t *r, uint32_t joint_ppm, char *p,
+                               bool *joint)
+{
+	*joint = joint_ppm && rng_ppm(r, joint_ppm);
+	if (*joint)
+		return put_joint_channel_class(r, p);
 	unsigned v = rng_below(r, 1000);
 	if (v < 500) {                                          /* rail */
 		unsigned t = rng_below(r, 1000);
@@ -192,7 +251,9 @@ void write_queries(gen_t *g)
 		*p++ = '\t';
 		p = put_str(p, IDT_NAME[type]);
 		*p++ = '\t';
-		p = put_channel_class(r, p);
+		bool joint;
+		p = put_channel_class(r, g->joint_ppm, p, &joint);
+		g->q_joint += joint;
 		*p++ = '\t';
 		p = put(p, day, 10);
 		*p++ = '\n';

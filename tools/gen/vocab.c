@@ -34,7 +34,10 @@ const char *const STATUS_NAME[] = {
 /* Restriction codes in SPEC section 4 order; bit i is CODES[i]. */
 const char *const CODES[] = {
 	"AIR", "RAIL", "SHIP", "HOTEL", "VENUE", "TRAVEL", "SCHOOL",
-	"INSURANCE", "PROPERTY", "VEHICLE", "OFFICE"
+	"INSURANCE", "PROPERTY", "VEHICLE", "OFFICE",
+	"FINANCE", "BOND", "QUOTA", "INCENTIVE", "STOCK", "SOCIETY",
+	"PROCUREMENT", "BIDDING", "STRAIT", "SUBSIDY", "POLICY", "APPOINT",
+	"CUSTOMS", "LICENSE", "QUALIFY", "HONOR", "CREDIT", "ASSET", "RESOURCE"
 };
 
 const court_t COURTS[] = {
