@@ -11,6 +11,9 @@
 # docs/BENCHMARKS.md (batch 256, depth 32, 8 connections, sxgated
 # --threads 2) and RESP CHECK at depth 16 and 64 (8 connections, sxgated
 # --threads 1).  The client is NEW_BIN_DIR's sxgate-bench for both.
+# The data comes from OLD_BIN_DIR's sxgate-gen (so that both loaders take
+# it), and each side serves a snapshot built by its own sxgate-build (so
+# that a change of the snapshot format can be measured too).
 # Knobs: AB_RECORDS (2000000), AB_ROUNDS (3), AB_SECONDS per run (3).
 # Prints a table of lookups/s per run and the median of each; the last
 # line is the ratio B/A per configuration.
@@ -21,13 +24,22 @@ n=${AB_RECORDS:-2000000} rounds=${AB_ROUNDS:-3} secs=${AB_SECONDS:-3}
 mkdir -p "$dir"
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_data "$dir" "$n" "$B"
+bench_data "$dir" "$n" "$A"
+for side in A B; do
+	bin=$A; [ "$side" = B ] && bin=$B
+	if [ ! -f "$dir/list.$side.snap" ] || [ "$dir/list.$side.snap" -ot "$dir/list.snap" ] ||
+	   [ "$dir/list.$side.snap" -ot "$bin/sxgate-build" ]; then
+		"$bin/sxgate-build" --input "$dir/list.csv" --output "$dir/list.$side.snap" \
+			--quiet >/dev/null 2>&1
+	fi
+done
 
-run() { # BIN_DIR THREADS BENCH-ARGS... -> prints lookups/s
-	local bin=$1 threads=$2; shift 2
-	local rp bp
+run() { # SIDE THREADS BENCH-ARGS... -> prints lookups/s
+	local side=$1 threads=$2; shift 2
+	local rp bp bin=$A
+	[ "$side" = B ] && bin=$B
 	rp=$(free_port); bp=$(free_port)
-	"$bin/sxgated" --snapshot "$dir/list.snap" --resp-port "$rp" --bin-port "$bp" \
+	"$bin/sxgated" --snapshot "$dir/list.$side.snap" --resp-port "$rp" --bin-port "$bp" \
 		--threads "$threads" 2>"$dir/sxgated.log" &
 	local pid=$!
 	pids+=("$pid")
@@ -50,9 +62,8 @@ for r in $(seq "$rounds"); do
 	order=(A B); [ $((r % 2)) = 0 ] && order=(B A)
 	for i in "${!configs[@]}"; do
 		for side in "${order[@]}"; do
-			bin=$A; [ "$side" = B ] && bin=$B
 			# shellcheck disable=SC2206
-			v=$(run "$bin" "${conf_threads[$i]}" ${conf_args[$i]})
+			v=$(run "$side" "${conf_threads[$i]}" ${conf_args[$i]})
 			res[$side.${configs[$i]}]+="$v "
 			echo "ab: round $r ${configs[$i]} $side $v lookups/s"
 		done

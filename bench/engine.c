@@ -3,13 +3,16 @@
  * lookups against a snapshot, side by side with the machine's random DRAM
  * read rate measured in the same run.
  *
- * usage: bench-engine SNAP QUERIES.tsv [SECONDS]
+ * usage: bench-engine SNAP QUERIES.tsv [SECONDS [MIX.tsv]]
  *
  * The DRAM figure is independent random 8-byte reads over a 2 GiB buffer
  * (several in flight, as the batched lookup has): what a cache-missing
  * lookup can at best approach.  Queries come from sxgate-gen's query file
  * and are parsed once up front; "decide" then runs the whole decision
- * (index, records, permits) on each.
+ * (index, records, permits) on each.  MIX.tsv, when given, is a second
+ * query file (the joint-punishment channels' share of sxgate-gen
+ * --joint-rate): its parse and batched decision rates are reported beside
+ * the first file's.
  */
 #include "decide.h"
 #include "id.h"
@@ -75,28 +78,20 @@ static char *field(char **p)
 	return s;
 }
 
-int main(int argc, char **argv)
+/* The valid queries of path, parsed against s's rules; *tp the time the
+ * parse took.  NULL after a message when none is valid. */
+static sx_query *load_queries(const sx_snap *s, const char *path, size_t *n,
+                              double *tp)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: bench-engine SNAP QUERIES.tsv [SECONDS]\n");
-		return 1;
-	}
-	double secs = argc > 3 ? atof(argv[3]) : 3;
-	sx_snap *s;
-	char why[512];
-	if (sx_snap_open(argv[1], &s, why, sizeof(why))) {
-		fprintf(stderr, "bench-engine: %s\n", why);
-		return 3;
-	}
-	FILE *f = fopen(argv[2], "r");
+	FILE *f = fopen(path, "r");
 	if (!f) {
-		perror(argv[2]);
-		return 1;
+		perror(path);
+		return NULL;
 	}
 	size_t nq = 0, cap = 1 << 20;
 	sx_query *qs = malloc(cap * sizeof(*qs));
 	char line[512], err[256];
-	double tp = now();
+	double t0 = now();
 	while (qs && fgets(line, sizeof(line), f)) {
 		char *p = line;
 		char *id = field(&p), *type = field(&p), *chan = field(&p);
@@ -112,11 +107,52 @@ int main(int argc, char **argv)
 			qs = realloc(qs, (cap *= 2) * sizeof(*qs));
 	}
 	fclose(f);
-	tp = now() - tp;
+	*tp = now() - t0;
 	if (!nq) {
-		fprintf(stderr, "bench-engine: no valid queries in %s\n", argv[2]);
+		fprintf(stderr, "bench-engine: no valid queries in %s\n", path);
+		free(qs);
+		return NULL;
+	}
+	*n = nq;
+	return qs;
+}
+
+/* Batched decisions over qs[0..nq) for secs; the rate. */
+static double decide_batched(const sx_snap *s, const sx_query *qs, size_t nq,
+                             sx_decision *ds, uint32_t *recs, size_t rcap,
+                             double secs)
+{
+	uint64_t done = 0;
+	double t0 = now(), t;
+	do {
+		for (size_t i = 0; i < nq; i += 64) {
+			size_t m = nq - i < 64 ? nq - i : 64, k = 0;
+			while (k < m)
+				k += sx_decide_batch(s, qs + i + k, m - k, ds + k, recs, rcap);
+		}
+		done += nq;
+	} while ((t = now()) - t0 < secs);
+	return (double)done / (t - t0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench-engine SNAP QUERIES.tsv [SECONDS]\n");
 		return 1;
 	}
+	double secs = argc > 3 ? atof(argv[3]) : 3;
+	sx_snap *s;
+	char why[512];
+	if (sx_snap_open(argv[1], &s, why, sizeof(why))) {
+		fprintf(stderr, "bench-engine: %s\n", why);
+		return 3;
+	}
+	double tp;
+	size_t nq;
+	sx_query *qs = load_queries(s, argv[2], &nq, &tp);
+	if (!qs)
+		return 1;
 
 	const sx_snap_info *in = sx_snap_get_info(s);
 	uint32_t need = sx_snap_max_query_records(s);
@@ -215,6 +251,24 @@ int main(int argc, char **argv)
 		sx_snap_close(live);
 	}
 
+	/* the same batched run on a second mix (joint-channel queries) */
+	double mix_rate = 0, mix_tp = 0;
+	size_t mix_n = 0;
+	uint64_t mix_deny = 0, mix_review = 0;
+	if (argc > 4) {
+		sx_query *mq = load_queries(s, argv[4], &mix_n, &mix_tp);
+		if (!mq)
+			return 1;
+		for (size_t i = 0; i < mix_n; i++) {
+			sx_decision d;
+			sx_decide(s, &mq[i], &d, recs);
+			mix_deny += d.reason == SX_R_LISTED;
+			mix_review += d.reason == SX_R_REVIEW;
+		}
+		mix_rate = decide_batched(s, mq, mix_n, ds, recs, rcap, secs);
+		free(mq);
+	}
+
 	printf("snapshot           %s: %llu records, %llu IDs, %llu keys, %llu bytes\n",
 	       argv[1], (unsigned long long)in->records, (unsigned long long)in->ids,
 	       (unsigned long long)in->keys, (unsigned long long)in->file_bytes);
@@ -233,13 +287,20 @@ int main(int argc, char **argv)
 	       100 * index / dram);
 	printf("decide, batched, 1000 live additions in the overlay  %.1f M/s  (%.0f%% of "
 	       "the rate without)\n", overlay_rate / 1e6, 100 * overlay_rate / batched);
+	if (argc > 4)
+		printf("decide, batched, mix of %s  %.1f M/s  (%.0f%% of the rate above; "
+		       "%zu queries parsed at %.2f M/s, %llu DENY and %llu REVIEW once through)\n",
+		       argv[4], mix_rate / 1e6, 100 * mix_rate / batched, mix_n,
+		       (double)mix_n / mix_tp / 1e6, (unsigned long long)mix_deny,
+		       (unsigned long long)mix_review);
 	printf("{\"dram_reads_per_s\":%.0f,\"decide_single_per_s\":%.0f,"
 	       "\"decide_batched_per_s\":%.0f,\"index_batched_per_s\":%.0f,"
 	       "\"decide_batched_overlay_per_s\":%.0f,"
-	       "\"index_bytes_per_id\":%.3f,\"denies\":%llu,\"reviews\":%llu}\n",
+	       "\"index_bytes_per_id\":%.3f,\"denies\":%llu,\"reviews\":%llu,"
+	       "\"decide_batched_mix_per_s\":%.0f}\n",
 	       dram, single, batched, index, overlay_rate,
 	       (double)in->index_bytes / (double)in->ids, (unsigned long long)denies,
-	       (unsigned long long)reviews);
+	       (unsigned long long)reviews, mix_rate);
 	free(keys);
 	free(kn);
 	free(recs);
