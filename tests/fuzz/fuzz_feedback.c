@@ -24,8 +24,8 @@
  *   - summary rows come sorted by court, then case number, each pair once;
  *     each row's IDs are distinct and sorted; and the rows add up to the
  *     records: every record counts once per case it names (once under
- *     "-" when it names none), under its reason (DENY, SUSPENDED or
- *     EXEMPT) and its channel (known ones only);
+ *     "-" when it names none), under its reason (DENY, REVIEW, SUSPENDED
+ *     or EXEMPT) and its channel (known ones only);
  *   - opening for appending agrees with reading, cuts a torn tail (the file
  *     is then exactly the valid records), and a record added then is read
  *     back after close, after the others, with its fields.
@@ -75,7 +75,7 @@ static void touch(sx_str s)
 typedef struct tally {
 	int64_t since;
 	uint64_t records, counted;      /* records; case slots they fill */
-	uint64_t by_reason[3], by_channel[SX_NCODES];
+	uint64_t by_reason[4], by_channel[SX_NCODES];
 	int64_t last_time;
 	sx_feedback_rec last;
 	char last_id[64];
@@ -93,7 +93,8 @@ static int on_rec(void *arg, const sx_feedback_rec *r)
 	}
 	CHECK(r->channel < SX_NCODES && r->id_type < SX_NIDTYPES &&
 	      (r->reason == SX_R_LISTED || r->reason == SX_R_SUSPENDED ||
-	       r->reason == SX_R_EXEMPT), "a record with channel %u, ID type %u, "
+	       r->reason == SX_R_EXEMPT || r->reason == SX_R_REVIEW),
+	      "a record with channel %u, ID type %u, "
 	      "reason %u was delivered", r->channel, r->id_type, r->reason);
 	t->records++;
 	t->last = *r;
@@ -101,7 +102,8 @@ static int on_rec(void *arg, const sx_feedback_rec *r)
 	         r->id.p ? r->id.p : "");
 	if (r->time_ms < t->since)
 		return 0;
-	int k = r->reason == SX_R_LISTED ? 0 : r->reason == SX_R_SUSPENDED ? 1 : 2;
+	int k = r->reason == SX_R_LISTED ? 0 : r->reason == SX_R_SUSPENDED ? 1 :
+	        r->reason == SX_R_EXEMPT ? 2 : 3;
 	uint64_t slots = r->ncases ? r->ncases : 1;
 	t->counted += slots;
 	t->by_reason[k] += slots;
@@ -110,7 +112,7 @@ static int on_rec(void *arg, const sx_feedback_rec *r)
 }
 
 typedef struct sums {
-	uint64_t rows, by_reason[3], by_channel[SX_NCODES];
+	uint64_t rows, by_reason[4], by_channel[SX_NCODES];
 	char *court, *case_no;
 	size_t court_n, case_n;
 } sums;
@@ -155,6 +157,7 @@ static int on_sum(void *arg, const sx_feedback_case_sum *s)
 	u->by_reason[0] += s->deny;
 	u->by_reason[1] += s->suspended;
 	u->by_reason[2] += s->exempt;
+	u->by_reason[3] += s->review;
 	for (int c = 0; c < SX_NCODES; c++)
 		u->by_channel[c] += s->by_channel[c];
 	return 0;
@@ -248,7 +251,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc_read == 0 && rc_sum == 0) {
 		CHECK(rr.records == t.records && rs.records == rr.records &&
 		      rs.torn_bytes == rr.torn_bytes, "read and summarize disagree");
-		for (int k = 0; k < 3; k++)
+		for (int k = 0; k < 4; k++)
 			CHECK(u.by_reason[k] == t.by_reason[k], "reason %d: rows say %llu, "
 			      "records %llu", k, (unsigned long long)u.by_reason[k],
 			      (unsigned long long)t.by_reason[k]);

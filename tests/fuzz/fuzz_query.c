@@ -12,14 +12,19 @@
  * buffer, has no CR or LF (it becomes a RESP error line) and starts with
  * one of the contract's words (SPEC section 5); an accepted query has a
  * channel, type and class in range (rail: train kind and seat; ship 0..4;
- * hotel 0..5; others no class), and its day formats and parses back to
- * itself; sx_class_format and sx_rules_restricted take what was parsed.
- * A time that sx_time_parse accepts formats and parses back to itself.
+ * hotel 0..5; a joint channel with classes: a class of that channel in
+ * the table, whose name is the word given, in any case; others no class),
+ * and its day formats and parses back to itself; sx_class_format and
+ * sx_rules_effect take what was parsed.  An odd-sized input is parsed
+ * against an operator's table with added classes, an even one against
+ * the default table.  A time that sx_time_parse accepts formats and
+ * parses back to itself.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "decide.h"
 
@@ -69,6 +74,20 @@ static void check_time(const sx_str *at)
 	free(z);
 }
 
+/* An operator's table: changed effects, classes added to each classed
+ * joint channel. */
+static sx_rules ext;
+
+__attribute__((constructor)) static void ext_init(void)
+{
+	static const char text[] = "credit none\nprocurement review\n"
+		"finance deny bank trust\nbond review leasing\n"
+		"appointment none party mayor\nlicense deny drug x1_y2\n";
+	char why[200];
+	if (sx_rules_parse(text, sizeof text - 1, &ext, why, sizeof why))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	sx_str w[MAXW];
@@ -99,9 +118,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	sx_query q;
 	char err[256];
+	sx_rules def;
+	sx_rules_default(&def);
+	const sx_rules *rules = size & 1 ? &ext : &def;
 	memset(&q, 0xa5, sizeof q);
 	memset(err, 0x55, sizeof err);
-	if (sx_query_common(&q, w[0], w[1], w[2], w[3], err, sizeof err)) {
+	if (sx_query_common(&q, size & 1 ? &ext : NULL, w[0], w[1], w[2], w[3], err,
+	                    sizeof err)) {
 		check_err(err, sizeof err);
 	} else {
 		CHECK(q.chan < SX_NCODES && q.type < SX_NIDTYPES, "chan %u type %u",
@@ -113,14 +136,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(q.cls <= 4, "ship class %u", q.cls);
 		else if (q.chan == SX_C_HOTEL)
 			CHECK(q.cls <= 5, "hotel class %u", q.cls);
+		else if (SX_CODES_CLASSED >> q.chan & 1)
+			CHECK(q.cls < rules->nclasses && rules->cls[q.cls].chan == q.chan &&
+			      strlen(rules->cls[q.cls].name) == w[1].n &&
+			      !strncasecmp(rules->cls[q.cls].name, w[1].p, w[1].n),
+			      "class %u of %s for '%.*s'", q.cls, sx_channel_name(q.chan),
+			      (int)w[1].n, w[1].p);
 		else
 			CHECK(q.cls == SX_CLASS_NONE, "class %u for a channel without one",
 			      q.cls);
 		char buf[64], day[11];
-		sx_class_format(q.chan, q.cls, buf, sizeof buf);
-		sx_rules r;
-		sx_rules_default(&r);
-		(void)sx_rules_restricted(&r, q.chan, q.cls);
+		sx_class_format(rules, q.chan, q.cls, buf, sizeof buf);
+		if ((SX_CODES_CLASSED >> q.chan & 1) && q.chan != SX_C_RAIL &&
+		    q.chan != SX_C_SHIP && q.chan != SX_C_HOTEL)
+			CHECK(!strcmp(buf, rules->cls[q.cls].name), "class printed as %s", buf);
+		int eff = sx_rules_effect(rules, q.chan, q.cls);
+		CHECK(eff >= 0 && eff < SX_NEFFECTS, "effect %d", eff);
 		CHECK(q.day != SX_DAY_NONE, "day");
 		sx_day_format(q.day, day);
 		uint16_t back;

@@ -12,7 +12,10 @@
  *
  * Checked beyond the sanitizers: a refused row has a NUL-terminated reason
  * that fits its buffer; an accepted row obeys the contract: enums in range,
- * dates ordered, codes a non-empty subset of the known ones, case number
+ * dates ordered, codes a subset of the known ones (non-empty for a permit
+ * and a debtor; consumption codes only for XG; for a related person only
+ * the consumption codes and STRAIT, APPOINT, ASSET, with what it named
+ * beyond them in `dropped` and its warning well formed), case number
  * and court without '|' or line breaks and at most 1000 bytes, views that
  * point into the caller's fields, a region of six digits or nothing, and
  * an ID that parses again, from its normalised form, to the same keys.
@@ -105,7 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sx_permitrow r;
 		if (sx_permitrow_parse(f, &r, why, cap) == 0) {
 			CHECK(r.valid_from <= r.valid_to, "valid period");
-			CHECK(r.codes && !(r.codes & ~SX_CODES_ALL), "codes %#x", r.codes);
+			CHECK(r.codes && !(r.codes & ~SX_CODES_ALL), "codes %#llx",
+			      (unsigned long long)r.codes);
 			CHECK(r.case_no.n && clean_text(r.case_no) && inside(r.case_no, f, nf),
 			      "case_no");
 			CHECK(r.ref.n && clean_text(r.ref) && inside(r.ref, f, nf), "ref");
@@ -121,7 +125,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      r.status < SX_NSTATUSES, "enums");
 			CHECK(r.listed_on <= r.expires_on, "period %u..%u",
 			      r.listed_on, r.expires_on);
-			CHECK(r.codes && !(r.codes & ~SX_CODES_ALL), "codes %#x", r.codes);
+			CHECK(!(r.codes & ~SX_CODES_ALL) && (r.codes || r.role != SX_ROLE_DEBTOR),
+			      "codes %#llx", (unsigned long long)r.codes);
+			CHECK(r.list != SX_LIST_XG || !(r.codes & ~SX_CODES_CONS),
+			      "XG row with joint codes %#llx", (unsigned long long)r.codes);
+			CHECK(r.role == SX_ROLE_DEBTOR ? !r.dropped :
+			      !(r.codes & ~SX_CODES_RELATED) && !(r.dropped & SX_CODES_RELATED),
+			      "role %u codes %#llx dropped %#llx", r.role,
+			      (unsigned long long)r.codes, (unsigned long long)r.dropped);
+			if (r.dropped) {
+				char w[600];
+				sx_listrow_dropped_warning(r.role, r.dropped, w, sizeof w);
+				CHECK(strstr(w, sx_code_name(__builtin_ctzll(r.dropped))) &&
+				      !strchr(w, '\n'), "warning '%s'", w);
+			}
 			CHECK(r.case_no.n && clean_text(r.case_no) && inside(r.case_no, f, nf),
 			      "case_no");
 			CHECK(r.court.n && clean_text(r.court) && inside(r.court, f, nf),

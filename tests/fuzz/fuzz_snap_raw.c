@@ -55,6 +55,10 @@ static void serve(const sx_snap *s)
 		sx_decision d;
 		if (q.chan == SX_C_RAIL || q.chan == SX_C_SHIP || q.chan == SX_C_HOTEL)
 			q.cls = 0;
+		else if (SX_CODES_CLASSED >> q.chan & 1)    /* the channel's last class */
+			for (int i = 0; i < sx_snap_rules(s)->nclasses; i++)
+				if (sx_snap_rules(s)->cls[i].chan == q.chan)
+					q.cls = (uint16_t)i;
 		q.id.key[0] = *sx_snap_key(s, (uint32_t)k);
 		q.id.nkeys = 1;
 		(void)sx_snap_find(s, &q.id.key[0]);

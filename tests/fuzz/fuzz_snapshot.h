@@ -1,8 +1,10 @@
 /*
  * fuzz_snapshot.h - the small snapshot three fuzz targets start from
  * (fuzz_conn, fuzz_overlay, fuzz_snap_struct): a list and permits that
- * touch every ID type, status, list, restriction subset and a legacy
- * 15-digit number, built once with sx_build() into a scratch directory.
+ * touch every ID type, status, list, restriction subset (the joint
+ * measures too: a related person naming codes it cannot carry, a narrowed
+ * SX listing, a permit on joint codes) and a legacy 15-digit number,
+ * built once with sx_build() into a scratch directory.
  * The including file defines CHECK(cond, ...) first.
  */
 #ifndef SX_FUZZ_SNAPSHOT_H
@@ -26,13 +28,17 @@ static const char list_csv[] =
 	"（2024）闽0203执1098号,厦门市思明区人民法院,SX,responsible,RIC,350304197806263294,张某某,suspended,2025-01-10,,,350203\n"
 	"（2024）闽0203执1097号,厦门市思明区人民法院,SX,debtor,HKMO,H12345678,某甲,active,2025-01-10,,,350203\n"
 	"（2024）闽0203执1096号,厦门市思明区人民法院,SX,debtor,TW,12345678,某乙,active,2025-01-10,,,350203\n"
-	"（2024）闽0203执1095号,厦门市思明区人民法院,SX,debtor,FRP,USA110078091205,某丙,active,2025-01-10,,VENUE,350203\n";
+	"（2024）闽0203执1095号,厦门市思明区人民法院,SX,debtor,FRP,USA110078091205,某丙,active,2025-01-10,,VENUE,350203\n"
+	"（2023）闽0302执1008号,莆田市城厢区人民法院,SX,controller,RIC,350503195710050539,郑某,active,2025-01-10,,PROCUREMENT;ASSET;AIR,350302\n"
+	"（2024）闽0203执1094号,厦门市思明区人民法院,SX,debtor,RIC,350602195408276982,黄某,active,2025-01-10,,CREDIT;FINANCE;bidding,350203\n"
+	"（2024）闽0203执1093号,厦门市思明区人民法院,SX,debtor,USCC,91350200123456788X,某公司,suspended,2025-01-10,,,350203\n";
 
 static const char permits_csv[] =
 	"id_type,id_no,case_no,codes,valid_from,valid_to,permit_ref\n"
 	"RIC,350304197806263293,(2023)闽05执1001号,AIR,2026-01-05,2026-01-20,P-1\n"
 	"USCC,91350100658106848R,（2023）闽0302执1008号,HOTEL;RAIL,2025-06-01,2026-06-01,P-2\n"
-	"ORG,658106848,（2021）闽0102执9999号,AIR,2025-01-01,2027-01-01,P-3\n";
+	"ORG,658106848,（2021）闽0102执9999号,AIR,2025-01-01,2027-01-01,P-3\n"
+	"RIC,350602195408276982,（2024）闽0203执1094号,CREDIT;PROCUREMENT,2026-01-01,2026-02-01,P-4\n";
 
 static char snap_dir[64], snap_path[96];
 
@@ -68,7 +74,7 @@ static void build_snapshot(void)
 	                    .max_rejects = 1000, .threads = 1 };
 	sx_build_report r;
 	int rc = sx_build(&o, &r, why, sizeof why);
-	CHECK(rc == 0 && r.rejected == 0 && r.permits_loaded == 3,
+	CHECK(rc == 0 && r.rejected == 0 && r.permits_loaded == 4,
 	      "build of the fuzz snapshot: rc %d, %llu rejected: %s", rc,
 	      (unsigned long long)r.rejected, why);
 }
