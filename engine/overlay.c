@@ -327,6 +327,8 @@ static int list_add(const sx_snap *base, struct builder *b, const sx_str *argv,
 	}
 	if (sx_listrow_parse(f, &lr, why, cap))
 		return SX_EINVAL;
+	if (lr.dropped && cap)
+		sx_listrow_dropped_warning(lr.role, lr.dropped, why, cap);
 
 	struct target t;
 	t.key = lr.id.key[0];
@@ -445,6 +447,8 @@ int sx_overlay_apply(const sx_snap *s, const sx_overlay *old,
 	int op, rc;
 
 	*out = NULL;
+	if (cap)
+		why[0] = 0;
 	op = argc ? sx_update_parse(argv[0].p, argv[0].n) : -1;
 	if (op < 0) {
 		snprintf(why, cap, "not an update command");

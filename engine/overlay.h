@@ -48,6 +48,9 @@ int sx_update_parse(const char *word, size_t len);
  * the reason in why (the loader's words for bad fields: "malformed id_no:
  * ...", "unknown field 'x'"), SX_ENOTFOUND ("not found") when a REMOVE,
  * SUSPEND, RESUME or PERMIT.REMOVE matches nothing, or -ENOMEM.
+ * On success why holds a warning, or "" when there is none: a LIST.ADD
+ * of a related person naming codes only a debtor carries (the loader's
+ * words for the same row; the record is applied without them).
  * The caller owns *out (sx_overlay_free, or hand it to sx_snap_derive).
  */
 int sx_overlay_apply(const sx_snap *base, const sx_overlay *old,

@@ -267,6 +267,8 @@ static void update_run(sx_job *j)
 	next->updates = cur->updates + 1;
 	sx_served_free(sx_qsbr_publish(&s->qsbr, next));
 	atomic_fetch_add(&s->updates_ok, 1);
+	if (why[0])        /* applied, as the loader loads such a row */
+		sx_log("update %llu: warning: %s", (unsigned long long)seq, why);
 	sx_job_result(&u->job, 0, "OK %llu", (unsigned long long)seq);
 }
 
