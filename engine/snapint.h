@@ -7,6 +7,8 @@
 #ifndef SX_SNAPINT_H
 #define SX_SNAPINT_H
 
+#include <stdlib.h>
+#include <string.h>
 #include <roaring/roaring.h>
 #include "decide.h"
 #include "mphf.h"
@@ -75,6 +77,88 @@ struct sx_snap {
 	const sx_snap *origin;        /* the plain snapshot: self, or the base */
 	int derived;
 };
+
+/*
+ * Filling the bitmaps of snapfmt.h from keys in ascending order (the
+ * writer's index, the reader's check of it).  A key sets its bits in
+ * plain bitsets of the 65536 keys that make one roaring container (8 KiB
+ * a bitmap, 248 KiB in all: cache-resident), and each finished block goes
+ * into the roaring bitmaps with one roaring_bitmap_add_many per bitmap,
+ * which keeps its place in the bitmap.  A roaring add per key and code
+ * would look the container up again up to 31 times a key.  The bitsets
+ * are interleaved, word w of every bitmap side by side: a key touches 4
+ * cache lines, not 31 lines 8 KiB apart (which share one L1 set).  About
+ * 512 KiB, on the heap.
+ */
+#define SX_BM_BLOCK 65536
+struct sx_bmfill {
+	roaring_bitmap_t *bm[SX_NBITMAPS];
+	uint32_t block;                          /* key >> 16 of the bits */
+	int dirty;
+	uint64_t bits[SX_BM_BLOCK / 64][SX_NBITMAPS];
+	uint32_t vals[SX_BM_BLOCK];
+};
+
+/* A fill with empty bitmaps, or NULL when out of memory. */
+static inline struct sx_bmfill *sx_bmfill_new(void)
+{
+	struct sx_bmfill *f = calloc(1, sizeof(*f));
+	for (int i = 0; f && i < SX_NBITMAPS; i++)
+		if (!(f->bm[i] = roaring_bitmap_create())) {
+			for (int j = 0; j < i; j++)
+				roaring_bitmap_free(f->bm[j]);
+			free(f);
+			f = NULL;
+		}
+	return f;
+}
+
+/* Add the block's bits to the bitmaps and clear them. */
+static inline void sx_bmfill_flush(struct sx_bmfill *f)
+{
+	if (!f->dirty)
+		return;
+	uint32_t base = f->block << 16;
+	for (int i = 0; i < SX_NBITMAPS; i++) {
+		uint32_t n = 0;
+		for (uint32_t w = 0; w < SX_BM_BLOCK / 64; w++)
+			for (uint64_t x = f->bits[w][i]; x; x &= x - 1)
+				f->vals[n++] = base | w << 6 | (uint32_t)__builtin_ctzll(x);
+		if (n)
+			roaring_bitmap_add_many(f->bm[i], n, f->vals);
+	}
+	memset(f->bits, 0, sizeof(f->bits));
+	f->dirty = 0;
+}
+
+/* Key k (ascending from call to call): live (an active or suspended
+ * record), and the codes of those. */
+static inline void sx_bmfill_key(struct sx_bmfill *f, uint32_t k, int live,
+                                 sx_codes codes)
+{
+	if (!live)
+		return;
+	if (k >> 16 != f->block) {
+		sx_bmfill_flush(f);
+		f->block = k >> 16;
+	}
+	uint32_t w = (k & (SX_BM_BLOCK - 1)) >> 6;
+	uint64_t b = 1ull << (k & 63);
+	f->dirty = 1;
+	uint64_t *row = f->bits[w];
+	row[SX_BM_LIVE] |= b;
+	for (; codes; codes &= codes - 1)
+		row[SX_BM_CODE(__builtin_ctzll(codes))] |= b;
+}
+
+/* Free f and the bitmaps it still holds (NULL ones are skipped). */
+static inline void sx_bmfill_free(struct sx_bmfill *f)
+{
+	for (int i = 0; f && i < SX_NBITMAPS; i++)
+		if (f->bm[i])
+			roaring_bitmap_free(f->bm[i]);
+	free(f);
+}
 
 static inline uint32_t sx_ov_filter_bit(const sx_key *k)
 {

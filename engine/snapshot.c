@@ -145,45 +145,49 @@ static const void *sec_ptr(const sx_snap *s, int id, uint64_t *len)
  * listed person through. */
 static int check_bitmaps(sx_snap *s, char *why, size_t cap)
 {
-	roaring_bitmap_t *want[SX_NBITMAPS];
 	uint32_t nrec = s->hdr->n_records;
 	int rc = 0;
 
-	/* what each record adds to its keys' bitmaps: bit 63 live, low bits
-	 * its codes; a dense array is kinder to the cache than the records */
-	const sx_codes live = SX_CODE_BIT(63);
-	sx_codes *adds = malloc(((size_t)nrec + 1) * sizeof(*adds));
+	/* what each record adds to its keys' bitmaps: the top bit live, low
+	 * bits its codes.  The keys read it at random, so it is a dense array,
+	 * in the narrowest word that holds it (adds_t): 4 bytes a record, not
+	 * the 32 of the records or the 8 of sx_codes, while the catalogue has
+	 * fewer than 32 codes; 8 bytes after, by itself. */
+	typedef __typeof__(_Generic((char (*)[SX_NCODES < 32 ? 1 : 2])0,
+	                            char (*)[1]: (uint32_t)0,
+	                            default: (uint64_t)0)) adds_t;
+	const adds_t live = (adds_t)1 << (sizeof(adds_t) * 8 - 1);
+	adds_t *adds = malloc(((size_t)nrec + 1) * sizeof(*adds));
 	if (!adds)
 		return sx_fail(why, cap, -ENOMEM, "out of memory checking bitmaps");
 	for (uint32_t i = 0; i < nrec; i++) {
 		int st = s->recs[i].status_type & 15;
 		adds[i] = st == SX_ST_ACTIVE || st == SX_ST_SUSPENDED ?
-		          live | s->recs[i].codes : 0;
+		          live | (adds_t)s->recs[i].codes : 0;
 	}
-	for (int i = 0; i < SX_NBITMAPS; i++)
-		want[i] = roaring_bitmap_create();
+	struct sx_bmfill *want = sx_bmfill_new();
+	if (!want) {
+		free(adds);
+		return sx_fail(why, cap, -ENOMEM, "out of memory checking bitmaps");
+	}
 	for (uint32_t k = 0; k < s->hdr->n_keys; k++) {
 		const struct sx_disk_key *e = &s->keys[k];
-		sx_codes acc = 0;
+		adds_t acc = 0;
 		if ((k & 63) == 0)     /* the reads below are random: overlap them */
 			for (uint32_t x = k; x < k + 64 && x < s->hdr->n_keys; x++)
 				__builtin_prefetch(&adds[s->post[s->keys[x].post]]);
 		for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++)
 			acc |= adds[s->post[e->post + j]];
-		if (!acc)
-			continue;
-		roaring_bitmap_add(want[SX_BM_LIVE], k);
-		for (int c = 0; c < SX_NCODES; c++)
-			if (acc >> c & 1)
-				roaring_bitmap_add(want[SX_BM_CODE(c)], k);
+		if (acc)
+			sx_bmfill_key(want, k, 1, acc & ~live);
 	}
 	free(adds);
+	sx_bmfill_flush(want);
 	for (int i = 0; i < SX_NBITMAPS && !rc; i++)
-		if (!roaring_bitmap_equals(want[i], s->bm[i]))
+		if (!roaring_bitmap_equals(want->bm[i], s->bm[i]))
 			rc = sx_fail(why, cap, SX_ECORRUPT, "section bitmaps: bitmap %d "
 			             "disagrees with the records", i);
-	for (int i = 0; i < SX_NBITMAPS; i++)
-		roaring_bitmap_free(want[i]);
+	sx_bmfill_free(want);
 	return rc;
 }
 

@@ -9,8 +9,10 @@
  * slots; the perfect hash is built over them.  A second stable sort, by
  * slot (two passes), puts the postings in slot order, and one pass over
  * them fixes key numbers, the postings section, each record's own key
- * number and each key's live codes (for the bitmaps); the records it
- * touches are prefetched a few postings ahead, as they are in list order.
+ * number and the bitmaps (keys come out in ascending order, so each
+ * bitmap is appended to, a few thousand key numbers at a time); the
+ * records it touches are prefetched a few postings ahead, as they are in
+ * list order.
  *
  * Strings are interned with a small open-addressing table of offsets into
  * a growing pool, keyed by XXH3.  Cases are numbered by their folded
@@ -30,6 +32,7 @@
 #include "snapwrite.h"
 #include "mphf.h"
 #include "snapfmt.h"
+#include "snapint.h"
 #include "snapshot.h"
 #include "stage.h"
 #include "wio.h"
@@ -185,7 +188,7 @@ struct sx_snapw {
 	uint64_t ncourts;
 	struct intern courts;      /* court spellings, for counting only */
 	/* Records as the file has them (id_key filled in by the index), and
-	 * their own keys beside them: 40 bytes a record in all. */
+	 * their own keys beside them: 48 bytes a record in all. */
 	struct sx_disk_rec *recs;
 	sx_key *keys;
 	size_t nrecs, recs_cap, keys_cap;
@@ -380,6 +383,53 @@ int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r)
 	return 0;
 }
 
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+int sx_snapw_case_codes(const sx_snapw *w, const uint32_t *case_ids, size_t n,
+                        sx_codes *out)
+{
+	uint32_t ncases = (uint32_t)w->cases.t.count;
+	uint32_t *ids = malloc((n + 1) * sizeof(*ids));
+	sx_codes *acc = calloc(n + 1, sizeof(*acc));
+	uint64_t *seen = calloc((size_t)ncases / 64 + 1, sizeof(*seen));
+	size_t m = 0;
+
+	if (!ids || !acc || !seen) {
+		free(ids);
+		free(acc);
+		free(seen);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (case_ids[i] < ncases) {
+			ids[m++] = case_ids[i];
+			seen[case_ids[i] >> 6] |= 1ull << (case_ids[i] & 63);
+		}
+	qsort(ids, m, sizeof(*ids), cmp_u32);
+	/* one pass over the records; the bitmap of the cases asked about lets
+	 * almost every record go without a search */
+	for (size_t r = 0; r < w->nrecs; r++) {
+		uint32_t c = w->recs[r].case_id;
+		if (!(seen[c >> 6] >> (c & 63) & 1))
+			continue;
+		uint32_t *hit = bsearch(&c, ids, m, sizeof(*ids), cmp_u32);
+		acc[hit - ids] |= w->recs[r].codes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *hit = case_ids[i] < ncases ?
+		                bsearch(&case_ids[i], ids, m, sizeof(*ids), cmp_u32) : NULL;
+		out[i] = hit ? acc[hit - ids] : 0;
+	}
+	free(ids);
+	free(acc);
+	free(seen);
+	return 0;
+}
+
 uint64_t sx_snapw_rec_hash(const sx_key *key, uint32_t case_id, int role)
 {
 	return XXH3_64bits_withSeed(key, sizeof(*key),
@@ -524,7 +574,7 @@ struct image {
 	uint64_t seed;
 	uint32_t n_slots, n_keys, n_postings, max_npost;
 	uint32_t *fp;
-	sx_codes *kbits;           /* per key: KEY_LIVE | restricted codes */
+	struct sx_bmfill *bmf;     /* the bitmaps being filled */
 	struct sx_disk_key *keys;
 	uint32_t *post;
 	struct sx_disk_permit *permits;
@@ -537,16 +587,15 @@ static void image_free(struct image *im)
 {
 	sx_mphf_free(&im->mphf);
 	free(im->fp);
-	free(im->kbits);
+	sx_bmfill_free(im->bmf);
 	free(im->keys);
 	free(im->post);
 	free(im->permits);
 	free(im->bitmaps);
 }
 
-#define KEY_LIVE SX_CODE_BIT(63)   /* a key with an active or suspended record */
-
-/* Emit one key (its postings are hi[start..start+n)) as key number kn. */
+/* Emit one key (its postings are hi[start..start+n)) as key number kn;
+ * keys are emitted in ascending kn. */
 static void emit_key(struct image *im, sx_snapw *w,
                      const struct hi *hi, uint32_t start, uint32_t n,
                      uint32_t kn, uint32_t *npost)
@@ -554,7 +603,8 @@ static void emit_key(struct image *im, sx_snapw *w,
 	sx_key k = posting_key(w, hi[start].i);
 	im->keys[kn] = (struct sx_disk_key){ .lo = k.lo, .hi = k.hi,
 	                                     .post = *npost, .npost = n };
-	sx_codes bits = 0;
+	sx_codes codes = 0;
+	int live = 0;
 	for (uint32_t j = 0; j < n; j++) {
 		uint32_t rec = hi[start + j].i >> 1;
 		struct sx_disk_rec *r = &w->recs[rec];
@@ -562,10 +612,12 @@ static void emit_key(struct image *im, sx_snapw *w,
 		im->post[(*npost)++] = rec;
 		if (sx_key_kind(&k) != SX_KK_EMB)
 			r->id_key = kn;
-		if (status == SX_ST_ACTIVE || status == SX_ST_SUSPENDED)
-			bits |= KEY_LIVE | r->codes;
+		if (status == SX_ST_ACTIVE || status == SX_ST_SUSPENDED) {
+			live = 1;
+			codes |= r->codes;
+		}
 	}
-	im->kbits[kn] = bits;
+	sx_bmfill_key(im->bmf, kn, live, codes);
 	if (n > im->max_npost)
 		im->max_npost = n;
 	if (sx_key_kind(&k) != SX_KK_EMB)
@@ -649,10 +701,10 @@ static int build_index(sx_snapw *w, int threads, struct image *im,
 	tmp = NULL;
 
 	im->fp = malloc(((size_t)ng + 1) * sizeof(uint32_t));
-	im->kbits = malloc((np + 1) * sizeof(*im->kbits));
+	im->bmf = sx_bmfill_new();
 	im->keys = malloc((np + 1) * sizeof(struct sx_disk_key));
 	rc = -ENOMEM;
-	if (!im->fp || !im->kbits || !im->keys)
+	if (!im->fp || !im->bmf || !im->keys)
 		goto fail;
 
 	/* The records are in list order, so each posting's record is a cache
@@ -745,17 +797,8 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 			.codes = s->codes };
 	}
 
-	roaring_bitmap_t *bm[SX_NBITMAPS];
-	for (int i = 0; i < SX_NBITMAPS; i++)
-		bm[i] = roaring_bitmap_create();
-	for (uint32_t k = 0; k < im->n_keys; k++) {
-		sx_codes codes = im->kbits[k] & ~KEY_LIVE;
-		if (im->kbits[k] & KEY_LIVE)
-			roaring_bitmap_add(bm[SX_BM_LIVE], k);
-		for (int c = 0; c < SX_NCODES; c++)
-			if (codes & SX_CODE_BIT(c))
-				roaring_bitmap_add(bm[SX_BM_CODE(c)], k);
-	}
+	roaring_bitmap_t **bm = im->bmf->bm;
+	sx_bmfill_flush(im->bmf);
 	size_t len = 8 + 16 * SX_NBITMAPS;
 	uint64_t offs[SX_NBITMAPS], lens[SX_NBITMAPS];
 	for (int i = 0; i < SX_NBITMAPS; i++) {
@@ -766,11 +809,8 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 		len += lens[i];
 	}
 	im->bitmaps = aligned_alloc(32, (len + 31) & ~(size_t)31);
-	if (!im->bitmaps) {
-		for (int i = 0; i < SX_NBITMAPS; i++)
-			roaring_bitmap_free(bm[i]);
-		return -ENOMEM;
-	}
+	if (!im->bitmaps)
+		return -ENOMEM;          /* image_free frees the bitmaps */
 	memset(im->bitmaps, 0, len);
 	uint32_t nbm = SX_NBITMAPS;
 	memcpy(im->bitmaps, &nbm, 4);
@@ -778,8 +818,9 @@ static int build_tables(sx_snapw *w, struct image *im, uint64_t *per_code,
 		memcpy(im->bitmaps + 8 + 16 * i, &offs[i], 8);
 		memcpy(im->bitmaps + 16 + 16 * i, &lens[i], 8);
 		roaring_bitmap_frozen_serialize(bm[i], (char *)im->bitmaps + offs[i]);
-		roaring_bitmap_free(bm[i]);
 	}
+	sx_bmfill_free(im->bmf);
+	im->bmf = NULL;
 	im->bitmaps_len = len;
 	return 0;
 }

@@ -92,6 +92,13 @@ int sx_snapw_add_record(sx_snapw *w, const sx_snapw_rec *r);
 int sx_snapw_add_permit(sx_snapw *w, const sx_snapw_permit *p);
 uint64_t sx_snapw_nrecords(const sx_snapw *w);
 
+/* The codes the records added so far carry, per case: out[i] is the union
+ * of the codes of every record (any status) of case_ids[i], 0 for a case
+ * with none (or UINT32_MAX).  One pass over the records, for the loader's
+ * check of permits.  Returns 0 or -ENOMEM. */
+int sx_snapw_case_codes(const sx_snapw *w, const uint32_t *case_ids, size_t n,
+                        sx_codes *out);
+
 /* Add r unless it repeats a record added before this way: the same own
  * key, case id and role (a list row given twice).  h is
  * sx_snapw_rec_hash() of those three, computed by the caller so that

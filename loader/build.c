@@ -90,31 +90,7 @@ struct state {
 	char last_court[1024];
 	size_t last_court_len;
 	uint32_t last_court_off;
-	/* with a permits file: the codes the records of each case carry, by
-	 * case id, so that a permit naming another code gets its warning */
-	sx_codes *case_codes;
-	size_t case_codes_cap;
 };
-
-/* Note the codes of a loaded record of case_id (with permits to check). */
-static int case_carries(struct state *st, uint32_t case_id, sx_codes codes)
-{
-	if (!st->o->permits)
-		return 0;
-	if (case_id >= st->case_codes_cap) {
-		size_t nc = st->case_codes_cap ? st->case_codes_cap : 1 << 16;
-		while (nc <= case_id)
-			nc *= 2;
-		sx_codes *p = realloc(st->case_codes, nc * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		memset(p + st->case_codes_cap, 0, (nc - st->case_codes_cap) * sizeof(*p));
-		st->case_codes = p;
-		st->case_codes_cap = nc;
-	}
-	st->case_codes[case_id] |= codes;
-	return 0;
-}
 
 static uint32_t court_of(struct state *st, const char *c, size_t n)
 {
@@ -377,8 +353,6 @@ static int load_row(struct state *st, const struct batch *b,
 		r->warned++;
 		r->code_warnings++;
 	}
-	if (case_carries(st, e->case_id, e->codes))
-		return -ENOMEM;
 	r->loaded++;
 	r->revoked += e->status == SX_ST_REVOKED;
 	r->shielded += e->status == SX_ST_SHIELDED;
@@ -503,6 +477,77 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
+/* Permits of cases on the list, kept until the codes those cases carry
+ * are known (one pass over the records, after the permits: no per-case
+ * table while the list loads).  Permit files are small. */
+struct pending {
+	struct pend { uint64_t line; size_t raw, raw_len; uint32_t case_id;
+	              sx_codes codes; } *v;
+	size_t n, cap;
+	char *bytes;
+	size_t len, bcap;
+};
+
+static int pending_add(struct pending *pp, uint64_t line, const char *raw,
+                       size_t raw_len, uint32_t case_id, sx_codes codes)
+{
+	if (pp->n == pp->cap) {
+		size_t nc = pp->cap ? 2 * pp->cap : 64;
+		struct pend *v = realloc(pp->v, nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		pp->v = v;
+		pp->cap = nc;
+	}
+	if (pp->len + raw_len > pp->bcap) {
+		size_t nc = pp->bcap ? pp->bcap : 1 << 14;
+		while (nc < pp->len + raw_len)
+			nc *= 2;
+		char *b = realloc(pp->bytes, nc);
+		if (!b)
+			return -ENOMEM;
+		pp->bytes = b;
+		pp->bcap = nc;
+	}
+	memcpy(pp->bytes + pp->len, raw, raw_len);
+	pp->v[pp->n++] = (struct pend){ line, pp->len, raw_len, case_id, codes };
+	pp->len += raw_len;
+	return 0;
+}
+
+/* The warning for each pending permit naming a code no record of its case
+ * carries (SPEC section 4: it lifts nothing, and is loaded). */
+static int pending_check(struct state *st, const char *file, struct pending *pp)
+{
+	uint32_t *ids = malloc((pp->n + 1) * sizeof(*ids));
+	sx_codes *carried = malloc((pp->n + 1) * sizeof(*carried));
+	int rc = -ENOMEM;
+	if (!ids || !carried)
+		goto out;
+	for (size_t i = 0; i < pp->n; i++)
+		ids[i] = pp->v[i].case_id;
+	if ((rc = sx_snapw_case_codes(st->w, ids, pp->n, carried)))
+		goto out;
+	for (size_t i = 0; i < pp->n; i++) {
+		sx_codes lack = pp->v[i].codes & ~carried[i];
+		char codes[400], msg[600];
+		if (!lack)
+			continue;
+		sx_codes_format(lack, codes, sizeof codes);
+		snprintf(msg, sizeof msg, "no record of the permit's case carries %s; "
+		         "kept, lifts nothing for %s", codes,
+		         lack & (lack - 1) ? "them" : "it");
+		note(st, file, pp->v[i].line, "warning: ", msg,
+		     pp->bytes + pp->v[i].raw, pp->v[i].raw_len);
+		st->r->warned++;
+		st->r->code_warnings++;
+	}
+out:
+	free(ids);
+	free(carried);
+	return rc;
+}
+
 static int load_permits(struct state *st, char *why, size_t cap)
 {
 	const sx_build_opts *o = st->o;
@@ -512,6 +557,7 @@ static int load_permits(struct state *st, char *why, size_t cap)
 	int idx[SX_NPERMIT_COLUMNS], fd, rc;
 	char reason[512];
 	char file[4200];
+	struct pending pp = { 0 };
 
 	snprintf(file, sizeof(file), "%s: ", o->permits);
 	if ((rc = open_csv(o->permits, &c, &fd, why, cap)))
@@ -542,34 +588,28 @@ static int load_permits(struct state *st, char *why, size_t cap)
 			.valid_from = pr.valid_from, .valid_to = pr.valid_to,
 			.codes = pr.codes,
 		};
-		sx_codes carried = p.case_id < st->case_codes_cap ?
-		                   st->case_codes[p.case_id] : 0;
 		if (p.case_id == UINT32_MAX) {
 			note(st, file, row.line, "warning: ",
 			     "the permit's case is not on the list; kept, lifts nothing",
 			     row.raw, row.raw_len);
 			r->warned++;
-		} else if (p.codes & ~carried) {
-			char codes[400], msg[600];
-			sx_codes_format(p.codes & ~carried, codes, sizeof codes);
-			snprintf(msg, sizeof msg, "no record of the permit's case "
-			         "carries %s; kept, lifts nothing for %s", codes,
-			         (p.codes & ~carried) & ((p.codes & ~carried) - 1) ?
-			         "them" : "it");
-			note(st, file, row.line, "warning: ", msg, row.raw, row.raw_len);
-			r->warned++;
-			r->code_warnings++;
 		}
 		if (p.case_off == UINT32_MAX || p.ref_off == UINT32_MAX ||
+		    (p.case_id != UINT32_MAX &&
+		     pending_add(&pp, row.line, row.raw, row.raw_len, p.case_id, p.codes)) ||
 		    sx_snapw_add_permit(st->w, &p)) {
 			rc = -ENOMEM;
 			break;
 		}
 		r->permits_loaded++;
 	}
+	if (rc >= 0 && pp.n)
+		rc = pending_check(st, file, &pp);
 	if (rc < 0 && !why[0])
 		snprintf(why, cap, "%s: %s", o->permits,
 		         rc == -ENOMEM ? "out of memory" : sx_csv_error(c));
+	free(pp.v);
+	free(pp.bytes);
 	sx_csv_close(c);
 	close(fd);
 	return rc < 0 ? rc : 0;
@@ -612,9 +652,6 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 		goto out;
 	if (o->permits && (rc = load_permits(&st, why, cap)))
 		goto out;
-	free(st.case_codes);        /* room for the index */
-	st.case_codes = NULL;
-	st.case_codes_cap = 0;
 	r->parse_seconds = now_s() - t0;
 
 	uint64_t data = r->rows + r->permit_rows;
@@ -651,7 +688,6 @@ out:
 		         r->rejects_path, strerror(errno));
 	}
 	sx_snapw_free(st.w);
-	free(st.case_codes);
 	r->seconds = now_s() - t0;
 	return rc;
 }
