@@ -207,37 +207,36 @@ static void jclass_list(const sx_rules *r, int chan, char *buf, size_t cap)
 	}
 }
 
+/* "bank, securities, ..." or "want TRAIN:SEAT, ..." without the "want":
+ * what an error says chan takes.  Error paths only. */
+SX_COLD static void class_want(const sx_rules *r, int chan, char *buf, size_t cap)
+{
+	static const char *const want[] = {
+		[SX_C_RAIL] = "TRAIN:SEAT, e.g. G1234:second",
+		[SX_C_SHIP] = "special, first, second, third, fourth or 0-4",
+		[SX_C_HOTEL] = "the star rating 0-5",
+	};
+	if (chan == SX_C_RAIL || chan == SX_C_SHIP || chan == SX_C_HOTEL)
+		snprintf(buf, cap, "%s", want[chan]);
+	else
+		jclass_list(r, chan, buf, cap);
+}
+
 static int parse_class(const sx_rules *r, int chan, sx_str c, uint16_t *cls,
                        char *e, size_t cap)
 {
-	static const char *const want[] = {
-		[SX_C_RAIL] = "want TRAIN:SEAT, e.g. G1234:second",
-		[SX_C_SHIP] = "want special, first, second, third, fourth or 0-4",
-		[SX_C_HOTEL] = "want the star rating 0-5",
-	};
 	char list[400];
-	int joint = chan != SX_C_RAIL && chan != SX_C_SHIP && chan != SX_C_HOTEL;
 	*cls = SX_CLASS_NONE;
 	if (!is_classed(chan))
 		return 0;
-	if (joint) {
-		jclass_list(r, chan, list, sizeof list);
-	} else {
-		snprintf(list, sizeof list, "%s", want[chan] + 5);
-	}
 	if (!c.p || c.n == 0) {
+		class_want(r, chan, list, sizeof list);
 		snprintf(e, cap, "bad class: %s needs a class (want %s)",
 		         sx_channel_name(chan), list);
 		return -1;
 	}
 	int ok = -1;
-	if (joint) {
-		int i = find_jclass(r, chan, c.p, c.n);
-		if (i >= 0) {
-			*cls = (uint16_t)i;
-			ok = 0;
-		}
-	} else if (chan == SX_C_RAIL) {
+	if (chan == SX_C_RAIL) {
 		ok = parse_rail(c, cls);
 	} else if (chan == SX_C_SHIP) {
 		for (int i = 0; i < 5; i++)
@@ -246,13 +245,22 @@ static int parse_class(const sx_rules *r, int chan, sx_str c, uint16_t *cls,
 				*cls = (uint16_t)i;
 				ok = 0;
 			}
-	} else if (c.n == 1 && c.p[0] >= '0' && c.p[0] <= '5') {
-		*cls = (uint16_t)(c.p[0] - '0');
-		ok = 0;
+	} else if (chan == SX_C_HOTEL) {
+		if (c.n == 1 && c.p[0] >= '0' && c.p[0] <= '5') {
+			*cls = (uint16_t)(c.p[0] - '0');
+			ok = 0;
+		}
+	} else {
+		int i = find_jclass(r, chan, c.p, c.n);
+		if (i >= 0) {
+			*cls = (uint16_t)i;
+			ok = 0;
+		}
 	}
 	if (ok < 0) {
 		char q[64];
 		quote(q, sizeof(q), c);
+		class_want(r, chan, list, sizeof list);
 		snprintf(e, cap, "bad class '%s' for %s: want %s", q,
 		         sx_channel_name(chan), list);
 	}
