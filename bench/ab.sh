@@ -15,8 +15,11 @@
 # it), and each side serves a snapshot built by its own sxgate-build (so
 # that a change of the snapshot format can be measured too).
 # Knobs: AB_RECORDS (2000000), AB_ROUNDS (3), AB_SECONDS per run (3).
-# Prints a table of lookups/s per run and the median of each; the last
-# line is the ratio B/A per configuration.
+# Prints a table of lookups/s per run and the median of each, with the
+# ratio B/A per configuration; then the same for the server's CPU time per
+# lookup (user + system of sxgated over the run, /proc/PID/stat, divided by
+# the lookups of the run, warmup included), which on a machine shared with
+# other work moves much less than the rates do.
 set -euo pipefail
 A=$(realpath "$1"); B=$(realpath "$2")
 dir=${3:-build/ab}
@@ -34,7 +37,7 @@ for side in A B; do
 	fi
 done
 
-run() { # SIDE THREADS BENCH-ARGS... -> prints lookups/s
+run() { # SIDE THREADS BENCH-ARGS... -> prints "lookups/s cpu-us-per-lookup"
 	local side=$1 threads=$2; shift 2
 	local rp bp bin=$A
 	[ "$side" = B ] && bin=$B
@@ -48,11 +51,17 @@ run() { # SIDE THREADS BENCH-ARGS... -> prints lookups/s
 	args=("${args[@]//@RESP@/$rp}"); args=("${args[@]//@BIN@/$bp}")
 	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" --warmup 0.5 \
 		--duration "$secs" --json 2>/dev/null)
+	local ticks
+	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	kill "$pid"; wait "$pid" 2>/dev/null || true
-	python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["lookups_per_s"]))' "$out"
+	python3 -c 'import json,os,sys
+j = json.loads(sys.argv[1]); lps = j["lookups_per_s"]
+cpu = int(sys.argv[2]) / os.sysconf("SC_CLK_TCK")
+n = lps * (float(sys.argv[3]) + 0.5)
+print(round(lps), "%.4f" % (cpu * 1e6 / n if n else 0))' "$out" "$ticks" "$secs"
 }
 
-declare -A res
+declare -A res cpu
 configs=(bin_peak resp_check_d16 resp_check_d64)
 conf_threads=(2 1 1)
 conf_args=("--port @BIN@ --batch 256 --depth 32 --connections 8"
@@ -63,9 +72,10 @@ for r in $(seq "$rounds"); do
 	for i in "${!configs[@]}"; do
 		for side in "${order[@]}"; do
 			# shellcheck disable=SC2206
-			v=$(run "$side" "${conf_threads[$i]}" ${conf_args[$i]})
+			read -r v c < <(run "$side" "${conf_threads[$i]}" ${conf_args[$i]})
 			res[$side.${configs[$i]}]+="$v "
-			echo "ab: round $r ${configs[$i]} $side $v lookups/s"
+			cpu[$side.${configs[$i]}]+="$c "
+			echo "ab: round $r ${configs[$i]} $side $v lookups/s, $c server CPU us/lookup"
 		done
 	done
 done
@@ -79,5 +89,17 @@ ma, mb = statistics.median(a), statistics.median(b)
 fa = " ".join("%.2fM" % (x / 1e6) for x in a) + " (%.2fM)" % (ma / 1e6)
 fb = " ".join("%.2fM" % (x / 1e6) for x in b) + " (%.2fM)" % (mb / 1e6)
 print("%-16s %-34s %-34s %.3f" % (c, fa, fb, mb / ma))
+PY
+done
+echo
+printf '%-16s %-34s %-34s %s\n' config "A us/lookup (median)" "B us/lookup (median)" "B/A"
+for c in "${configs[@]}"; do
+	python3 - "$c" "${cpu[A.$c]}" "${cpu[B.$c]}" <<'PY'
+import statistics, sys
+c, a, b = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+ma, mb = statistics.median(a), statistics.median(b)
+fa = " ".join("%.3f" % x for x in a) + " (%.3f)" % ma
+fb = " ".join("%.3f" % x for x in b) + " (%.3f)" % mb
+print("%-16s %-34s %-34s %.3f" % (c, fa, fb, mb / ma if ma else 0))
 PY
 done
