@@ -465,7 +465,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	for (int i = 0; i < SX_NBINOPS; i++)
 		sb_printf(&b, "sxgate_binary_frames_total{op=\"%s\"} %llu\n", bin_op_names[i],
 		          (unsigned long long)st->per_binop[i]);
-	metric(&b, "sxgate_decisions_total", "counter", "Decisions by reason");
+	metric(&b, "sxgate_decisions_total", "counter", "Decisions by outcome (decision and reason)");
 	for (int r = 0; r < SX_NREASONS; r++)
 		sb_printf(&b, "sxgate_decisions_total{decision=\"%s\",reason=\"%s\"} %llu\n",
 		          sx_reason_decision(r), sx_reason_name(r),

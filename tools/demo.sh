@@ -9,7 +9,7 @@ records=${DEMO_RECORDS:-200000}
 echo "== generating a demo list of $records records (sxgate-gen, seed 2026)"
 bin/sxgate-gen --records "$records" --seed 2026 --output "$dir/list.csv" \
 	--permits-output "$dir/permits.csv" --queries 2000 --hit-rate 0.5 \
-	--queries-output "$dir/queries.tsv" --mask-names --quiet
+	--joint-rate 0.3 --queries-output "$dir/queries.tsv" --mask-names --quiet
 echo "== building the snapshot (sxgate-build)"
 bin/sxgate-build --input "$dir/list.csv" --permits "$dir/permits.csv" \
 	--output "$dir/demo.snap" --as-of 2026-01-10T00:00:00+08:00
@@ -20,24 +20,25 @@ shown=0 tried=0
 declare -A seen=()
 while IFS=$'\t' read -r id type chan cls day; do
 	tried=$((tried + 1))
-	[ "$tried" -gt 40 ] && break
+	[ "$tried" -gt 400 ] && break
 	args=("$id" "$chan")
 	[ "$cls" != "-" ] && args+=("$cls")
 	out=$(bin/sxgate check --snapshot "$dir/demo.snap" "${args[@]}" --type "$type" --at "$day")
-	reason=$(sed -n 2p <<<"$out")
+	reason=$(sed -n 1,2p <<<"$out" | tr '\n' ' ')
 	[ -n "${seen[$reason]:-}" ] && continue
 	seen[$reason]=1
 	echo "\$ sxgate check --snapshot $dir/demo.snap ${args[*]} --type $type --at $day"
 	sed 's/^/    /' <<<"$out"
 	shown=$((shown + 1))
-	[ "$shown" -ge 5 ] && break
+	[ "$shown" -ge 6 ] && break
 done < "$dir/queries.tsv"
 echo "\$ sxgate check --snapshot $dir/demo.snap 11010519491231002Y air"
 bin/sxgate check --snapshot "$dir/demo.snap" 11010519491231002Y air 2>&1 | sed 's/^/    /' || true
 
 if [ -x bin/sxgated ]; then
-	# an active, open-ended listing with every restriction
-	read -r case_no hit < <(awk -F, 'NR > 1 && $5 == "RIC" && $8 == "active" &&
+	# an active, open-ended SX listing with every restriction
+	read -r case_no hit < <(awk -F, 'NR > 1 && $3 == "SX" && $4 == "debtor" &&
+		$5 == "RIC" && $8 == "active" &&
 		$10 == "" && $11 == "" && length($6) == 18 {print $1, $6; exit}' "$dir/list.csv")
 	cat <<MSG
 
@@ -48,6 +49,8 @@ if [ -x bin/sxgated ]; then
      redis-cli -p 6380 CHECK $hit air AT 2026-01-10
      redis-cli -p 6380 CHECK $hit rail G1234:second AT 2026-01-10
      bin/sxgate check $hit air --at 2026-01-10 --port 6381
+     redis-cli -p 6380 CHECK $hit procurement AT 2026-01-10   (docs/MEASURES.md)
+     redis-cli -p 6380 CHECK $hit finance bank AT 2026-01-10  (REVIEW)
      redis-cli -p 6380 LIST.REMOVE '$case_no' RIC $hit        (a removal, live)
      redis-cli -p 6380 CHECK $hit air AT 2026-01-10
      redis-cli -p 6380 INFO live
