@@ -27,7 +27,7 @@
 #define XXH_INLINE_ALL      /* the 16-byte key hash is on the hot path */
 #include <xxhash.h>
 #include "sx.h"
-#include "decide.h"
+#include "rules.h"
 #include "id.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -135,7 +135,7 @@ struct sx_disk_permit {
 };
 static_assert(sizeof(struct sx_disk_permit) == 40, "permit is 40 bytes");
 
-/* The rule table (decide.h sx_rules), fixed size: effect[] per code (64
+/* The rule table (rules.h sx_rules), fixed size: effect[] per code (64
  * entries, those past SX_NCODES zero), then every class slot, unused ones
  * zero.  sx_rules_check() is the reader's test of it. */
 struct sx_disk_class {

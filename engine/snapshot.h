@@ -70,7 +70,7 @@ void sx_snap_close(sx_snap *s);
 
 const sx_snap_info *sx_snap_get_info(const sx_snap *s);
 
-/* The rule table stored in the snapshot (the type is decide.h's), valid
+/* The rule table stored in the snapshot (the type is rules.h's), valid
  * while s is open. */
 typedef struct sx_rules sx_rules;
 const sx_rules *sx_snap_rules(const sx_snap *s);

@@ -8,7 +8,7 @@
  * from the lists.  Channels and restriction codes are the same list: channel
  * `air` asks about code `AIR`, `appointment` about `APPOINT`, and so on
  * (SPEC section 4); a measure of the catalogue is one line of SX_CODES
- * (and, when its channel has classes, lines of decide.h's SX_JCLASSES).
+ * (and, when its channel has classes, lines of rules.h's SX_JCLASSES).
  *
  * Days are counted from 1970-01-01 in a uint16_t (good until 2149).  "Today"
  * is always China Standard Time (UTC+8), whatever the host's zone.
@@ -149,9 +149,9 @@ enum {
  *          whose role is not debtor); 0: such a record's code restricts
  *          nothing
  *   cls    1: the channel needs a class (rail, ship, hotel and the joint
- *          channels with classes; their classes are in decide.h)
+ *          channels with classes; their classes are in rules.h)
  *   eff    the effect of a class-less channel (SX_EFF_*); a channel with
- *          classes has it per class (decide.h, SX_JCLASSES)
+ *          classes has it per class (rules.h, SX_JCLASSES)
  * A code's number is its bit in every code mask on disk and on the wire
  * (snapshot records and permits, the feedback log's channel byte): new
  * measures go at the end.  sx_codes has room for 64.

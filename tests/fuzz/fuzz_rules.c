@@ -1,6 +1,6 @@
 /*
  * fuzz_rules.c - libFuzzer target: the operator's rule table parser
- * (engine/decide.h sx_rules_parse, sxgate-build --rules).
+ * (engine/rules.h sx_rules_parse, sxgate-build --rules).
  *
  * Input: the rule text as given (not NUL-terminated: the parser takes a
  * length), in a heap block of exactly its size.
