@@ -69,8 +69,11 @@ static void reload_run(sx_job *j)
 	uint32_t ms = (uint32_t)(sx_mono_ms() - t0);
 	sx_served *cur = sx_qsbr_current(&s->qsbr), *next = NULL;
 	if (rc) {
-		snprintf(err, sizeof err, "reload failed: %s: %s", path,
-		         why[0] ? why : sx_strerror(rc));
+		if (why[0] && strstr(why, path))  /* the reason names it */
+			snprintf(err, sizeof err, "reload failed: %s", why);
+		else
+			snprintf(err, sizeof err, "reload failed: %s: %s", path,
+			         why[0] ? why : sx_strerror(rc));
 	} else {
 		int64_t new_as_of = sx_snap_get_info(snap)->as_of;
 		int64_t cur_as_of = cur->info->as_of;
