@@ -30,7 +30,8 @@ static size_t v2(hb *o, uint8_t vc, uint8_t ft, const void *body, size_t bn)
 	o->b[13] = ft;
 	o->b[14] = (uint8_t)(bn >> 8);
 	o->b[15] = (uint8_t)bn;
-	memcpy(o->b + 16, body, bn);
+	if (bn)
+		memcpy(o->b + 16, body, bn);
 	o->n = 16 + bn;
 	return o->n;
 }
