@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"
@@ -63,6 +64,16 @@ static void usage(FILE *f)
 "                        --bind (refused without it: clear text on a network)\n"
 "  --http-bind ADDR      address of the plain HTTP port (default: --bind),\n"
 "                        e.g. for HAProxy's checks on a private address\n"
+"  --proxy-protocol      behind a load balancer (HAProxy send-proxy-v2): every\n"
+"                        RESP and binary connection, plain or TLS, must begin\n"
+"                        with a PROXY protocol header (v1 or v2, before TLS),\n"
+"                        and AUTH limits count the client address it names;\n"
+"                        refused from anyone not in --proxy-from. The HTTP\n"
+"                        ports take no header (checks, scrapers come direct)\n"
+"  --proxy-from CIDR[,CIDR...]\n"
+"                        who may send the header, IPv4 or IPv6 prefixes, e.g.\n"
+"                        10.0.0.5/32,fd00::/64 (default: loopback only,\n"
+"                        127.0.0.0/8,::1/128); needs --proxy-protocol\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
 "  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md);\n"
@@ -179,6 +190,7 @@ enum {
 	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
 	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
+	OPT_PROXY_PROTOCOL, OPT_PROXY_FROM,
 };
 
 static const struct option options[] = {
@@ -214,6 +226,8 @@ static const struct option options[] = {
 	{ "tls-ciphersuites", required_argument, NULL, OPT_TLS_CIPHERSUITES },
 	{ "allow-plain",      no_argument,       NULL, OPT_ALLOW_PLAIN },
 	{ "http-bind",        required_argument, NULL, OPT_HTTP_BIND },
+	{ "proxy-protocol",   no_argument,       NULL, OPT_PROXY_PROTOCOL },
+	{ "proxy-from",       required_argument, NULL, OPT_PROXY_FROM },
 	{ "file-mode",        required_argument, NULL, OPT_FILE_MODE },
 	{ "help",             no_argument,       NULL, OPT_HELP },
 	{ "version",          no_argument,       NULL, OPT_VERSION },
@@ -312,6 +326,18 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			break;
 		case OPT_ALLOW_PLAIN: cfg->allow_plain = 1; break;
 		case OPT_HTTP_BIND: cfg->http_bind = optarg; break;
+		case OPT_PROXY_PROTOCOL: cfg->proxy_protocol = 1; break;
+		case OPT_PROXY_FROM: {
+			char why[512];
+			sx_cidr_list l;
+			if (sx_cidr_list_parse("--proxy-from", optarg, &l, why, sizeof why)) {
+				fprintf(stderr, "sxgated: %s\n", why);
+				return -1;
+			}
+			sx_cidr_list_free(&l);
+			cfg->proxy_from = optarg;
+			break;
+		}
 		case OPT_FILE_MODE: {
 			char why[256];
 			if (sx_file_mode_parse("--file-mode", optarg, &cfg->file_mode, why,
@@ -337,6 +363,10 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 	}
 	if (!cfg->snapshot) {
 		fprintf(stderr, "sxgated: --snapshot is required\n");
+		return -1;
+	}
+	if (cfg->proxy_from && !cfg->proxy_protocol) {
+		fprintf(stderr, "sxgated: --proxy-from needs --proxy-protocol\n");
 		return -1;
 	}
 	return 0;

@@ -163,14 +163,16 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "metrics_port:%d\r\n"
 	          "uptime_in_seconds:%lld\r\n"
 	          "tenants:%zu\r\n"
-	          "live_updates:%s\r\n",
+	          "live_updates:%s\r\n"
+	          "proxy_protocol:%s\r\n",
 	          SX_SRV_VERSION, (long)getpid(), s->io_name, s->io_desc, s->nworkers,
 	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port,
 	          s->cfg.http_port,
 	          (long long)(sx_mono_s() - s->started_mono),
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
 	          s->follow ? "following the stream" :
-	          s->journal ? "on (journal)" : "off (no --journal)");
+	          s->journal ? "on (journal)" : "off (no --journal)",
+	          s->cfg.proxy_protocol ? "on" : "off");
 	if (!s->tls) {
 		sb_printf(b, "tls:off\r\n\r\n");
 		return;
@@ -270,6 +272,12 @@ static void sec_stats(sbuf *b, totals *t)
 		          (unsigned long long)st->per_binop[i]);
 	sb_printf(b, "tls_handshakes:%llu\r\ntls_errors:%llu\r\n",
 	          (unsigned long long)st->tls_handshakes, (unsigned long long)st->tls_errors);
+	sb_printf(b, "proxy_headers:%llu\r\nproxy_refused_untrusted:%llu\r\n"
+	          "proxy_refused_malformed:%llu\r\nproxy_refused_timeout:%llu\r\n"
+	          "proxy_refused_incomplete:%llu\r\n",
+	          (unsigned long long)st->proxy_headers, (unsigned long long)st->proxy_untrusted,
+	          (unsigned long long)st->proxy_malformed, (unsigned long long)st->proxy_timeout,
+	          (unsigned long long)st->proxy_incomplete);
 	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\nhttp_requests:%llu\r\n",
 	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids,
 	          (unsigned long long)st->http_requests);
@@ -511,6 +519,17 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_tls_errors_total",
 	        "TLS connections cut for a failed handshake or a bad record", st->tls_errors);
 #undef COUNTER
+	metric(&b, "sxgate_proxy_headers_total", "counter",
+	       "PROXY protocol headers accepted (--proxy-protocol)");
+	sb_printf(&b, "sxgate_proxy_headers_total %llu\n", (unsigned long long)st->proxy_headers);
+	metric(&b, "sxgate_proxy_refused_total", "counter",
+	       "Connections cut for their PROXY protocol header, by reason");
+	sb_printf(&b, "sxgate_proxy_refused_total{reason=\"untrusted\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"malformed\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"timeout\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"incomplete\"} %llu\n",
+	          (unsigned long long)st->proxy_untrusted, (unsigned long long)st->proxy_malformed,
+	          (unsigned long long)st->proxy_timeout, (unsigned long long)st->proxy_incomplete);
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);

@@ -136,6 +136,9 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 		snprintf(why, whycap, "--request-timeout must be >= 0");
 	else if (c->max_output < 4096)
 		snprintf(why, whycap, "--max-output must be at least 4096 bytes");
+	else if (c->proxy_from && !c->proxy_protocol)
+		snprintf(why, whycap, "--proxy-from needs --proxy-protocol (without it no "
+		         "listener reads a PROXY header)");
 	else
 		return 0;
 	return SX_EINVAL;
@@ -244,6 +247,10 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	struct sockaddr_storage haddr = addr;
 	socklen_t hlen = alen;
 	if (s->cfg.http_bind && (rc = resolve(s->cfg.http_bind, &haddr, &hlen, why, whycap)))
+		goto fail;
+	if (s->cfg.proxy_protocol &&
+	    (rc = sx_cidr_list_parse("--proxy-from", s->cfg.proxy_from ? s->cfg.proxy_from :
+	                             SX_PROXY_FROM_DEFAULT, &s->proxy_from, why, whycap)))
 		goto fail;
 	if (s->cfg.tls_cert || s->cfg.tls_key) {
 		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
@@ -398,6 +405,13 @@ static void log_startup(sx_srv *s)
 			                      ls[i].http && s->cfg.http_bind ? s->cfg.http_bind :
 			                      s->cfg.bind, ls[i].port, ls[i].what);
 	sx_log("listening on %s", l);
+	if (s->cfg.proxy_protocol) {
+		char from[512];
+		sx_log("PROXY protocol (v1, v2): every RESP and binary connection (plain and TLS) "
+		       "must begin with a header, from %s only%s; the HTTP ports take none",
+		       sx_cidr_list_text(&s->proxy_from, from, sizeof from),
+		       s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
+	}
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);
@@ -523,6 +537,7 @@ void sx_srv_destroy(sx_srv *s)
 		sx_qsbr_destroy(&s->qsbr);
 	sx_tenants_free(s->tenants);
 	sx_tls_server_free(s->tls);
+	sx_cidr_list_free(&s->proxy_from);
 	sx_live_close(s);
 	free(s->snap_path);
 	pthread_mutex_destroy(&s->status_lock);

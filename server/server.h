@@ -15,6 +15,10 @@
 
 #define SX_SRV_VERSION "0.1.0"
 
+/* Who may send a PROXY protocol header when --proxy-from is not given:
+ * this host only (a load balancer on the same machine). */
+#define SX_PROXY_FROM_DEFAULT "127.0.0.0/8,::1/128"
+
 typedef struct sx_srv sx_srv;
 
 enum { SX_IO_AUTO = 0, SX_IO_URING, SX_IO_EPOLL };
@@ -49,6 +53,10 @@ typedef struct sx_srv_config {
 	int tls_client_auth;              /* SX_TLS_CLIENT_NONE/OPTIONAL/REQUIRED */
 	int allow_plain;            /* plain RESP/binary on a non-loopback bind */
 	const char *http_bind;      /* the plain HTTP listener's address; NULL: bind */
+	int proxy_protocol;         /* RESP and binary listeners (plain and TLS)
+	                               expect a PROXY protocol header first */
+	const char *proxy_from;     /* CIDR[,CIDR...] that may send one; NULL:
+	                               SX_PROXY_FROM_DEFAULT (loopback) */
 	unsigned file_mode;         /* of the journal and the feedback log (they
 	                               hold ID numbers); 0: SX_FILE_MODE, 0600.
 	                               Process-wide (wio.h sx_file_set_mode) */

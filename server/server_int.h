@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "jobs.h"
 #include "qsbr.h"
 #include "server.h"
@@ -38,6 +39,7 @@ struct sx_srv {
 	sx_qsbr qsbr;                /* readers: the workers */
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	struct sx_tls_server *tls;   /* NULL: no TLS port */
+	sx_cidr_list proxy_from;     /* --proxy-from, parsed (with --proxy-protocol) */
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;

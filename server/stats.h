@@ -53,6 +53,11 @@ typedef struct sx_stats {
 	uint64_t mcheck_ids;                 /* IDs in MCHECK commands */
 	uint64_t http_requests;              /* HTTP requests answered */
 	uint64_t tls_handshakes, tls_errors; /* TLS: finished, refused or broken */
+	uint64_t proxy_headers;              /* PROXY headers accepted */
+	uint64_t proxy_untrusted;            /* peer not in --proxy-from */
+	uint64_t proxy_malformed;            /* no header, or a bad one */
+	uint64_t proxy_timeout;              /* header not whole in time */
+	uint64_t proxy_incomplete;           /* closed half-way through it */
 	uint64_t decisions[SX_NREASONS];
 	uint64_t per_channel[SX_NCODES];
 	uint64_t query_errors;               /* invalid ID, bad channel, ... */

@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "addr.h"
 #include "conn.h"
 #include "log.h"
 #include "tls.h"
@@ -128,8 +129,9 @@ static void log_refusal(sx_conn *c, const char *what)
 	if (c->x->now == last)
 		return;
 	last = c->x->now;
-	char e[256];
-	sx_log("TLS: connection refused (%s): %s", what, sx_tls_why(e, sizeof e));
+	char e[256], a[SX_ADDR_TEXT];
+	sx_log("TLS: connection refused (%s): client %s: %s", what,
+	       sx_addr_text(c->addr.b, a, sizeof a), sx_tls_why(e, sizeof e));
 }
 
 /* The handshake finished: a client certificate bound to a tenant makes

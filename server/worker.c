@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proto.h"
 #include "server_int.h"
+#include "transport_proxy.h"
 #include "worker.h"
 
 static void *xcalloc(size_t n, size_t size)
@@ -113,6 +114,7 @@ void sx_worker_started(sx_worker *w, int rc, const char *why)
 static void conn_free(sx_conn *c)
 {
 	sx_tls_detach(c);
+	sx_proxy_drop(c);
 	sx_conn_free(c);
 }
 
@@ -181,11 +183,22 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	sx_addr addr;
 	peer_addr(fd, &addr);
+	/* --proxy-protocol: the client ports (not HTTP's: load balancers'
+	 * checks and scrapers come straight) take a header, from --proxy-from
+	 * only; anyone else is cut off before a byte is read */
+	int proxied = s->cfg.proxy_protocol && sx_listen_proto(l) != SX_PROTO_HTTP;
+	if (sx_unlikely(proxied) && sx_proxy_admit(&w->x, &addr)) {
+		atomic_fetch_sub(&s->nclients, 1);
+		close(fd);
+		return NULL;
+	}
 	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[sx_listen_proto(l)], &addr);
 	if (sx_listen_tls(l)) {
 		sx_tls_attach(c, w->srv->tls);
 		c->req_since = sx_mono_ns();     /* the handshake is timed like a request */
 	}
+	if (sx_unlikely(proxied))
+		sx_proxy_expect(c);               /* before TLS: the header is in the clear */
 	c->slot = slot_alloc(w);
 	if (++w->serial == 0)
 		w->serial = 1;
@@ -235,6 +248,8 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 		sx_worker_kill(w, c);     /* the lingering close is complete */
 		return;
 	}
+	if (sx_unlikely(c->flags & SX_CF_PROXY))
+		sx_proxy_eof(c);          /* no header, nothing to answer: the flush closes */
 	/* Answer what came before the EOF, then close; a request waiting for
 	 * a job (and the input held behind it) finishes first (conn.c). */
 	c->flags |= SX_CF_EOF;
@@ -247,6 +262,14 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 
 void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n)
 {
+	if (sx_unlikely(c->flags & SX_CF_PROXY)) {
+		/* the PROXY header comes first, before TLS (transport_proxy.h) */
+		int r = sx_proxy_input(c, &data, &n);
+		if (r == SX_PROXY_FAIL)
+			sx_worker_kill(w, c);
+		if (r != SX_PROXY_PASS || n == 0)
+			return;
+	}
 	if (!c->tls) {
 		sx_conn_input(c, data, n);
 		return;
@@ -355,7 +378,7 @@ void sx_worker_tick(sx_worker *w)
 	int idle = w->srv->cfg.idle_timeout;
 	int authto = w->srv->tenants ? w->srv->cfg.auth_timeout : 0;
 	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;
-	uint64_t now_ns = reqto_ns ? sx_mono_ns() : 0;
+	uint64_t now_ns = sx_mono_ns();
 	int drain_over = w->stopping && w->x.now >= w->drain_deadline;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
@@ -365,6 +388,10 @@ void sx_worker_tick(sx_worker *w)
 			sx_worker_kill(w, c);
 		} else if (c->flags & SX_CF_LINGER) {
 			if (w->x.now >= c->linger_until)
+				sx_worker_kill(w, c);
+		} else if (c->flags & SX_CF_PROXY) {
+			/* its PROXY header is still due: nothing else applies yet */
+			if (sx_proxy_late(c, now_ns))
 				sx_worker_kill(w, c);
 		} else if (reqto_ns && c->tls && !sx_tls_ready(c) &&
 		           now_ns - c->req_since >= reqto_ns) {

@@ -34,6 +34,16 @@ ssl, verifying the test CA, presenting a client certificate).  Stages:
   g  certificate rotation under load: new server certificate files,
      RELOAD TLS on each replica: new connections get the new certificate,
      zero failed requests, HAProxy's TLS checks keep passing
+  h  PROXY protocol: the replicas run with --proxy-protocol --proxy-from
+     127.0.0.1/32 and HAProxy sends send-proxy-v2 (its PING checks a LOCAL
+     header); a client connecting to HAProxy from 127.0.0.2 is seen by the
+     replica as 127.0.0.2, not as HAProxy's 127.0.0.1 (the replica's log
+     line for its refused handshake names it); no header was refused
+
+The test's own direct connections to a replica (INFO, RELOAD TLS, answers
+checked replica by replica) come from 127.0.0.1, a trusted proxy address,
+and send a PROXY v2 LOCAL header first; deploy/rollout.sh (redis-cli) goes
+through an admin listener of HAProxy per replica, as docs/DEPLOY.md says.
 
 The last line is "N passed, N failed".
 """
@@ -172,9 +182,18 @@ def tls_context(client="booking"):
     return _ctx[client]
 
 
-def tls_connect(port, timeout, client="booking"):
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+# The replicas' TLS ports: they take a PROXY protocol header first
+# (--proxy-protocol); the test's direct connections send a v2 LOCAL one.
+PROXIED = set()
+PROXY_V2_LOCAL = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"
+
+
+def tls_connect(port, timeout, client="booking", source=None):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                   source_address=(source, 0) if source else None)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if port in PROXIED:
+        raw.sendall(PROXY_V2_LOCAL)
     try:
         return tls_context(client).wrap_socket(raw, server_hostname="127.0.0.1")
     except BaseException:
@@ -552,6 +571,8 @@ class Replica:
     def __init__(self, n, rport, password_file="redis.pass"):
         self.n = n
         self.resp, self.bin, self.metrics = free_ports(3)    # TLS RESP, TLS binary, plain HTTP
+        PROXIED.update((self.resp, self.bin))
+        self.admin = None         # HAProxy's admin listener for it (rollout)
         self.journal = os.path.join(WORK, "r%d.journal" % n)
         self.rport = rport
         self.password_file = password_file
@@ -564,6 +585,7 @@ class Replica:
                            "--tls-cert", pki("server.pem"), "--tls-key", pki("server.key"),
                            "--tls-ca", pki("clients-ca.pem"), "--tls-client-auth", "required",
                            "--http-port", str(self.metrics), "--http-bind", "127.0.0.1",
+                           "--proxy-protocol", "--proxy-from", "127.0.0.1/32",
                            "--threads", "1",
                            "--journal", self.journal, "--max-lag", str(MAX_LAG),
                            "--updates-from", "rediss://127.0.0.1:%d/%s" % (self.rport, STREAM),
@@ -648,19 +670,31 @@ backend sxgate_tls_bin_stale
     tcp-check send PING\\r\\n
     tcp-check expect string +PONG
 {bin_stale}
+{admin}
 """
 
 
 def haproxy_cfg(reps, fe_resp, fe_bin, sock):
-    ssl_check = "check-ssl verify required ca-file %s crt %s" % (pki("ca.pem"), pki("haproxy-check.crt"))
-    rs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.resp, r.metrics) for r in reps)
-    bs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.metrics) for r in reps)
-    rst = "\n".join("    server r%d 127.0.0.1:%d check %s" % (r.n, r.resp, ssl_check) for r in reps)
+    # as deploy/haproxy.cfg: a PROXY v2 header on every server connection,
+    # and a LOCAL one on the checks that go to a TLS port
+    ssl_check = "check-send-proxy check-ssl verify required ca-file %s crt %s" % (
+        pki("ca.pem"), pki("haproxy-check.crt"))
+    rs = "\n".join("    server r%d 127.0.0.1:%d check port %d send-proxy-v2" % (r.n, r.resp, r.metrics)
+                   for r in reps)
+    bs = "\n".join("    server r%d 127.0.0.1:%d check port %d send-proxy-v2" % (r.n, r.bin, r.metrics)
+                   for r in reps)
+    rst = "\n".join("    server r%d 127.0.0.1:%d send-proxy-v2 check %s" % (r.n, r.resp, ssl_check)
+                    for r in reps)
     # the stale binary backend checks each replica's TLS RESP port
-    bst = "\n".join("    server r%d 127.0.0.1:%d check port %d %s" % (r.n, r.bin, r.resp, ssl_check)
+    bst = "\n".join("    server r%d 127.0.0.1:%d send-proxy-v2 check port %d %s" % (r.n, r.bin, r.resp, ssl_check)
+                    for r in reps)
+    # operators' access to one replica (rollout.sh): an admin listener each
+    adm = "\n".join("listen sxgate_admin_r%d\n    bind 127.0.0.1:%d\n"
+                    "    server r%d 127.0.0.1:%d send-proxy-v2\n" % (r.n, r.admin, r.n, r.resp)
                     for r in reps)
     return HAPROXY_CFG.format(sock=sock, inter=HAP_INTER_MS, fe_resp=fe_resp, fe_bin=fe_bin,
-                              resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst)
+                              resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst,
+                              admin=adm)
 
 
 def hap_status(sock, field="status"):
@@ -762,6 +796,39 @@ def rotate_certificate(reps, fe_resp, model, sock):
            "through HAProxy, %d failed, %d wrong" % (load.ok + load.lost + load.wrong, load.lost, load.wrong))
 
 
+def proxy_protocol(reps, fe_resp):
+    """(h) behind HAProxy's send-proxy-v2 a replica sees the client's own
+    address: a client at 127.0.0.2 without a certificate is refused by the
+    replica's TLS (--tls-client-auth required), whose log line names the
+    client as 127.0.0.2, not HAProxy's 127.0.0.1."""
+    seen = None
+    for attempt in range(4):
+        time.sleep(1.1)           # the TLS refusal line: one a second at most
+        try:
+            s = tls_connect(fe_resp, 3.0, client=None, source="127.0.0.2")
+            s.sendall(b"PING\r\n")
+            s.recv(100)
+            s.close()
+        except (OSError, ssl.SSLError):
+            pass
+        seen = wait_for(lambda: next((r.n for r in reps if "refused (handshake): client 127.0.0.2:"
+                                      in open(os.path.join(WORK, "r%d.log" % r.n)).read()), None), 2)
+        if seen:
+            break
+    check("h: a replica behind HAProxy sees the client's own address (127.0.0.2) in its log, "
+          "not HAProxy's", seen is not None, "replica %s" % seen)
+    headers, refused = 0, {}
+    for r in reps:
+        st = info(r.resp, "stats")
+        headers += int(st.get("proxy_headers", "0"))
+        for k in ("untrusted", "malformed", "timeout", "incomplete"):
+            refused[k] = refused.get(k, 0) + int(st.get("proxy_refused_" + k, "0"))
+    check("h: the replicas took PROXY headers (clients, checks, admin) and refused none",
+          headers > 0 and not any(refused.values()), "headers=%d refused=%r" % (headers, refused))
+    figure("h: PROXY protocol: %d headers taken by the 3 replicas (HAProxy's clients, its TLS "
+           "checks' LOCAL headers, the test's own), %d refused" % (headers, sum(refused.values())))
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     rng = random.Random(20261127)
@@ -797,6 +864,8 @@ def main():
                                                   r1i.get("tls"), r1i.get("tls_client_auth")))
     check("setup: three replicas /health 200",
           all(wait_for(lambda r=r: r.health()[0] == 200, 10) for r in reps))
+    for r, p in zip(reps, free_ports(len(reps))):
+        r.admin = p
     cfgpath = os.path.join(WORK, "haproxy.cfg")
     with open(cfgpath, "w") as f:
         f.write(haproxy_cfg(reps, fe_resp, fe_bin, sock))
@@ -1012,9 +1081,10 @@ def main():
     bload = Load(fe_bin, model, threads=2, proto="bin").start()
     time.sleep(0.5)
     t0 = time.time()
+    # through HAProxy's admin listener of each replica (send-proxy-v2)
     ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"),
                          "--cacert", pki("ca.pem"), "--cert", pki("ops.pem"), "--key", pki("ops.key"),
-                         snap2] + ["127.0.0.1:%d" % r.resp for r in reps],
+                         snap2] + ["127.0.0.1:%d" % r.admin for r in reps],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ro_s = time.time() - t0
     time.sleep(0.5)
@@ -1043,6 +1113,7 @@ def main():
               load.lost + bload.lost, load.wrong + bload.wrong))
 
     rotate_certificate(reps, fe_resp, model, sock)
+    proxy_protocol(reps, fe_resp)
 
     # ---- (f) a replica with the wrong feed password
     bad_rep = Replica(4, rport, password_file="wrong.pass")

@@ -28,7 +28,7 @@ FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 
-FUZZ_NAMES    = csv row id query rules snap_raw snap_struct overlay resp conn http
+FUZZ_NAMES    = csv row id query rules snap_raw snap_struct overlay resp conn http proxy
 # The journal and feedback log readers, where they exist.
 ifneq ($(wildcard engine/journal.c),)
 FUZZ_NAMES   += journal
@@ -49,6 +49,7 @@ FUZZ_MAXLEN_overlay     = 8192
 FUZZ_MAXLEN_resp        = 65536
 FUZZ_MAXLEN_conn        = 65536
 FUZZ_MAXLEN_http        = 16384
+FUZZ_MAXLEN_proxy       = 8192
 FUZZ_MAXLEN_journal     = 65536
 FUZZ_MAXLEN_feedback    = 65536
 

@@ -323,6 +323,74 @@ ST_UNUSED static st_conn *st_connect(int port)
 	return c;
 }
 
+/* A connection to port from the local address src ("127.0.0.2": Linux
+ * answers the whole of 127.0.0.0/8 on the loopback), to be a client the
+ * server sees at another address. */
+ST_UNUSED static st_conn *st_connect_from(int port, const char *src)
+{
+	st_conn *c = calloc(1, sizeof *c);
+	cr_assert_not_null(c);
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	cr_assert_eq(inet_pton(AF_INET, src, &b.sin_addr), 1, "source %s", src);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert(c->fd >= 0 && bind(c->fd, (struct sockaddr *)&b, sizeof b) == 0 &&
+	          connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0,
+	          "connect to port %d from %s: %s", port, src, strerror(errno));
+	struct timeval tv = { .tv_sec = ST_TIMEOUT_S };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->cap = 1 << 16;
+	c->buf = malloc(c->cap);
+	return c;
+}
+
+/* A PROXY protocol v2 header (server/proxyproto.h) into out (at least 52
+ * bytes): a PROXY command naming client (IPv4 or IPv6 text) as the source,
+ * port 40000, to 127.0.0.1 or ::1 port dport; client NULL: a LOCAL header
+ * (a proxy's own health check).  Returns its length. */
+ST_UNUSED static size_t st_proxy_v2(uint8_t *out, const char *client, int dport)
+{
+	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+	                                 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	memcpy(out, sig, 12);
+	if (!client) {
+		out[12] = 0x20;
+		out[13] = out[14] = out[15] = 0;
+		return 16;
+	}
+	int v6 = strchr(client, ':') != NULL;
+	size_t al = v6 ? 16 : 4, n = 16;
+	out[12] = 0x21;
+	out[13] = v6 ? 0x21 : 0x11;
+	out[14] = 0;
+	out[15] = (uint8_t)(2 * al + 4);
+	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, client, out + n), 1, "client %s", client);
+	n += al;
+	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::1" : "127.0.0.1", out + n), 1);
+	n += al;
+	out[n++] = 40000 >> 8;
+	out[n++] = 40000 & 0xff;
+	out[n++] = (uint8_t)(dport >> 8);
+	out[n++] = (uint8_t)dport;
+	return n;
+}
+
+/* Connect to port as a proxy would for client (NULL: LOCAL): the v2
+ * header is sent first, alone. */
+ST_UNUSED static st_conn *st_connect_proxied(int port, const char *client)
+{
+	st_conn *c = st_connect(port);
+	uint8_t h[64];
+	size_t n = st_proxy_v2(h, client, port);
+	ssize_t w = send(c->fd, h, n, MSG_NOSIGNAL);
+	cr_assert_eq(w, (ssize_t)n, "send the PROXY header: %s", strerror(errno));
+	return c;
+}
+
 ST_UNUSED static void st_close(st_conn *c)
 {
 	if (!c)
