@@ -255,7 +255,7 @@ static int noperm(sx_conn *c, uint32_t req, size_t n, const char *msg)
 }
 
 /* A CHECK or LISTED body read into ctx and x->argv, from an authenticated
- * client?  Else the error is written: 0. */
+ * client, within its tenant's max-batch?  Else the error is written: 0. */
 static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str ctx[4])
 {
 	const char *bad = rd_query(c->x, r, count, ctx);
@@ -263,7 +263,10 @@ static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str c
 		protocol_error(c, req, bad);
 		return 0;
 	}
-	return !need_auth(c, req);
+	if (need_auth(c, req))
+		return 0;
+	char msg[256];
+	return !noperm(c, req, sx_perm_batch(c->x, c->tenant, count, msg, sizeof msg), msg);
 }
 
 static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
