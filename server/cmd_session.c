@@ -23,7 +23,10 @@ void sx_cmd_auth(sx_req *r, const sx_str *a, size_t argc)
 		r->job = job;
 		return;
 	}
-	if (ans.rc == 0) {
+	char msg[160];
+	if (ans.rc == 0 && sx_auth_take(r->x, r->tenant, ans.tenant, msg, sizeof msg)) {
+		sx_resp_error(r->out, msg, strlen(msg));
+	} else if (ans.rc == 0) {
 		r->tenant = ans.tenant;
 		sx_resp_lit(r->out, "+OK\r\n");
 	} else {

@@ -121,6 +121,15 @@ static size_t http_refuse(char *buf, size_t cap)
 	return n;
 }
 
+static void http_deny(sx_conn *c, const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof body, "%s\n", msg);
+	if (n < 0 || (size_t)n >= sizeof body)
+		n = (int)sizeof body - 1;
+	sx_http_response(&c->out, 503, TEXT, body, (size_t)n, 0, 0, NULL);
+}
+
 const sx_proto sx_proto_http = {
 	.name = "http",
 	.process = http_process,
@@ -128,4 +137,5 @@ const sx_proto sx_proto_http = {
 	.error = http_error,
 	.timeout = http_timeout,
 	.refuse = http_refuse,
+	.deny = http_deny,
 };

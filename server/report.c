@@ -290,6 +290,7 @@ static void sec_stats(sbuf *b, totals *t)
 	          "noauth_errors:%llu\r\n"
 	          "noperm_errors:%llu\r\n"
 	          "max_batch_refusals:%llu\r\n"
+	          "max_conns_refusals:%llu\r\n"
 	          "auth_ok:%llu\r\n"
 	          "auth_failed:%llu\r\n"
 	          "auth_rate_limited:%llu\r\n"
@@ -302,7 +303,7 @@ static void sec_stats(sbuf *b, totals *t)
 	          (unsigned long long)st->reqtimeout_kills,
 	          (unsigned long long)st->authtimeout_kills, (unsigned long long)st->accept_errors,
 	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
-	          (unsigned long long)st->batch_refused,
+	          (unsigned long long)st->batch_refused, (unsigned long long)st->conns_refused,
 	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
 	          (unsigned long long)t->auth_limited,
 	          (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -564,9 +565,12 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	        "TLS connections cut for a failed handshake or a bad record", st->tls_errors);
 #undef COUNTER
 	metric(&b, "sxgate_tenant_limit_refusals_total", "counter",
-	       "Requests refused by a tenant's limit: max_batch (IDs in one batch)");
+	       "Requests refused by a tenant's limit: max_batch (IDs in one batch), "
+	       "max_conns (AUTH or client certificate over its connections)");
 	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_batch\"} %llu\n",
 	          (unsigned long long)st->batch_refused);
+	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_conns\"} %llu\n",
+	          (unsigned long long)st->conns_refused);
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);
