@@ -63,6 +63,7 @@ enum {
 	SX_CF_KILL     = 1 << 9,   /* cut off at the next flush (no reply) */
 	SX_CF_CERT     = 1 << 10,  /* tenant bound by its client certificate */
 	SX_CF_TLS_BYE  = 1 << 11,  /* TLS close_notify queued */
+	SX_CF_METRICS_AUTH = 1 << 12,  /* HTTP: /metrics needs credentials here */
 };
 
 /* State of the I/O backend (both use the same fields where they can). */
@@ -84,6 +85,7 @@ typedef union sx_conn_pstate {
 	} bin;
 	struct {
 		uint8_t keep_alive;     /* the request being answered keeps it */
+		uint8_t head;           /* ... and is a HEAD */
 	} http;
 } sx_conn_pstate;
 

@@ -291,6 +291,8 @@ static void sec_stats(sbuf *b, totals *t)
 	          "noperm_errors:%llu\r\n"
 	          "max_batch_refusals:%llu\r\n"
 	          "max_conns_refusals:%llu\r\n"
+	          "metrics_unauthorized:%llu\r\n"
+	          "metrics_forbidden:%llu\r\n"
 	          "auth_ok:%llu\r\n"
 	          "auth_failed:%llu\r\n"
 	          "auth_rate_limited:%llu\r\n"
@@ -304,6 +306,8 @@ static void sec_stats(sbuf *b, totals *t)
 	          (unsigned long long)st->authtimeout_kills, (unsigned long long)st->accept_errors,
 	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
 	          (unsigned long long)st->batch_refused, (unsigned long long)st->conns_refused,
+	          (unsigned long long)st->metrics_unauthorized,
+	          (unsigned long long)st->metrics_forbidden,
 	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
 	          (unsigned long long)t->auth_limited,
 	          (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -571,6 +575,12 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	          (unsigned long long)st->batch_refused);
 	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_conns\"} %llu\n",
 	          (unsigned long long)st->conns_refused);
+	metric(&b, "sxgate_metrics_refusals_total", "counter",
+	       "GET /metrics refused: 401 no or wrong credentials, 403 not a metrics tenant");
+	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"401\"} %llu\n",
+	          (unsigned long long)st->metrics_unauthorized);
+	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"403\"} %llu\n",
+	          (unsigned long long)st->metrics_forbidden);
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);

@@ -245,6 +245,20 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	socklen_t hlen = alen;
 	if (s->cfg.http_bind && (rc = resolve(s->cfg.http_bind, &haddr, &hlen, why, whycap)))
 		goto fail;
+	/* Where /metrics needs a metrics tenant's credentials: the plain HTTP
+	 * listener is on --http-bind (or --bind), the TLS one on --bind. */
+	if (s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS && !s->cfg.tenants) {
+		snprintf(why, whycap, "--metrics-auth always needs --tenants (a tenant with the "
+		         "metrics flag gives /metrics its credentials)");
+		rc = SX_EINVAL;
+		goto fail;
+	}
+	for (int tls = 0; tls < 2; tls++) {
+		const struct sockaddr *la = (const struct sockaddr *)(tls ? &addr : &haddr);
+		s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP] =
+			s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS ||
+			(s->cfg.metrics_auth == SX_METRICS_AUTH_NON_LOOPBACK && !is_loopback(la));
+	}
 	if (s->cfg.tls_cert || s->cfg.tls_key) {
 		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
 		                   .ca = s->cfg.tls_ca, .ciphers = s->cfg.tls_ciphers,
@@ -361,6 +375,36 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Who may read /metrics on each HTTP listener, and what is wrong with it. */
+static void log_metrics_access(sx_srv *s)
+{
+	for (int tls = 0; tls < 2; tls++) {
+		int port = tls ? s->cfg.tls_http_port : s->cfg.http_port;
+		const char *host = !tls && s->cfg.http_bind ? s->cfg.http_bind : s->cfg.bind;
+		if (!port)
+			continue;
+		if (!s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP]) {
+			if (s->cfg.metrics_auth == SX_METRICS_AUTH_NONE)
+				sx_log("warning: --metrics-auth none: /metrics on %s:%d (%s) is open "
+				       "to whoever can connect", host, port, tls ? "tls http" : "http");
+			continue;
+		}
+		if (!s->tenants)
+			sx_log("warning: /metrics on %s:%d (%s) answers 403 to everyone: a "
+			       "non-loopback address needs the credentials of a tenant with the "
+			       "metrics flag (--tenants), or --metrics-auth none", host, port,
+			       tls ? "tls http" : "http");
+		else if (!sx_tenants_with_metrics(s->tenants))
+			sx_log("warning: /metrics on %s:%d (%s) needs the credentials of a tenant "
+			       "with the metrics flag, and %s has none: it answers 403 to everyone",
+			       host, port, tls ? "tls http" : "http", s->cfg.tenants);
+		else
+			sx_log("/metrics on %s:%d (%s) needs the credentials of a tenant with the "
+			       "metrics flag (HTTP Basic or Bearer tenant:secret)", host, port,
+			       tls ? "tls http" : "http");
+	}
+}
+
 static void log_startup(sx_srv *s)
 {
 	const sx_served *cur = sx_qsbr_current(&s->qsbr);
@@ -398,6 +442,7 @@ static void log_startup(sx_srv *s)
 			                      ls[i].http && s->cfg.http_bind ? s->cfg.http_bind :
 			                      s->cfg.bind, ls[i].port, ls[i].what);
 	sx_log("listening on %s", l);
+	log_metrics_access(s);
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);

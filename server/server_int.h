@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "jobs.h"
+#include "proto.h"
 #include "qsbr.h"
 #include "server.h"
 #include "tenant.h"
@@ -38,6 +39,9 @@ struct sx_srv {
 	sx_qsbr qsbr;                /* readers: the workers */
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	struct sx_tls_server *tls;   /* NULL: no TLS port */
+	/* by listener (worker.h): GET /metrics there needs the credentials of
+	 * a tenant with the metrics flag (--metrics-auth) */
+	uint8_t metrics_auth[2 * SX_NPROTO];
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;
