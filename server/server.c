@@ -419,6 +419,8 @@ static void log_startup(sx_srv *s)
 	if (s->tenants)
 		sx_log("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
 		       s->cfg.tenants);
+	else
+		sx_log("no --tenants: AUTH is off and every client may run every command");
 	size_t bound = sx_tenants_with_cert(s->tenants);
 	if (bound && (!s->tls || s->cfg.tls_client_auth == SX_TLS_CLIENT_NONE))
 		sx_log("warning: %zu tenant%s of %s bind%s a client certificate (cert=), but "
@@ -426,8 +428,6 @@ static void log_startup(sx_srv *s)
 		       "required, with --tls-ca): %s log in only by AUTH", bound,
 		       bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
 		       bound == 1 ? "it can" : "they can");
-	else
-		sx_log("no --tenants: AUTH is off and every client may run every command");
 	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
 	const struct { int port; const char *what; int http; } ls[] = {
 		{ s->cfg.resp_port, "resp", 0 }, { s->cfg.bin_port, "binary", 0 },
