@@ -13,6 +13,7 @@
  *   - a listener on a real non-loopback address of this machine needs
  *     credentials with the default --metrics-auth (skipped, and said so,
  *     where the machine has none), one on loopback does not;
+ *   - over TLS, a client certificate bound to a metrics tenant is enough;
  *   - without --tenants, --metrics-auth always is refused at start;
  *   - refusals are counted (INFO, /metrics) and the text passes promtool.
  */
@@ -20,6 +21,7 @@
 #include <net/if.h>
 
 #include "helpers/httptest.h"
+#include "helpers/tlstest.h"
 
 #define CHALLENGE "WWW-Authenticate: Basic realm=\"sxgated\"\r\n"
 
@@ -458,4 +460,43 @@ ST_TEST(metrics_auth, health_on_a_guarded_listener_names_no_url)
 	cr_assert_eq(r.status, 503);
 	cr_assert_not_null(strstr(r.body, "redis:"), "%s", r.body);
 	ht_free(&r);
+}
+
+/* Over a TLS HTTP port a client certificate bound to a tenant is its
+ * credentials: a metrics tenant's gets 200, another tenant's 403, none
+ * 401 (and Basic still works there). */
+ST_TEST(metrics_auth, a_client_certificate_of_a_metrics_tenant_is_enough)
+{
+	tt_pki();
+	char cert[PATH_MAX + 16], key[PATH_MAX + 16], ca[PATH_MAX + 16], text[2048], h[256];
+	snprintf(cert, sizeof cert, "%s/srv.pem", tu_dir);
+	snprintf(key, sizeof key, "%s/srv.key", tu_dir);
+	snprintf(ca, sizeof ca, "%s/ca.pem", tu_dir);
+	char fa[128];
+	snprintf(fa, sizeof fa, "%s", tt_fingerprint(tu_dir, "cli_a"));
+	st_hash("prom-secret", h, sizeof h);
+	snprintf(text, sizeof text, "certprom:!:*:metrics:cert=%s\ncerthotel:!:hotel:-:cert=%s\n"
+	         "prom:%s:*:metrics\n", fa, tt_fingerprint(tu_dir, "cli_b"), h);
+	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
+	tu_write_private(tenants_path, text);
+	int tp = st_free_port();
+	char tps[16];
+	snprintf(tps, sizeof tps, "%d", tp);
+	st_start(st_snap, "--tenants", tenants_path, "--tls-http-port", tps, "--tls-cert", cert,
+	         "--tls-key", key, "--tls-ca", ca, "--tls-client-auth", "optional",
+	         "--metrics-auth", "always");
+	int rc;
+	const char *t = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s "
+	                      "--cert %s/cli_a.pem --key %s/cli_a.key https://localhost:%d/metrics",
+	                      ca, tu_dir, tu_dir, tp);
+	cr_assert_str_eq(t, "200", "a metrics tenant's certificate: %s", t);
+	t = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s --cert %s/cli_b.pem "
+	          "--key %s/cli_b.key https://localhost:%d/metrics", ca, tu_dir, tu_dir, tp);
+	cr_assert_str_eq(t, "403", "another tenant's certificate: %s", t);
+	t = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s "
+	          "https://localhost:%d/metrics", ca, tp);
+	cr_assert_str_eq(t, "401", "no certificate: %s", t);
+	t = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s -u prom:prom-secret "
+	          "https://localhost:%d/metrics", ca, tp);
+	cr_assert_str_eq(t, "200", "Basic over TLS: %s", t);
 }
