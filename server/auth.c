@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "ctx.h"
 
 typedef struct auth_job {
 	sx_job job;                 /* first: a job pointer is an auth_job */
@@ -96,4 +97,14 @@ sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *add
 		memcpy(j->secret, secret.p, secret.n);
 	j->n = secret.n;
 	return &j->job;
+}
+
+int sx_auth_take(sx_ctx *x, const sx_tenant *cur, const sx_tenant *t, char *msg, size_t cap)
+{
+	if (!x->tenants || sx_tenants_conn_move(x->tenants, cur, t) == 0)
+		return 0;
+	sx_stat_inc(x->stats.conns_refused);
+	snprintf(msg, cap, "ERR max-conns reached: tenant '%s' may have at most %u "
+	         "connections at once", t->name, t->max_conns);
+	return SX_EFULL;
 }

@@ -42,4 +42,19 @@ typedef struct sx_auth_answer {
 sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *addr,
                       sx_str name, sx_str secret, sx_auth_answer *a);
 
+struct sx_ctx;
+
+/*
+ * A connection that is tenant cur (NULL: none) has authenticated as t (an
+ * AUTH that succeeded, a client certificate): count it as t's and no
+ * longer cur's (tenant.h sx_tenants_conn_move).  Returns 0, and the caller
+ * makes the connection t; or SX_EFULL when t has max-conns connections
+ * already: the refusal is counted in x, msg holds the error ("ERR
+ * max-conns reached: ...") and the connection stays cur.  Every change of
+ * a connection's tenant goes through here, and its close through
+ * sx_tenants_conn_move(ts, t, NULL).
+ */
+int sx_auth_take(struct sx_ctx *x, const sx_tenant *cur, const sx_tenant *t,
+                 char *msg, size_t cap);
+
 #endif

@@ -96,6 +96,12 @@ size_t sx_perm_channel(struct sx_ctx *x, const struct sx_tenant *t, int chan,
 size_t sx_perm_command(struct sx_ctx *x, const struct sx_tenant *t, int cmd,
                        char *msg, size_t cap);
 
+/* May tenant t send a batch of n IDs (MCHECK, a binary frame)?  0, or the
+ * error message's length in msg ("ERR max-batch exceeded: ..."); t NULL:
+ * the server's cap, SX_TENANT_MAX_BATCH.  Counts the refusal in x. */
+size_t sx_perm_batch(struct sx_ctx *x, const struct sx_tenant *t, size_t n,
+                     char *msg, size_t cap);
+
 #define SX_NOAUTH_MSG "NOAUTH Authentication required."
 
 #endif

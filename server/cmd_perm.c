@@ -1,6 +1,7 @@
 /*
  * cmd_perm.c - who may ask what: the permission checks of the command
- * table and of the binary protocol's operations, in one place (cmd.h).
+ * table and of the binary protocol's operations, and the tenant's batch
+ * limit, in one place (cmd.h).
  * A tenant's flags and channels come from the tenants file (tenant.h); no
  * tenants at all means everything is allowed.  The messages are the ones
  * clients see after NOPERM, the same on every protocol.
@@ -58,3 +59,16 @@ size_t sx_perm_command(sx_ctx *x, const sx_tenant *t, int cmd, char *msg, size_t
 	                                                       : "needs the listed flag"), cap);
 }
 
+
+size_t sx_perm_batch(sx_ctx *x, const sx_tenant *t, size_t n, char *msg, size_t cap)
+{
+	size_t max = t ? t->max_batch : SX_TENANT_MAX_BATCH;
+	if (sx_likely(n <= max))
+		return 0;
+	sx_stat_inc(x->stats.batch_refused);
+	if (t)
+		return clamp(snprintf(msg, cap, "ERR max-batch exceeded: %zu IDs in one batch; "
+		                      "tenant '%s' may send at most %zu", n, t->name, max), cap);
+	return clamp(snprintf(msg, cap, "ERR max-batch exceeded: %zu IDs in one batch; "
+	                      "at most %zu", n, max), cap);
+}

@@ -168,6 +168,11 @@ void sx_cmd_mcheck(sx_req *r, const sx_str *a, size_t argc)
 	}
 	if (!may_ask(r, q.chan))
 		return;
+	size_t n = sx_perm_batch(r->x, r->tenant, argc - i, err, sizeof err);
+	if (n) {
+		sx_resp_error(r->out, err, n);
+		return;
+	}
 	sx_stat_add(r->x->stats.mcheck_ids, argc - i);
 	sx_resp_array(r->out, argc - i);
 	resp_sink sink = { { resp_sink_decision, resp_sink_error }, r->x, r->out };

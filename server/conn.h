@@ -65,6 +65,7 @@ enum {
 	SX_CF_TLS_BYE  = 1 << 11,  /* TLS close_notify queued */
 	SX_CF_PROXY    = 1 << 12,  /* a PROXY protocol header is still due
 	                            * (transport_proxy.h) */
+	SX_CF_METRICS_AUTH = 1 << 13, /* HTTP: /metrics needs credentials here */
 };
 
 /* State of the I/O backend (both use the same fields where they can). */
@@ -86,6 +87,7 @@ typedef union sx_conn_pstate {
 	} bin;
 	struct {
 		uint8_t keep_alive;     /* the request being answered keeps it */
+		uint8_t head;           /* ... and is a HEAD */
 	} http;
 } sx_conn_pstate;
 

@@ -74,6 +74,12 @@ static void usage(FILE *f)
 "                        who may send the header, IPv4 or IPv6 prefixes, e.g.\n"
 "                        10.0.0.5/32,fd00::/64 (default: loopback only,\n"
 "                        127.0.0.0/8,::1/128); needs --proxy-protocol\n"
+"  --metrics-auth non-loopback|always|none\n"
+"                        where GET /metrics needs the credentials of a tenant\n"
+"                        with the metrics flag (HTTP Basic or Bearer\n"
+"                        tenant:secret): on HTTP ports not bound to loopback\n"
+"                        (default), on every HTTP port, or nowhere (warned);\n"
+"                        /health is always open\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
 "  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md);\n"
@@ -191,6 +197,7 @@ enum {
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
 	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
 	OPT_PROXY_PROTOCOL, OPT_PROXY_FROM,
+	OPT_METRICS_AUTH,
 };
 
 static const struct option options[] = {
@@ -215,6 +222,7 @@ static const struct option options[] = {
 	{ "auth-timeout",     required_argument, NULL, OPT_AUTH_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
+	{ "metrics-auth",     required_argument, NULL, OPT_METRICS_AUTH },
 	{ "tls-resp-port",    required_argument, NULL, OPT_TLS_RESP_PORT },
 	{ "tls-bin-port",     required_argument, NULL, OPT_TLS_BIN_PORT },
 	{ "tls-http-port",    required_argument, NULL, OPT_TLS_HTTP_PORT },
@@ -297,6 +305,19 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			if (parse_size("--max-output", optarg, &cfg->max_output)) return -1;
 			break;
 		case OPT_INSECURE: cfg->insecure_no_auth = 1; break;
+		case OPT_METRICS_AUTH:
+			if (!strcmp(optarg, "non-loopback"))
+				cfg->metrics_auth = SX_METRICS_AUTH_NON_LOOPBACK;
+			else if (!strcmp(optarg, "always"))
+				cfg->metrics_auth = SX_METRICS_AUTH_ALWAYS;
+			else if (!strcmp(optarg, "none"))
+				cfg->metrics_auth = SX_METRICS_AUTH_NONE;
+			else {
+				fprintf(stderr, "sxgated: --metrics-auth: '%s' is not non-loopback, "
+				        "always or none\n", optarg);
+				return -1;
+			}
+			break;
 		case OPT_TLS_RESP_PORT:
 			if (parse_int("--tls-resp-port", optarg, 0, 65535, &cfg->tls_resp_port)) return -1;
 			break;

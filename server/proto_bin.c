@@ -192,7 +192,10 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 		wait_job(c, job, WAIT_AUTH, req);
 		return;
 	}
-	if (ans.rc == 0) {
+	char msg[160];
+	if (ans.rc == 0 && sx_auth_take(c->x, c->tenant, ans.tenant, msg, sizeof msg)) {
+		bin_error(c, req, msg, strlen(msg));
+	} else if (ans.rc == 0) {
 		c->tenant = ans.tenant;
 		auth_reply(c, req);
 	} else {
@@ -255,7 +258,7 @@ static int noperm(sx_conn *c, uint32_t req, size_t n, const char *msg)
 }
 
 /* A CHECK or LISTED body read into ctx and x->argv, from an authenticated
- * client?  Else the error is written: 0. */
+ * client, within its tenant's max-batch?  Else the error is written: 0. */
 static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str ctx[4])
 {
 	const char *bad = rd_query(c->x, r, count, ctx);
@@ -263,7 +266,10 @@ static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str c
 		protocol_error(c, req, bad);
 		return 0;
 	}
-	return !need_auth(c, req);
+	if (need_auth(c, req))
+		return 0;
+	char msg[256];
+	return !noperm(c, req, sx_perm_batch(c->x, c->tenant, count, msg, sizeof msg), msg);
 }
 
 static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
@@ -448,17 +454,28 @@ static size_t bin_process(sx_conn *c, char *buf, size_t len)
 static void bin_job_reply(sx_conn *c, const sx_job *job)
 {
 	uint32_t req = c->ps.bin.wait_req;
-	size_t n = strlen(job->text);
+	char msg[160];
+	int rc = job->rc;
+	const char *text = job->text;
+	if (job->tenant) {               /* AUTH verified on the job thread */
+		if (sx_auth_take(c->x, c->tenant, job->tenant, msg, sizeof msg)) {
+			rc = SX_EFULL;
+			text = msg;
+		} else {
+			c->tenant = job->tenant;
+		}
+	}
+	size_t n = strlen(text);
 	if (c->ps.bin.wait == WAIT_AUTH) {
-		if (job->rc == 0)
+		if (rc == 0)
 			auth_reply(c, req);
 		else
-			bin_error(c, req, job->text, n);
+			bin_error(c, req, text, n);
 		return;
 	}
 	frame f;                          /* WAIT_EXEC: the RESP line, framed */
 	frame_begin(c, &f);
-	sx_resp_status(&c->out, job->rc == 0, job->text, n);
+	sx_resp_status(&c->out, rc == 0, text, n);
 	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
 }
 
@@ -486,6 +503,11 @@ static size_t bin_refuse(char *buf, size_t cap)
 	return n;
 }
 
+static void bin_deny(sx_conn *c, const char *msg)
+{
+	bin_error(c, 0, msg, strlen(msg));
+}
+
 const sx_proto sx_proto_bin = {
 	.name = "binary",
 	.process = bin_process,
@@ -493,4 +515,5 @@ const sx_proto sx_proto_bin = {
 	.error = bin_input_error,
 	.timeout = bin_timeout,
 	.refuse = bin_refuse,
+	.deny = bin_deny,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cmd.h"
 #include "conn.h"
 #include "jobs.h"
@@ -56,7 +57,20 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 
 static void resp_job_reply(sx_conn *c, const sx_job *job)
 {
+	char msg[160];
+	if (job->tenant) {               /* AUTH verified on the job thread */
+		if (sx_auth_take(c->x, c->tenant, job->tenant, msg, sizeof msg)) {
+			sx_resp_error(&c->out, msg, strlen(msg));
+			return;
+		}
+		c->tenant = job->tenant;
+	}
 	sx_resp_status(&c->out, job->rc == 0, job->text, strlen(job->text));
+}
+
+static void resp_deny(sx_conn *c, const char *msg)
+{
+	sx_resp_error(&c->out, msg, strlen(msg));
 }
 
 static void resp_error(sx_conn *c, int why, size_t limit)
@@ -86,4 +100,5 @@ const sx_proto sx_proto_resp = {
 	.error = resp_error,
 	.timeout = resp_timeout,
 	.refuse = resp_refuse,
+	.deny = resp_deny,
 };

@@ -252,6 +252,20 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	    (rc = sx_cidr_list_parse("--proxy-from", s->cfg.proxy_from ? s->cfg.proxy_from :
 	                             SX_PROXY_FROM_DEFAULT, &s->proxy_from, why, whycap)))
 		goto fail;
+	/* Where /metrics needs a metrics tenant's credentials: the plain HTTP
+	 * listener is on --http-bind (or --bind), the TLS one on --bind. */
+	if (s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS && !s->cfg.tenants) {
+		snprintf(why, whycap, "--metrics-auth always needs --tenants (a tenant with the "
+		         "metrics flag gives /metrics its credentials)");
+		rc = SX_EINVAL;
+		goto fail;
+	}
+	for (int tls = 0; tls < 2; tls++) {
+		const struct sockaddr *la = (const struct sockaddr *)(tls ? &addr : &haddr);
+		s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP] =
+			s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS ||
+			(s->cfg.metrics_auth == SX_METRICS_AUTH_NON_LOOPBACK && !is_loopback(la));
+	}
 	if (s->cfg.tls_cert || s->cfg.tls_key) {
 		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
 		                   .ca = s->cfg.tls_ca, .ciphers = s->cfg.tls_ciphers,
@@ -368,6 +382,36 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Who may read /metrics on each HTTP listener, and what is wrong with it. */
+static void log_metrics_access(sx_srv *s)
+{
+	for (int tls = 0; tls < 2; tls++) {
+		int port = tls ? s->cfg.tls_http_port : s->cfg.http_port;
+		const char *host = !tls && s->cfg.http_bind ? s->cfg.http_bind : s->cfg.bind;
+		if (!port)
+			continue;
+		if (!s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP]) {
+			if (s->cfg.metrics_auth == SX_METRICS_AUTH_NONE)
+				sx_log("warning: --metrics-auth none: /metrics on %s:%d (%s) is open "
+				       "to whoever can connect", host, port, tls ? "tls http" : "http");
+			continue;
+		}
+		if (!s->tenants)
+			sx_log("warning: /metrics on %s:%d (%s) answers 403 to everyone: a "
+			       "non-loopback address needs the credentials of a tenant with the "
+			       "metrics flag (--tenants), or --metrics-auth none", host, port,
+			       tls ? "tls http" : "http");
+		else if (!sx_tenants_with_metrics(s->tenants))
+			sx_log("warning: /metrics on %s:%d (%s) needs the credentials of a tenant "
+			       "with the metrics flag, and %s has none: it answers 403 to everyone",
+			       host, port, tls ? "tls http" : "http", s->cfg.tenants);
+		else
+			sx_log("/metrics on %s:%d (%s) needs the credentials of a tenant with the "
+			       "metrics flag (HTTP Basic or Bearer tenant:secret)", host, port,
+			       tls ? "tls http" : "http");
+	}
+}
+
 static void log_startup(sx_srv *s)
 {
 	const sx_served *cur = sx_qsbr_current(&s->qsbr);
@@ -382,6 +426,8 @@ static void log_startup(sx_srv *s)
 	if (s->tenants)
 		sx_log("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
 		       s->cfg.tenants);
+	else
+		sx_log("no --tenants: AUTH is off and every client may run every command");
 	size_t bound = sx_tenants_with_cert(s->tenants);
 	if (bound && (!s->tls || s->cfg.tls_client_auth == SX_TLS_CLIENT_NONE))
 		sx_log("warning: %zu tenant%s of %s bind%s a client certificate (cert=), but "
@@ -389,8 +435,6 @@ static void log_startup(sx_srv *s)
 		       "required, with --tls-ca): %s log in only by AUTH", bound,
 		       bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
 		       bound == 1 ? "it can" : "they can");
-	else
-		sx_log("no --tenants: AUTH is off and every client may run every command");
 	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
 	const struct { int port; const char *what; int http; } ls[] = {
 		{ s->cfg.resp_port, "resp", 0 }, { s->cfg.bin_port, "binary", 0 },
@@ -412,6 +456,7 @@ static void log_startup(sx_srv *s)
 		       sx_cidr_list_text(&s->proxy_from, from, sizeof from),
 		       s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
 	}
+	log_metrics_access(s);
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);

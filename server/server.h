@@ -23,6 +23,13 @@ typedef struct sx_srv sx_srv;
 
 enum { SX_IO_AUTO = 0, SX_IO_URING, SX_IO_EPOLL };
 
+/* Who must give credentials for GET /metrics (--metrics-auth). */
+enum {
+	SX_METRICS_AUTH_NON_LOOPBACK = 0,  /* on listeners not bound to loopback */
+	SX_METRICS_AUTH_ALWAYS,            /* on every HTTP listener */
+	SX_METRICS_AUTH_NONE,              /* never (a warning when non-loopback) */
+};
+
 typedef struct sx_srv_config {
 	const char *snapshot;       /* required */
 	const char *bind;           /* address to listen on; "127.0.0.1" */
@@ -44,6 +51,8 @@ typedef struct sx_srv_config {
 	int auth_timeout;           /* seconds to AUTH with --tenants (10); 0: none */
 	size_t max_output;          /* bytes queued per client; 64 MiB */
 	int insecure_no_auth;       /* allow a non-loopback bind without tenants */
+	int metrics_auth;           /* SX_METRICS_AUTH_*: where /metrics needs a
+	                               metrics tenant's credentials */
 	/* TLS (tls.h): the same protocols on more ports; 0: off */
 	int tls_resp_port, tls_bin_port, tls_http_port;
 	const char *tls_cert, *tls_key;   /* PEM; needed by any TLS port */

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "jobs.h"
+#include "proto.h"
 #include "qsbr.h"
 #include "server.h"
 #include "tenant.h"
@@ -40,6 +41,9 @@ struct sx_srv {
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	struct sx_tls_server *tls;   /* NULL: no TLS port */
 	sx_cidr_list proxy_from;     /* --proxy-from, parsed (with --proxy-protocol) */
+	/* by listener (worker.h): GET /metrics there needs the credentials of
+	 * a tenant with the metrics flag (--metrics-auth) */
+	uint8_t metrics_auth[2 * SX_NPROTO];
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "auth.h"
 #include "conn.h"
 #include "log.h"
 #include "tls.h"
@@ -143,7 +144,12 @@ static void handshake_done(sx_conn *c)
 	sx_stat_inc(c->x->stats.tls_handshakes);
 	if (c->x->tenants && sx_tls_peer_sha256(c, fp) == 0) {
 		const sx_tenant *t = sx_tenants_find_cert(c->x->tenants, fp);
-		if (t) {
+		char msg[160];
+		if (t && sx_auth_take(c->x, c->tenant, t, msg, sizeof msg)) {
+			/* its tenant is at max-conns: say so and close */
+			c->proto->deny(c, msg);
+			c->flags |= SX_CF_CLOSING;
+		} else if (t) {
 			c->tenant = t;
 			c->flags |= SX_CF_CERT;
 		}

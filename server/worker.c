@@ -193,6 +193,8 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 		return NULL;
 	}
 	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[sx_listen_proto(l)], &addr);
+	if (s->metrics_auth[l])
+		c->flags |= SX_CF_METRICS_AUTH;
 	if (sx_listen_tls(l)) {
 		sx_tls_attach(c, w->srv->tls);
 		c->req_since = sx_mono_ns();     /* the handshake is timed like a request */

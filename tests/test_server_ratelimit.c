@@ -34,7 +34,8 @@ static void write_tenants(void)
 	char ha[256], hb[256], text[1024];
 	st_hash("a-secret", ha, sizeof ha);
 	st_hash("b-secret", hb, sizeof hb);
-	snprintf(text, sizeof text, "A:%s:rail:-\nB:%s:*:-\n", ha, hb);
+	/* B is admin only to read the counters (INFO shows them admins only) */
+	snprintf(text, sizeof text, "A:%s:rail:-\nB:%s:*:admin\n", ha, hb);
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
 	tu_write_private(tenants_path, text);
 }

@@ -457,3 +457,92 @@ Test(tenant, legacy_method_is_refused_with_a_reason)
 	cr_assert(strstr(why, "tenants:1:") || strstr(why, ":1"), "no line: %s", why);
 	free(h);
 }
+
+/* The metrics flag and the max-batch and max-conns options (docs/SERVER.md,
+ * Tenants): their defaults, their ranges, and errors that name the line. */
+Test(tenant, metrics_flag_and_limit_options)
+{
+	char *h = hash_of("$6$", 1000, "pw");
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "plain:%s:rail:-\n"
+	         "prom:%s:*:metrics\n"
+	         "small:%s:air:listed:max-batch=3 max-conns=2\n"
+	         "big:%s:air:-:  max-conns=10000000\tmax-batch=10000  \n", h, h, h, h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *t = sx_tenants_find(ts, "plain", 5);
+	cr_assert_eq(t->max_batch, SX_TENANT_MAX_BATCH, "the default max-batch is the cap");
+	cr_assert_eq(SX_TENANT_MAX_BATCH, 10000u);
+	cr_assert_eq(t->max_conns, 0, "no max-conns: no limit of its own");
+	cr_assert(!t->metrics && !t->admin);
+	t = sx_tenants_find(ts, "prom", 4);
+	cr_assert(t->metrics && !t->admin && !t->listed);
+	t = sx_tenants_find(ts, "small", 5);
+	cr_assert_eq(t->max_batch, 3);
+	cr_assert_eq(t->max_conns, 2);
+	cr_assert(t->listed && !t->metrics);
+	t = sx_tenants_find(ts, "big", 3);
+	cr_assert_eq(t->max_batch, 10000);
+	cr_assert_eq(t->max_conns, 10000000);
+	cr_assert_eq(sx_tenants_with_metrics(ts), 1);
+	sx_tenants_free(ts);
+
+	static const struct { const char *opt, *part; } bad[] = {
+		{ "max-batch=0", "max-batch=0 is not a number in 1..10000" },
+		{ "max-batch=10001", "max-batch=10001 is not a number in 1..10000" },
+		{ "max-batch=99999999999", "max-batch=99999999999 is not a number" },
+		{ "max-batch=-1", "max-batch=-1 is not a number" },
+		{ "max-batch=1k", "max-batch=1k is not a number" },
+		{ "max-batch=", "max-batch= is not a number" },
+		{ "max-batch", "unknown option 'max-batch'" },
+		{ "max-conns=0", "max-conns=0 is not a number in 1..10000000" },
+		{ "max-conns=10000001", "max-conns=10000001 is not a number" },
+		{ "max-conns=+3", "max-conns=+3 is not a number" },
+		{ "max-conns=2 max-conns=3", "option 'max-conns' is given twice" },
+		{ "max-batch=2 max-batch=2", "option 'max-batch' is given twice" },
+		{ "maxbatch=2", "unknown option 'maxbatch=2'" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "ok:%s:rail:-\nx:%s:rail:-:%s\n", h, h, bad[i].opt);
+		load_fails(text, 2, bad[i].part);
+		load_fails(text, 2, "tenant 'x'");
+	}
+	snprintf(text, sizeof text, "x:%s:rail:metric\n", h);
+	load_fails(text, 1, "unknown flag 'metric' (flags: `-` or a comma-separated list "
+	           "of admin, listed, metrics)");
+	free(h);
+}
+
+/* Connections per tenant (max-conns): a move counts up to the limit and
+ * not past it, moving away or closing counts down, a move to the same
+ * tenant changes nothing, and a tenant without max-conns has no limit. */
+Test(tenant, connection_counts_honour_max_conns)
+{
+	char *h = hash_of("$6$", 1000, "pw");
+	char text[1024];
+	snprintf(text, sizeof text, "two:%s:rail:-:max-conns=2\nfree:%s:rail:-\n", h, h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *two = sx_tenants_find(ts, "two", 3);
+	const sx_tenant *fr = sx_tenants_find(ts, "free", 4);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0);
+	cr_assert_eq(sx_tenants_conns(ts, two), 2);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), SX_EFULL, "a third connection");
+	cr_assert_eq(sx_tenants_conns(ts, two), 2, "a refused move counts nothing");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, two), 0, "AUTH again as the same tenant");
+	cr_assert_eq(sx_tenants_conns(ts, two), 2);
+	cr_assert_eq(sx_tenants_conn_move(ts, fr, two), SX_EFULL);
+	cr_assert_eq(sx_tenants_conns(ts, fr), 0, "a refused move keeps the old count");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, fr), 0, "one of two's becomes free's");
+	cr_assert_eq(sx_tenants_conns(ts, two), 1);
+	cr_assert_eq(sx_tenants_conns(ts, fr), 1);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0, "room again");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, NULL), 0, "a close");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, NULL), 0);
+	cr_assert_eq(sx_tenants_conns(ts, two), 0);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_eq(sx_tenants_conn_move(ts, NULL, fr), 0, "no limit of its own");
+	cr_assert_eq(sx_tenants_conns(ts, fr), 1001);
+	sx_tenants_free(ts);
+	free(h);
+}
