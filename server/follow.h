@@ -31,8 +31,8 @@ typedef struct sx_follow sx_follow;
 typedef int sx_follow_apply_fn(void *arg, const sx_str *argv, size_t argc,
                                int64_t time_ms, const char *source,
                                char *why, size_t cap);
-/* Log a line (the server's logger). */
-typedef void sx_follow_log_fn(void *arg, const char *msg);
+/* Log a line at level (SX_LOG_* of log.h; the server's logger). */
+typedef void sx_follow_log_fn(void *arg, int level, const char *msg);
 
 typedef struct sx_follow_config {
 	const char *url;              /* redis[s]://[USER[:PASSWORD]@]HOST[:PORT]/STREAM

@@ -94,8 +94,8 @@ static sx_served *with_updates(sx_served *cur, struct replay *r)
 static void log_mode_change(const char *what, const char *path, int was)
 {
 	if (was >= 0)
-		sx_log("%s %s had mode %04o; set to %04o (--file-mode): it holds ID "
-		       "numbers", what, path, (unsigned)was, sx_file_mode());
+		sx_log_warn("%s %s had mode %04o; set to %04o (--file-mode): it holds ID "
+		            "numbers", what, path, (unsigned)was, sx_file_mode());
 }
 
 int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
@@ -114,10 +114,10 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		log_mode_change("journal", s->cfg.journal, rep.mode_was);
 		if (rep.torn_bytes)
-			sx_log("journal %s: a torn tail of %llu bytes at offset %llu was cut "
-			       "(an update that was never acknowledged)", s->cfg.journal,
-			       (unsigned long long)rep.torn_bytes,
-			       (unsigned long long)rep.torn_offset);
+			sx_log_warn("journal %s: a torn tail of %llu bytes at offset %llu was cut "
+			            "(an update that was never acknowledged)", s->cfg.journal,
+			            (unsigned long long)rep.torn_bytes,
+			            (unsigned long long)rep.torn_offset);
 		sx_served *next = with_updates(*first, &r);
 		if (!next) {
 			snprintf(why, cap, "out of memory replaying the journal");
@@ -125,11 +125,11 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		*first = next;
 		s->replayed = r.applied;
-		sx_log("journal %s: %llu updates in force, %llu superseded by the "
-		       "snapshot's as-of, %llu already in the export; next sequence %llu",
-		       s->cfg.journal, (unsigned long long)r.applied,
-		       (unsigned long long)r.superseded, (unsigned long long)r.refused,
-		       (unsigned long long)sx_journal_last_seq(s->journal) + 1);
+		sx_log_info("journal %s: %llu updates in force, %llu superseded by the "
+		            "snapshot's as-of, %llu already in the export; next sequence %llu",
+		            s->cfg.journal, (unsigned long long)r.applied,
+		            (unsigned long long)r.superseded, (unsigned long long)r.refused,
+		            (unsigned long long)sx_journal_last_seq(s->journal) + 1);
 	}
 	if (s->cfg.feedback) {
 		sx_feedback_report rep;
@@ -142,8 +142,8 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		log_mode_change("feedback log", s->cfg.feedback, rep.mode_was);
 		if (rep.torn_bytes)
-			sx_log("feedback log %s: a torn tail of %llu bytes was cut",
-			       s->cfg.feedback, (unsigned long long)rep.torn_bytes);
+			sx_log_warn("feedback log %s: a torn tail of %llu bytes was cut",
+			            s->cfg.feedback, (unsigned long long)rep.torn_bytes);
 	}
 	return 0;
 }
@@ -161,15 +161,15 @@ sx_served *sx_live_rebase(sx_srv *s, sx_served *next)
 		/* the journal was verified at start and only grows by our own
 		 * appends: a failure here is an I/O error; serve without the
 		 * updates rather than not at all, and say so loudly */
-		sx_log("reload: replaying journal %s failed: %s; the updates are "
-		       "not in force until the next reload", sx_journal_path(s->journal),
-		       why);
+		sx_log_err("reload: replaying journal %s failed: %s; the updates are "
+		           "not in force until the next reload", sx_journal_path(s->journal),
+		           why);
 		sx_overlay_free(r.ov);
 		return next;
 	}
-	sx_log("reload: %llu journal updates in force on the new snapshot, "
-	       "%llu superseded by its as-of", (unsigned long long)r.applied,
-	       (unsigned long long)r.superseded);
+	sx_log_info("reload: %llu journal updates in force on the new snapshot, "
+	            "%llu superseded by its as-of", (unsigned long long)r.applied,
+	            (unsigned long long)r.superseded);
 	return with_updates(next, &r);
 }
 
@@ -207,9 +207,9 @@ static void compact_run(update_job *u)
 		sx_job_result(&u->job, rc, "ERR journal compaction failed: %s", why);
 		return;
 	}
-	sx_log("journal %s compacted: %llu entries kept, %llu dropped (older than "
-	       "the serving snapshot's as-of)", sx_journal_path(s->journal),
-	       (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
+	sx_log_info("journal %s compacted: %llu entries kept, %llu dropped (older than "
+	            "the serving snapshot's as-of)", sx_journal_path(s->journal),
+	            (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
 	sx_job_result(&u->job, 0, "OK %llu kept, %llu dropped", (unsigned long long)rep.kept,
 	          (unsigned long long)rep.dropped);
 }
@@ -250,8 +250,8 @@ static void update_run(sx_job *j)
 		atomic_fetch_add(&s->updates_failed, 1);
 		sx_journal_stats js;
 		sx_journal_get_stats(s->journal, &js);
-		sx_log("update not acknowledged: %s", js.last_error_text[0] ?
-		       js.last_error_text : sx_strerror(rc));
+		sx_log_err("update not acknowledged: %s", js.last_error_text[0] ?
+		           js.last_error_text : sx_strerror(rc));
 		sx_job_result(&u->job, rc, "ERR not durable, not applied: journal write failed: %s",
 		          sx_strerror(rc));
 		return;
@@ -376,10 +376,10 @@ static int follow_apply(void *arg, const sx_str *argv, size_t argc,
 	return rc;
 }
 
-static void follow_log(void *arg, const char *msg)
+static void follow_log(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	sx_log("%s", msg);
+	sx_logl(level, "%s", msg);
 }
 
 int sx_live_start(sx_srv *s, char *why, size_t cap)

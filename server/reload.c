@@ -90,8 +90,8 @@ static void reload_run(sx_job *j)
 	}
 	if (!next) {
 		status(s, &s->snap_reload, err);
-		sx_log("%s; generation %llu keeps serving", err,
-		       (unsigned long long)cur->snap_gen);
+		sx_log_warn("%s; generation %llu keeps serving", err,
+		            (unsigned long long)cur->snap_gen);
 		sx_job_result(j, SX_EINVAL, "ERR %s", err);
 		return;
 	}
@@ -108,9 +108,9 @@ static void reload_run(sx_job *j)
 	status(s, &s->snap_reload, NULL);
 	char a[40];
 	fmt_as_of(next->info->as_of, a);
-	sx_log("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
-	       path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
-	       a, ms, r->force ? " (FORCE)" : "");
+	sx_log_info("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
+	            path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
+	            a, ms, r->force ? " (FORCE)" : "");
 	sx_job_result(j, 0, "OK %llu", (unsigned long long)next->snap_gen);
 }
 
@@ -129,14 +129,14 @@ static void tls_run(sx_job *j)
 	int rc = sx_tls_server_reload(s->tls, why, sizeof why);
 	status(s, &s->tls_reload, rc ? why : NULL);
 	if (rc) {
-		sx_log("TLS reload failed: %s; the certificate in use keeps serving", why);
+		sx_log_warn("TLS reload failed: %s; the certificate in use keeps serving", why);
 		sx_job_result(j, rc, "ERR TLS reload failed: %s; the certificate in use keeps "
 		              "serving", why);
 		return;
 	}
 	char d[512];
 	sx_tls_server_describe(s->tls, d, sizeof d);
-	sx_log("TLS reloaded: %s; new connections use it", d);
+	sx_log_info("TLS reloaded: %s; new connections use it", d);
 	sx_job_result(j, 0, "OK");
 }
 

@@ -129,7 +129,7 @@ static void log_refusal(sx_conn *c, const char *what)
 		return;
 	last = c->x->now;
 	char e[256];
-	sx_log("TLS: connection refused (%s): %s", what, sx_tls_why(e, sizeof e));
+	sx_log_warn("TLS: connection refused (%s): %s", what, sx_tls_why(e, sizeof e));
 }
 
 /* The handshake finished: a client certificate bound to a tenant makes
