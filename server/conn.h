@@ -98,6 +98,7 @@ typedef struct sx_conn {
 	struct sx_job *job;          /* set by the protocol: submit after process */
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
 	sx_addr addr;
+	uint16_t port;               /* the client's port (the audit trail) */
 	int64_t last_active;         /* worker clock, seconds */
 	int64_t born;                /* worker clock when accepted */
 	uint64_t req_since;          /* sx_mono_ns() when the oldest unprocessed

@@ -136,7 +136,7 @@ static int64_t id_ms(const char *id)
  * the same entry later (it was not made durable). */
 static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 {
-	sx_str fields[80], argv[40];
+	sx_str fields[80], argv[40], by;
 	size_t nf = 0, pos = 0;
 	sx_client_resp e;
 	char why[512];
@@ -148,7 +148,8 @@ static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 		}
 		fields[nf++] = (sx_str){ e.str, e.len };
 	}
-	int argc = nf > 80 ? -1 : sx_update_from_fields(fields, nf, argv, why, sizeof(why));
+	int argc = nf > 80 ? -1 : sx_update_from_fields(fields, nf, argv, &by, why,
+	                                                sizeof(why));
 	if (argc < 0) {
 		if (nf > 80)
 			snprintf(why, sizeof(why), "fields are not a list of strings");
@@ -158,7 +159,7 @@ static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 		pthread_mutex_unlock(&f->lock);
 		return 0;
 	}
-	int rc = f->cfg.apply(f->cfg.arg, argv, (size_t)argc, id_ms(id), id, why,
+	int rc = f->cfg.apply(f->cfg.arg, argv, (size_t)argc, id_ms(id), id, by, why,
 	                      sizeof(why));
 	pthread_mutex_lock(&f->lock);
 	if (rc == 0) {

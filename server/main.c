@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"
@@ -412,6 +413,7 @@ int main(int argc, char **argv)
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
 		siginfo_t si;
 		int sig = sigtimedwait(&set, &si, &tick);
+		sx_audit_tick(0);              /* "N similar lines suppressed" */
 		if (draining && !sx_srv_running(srv))
 			break;
 		if (sig < 0)
@@ -430,7 +432,9 @@ int main(int argc, char **argv)
 			_exit(1);
 		}
 	}
-	if (sx_srv_wait(srv)) {
+	int unfinished = sx_srv_wait(srv);
+	sx_audit_tick(1);
+	if (unfinished) {
 		/* A job thread still uses the server: no sx_srv_destroy, no
 		 * exit handlers; what a client was promised is not all done. */
 		sx_log_err("exiting with a job unfinished (status 1)");

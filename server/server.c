@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "follow.h"
 #include "live.h"
 #include "log.h"
@@ -462,9 +463,12 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 
 void sx_srv_reload(sx_srv *s)
 {
-	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0));
+	sx_origin o;                        /* SIGHUP: no tenant, no address */
+	sx_origin_who(&o, NULL, 0);
+	sx_origin_where(&o, NULL, "sighup");
+	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0, &o));
 	if (s->tls)
-		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, NULL, 0));
+		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, &o, NULL, 0));
 }
 
 void sx_srv_stop(sx_srv *s)
