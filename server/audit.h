@@ -117,7 +117,7 @@ typedef struct sx_audit {
 	int ev;
 	int on;                 /* 0: over the rate limit, every call a no-op */
 	size_t n;
-	char buf[1600];
+	char buf[3600];         /* room for every key of an event at its worst */
 } sx_audit;
 
 /* Start a line for event ev (SX_AUDIT_*) from origin o (NULL: none):

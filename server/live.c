@@ -233,7 +233,6 @@ static void audit_update(sx_audit *a, const sx_origin *o, const sx_str *argv,
 {
 	int ev = update_event(argv, argc, compact);
 	sx_audit_begin(a, ev, o);
-	const sx_str *at = argv;
 	switch (ev) {
 	case SX_AUDIT_LIST_ADD:
 		audit_word(a, "case", add_field(argv, argc, "case_no"), 0);
@@ -243,18 +242,18 @@ static void audit_update(sx_audit *a, const sx_origin *o, const sx_str *argv,
 	case SX_AUDIT_LIST_REMOVE:
 	case SX_AUDIT_LIST_SUSPEND:
 	case SX_AUDIT_LIST_RESUME:
-		audit_word(a, "case", argc > 1 ? &at[1] : NULL, 0);
-		audit_word(a, "id_type", argc > 2 ? &at[2] : NULL, 0);
-		audit_word(a, "id", argc > 3 ? &at[3] : NULL, 1);
+		audit_word(a, "case", argc > 1 ? &argv[1] : NULL, 0);
+		audit_word(a, "id_type", argc > 2 ? &argv[2] : NULL, 0);
+		audit_word(a, "id", argc > 3 ? &argv[3] : NULL, 1);
 		break;
 	case SX_AUDIT_PERMIT_ADD:
-		audit_word(a, "case", argc > 3 ? &at[3] : NULL, 0);
-		audit_word(a, "id_type", argc > 1 ? &at[1] : NULL, 0);
-		audit_word(a, "id", argc > 2 ? &at[2] : NULL, 1);
-		audit_word(a, "permit", argc > 7 ? &at[7] : NULL, 0);
+		audit_word(a, "case", argc > 3 ? &argv[3] : NULL, 0);
+		audit_word(a, "id_type", argc > 1 ? &argv[1] : NULL, 0);
+		audit_word(a, "id", argc > 2 ? &argv[2] : NULL, 1);
+		audit_word(a, "permit", argc > 7 ? &argv[7] : NULL, 0);
 		break;
 	case SX_AUDIT_PERMIT_REMOVE:
-		audit_word(a, "permit", argc > 1 ? &at[1] : NULL, 0);
+		audit_word(a, "permit", argc > 1 ? &argv[1] : NULL, 0);
 		break;
 	}
 }

@@ -23,7 +23,7 @@
 
 #include "log.h"
 
-#define LINE_MAX_ 2048
+#define LINE_MAX_ 4096
 
 static const char *log_prog = "sxgated";
 static int log_level = SX_LOG_INFO;

@@ -59,7 +59,7 @@ int sx_log_enabled(int level);
 int sx_log_journald(void);
 
 /* Log one line at level (no trailing newline needed).  A message longer
- * than the line buffer (2 KiB) is cut, still one line.  Never fails
+ * than the line buffer (4 KiB) is cut, still one line.  Never fails
  * visibly.  The message should not hold a newline: one is printed as the
  * two characters "\n", so that no message makes a second line. */
 void sx_logl(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -432,3 +432,32 @@ Test(audit, audit_lines_ignore_the_log_level)
 	cr_assert(strstr(t, "warning: audit event=auth.fail "), "%s", t);
 	free(t);
 }
+
+/* Every key of the longest line an event makes survives its worst values
+ * (each byte an escape): the line is never cut before its result. */
+Test(audit, worst_case_values_keep_every_key)
+{
+	char v[300];
+	memset(v, 0x01, sizeof v - 1);
+	v[sizeof v - 1] = 0;
+	sx_origin o;
+	sx_origin_who(&o, v, strlen(v));
+	sx_origin_where(&o, "stream:1796600000000-18446744073709551615", "stream");
+	sx_audit a;
+	sx_audit_begin(&a, SX_AUDIT_PERMIT_ADD, &o);
+	sx_audit_cstr(&a, "case", v);
+	sx_audit_cstr(&a, "id_type", v);
+	sx_audit_id(&a, "id", v, strlen(v));
+	sx_audit_cstr(&a, "permit", v);
+	sx_audit_cstr(&a, "result", "not-durable");
+	sx_audit_cstr(&a, "err", v);
+	sx_audit_end(&a, 0);
+	char *t = take_log();
+	cr_assert_eq(count_lines(t), 1);
+	kv kvs[16];
+	int n = parse_audit(t, kvs, 16);
+	cr_assert_eq(n, 10, "%s", t);
+	cr_assert_str_eq(find(kvs, n, "result")->val, "not-durable");
+	cr_assert_eq(find(kvs, n, "err")->vlen, SX_AUDIT_VALUE_MAX + 3);
+	free(t);
+}
