@@ -18,7 +18,9 @@ void sx_cmd_auth(sx_req *r, const sx_str *a, size_t argc)
 {
 	(void)argc;
 	sx_auth_answer ans;
-	sx_job *job = sx_auth_begin(r->x->tenants, r->bound, r->addr, a[1], a[2], &ans);
+	sx_origin o;
+	sx_req_origin(r, &o);
+	sx_job *job = sx_auth_begin(r->x->tenants, r->bound, r->addr, &o, a[1], a[2], &ans);
 	if (job) {
 		r->job = job;
 		return;

@@ -103,6 +103,7 @@ typedef struct sx_conn {
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
 	sx_addr addr;                /* the client's: the peer's, or what its
 	                              * proxy's PROXY header says */
+	uint16_t port;               /* the client's port (the audit trail) */
 	int64_t last_active;         /* worker clock, seconds */
 	int64_t born;                /* worker clock when accepted */
 	uint64_t req_since;          /* sx_mono_ns() when the oldest unprocessed

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "audit.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"
@@ -108,6 +109,9 @@ static void usage(FILE *f)
 "  --updates-ca FILE     PEM CAs a rediss:// feed's certificate must chain\n"
 "                        to (default: the system's)\n"
 "  --max-lag S           feed lag /health tolerates (default 5 seconds)\n"
+"  --log-level LEVEL     error, warning, info or debug (default info): drop\n"
+"                        log lines below it; audit lines are never dropped\n"
+"                        (docs/SERVER.md, \"Log levels\")\n"
 "  --file-mode MODE      octal mode of the journal and the feedback log, which\n"
 "                        hold ID numbers (default 0600; 0640 lets the group\n"
 "                        read them; modes that give others anything are refused)\n"
@@ -176,16 +180,16 @@ __attribute__((cold)) static void raise_fd_limit(const sx_srv_config *cfg)
 	rlim_t was = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
 	if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		sx_log("open files limit raised from %llu to %llu for --max-clients %d",
-		       (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->max_clients);
+		sx_log_info("open files limit raised from %llu to %llu for --max-clients %d",
+		            (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->max_clients);
 	else
 		rl.rlim_cur = was;
 	if (rl.rlim_cur < want)
-		sx_log("warning: the open files limit is %llu (hard limit %llu), below the %llu "
-		       "descriptors --max-clients %d needs: clients past it wait unaccepted instead "
-		       "of being refused (INFO accept_errors); raise it (ulimit -Hn, systemd "
-		       "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
-		       (unsigned long long)rl.rlim_max, (unsigned long long)want, cfg->max_clients);
+		sx_log_warn("the open files limit is %llu (hard limit %llu), below the %llu "
+		            "descriptors --max-clients %d needs: clients past it wait unaccepted instead "
+		            "of being refused (INFO accept_errors); raise it (ulimit -Hn, systemd "
+		            "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		            (unsigned long long)rl.rlim_max, (unsigned long long)want, cfg->max_clients);
 }
 
 enum {
@@ -198,6 +202,7 @@ enum {
 	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
 	OPT_PROXY_PROTOCOL, OPT_PROXY_FROM,
 	OPT_METRICS_AUTH,
+	OPT_LOG_LEVEL,
 };
 
 static const struct option options[] = {
@@ -237,10 +242,13 @@ static const struct option options[] = {
 	{ "proxy-protocol",   no_argument,       NULL, OPT_PROXY_PROTOCOL },
 	{ "proxy-from",       required_argument, NULL, OPT_PROXY_FROM },
 	{ "file-mode",        required_argument, NULL, OPT_FILE_MODE },
+	{ "log-level",        required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help",             no_argument,       NULL, OPT_HELP },
 	{ "version",          no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int log_level = SX_LOG_INFO;      /* --log-level */
 
 /* Returns 0, 1 (exit 0: --help/--version) or -1 (usage error). */
 static int parse_args(int argc, char **argv, sx_srv_config *cfg)
@@ -368,6 +376,13 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			}
 			break;
 		}
+		case OPT_LOG_LEVEL:
+			if ((log_level = sx_log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "sxgated: --log-level: '%s' is not error, warning, "
+				        "info or debug\n", optarg);
+				return -1;
+			}
+			break;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("sxgated %s\n", SX_SRV_VERSION); return 1;
 		case ':':
@@ -404,6 +419,7 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	sx_log_init("sxgated");
+	sx_log_set_level(log_level);
 
 	/* Every thread inherits this mask: signals are taken here only. */
 	sigset_t set;
@@ -414,66 +430,69 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sx_log("sxgated %s starting", SX_SRV_VERSION);
+	sx_log_info("sxgated %s starting", SX_SRV_VERSION);
 	raise_fd_limit(&cfg);
 	char why[1024];
 	const char *fault_spec = getenv("SXGATE_WIO_FAULT");   /* testing hook */
 	sx_wio_fault fault;
 	if (fault_spec && *fault_spec &&
 	    sx_wio_parse_fault(fault_spec, &fault, why, sizeof why)) {
-		sx_log("cannot start: SXGATE_WIO_FAULT (a testing hook) is set but "
-		       "malformed: %s", why);
+		sx_log_err("cannot start: SXGATE_WIO_FAULT (a testing hook) is set but "
+		           "malformed: %s", why);
 		return 1;
 	}
 	sx_srv *srv;
 	if ((rc = sx_srv_create(&cfg, &srv, why, sizeof why))) {
-		sx_log("cannot start: %s", why);
+		sx_log_err("cannot start: %s", why);
 		return 1;
 	}
 	if ((rc = sx_srv_start(srv, why, sizeof why))) {
-		sx_log("cannot start: %s", why);
+		sx_log_err("cannot start: %s", why);
 		sx_srv_destroy(srv);
 		return 1;
 	}
 	if (fault_spec && *fault_spec) {
 		sx_wio_inject(&fault);
-		sx_log("TESTING HOOK: SXGATE_WIO_FAULT=%s is installed: journal and "
-		       "feedback writes will fail as it says (engine/wio.h); never "
-		       "set it outside tests", fault_spec);
+		sx_log_warn("TESTING HOOK: SXGATE_WIO_FAULT=%s is installed: journal and "
+		            "feedback writes will fail as it says (engine/wio.h); never "
+		            "set it outside tests", fault_spec);
 	}
-	sx_log("ready to accept connections");
+	sx_log_info("ready to accept connections");
 
 	int draining = 0;
 	for (;;) {
 		struct timespec tick = { 0, 100 * 1000 * 1000 };
 		siginfo_t si;
 		int sig = sigtimedwait(&set, &si, &tick);
+		sx_audit_tick(0);              /* "N similar lines suppressed" */
 		if (draining && !sx_srv_running(srv))
 			break;
 		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
-			sx_log("SIGHUP: reloading %s", cfg.snapshot);
+			sx_log_info("SIGHUP: reloading %s", cfg.snapshot);
 			sx_srv_reload(srv);
 		} else if (!draining) {
-			sx_log("%s: draining (no new connections; answering what was received)",
-			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_log_info("%s: draining (no new connections; answering what was received)",
+			            sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			sx_srv_stop(srv);
 			draining = 1;
 		} else {
-			sx_log("%s again: exiting without finishing the drain",
-			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_log_warn("%s again: exiting without finishing the drain",
+			            sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			_exit(1);
 		}
 	}
-	if (sx_srv_wait(srv)) {
+	int unfinished = sx_srv_wait(srv);
+	sx_audit_tick(1);
+	if (unfinished) {
 		/* A job thread still uses the server: no sx_srv_destroy, no
 		 * exit handlers; what a client was promised is not all done. */
-		sx_log("exiting with a job unfinished (status 1)");
+		sx_log_err("exiting with a job unfinished (status 1)");
 		fflush(NULL);
 		_exit(1);
 	}
 	sx_srv_destroy(srv);
-	sx_log("drained; bye");
+	sx_log_info("drained; bye");
 	return 0;
 }

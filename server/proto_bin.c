@@ -178,6 +178,15 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 	frame_end(c, &f, SXB_OP_HELLO_REPLY, 0, req);
 }
 
+/* The request c's frame makes, for the command table and the permission
+ * checks (cmd.h). */
+static sx_req req_of(sx_conn *c)
+{
+	return (sx_req){ .x = c->x, .tenant = c->tenant, .addr = &c->addr, .port = c->port,
+	                 .tls = c->tls != NULL, .proto = c->proto->name, .out = &c->out,
+	                 .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
+}
+
 static void op_auth(sx_conn *c, uint32_t req, rd *r)
 {
 	sx_str name, secret;
@@ -186,8 +195,11 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 		return;
 	}
 	sx_auth_answer ans;
+	sx_origin o;
+	sx_req pr = req_of(c);
+	sx_req_origin(&pr, &o);
 	sx_job *job = sx_auth_begin(c->x->tenants, c->flags & SX_CF_CERT ? c->tenant : NULL,
-	                            &c->addr, name, secret, &ans);
+	                            &c->addr, &o, name, secret, &ans);
 	if (job) {
 		wait_job(c, job, WAIT_AUTH, req);
 		return;
@@ -286,7 +298,9 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 		return;
 	}
 	char msg[256];
-	if (noperm(c, req, sx_perm_channel(x, c->tenant, q.chan, msg, sizeof msg), msg))
+	sx_req pr = req_of(c);
+	if (noperm(c, req, sx_perm_channel(&pr, count > 1 ? SX_CMD_MCHECK : SX_CMD_CHECK,
+	                                   q.chan, msg, sizeof msg), msg))
 		return;
 	sx_stat_add(x->stats.bin_ids, count);
 	frame f;
@@ -304,7 +318,8 @@ static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	if (!query_frame(c, count, req, r, ctx))
 		return;
 	char err[256];
-	if (noperm(c, req, sx_perm_command(x, c->tenant, SX_CMD_LISTED, err, sizeof err), err))
+	sx_req pr = req_of(c);
+	if (noperm(c, req, sx_perm_command(&pr, SX_CMD_LISTED, err, sizeof err), err))
 		return;
 	sx_query q = { 0 };
 	if (sx_query_when(&q, ctx[2], ctx[3], err, sizeof err)) {
@@ -358,8 +373,8 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	if (count == 0) {
 		sx_resp_lit(&c->out, "-ERR empty command\r\n");
 	} else {
-		sx_req q = { .x = x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
-		             .counted = 1, .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
+		sx_req q = req_of(c);
+		q.counted = 1;
 		sx_cmd_run(&q, x->argv, count);
 		c->tenant = q.tenant;
 		if (q.quit)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "conn.h"
 #include "health.h"
@@ -118,7 +119,10 @@ static void metrics_guarded(sx_conn *c, const sx_http_req *r, int head)
 		return;
 	}
 	sx_auth_answer ans;
-	sx_job *job = sx_auth_begin(x->tenants, NULL, &c->addr, name, secret, &ans);
+	sx_origin o;
+	sx_origin_who(&o, NULL, 0);
+	sx_origin_peer(&o, &c->addr, c->port, "http", c->tls != NULL);
+	sx_job *job = sx_auth_begin(x->tenants, NULL, &c->addr, &o, name, secret, &ans);
 	explicit_bzero(buf, sizeof buf);
 	if (job) {
 		/* the hash is checked on a verify thread: this request waits,

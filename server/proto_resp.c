@@ -18,7 +18,8 @@
 /* Run one parsed command for c. */
 static void run(sx_conn *c, const sx_str *argv, size_t argc)
 {
-	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
+	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .port = c->port,
+	             .tls = c->tls != NULL, .proto = c->proto->name, .out = &c->out,
 	             .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
 	sx_cmd_run(&r, argv, argc);
 	c->tenant = r.tenant;

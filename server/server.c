@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "follow.h"
 #include "live.h"
 #include "log.h"
@@ -240,10 +241,10 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		goto fail;
 	}
 	if (open_net && (s->cfg.resp_port || s->cfg.bin_port))
-		sx_log("warning: --allow-plain: plain %s%s%s on %s: requests and secrets cross "
-		       "the network in clear text", s->cfg.resp_port ? "RESP" : "",
-		       s->cfg.resp_port && s->cfg.bin_port ? " and " : "",
-		       s->cfg.bin_port ? "binary" : "", s->cfg.bind);
+		sx_log_warn("--allow-plain: plain %s%s%s on %s: requests and secrets cross "
+		            "the network in clear text", s->cfg.resp_port ? "RESP" : "",
+		            s->cfg.resp_port && s->cfg.bin_port ? " and " : "",
+		            s->cfg.bin_port ? "binary" : "", s->cfg.bind);
 	struct sockaddr_storage haddr = addr;
 	socklen_t hlen = alen;
 	if (s->cfg.http_bind && (rc = resolve(s->cfg.http_bind, &haddr, &hlen, why, whycap)))
@@ -372,7 +373,7 @@ static void *worker_main(void *arg)
 	if (rc && w->io == &sx_io_uring && w->srv->cfg.io == SX_IO_AUTO) {
 		/* The probe passed but this ring did not (a larger ring, the
 		 * buffer ring: ENOMEM, a memlock limit): this worker uses epoll. */
-		sx_log("worker %d: %s; this worker uses epoll instead", w->id, w->setup_why);
+		sx_log_warn("worker %d: %s; this worker uses epoll instead", w->id, w->setup_why);
 		w->io = &sx_io_epoll;
 		rc = w->io->run(w);
 	}
@@ -392,23 +393,23 @@ static void log_metrics_access(sx_srv *s)
 			continue;
 		if (!s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP]) {
 			if (s->cfg.metrics_auth == SX_METRICS_AUTH_NONE)
-				sx_log("warning: --metrics-auth none: /metrics on %s:%d (%s) is open "
-				       "to whoever can connect", host, port, tls ? "tls http" : "http");
+				sx_log_warn("--metrics-auth none: /metrics on %s:%d (%s) is open "
+				            "to whoever can connect", host, port, tls ? "tls http" : "http");
 			continue;
 		}
 		if (!s->tenants)
-			sx_log("warning: /metrics on %s:%d (%s) answers 403 to everyone: a "
-			       "non-loopback address needs the credentials of a tenant with the "
-			       "metrics flag (--tenants), or --metrics-auth none", host, port,
-			       tls ? "tls http" : "http");
+			sx_log_warn("/metrics on %s:%d (%s) answers 403 to everyone: a "
+			            "non-loopback address needs the credentials of a tenant with the "
+			            "metrics flag (--tenants), or --metrics-auth none", host, port,
+			            tls ? "tls http" : "http");
 		else if (!sx_tenants_with_metrics(s->tenants))
-			sx_log("warning: /metrics on %s:%d (%s) needs the credentials of a tenant "
-			       "with the metrics flag, and %s has none: it answers 403 to everyone",
-			       host, port, tls ? "tls http" : "http", s->cfg.tenants);
+			sx_log_warn("/metrics on %s:%d (%s) needs the credentials of a tenant "
+			            "with the metrics flag, and %s has none: it answers 403 to everyone",
+			            host, port, tls ? "tls http" : "http", s->cfg.tenants);
 		else
-			sx_log("/metrics on %s:%d (%s) needs the credentials of a tenant with the "
-			       "metrics flag (HTTP Basic or Bearer tenant:secret)", host, port,
-			       tls ? "tls http" : "http");
+			sx_log_info("/metrics on %s:%d (%s) needs the credentials of a tenant with the "
+			            "metrics flag (HTTP Basic or Bearer tenant:secret)", host, port,
+			            tls ? "tls http" : "http");
 	}
 }
 
@@ -420,22 +421,23 @@ static void log_startup(sx_srv *s)
 	if (in->as_of != SX_AS_OF_NONE)
 		sx_time_format(in->as_of, asof);
 	sx_time_format(in->built_at, built);
-	sx_log("snapshot %s: generation 1, %llu records, %llu IDs, as-of %s, built %s, "
-	       "verified in %u ms", cur->path, (unsigned long long)in->records,
-	       (unsigned long long)in->ids, asof, built, cur->verify_ms);
+	sx_log_info("snapshot %s: generation 1, %llu records, %llu IDs, as-of %s, built %s, "
+	            "verified in %u ms", cur->path, (unsigned long long)in->records,
+	            (unsigned long long)in->ids, asof, built, cur->verify_ms);
 	if (s->tenants)
-		sx_log("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
-		       s->cfg.tenants);
+		sx_log_info("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
+		            s->cfg.tenants);
 	else
-		sx_log("no --tenants: AUTH is off and every client may run every command");
+		sx_log_warn("no --tenants: AUTH is off and every client may run every command");
 	size_t bound = sx_tenants_with_cert(s->tenants);
 	if (bound && (!s->tls || s->cfg.tls_client_auth == SX_TLS_CLIENT_NONE))
-		sx_log("warning: %zu tenant%s of %s bind%s a client certificate (cert=), but "
-		       "no client certificate is asked for (--tls-client-auth optional or "
-		       "required, with --tls-ca): %s log in only by AUTH", bound,
-		       bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
-		       bound == 1 ? "it can" : "they can");
-	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
+		sx_log_warn("%zu tenant%s of %s bind%s a client certificate (cert=), but "
+		            "no client certificate is asked for (--tls-client-auth optional or "
+		            "required, with --tls-ca): %s log in only by AUTH", bound,
+		            bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
+		            bound == 1 ? "it can" : "they can");
+	sx_log_info("io: %s, %d worker thread%s", s->io_desc, s->nworkers,
+	            s->nworkers == 1 ? "" : "s");
 	const struct { int port; const char *what; int http; } ls[] = {
 		{ s->cfg.resp_port, "resp", 0 }, { s->cfg.bin_port, "binary", 0 },
 		{ s->cfg.http_port, "http", 1 }, { s->cfg.tls_resp_port, "tls resp", 0 },
@@ -448,21 +450,21 @@ static void log_startup(sx_srv *s)
 			n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (%s)", n ? ", " : "",
 			                      ls[i].http && s->cfg.http_bind ? s->cfg.http_bind :
 			                      s->cfg.bind, ls[i].port, ls[i].what);
-	sx_log("listening on %s", l);
+	sx_log_info("listening on %s", l);
 	if (s->cfg.proxy_protocol) {
 		char from[512];
-		sx_log("PROXY protocol (v1, v2): every RESP and binary connection (plain and TLS) "
-		       "must begin with a header, from %s only%s; the HTTP ports take none",
-		       sx_cidr_list_text(&s->proxy_from, from, sizeof from),
-		       s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
+		sx_log_info("PROXY protocol (v1, v2): every RESP and binary connection (plain and TLS) "
+		            "must begin with a header, from %s only%s; the HTTP ports take none",
+		            sx_cidr_list_text(&s->proxy_from, from, sizeof from),
+		            s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
 	}
 	log_metrics_access(s);
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);
-		sx_log("TLS 1.2/1.3: %s; client certificates %s", d,
-		       s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
-		       s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "not asked");
+		sx_log_info("TLS 1.2/1.3: %s; client certificates %s", d,
+		            s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
+		            s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "not asked");
 	}
 }
 
@@ -520,9 +522,12 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 
 void sx_srv_reload(sx_srv *s)
 {
-	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0));
+	sx_origin o;                        /* SIGHUP: no tenant, no address */
+	sx_origin_who(&o, NULL, 0);
+	sx_origin_where(&o, NULL, "sighup");
+	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0, &o));
 	if (s->tls)
-		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, NULL, 0));
+		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, &o, NULL, 0));
 }
 
 void sx_srv_stop(sx_srv *s)
@@ -562,8 +567,8 @@ int sx_srv_wait(sx_srv *s)
 		rc = sx_jobs_stop(s->jobs, deadline, why, sizeof why);
 	}
 	if (rc) {
-		sx_log("drain: %s still running after the %d s drain cap (stuck in a "
-		       "blocking call?); not waiting for it", why, SX_DRAIN_TIMEOUT_S);
+		sx_log_err("drain: %s still running after the %d s drain cap (stuck in a "
+		           "blocking call?); not waiting for it", why, SX_DRAIN_TIMEOUT_S);
 		return rc;
 	}
 	s->jobs = NULL;

@@ -131,8 +131,8 @@ static void log_refusal(sx_conn *c, const char *what)
 		return;
 	last = c->x->now;
 	char e[256], a[SX_ADDR_TEXT];
-	sx_log("TLS: connection refused (%s): client %s: %s", what,
-	       sx_addr_text(c->addr.b, a, sizeof a), sx_tls_why(e, sizeof e));
+	sx_log_warn("TLS: connection refused (%s): client %s: %s", what,
+	            sx_addr_text(c->addr.b, a, sizeof a), sx_tls_why(e, sizeof e));
 }
 
 /* The handshake finished: a client certificate bound to a tenant makes

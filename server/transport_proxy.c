@@ -42,8 +42,8 @@ static void refused(sx_ctx *x, const sx_addr *peer, const char *fmt, ...)
 		snprintf(more, sizeof more, " (and %llu more refused since the last such line)",
 		         (unsigned long long)quiet);
 	quiet = 0;
-	sx_log("PROXY protocol: connection from %s refused: %s%s",
-	       sx_addr_text(peer->b, a, sizeof a), why, more);
+	sx_log_warn("PROXY protocol: connection from %s refused: %s%s",
+	            sx_addr_text(peer->b, a, sizeof a), why, more);
 }
 
 int sx_proxy_admit(sx_ctx *x, const sx_addr *peer)
@@ -73,8 +73,10 @@ void sx_proxy_drop(sx_conn *c)
 /* The header is whole: the connection is the client's from now on. */
 static void apply(sx_conn *c, const sx_pp_hdr *h)
 {
-	if (!h->local)
+	if (!h->local) {
 		memcpy(c->addr.b, h->src, sizeof c->addr.b);
+		c->port = h->sport;
+	}
 	c->flags &= (uint16_t)~SX_CF_PROXY;
 	sx_stat_inc(c->x->stats.proxy_headers);
 	sx_proxy_drop(c);

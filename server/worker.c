@@ -136,19 +136,23 @@ static uint32_t slot_alloc(sx_worker *w)
 	return w->freelist[--w->nfree];
 }
 
-static void peer_addr(int fd, sx_addr *a)
+static void peer_addr(int fd, sx_addr *a, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	memset(a, 0, sizeof *a);
+	*port = 0;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		a->b[10] = a->b[11] = 0xff;
 		memcpy(a->b + 12, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
 	} else if (ss.ss_family == AF_INET6) {
-		memcpy(a->b, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		memcpy(a->b, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
 	}
 }
 
@@ -182,7 +186,8 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	sx_addr addr;
-	peer_addr(fd, &addr);
+	uint16_t port;
+	peer_addr(fd, &addr, &port);
 	/* --proxy-protocol: the client ports (not HTTP's: load balancers'
 	 * checks and scrapers come straight) take a header, from --proxy-from
 	 * only; anyone else is cut off before a byte is read */
@@ -193,6 +198,7 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 		return NULL;
 	}
 	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[sx_listen_proto(l)], &addr);
+	c->port = port;
 	if (s->metrics_auth[l])
 		c->flags |= SX_CF_METRICS_AUTH;
 	if (sx_listen_tls(l)) {

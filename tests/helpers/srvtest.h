@@ -70,6 +70,9 @@ typedef struct st_server {
 static st_server st_servers[ST_MAX_SERVERS];
 static int st_nservers;
 static const char *st_io = "epoll";      /* backend of the running variant */
+/* What st_start waits for in the log; NULL: for the RESP port to accept
+ * (a --log-level that drops the "ready" line).  st_setup resets it. */
+static const char *st_ready_line = "ready to accept connections";
 static char st_snap[PATH_MAX + 64];         /* the sample snapshot, built per test */
 
 ST_UNUSED static int st_free_port(void)
@@ -199,7 +202,22 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 			usleep(10 * 1000);
 		return s;
 	}
-	if (!st_log_wait(s, "ready to accept connections", ST_TIMEOUT_S * 1000)) {
+	int ready = 0;
+	if (st_ready_line) {
+		ready = st_log_wait(s, st_ready_line, ST_TIMEOUT_S * 1000);
+	} else {
+		for (int t = 0; t < ST_TIMEOUT_S * 100 && !ready && !st_reap(s, 0); t++) {
+			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			struct sockaddr_in a = { .sin_family = AF_INET,
+			                         .sin_port = htons((uint16_t)s->resp_port),
+			                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			ready = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+			close(fd);
+			if (!ready)
+				usleep(10 * 1000);
+		}
+	}
+	if (!ready) {
 		char *text = st_log_text(s);
 		cr_assert_fail("sxgated did not become ready (%s %d); its log:\n%s",
 		               !s->reaped ? "still running, pid" : WIFSIGNALED(s->status) ?
@@ -237,6 +255,7 @@ ST_UNUSED static void st_setup(void)
 {
 	tu_setup();
 	st_nservers = 0;
+	st_ready_line = "ready to accept connections";
 	st_sample_snap(tu_dir, st_snap, sizeof st_snap);
 }
 
