@@ -115,6 +115,9 @@ ST_TEST(proxy, the_header_names_the_client_the_rate_limit_counts)
 	/* X again, on a new connection: still limited */
 	st_conn *x2 = st_connect_proxied(s->resp_port, X);
 	assert_auth(x2, LIMITED, "X");
+	/* the audit trail names the client and its port, not the proxy */
+	cr_assert(st_log_wait(s, "event=auth.fail tenant=A addr=" X ":40000 proto=resp", 2000));
+	cr_assert(st_log_wait(s, "event=auth.limited tenant=A addr=" X ":40000", 2000));
 	/* the proxy's own address, by a LOCAL header (its checks): not X */
 	st_conn *local = st_connect_proxied(s->resp_port, NULL);
 	assert_auth(local, "+OK", "the proxy itself (LOCAL)");
