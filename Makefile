@@ -113,11 +113,13 @@ CHECK_ARCH = python3 tools/check_arch.py --build $(BUILD)
 check-arch: all
 	$(Q)$(CHECK_ARCH)
 
-# The test binaries, then the checker's self-test and the checker; each
-# runs (and prints its results) even when one before it failed.
+# The test binaries, then the systemd units (tests/check_units.sh:
+# systemd-analyze security and verify), the checker's self-test and the
+# checker; each runs (and prints its results) even when one before it failed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS)
 	$(Q)rc=0; tests/run-tests.sh $(TESTS) || rc=1; \
+	tests/check_units.sh || rc=1; \
 	tests/check_arch_selftest.sh || rc=1; \
 	$(CHECK_ARCH) || rc=1; exit $$rc
 
