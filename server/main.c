@@ -434,8 +434,7 @@ int main(int argc, char **argv)
 				wd_next = sx_mono_ms() + (wd_ms ? wd_ms : 1);
 				if (wd_stale) {
 					sx_log("watchdog: every I/O worker turns again; WATCHDOG=1 resumed");
-					sx_notify_status("every I/O worker turns again; serving %s",
-					                 cfg.snapshot);
+					sx_notify_status("every I/O worker turns again");
 				}
 				wd_stale = 0;
 			} else if (!wd_stale) {
