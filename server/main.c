@@ -10,6 +10,15 @@
  * status is 1); a second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
  * (sends use MSG_NOSIGNAL anyway).
  *
+ * Under systemd (Type=notify, notify.h) main says READY=1 once
+ * sx_srv_start has returned (every listener accepts, every worker runs),
+ * STOPPING=1 when the drain begins, and, when WatchdogSec is set, WATCHDOG=1
+ * every half interval, but only while every I/O worker's event loop turns
+ * (sx_srv_alive): a worker wedged in a request for SX_WATCHDOG_STALE_MS
+ * stops the pings, and systemd restarts the server.  A check that fails is
+ * tried again every tick, so a worker that was only slow delays one ping,
+ * never past the manager's deadline.
+ *
  * One testing hook lives here: SXGATE_WIO_FAULT (engine/wio.h,
  * docs/RELIABILITY.md) installs a fault plan for the journal and feedback
  * writes, so the server tests can fail them in this process.  It is
@@ -29,7 +38,9 @@
 #include "addr.h"
 #include "audit.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
+#include "sx.h"
 #include "tls.h"
 #include "wio.h"
 
@@ -120,7 +131,9 @@ static void usage(FILE *f)
 "\n"
 "Signals: SIGHUP reloads the snapshot (and the TLS certificate, key and CA);\n"
 "SIGTERM or SIGINT drains and exits 0 (1 when a job is still stuck at the\n"
-"10 s drain cap).\n");
+"10 s drain cap).  Under systemd (Type=notify, NOTIFY_SOCKET) it says READY=1,\n"
+"RELOADING=1/READY=1 around a snapshot swap, STOPPING=1, and WATCHDOG=1 while\n"
+"its event loops turn (WatchdogSec).\n");
 }
 
 static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
@@ -152,6 +165,10 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 	*out = (size_t)(v << shift);
 	return 0;
 }
+
+/* A worker that has not begun a loop iteration for this long is wedged (an
+ * idle one wakes every second): no WATCHDOG=1 until it turns again. */
+#define SX_WATCHDOG_STALE_MS 3000
 
 /* Descriptors besides the clients': per worker three listening sockets
  * (RESP, binary, HTTP), a doorbell and a ring or epoll instance; then the
@@ -420,6 +437,7 @@ int main(int argc, char **argv)
 	}
 	sx_log_init("sxgated");
 	sx_log_set_level(log_level);
+	sx_notify_init();
 
 	/* Every thread inherits this mask: signals are taken here only. */
 	sigset_t set;
@@ -444,10 +462,12 @@ int main(int argc, char **argv)
 	sx_srv *srv;
 	if ((rc = sx_srv_create(&cfg, &srv, why, sizeof why))) {
 		sx_log_err("cannot start: %s", why);
+		sx_notify_status("cannot start: %s", why);
 		return 1;
 	}
 	if ((rc = sx_srv_start(srv, why, sizeof why))) {
 		sx_log_err("cannot start: %s", why);
+		sx_notify_status("cannot start: %s", why);
 		sx_srv_destroy(srv);
 		return 1;
 	}
@@ -458,15 +478,42 @@ int main(int argc, char **argv)
 		            "set it outside tests", fault_spec);
 	}
 	sx_log_info("ready to accept connections");
+	sx_notify_ready("ready to accept connections; serving %s", cfg.snapshot);
 
+	/* The watchdog: a ping every half interval, from the first tick on. */
+	uint64_t wd_ms = sx_notify_watchdog_usec() / 2000u, wd_next = 0;
+	int wd_stale = 0;
+	if (sx_notify_watchdog_usec())
+		sx_log_info("watchdog: WATCHDOG=1 to systemd every %llu ms while the I/O "
+		            "workers turn (a worker wedged for %d ms stops it)",
+		            (unsigned long long)(wd_ms ? wd_ms : 1), SX_WATCHDOG_STALE_MS);
 	int draining = 0;
 	for (;;) {
-		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		long tick_ms = wd_ms && wd_ms < 100 ? (long)wd_ms : 100;
+		struct timespec tick = { 0, tick_ms * 1000 * 1000 };
 		siginfo_t si;
 		int sig = sigtimedwait(&set, &si, &tick);
 		sx_audit_tick(0);              /* "N similar lines suppressed" */
 		if (draining && !sx_srv_running(srv))
 			break;
+		if (sx_notify_watchdog_usec() && !draining && sx_mono_ms() >= wd_next) {
+			if (sx_srv_alive(srv, SX_WATCHDOG_STALE_MS, why, sizeof why)) {
+				sx_notify_watchdog();
+				wd_next = sx_mono_ms() + (wd_ms ? wd_ms : 1);
+				if (wd_stale) {
+					sx_log_info("watchdog: every I/O worker turns again; "
+					            "WATCHDOG=1 resumed");
+					sx_notify_status("every I/O worker turns again");
+				}
+				wd_stale = 0;
+			} else if (!wd_stale) {
+				/* no wd_next: asked again next tick */
+				sx_log_err("watchdog: %s; no WATCHDOG=1 to systemd until it turns "
+				           "again (WatchdogSec restarts the server)", why);
+				sx_notify_status("wedged: %s", why);
+				wd_stale = 1;
+			}
+		}
 		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
@@ -475,6 +522,8 @@ int main(int argc, char **argv)
 		} else if (!draining) {
 			sx_log_info("%s: draining (no new connections; answering what was received)",
 			            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_notify_stopping("draining: no new connections; answering what was "
+			                   "received");
 			sx_srv_stop(srv);
 			draining = 1;
 		} else {

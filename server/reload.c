@@ -11,6 +11,12 @@
  * (cmd_admin.c) and SIGHUP (server.c) only make the job.  RELOAD TLS
  * rereads the certificate, key and CA the same way (tls.h): a bad file is
  * refused with its reason and the certificate in use keeps serving.
+ *
+ * Under systemd (notify.h) a snapshot swap is framed by RELOADING=1 when
+ * the job begins and READY=1 when it has ended, swapped or refused, so
+ * `systemctl reload` (SIGHUP) returns once the new generation serves and
+ * `systemctl status` shows which one does.  RELOAD TLS says nothing: it
+ * swaps no snapshot and takes milliseconds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +28,7 @@
 #include "audit.h"
 #include "live.h"
 #include "log.h"
+#include "notify.h"
 #include "reload.h"
 #include "server_int.h"
 #include "tls.h"
@@ -85,6 +92,7 @@ static void reload_run(sx_job *j)
 	char why[512] = "", err[SX_JOB_TEXT - 8] = "";
 	sx_snap *snap = NULL;
 
+	sx_notify_reloading("reloading %s", path);
 	uint64_t t0 = sx_mono_ms();
 	int rc = sx_snap_open(path, &snap, why, sizeof why);
 	uint32_t ms = (uint32_t)(sx_mono_ms() - t0);
@@ -117,6 +125,8 @@ static void reload_run(sx_job *j)
 		sx_log_warn("%s; generation %llu keeps serving", err,
 		            (unsigned long long)cur->snap_gen);
 		audit(r, path, err, 0);
+		sx_notify_reloaded("%s; generation %llu of %s keeps serving", err,
+		                   (unsigned long long)cur->snap_gen, cur->path);
 		sx_job_result(j, SX_EINVAL, "ERR %s", err);
 		return;
 	}
@@ -125,6 +135,8 @@ static void reload_run(sx_job *j)
 	if (!next) {
 		status(s, &s->snap_reload, "reload failed: out of memory replaying the journal");
 		audit(r, path, "out of memory replaying the journal", 0);
+		sx_notify_reloaded("reload failed: out of memory replaying the journal; "
+		                   "generation %llu keeps serving", (unsigned long long)cur->snap_gen);
 		sx_job_result(j, -ENOMEM, "ERR reload failed: out of memory "
 		              "replaying the journal");
 		return;
@@ -138,6 +150,9 @@ static void reload_run(sx_job *j)
 	            path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
 	            a, ms, r->force ? " (FORCE)" : "");
 	audit(r, path, NULL, next->snap_gen);
+	sx_notify_reloaded("serving generation %llu of %s (%llu records, as-of %s)",
+	                   (unsigned long long)next->snap_gen, path,
+	                   (unsigned long long)next->info->records, a);
 	sx_job_result(j, 0, "OK %llu", (unsigned long long)next->snap_gen);
 }
 

@@ -547,6 +547,20 @@ int sx_srv_running(const sx_srv *s)
 	return atomic_load(&s->nrunning);
 }
 
+int sx_srv_alive(const sx_srv *s, unsigned stale_ms, char *why, size_t cap)
+{
+	int64_t now = (int64_t)sx_mono_ms();
+	for (int i = 0; i < s->started; i++) {
+		int64_t beat = atomic_load_explicit(&s->workers[i].beat_ms, memory_order_relaxed);
+		if (now - beat > (int64_t)stale_ms) {
+			snprintf(why, cap, "I/O worker %d (thread sxgated-io-%d) last began a "
+			         "loop iteration %lld ms ago", i, i, (long long)(now - beat));
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int sx_srv_wait(sx_srv *s)
 {
 	for (int i = 0; i < s->started; i++)

@@ -93,6 +93,13 @@ void sx_srv_stop(sx_srv *s);
 /* Workers still running (main's signal loop polls it while draining). */
 int sx_srv_running(const sx_srv *s);
 
+/* The watchdog's question (main.c, systemd's WatchdogSec): 1 when every
+ * started I/O worker began a loop iteration within the last stale_ms
+ * milliseconds (an idle one wakes at least once a second), else 0 with
+ * why[0..cap) naming the first that did not and how long ago it last did
+ * (a worker wedged in a request, or one that exited). */
+int sx_srv_alive(const sx_srv *s, unsigned stale_ms, char *why, size_t cap);
+
 /* Wait until every worker has drained and exited, then stop the job
  * threads.  Returns 0; or -ETIMEDOUT (logged) when a job was still running
  * at the drain's deadline: its thread is left running, so the server must

@@ -52,6 +52,7 @@ int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
 	if (w->bell < 0)
 		return -errno;
 	pthread_mutex_init(&w->mbx_lock, NULL);
+	atomic_store_explicit(&w->beat_ms, (int64_t)sx_mono_ms(), memory_order_relaxed);
 	w->rd = sx_qsbr_reader_get(&srv->qsbr, id);
 	sx_ctx_init(&w->x, srv, &srv->cfg, srv->tenants, srv->feedback);
 	w->nslots = 256;
@@ -370,6 +371,8 @@ void sx_worker_online(sx_worker *w)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	atomic_store_explicit(&w->beat_ms, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	                      memory_order_relaxed);
 	sx_ctx_serve(&w->x, sx_qsbr_online(&w->srv->qsbr, w->rd), ts.tv_sec);
 }
 

@@ -12,8 +12,11 @@ and binary off), with --tls-client-auth required; HAProxy passes the TLS
 ports through (TCP mode) and checks /health on each replica's plain HTTP
 port (primary) or PING over TLS (stale fallback); Redis listens on TLS only
 with requirepass, the replicas follow rediss:// with --updates-ca and
---updates-password-file.  Every client request goes over TLS (Python's
-ssl, verifying the test CA, presenting a client certificate).  Stages:
+--updates-password-file.  The replicas run with --tenants: the booking
+and operator certificates are bound to tenants (cert=), and a deploy tenant
+has a secret (in a 0600 file) and the admin flag.  Every client request
+goes over TLS (Python's ssl, verifying the test CA, presenting a client
+certificate).  Stages:
 
   a  1000 updates published with redis-cli XADD reach every replica
      within 1 s of the last XADD (convergence time printed)
@@ -26,9 +29,12 @@ ssl, verifying the test CA, presenting a client certificate).  Stages:
      reason, INFO shows the feed disconnected; Redis restarted from its
      own files: replicas reconnect and catch up, nothing lost or applied
      twice
-  e  deploy/rollout.sh (over TLS) of a new snapshot (built with --as-of)
-     under RESP and binary load: zero failed requests, every replica on
-     the new generation, the updates at or after the as-of still in force
+  e  deploy/rollout.sh (over TLS, as the deploy tenant with its secret
+     from --secret-file, through `sxgate`) of a new snapshot (built with
+     --as-of) under RESP and binary load: zero failed requests, every
+     replica on the new generation, the updates at or after the as-of
+     still in force; without the secret it stops at the first replica with
+     a clear message and reloads nothing
   f  a replica whose --updates-password-file is wrong never applies an
      entry, and its /health says why
   g  certificate rotation under load: new server certificate files,
@@ -124,6 +130,8 @@ def spawn(args, logname):
 # ---------------------------------------------------------------- PKI
 PKI = os.path.join(WORK, "pki")
 REDIS_PASSWORD = "feed-%d-%d" % (os.getpid(), random.SystemRandom().randrange(10 ** 9))
+DEPLOY_SECRET = "deploy-%d-%d" % (os.getpid(), random.SystemRandom().randrange(10 ** 9))
+TENANTS = os.path.join(WORK, "tenants")
 
 
 def openssl(*args):
@@ -148,7 +156,8 @@ def make_pki():
     with open(os.path.join(PKI, "client.ext"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\n")
     for name, ca, ext in (("server", "ca", "server.ext"), ("booking", "clients-ca", "client.ext"),
-                          ("ops", "clients-ca", "client.ext"), ("haproxy-check", "clients-ca", "client.ext")):
+                          ("ops", "clients-ca", "client.ext"), ("haproxy-check", "clients-ca", "client.ext"),
+                          ("deployer", "clients-ca", "client.ext")):
         openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
         openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
                 "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem")
@@ -166,6 +175,30 @@ def make_pki():
 
 def pki(name):
     return os.path.join(PKI, name)
+
+
+def cert_fingerprint(name):
+    """SHA-256 of a certificate's DER, as a tenants file's cert= takes it."""
+    der = subprocess.run(["openssl", "x509", "-in", pki(name + ".pem"), "-outform", "DER"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+def make_tenants():
+    """The replicas' tenants file (0600): the booking systems' and the
+    operators' certificates are their tenants; `deploy` logs in with a
+    secret (deploy/rollout.sh), its certificate (deployer) bound to no
+    tenant; HAProxy's check certificate is bound to none (PING only)."""
+    h = subprocess.run([os.path.join(BIN, "sxgate"), "tenant-hash"], input=DEPLOY_SECRET.encode(),
+                       stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    fd = os.open(TENANTS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, ("booking:!:*:-:cert=%s\n" % cert_fingerprint("booking") +
+                  "ops:!:*:admin,listed:cert=%s\n" % cert_fingerprint("ops") +
+                  "deploy:%s:*:admin\n" % h).encode())
+    os.close(fd)
+    fd = os.open(pki("deploy.secret"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, (DEPLOY_SECRET + "\n").encode())
+    os.close(fd)
 
 
 _ctx = {}
@@ -586,7 +619,7 @@ class Replica:
                            "--tls-ca", pki("clients-ca.pem"), "--tls-client-auth", "required",
                            "--http-port", str(self.metrics), "--http-bind", "127.0.0.1",
                            "--proxy-protocol", "--proxy-from", "127.0.0.1/32",
-                           "--threads", "1",
+                           "--threads", "1", "--tenants", TENANTS,
                            "--journal", self.journal, "--max-lag", str(MAX_LAG),
                            "--updates-from", "rediss://127.0.0.1:%d/%s" % (self.rport, STREAM),
                            "--updates-ca", pki("ca.pem"),
@@ -843,6 +876,7 @@ def main():
     make_pki()
     check("setup: test PKI made with openssl (EC P-256: server CA, clients CA, certificates)",
           all(os.path.exists(pki(f)) for f in ("ca.pem", "clients-ca.pem", "server.pem", "booking.pem")))
+    make_tenants()
     snap = os.path.join(WORK, "list.snap")
     b = subprocess.run([os.path.join(BIN, "sxgate-build"), "--quiet", "--input", SAMPLE,
                         "--output", snap, "--as-of", "2026-01-10T02:00"], cwd=WORK)
@@ -857,6 +891,9 @@ def main():
         r.start(snap)
     check("setup: three replicas answer PING over TLS", all(r.up() for r in reps))
     r1i = info(reps[0].resp, "server")
+    check("setup: replicas require AUTH (--tenants): the deployer's certificate alone may only PING",
+          isinstance(rcmd(reps[0].resp, "INFO", "server", client="deployer"), RespError)
+          and rcmd(reps[0].resp, "PING", client="deployer") == "PONG")
     check("setup: replicas serve no plain RESP or binary port, TLS with client certificates required",
           r1i.get("tcp_port_resp") == "0" and r1i.get("tcp_port_bin") == "0" and r1i.get("tls") == "on"
           and r1i.get("tls_client_auth") == "required",
@@ -1077,21 +1114,37 @@ def main():
                         "--output", snap2, "--as-of", as_of_new], cwd=WORK)
     check("e: new snapshot built with --as-of %s" % as_of_new, b.returncode == 0)
     gens = {r.n: int(info(r.resp, "snapshot")["snapshot_generation"]) for r in reps}
+    # As an operator would: `sxgate` over TLS with a certificate bound to no
+    # tenant, AUTH as the admin tenant `deploy`, its secret in a file.
+    rollout = [os.path.join(ROOT, "deploy", "rollout.sh"),
+               "--cacert", pki("ca.pem"), "--cert", pki("deployer.pem"), "--key", pki("deployer.key")]
+    # through HAProxy's admin listener of each replica (send-proxy-v2)
+    targets = [snap2] + ["127.0.0.1:%d" % r.admin for r in reps]
+    ro_env = dict(os.environ, SXGATE=os.path.join(BIN, "sxgate"))
+    ro_env.pop("SXGATE_SECRET", None)
+    ro = subprocess.run(rollout + targets, env=ro_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = ro.stdout.decode()
+    log(out.rstrip())
+    check("e: without the secret deploy/rollout.sh fails at the first replica, saying it needs "
+          "--tenant and --secret-file", ro.returncode == 1 and "NOAUTH" in out and "--tenant" in out
+          and "--secret-file" in out and "replicas 1..3 not reloaded" in out, repr(out[-300:]))
+    check("e: ... and reloads nothing",
+          all(int(info(r.resp, "snapshot")["snapshot_generation"]) == gens[r.n] for r in reps))
     load = Load(fe_resp, model, threads=3).start()
     bload = Load(fe_bin, model, threads=2, proto="bin").start()
     time.sleep(0.5)
     t0 = time.time()
-    # through HAProxy's admin listener of each replica (send-proxy-v2)
-    ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"),
-                         "--cacert", pki("ca.pem"), "--cert", pki("ops.pem"), "--key", pki("ops.key"),
-                         snap2] + ["127.0.0.1:%d" % r.admin for r in reps],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ro = subprocess.run(rollout + ["--tenant", "deploy", "--secret-file", pki("deploy.secret")] + targets,
+                        env=ro_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ro_s = time.time() - t0
     time.sleep(0.5)
     load.stop()
     bload.stop()
-    log(ro.stdout.decode().rstrip())
-    check("e: deploy/rollout.sh exits 0", ro.returncode == 0, "rc=%d" % ro.returncode)
+    out = ro.stdout.decode()
+    log(out.rstrip())
+    check("e: deploy/rollout.sh --tenant deploy --secret-file exits 0", ro.returncode == 0,
+          "rc=%d" % ro.returncode)
+    check("e: the secret appears nowhere in its output", DEPLOY_SECRET not in out)
     for r in reps:
         si = info(r.resp, "snapshot")
         check("e: replica %d on the new snapshot (generation %d -> %s)" % (r.n, gens[r.n], si.get("snapshot_generation")),

@@ -56,7 +56,7 @@ FUZZ_MAXLEN_feedback    = 65536
 FUZZ_BINS    = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(ENGINE_SRC) $(LOADER_SRC) $(SERVER_SRC) $(CLIENT_SRC))
 FUZZ_LIB     = $(FUZZ_DIR)/libsxgate-fuzz.a
-FUZZ_LDLIBS  = $(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -lpthread
+FUZZ_LDLIBS  = $(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread
 
 # clang and its libFuzzer runtime, installed like the rest (make deps)
 # when missing; order-only, so it runs once and never forces a rebuild.

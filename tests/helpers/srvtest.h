@@ -149,11 +149,31 @@ ST_UNUSED static int st_log_wait(st_server *s, const char *needle, int timeout_m
 }
 
 /*
- * Start bin/sxgated with snap on free ports and the running variant's
- * backend, plus the NULL-terminated extra arguments; wait for "ready".
- * With expect_fail, return as soon as the server exits (not ready).
+ * More environment for the servers started next: NULL-terminated
+ * "NAME=VALUE" entries added to the test's own (NULL: none).  The value
+ * "$PID" becomes the server's own PID (as systemd sets WATCHDOG_PID).
  */
-ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, const char **extra)
+ST_UNUSED static const char *const *st_env;
+
+/* v as decimal into out (async-signal-safe: for the child after fork). */
+ST_UNUSED static void st_utoa(unsigned long v, char *out)
+{
+	char d[24];
+	int n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*out++ = d[--n];
+	*out = 0;
+}
+
+/*
+ * Start bin/sxgated with snap on free ports and the running variant's
+ * backend, plus the NULL-terminated extra arguments, with st_env; return
+ * at once (st_start_args waits for "ready").
+ */
+ST_UNUSED static st_server *st_spawn_args(const char *snap, const char **extra)
 {
 	cr_assert(st_nservers < ST_MAX_SERVERS);
 	st_server *s = &st_servers[st_nservers++];
@@ -181,6 +201,41 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 	}
 	argv[argc] = NULL;
 
+	/* The environment, built before the fork: the test's own less the
+	 * names st_env sets, then st_env; a "$PID" value is filled in by the
+	 * child. */
+	extern char **environ;
+	size_t nenv = 0, nextra = 0, total = 0;
+	while (environ[total])
+		total++;
+	while (st_env && st_env[nextra])
+		nextra++;
+	char **envp = calloc(total + nextra + 1, sizeof *envp);
+	char *pid_slot[8] = { 0 }, *pid_entry[8] = { 0 };
+	int npid = 0;
+	for (size_t i = 0; i < total; i++) {
+		size_t kl = strcspn(environ[i], "=");
+		int shadowed = 0;
+		for (size_t k = 0; k < nextra && !shadowed; k++)
+			shadowed = !strncmp(st_env[k], environ[i], kl) && st_env[k][kl] == '=';
+		if (!shadowed)
+			envp[nenv++] = environ[i];
+	}
+	for (size_t i = 0; i < nextra; i++) {
+		const char *eq = strchr(st_env[i], '=');
+		cr_assert_not_null(eq, "st_env entry '%s' has no '='", st_env[i]);
+		if (!strcmp(eq + 1, "$PID")) {
+			cr_assert(npid < 8);
+			char *e = calloc(1, (size_t)(eq - st_env[i]) + 1 + 24);
+			memcpy(e, st_env[i], (size_t)(eq - st_env[i]) + 1);
+			pid_entry[npid] = e;
+			pid_slot[npid++] = e + (eq - st_env[i]) + 1;
+			envp[nenv + i] = e;
+		} else {
+			envp[nenv + i] = (char *)st_env[i];
+		}
+	}
+
 	fflush(NULL);
 	pid_t pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
@@ -190,13 +245,29 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
 			_exit(126);
-		execv(exe, (char *const *)argv);
+		for (int i = 0; i < npid; i++)
+			st_utoa((unsigned long)getpid(), pid_slot[i]);
+		execve(exe, (char *const *)argv, envp);
 		static const char msg[] = "srvtest: exec of sxgated failed\n";
 		ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)w;
 		_exit(127);
 	}
 	s->pid = pid;
+	for (int i = 0; i < npid; i++)
+		free(pid_entry[i]);
+	free(envp);
+	return s;
+}
+
+/*
+ * Start bin/sxgated with snap on free ports and the running variant's
+ * backend, plus the NULL-terminated extra arguments; wait for "ready".
+ * With expect_fail, return as soon as the server exits (not ready).
+ */
+ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, const char **extra)
+{
+	st_server *s = st_spawn_args(snap, extra);
 	if (expect_fail) {
 		for (int t = 0; t < ST_TIMEOUT_S * 100 && !st_reap(s, 0); t++)
 			usleep(10 * 1000);
