@@ -464,6 +464,18 @@ static void rl_refill(rl_slot *s, double now)
 	s->last = now;
 }
 
+/* The address a bucket counts: an IPv4 (v4-mapped) address as it is, an
+ * IPv6 one by its /64, the least a site or a single host is given (one
+ * host may use every address of it, e.g. through PROXY protocol). */
+static sx_addr rl_addr(const sx_addr *a)
+{
+	static const uint8_t mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+	sx_addr k = *a;
+	if (memcmp(k.b, mapped, sizeof mapped))
+		memset(k.b + 8, 0, 8);
+	return k;
+}
+
 static uint32_t rl_key(const sx_tenants *ts, const sx_tenant *t)
 {
 	return t ? (uint32_t)(t - ts->v) : RL_UNKNOWN;
@@ -485,11 +497,22 @@ static void rl_find(sx_tenants *ts, const sx_addr *addr, uint32_t key, double no
 	}
 }
 
-/* A new, full bucket for (addr, key), never the slot keep.  Lock held. */
+/* How little state a slot holds, for eviction: its bucket's fill (0..1),
+ * and below any free bucket's while AUTHs hold tokens of it.  (Not its
+ * last refill: every scan refills every slot, so all are equally old.) */
+static double rl_fill(const rl_slot *s)
+{
+	return s->tokens / rl_burst(s->key) - (s->held ? 1.0 : 0.0);
+}
+
+/* A new, full bucket for (addr, key), never the slot keep; when every slot
+ * holds state, the fullest is evicted (the closest to forgetting anyway),
+ * never a limited one while a fuller one exists, so a flood of fresh
+ * addresses cannot reset an attacker's empty bucket.  Lock held. */
 static rl_slot *rl_new(sx_tenants *ts, const sx_addr *addr, uint32_t key, double now,
                        const rl_slot *keep)
 {
-	rl_slot *s = NULL, *oldest = NULL;
+	rl_slot *s = NULL, *fullest = NULL;
 	for (size_t i = 0; i < RL_SLOTS && !s; i++) {
 		rl_slot *c = &ts->rl[i];
 		if (c == keep)
@@ -498,19 +521,21 @@ static rl_slot *rl_new(sx_tenants *ts, const sx_addr *addr, uint32_t key, double
 			rl_refill(c, now);
 		if (!c->used || (!c->held && c->tokens >= rl_burst(c->key)))
 			s = c;          /* free, or full: no state to lose */
-		else if (!oldest || c->last < oldest->last)
-			oldest = c;
+		else if (!fullest || rl_fill(c) > rl_fill(fullest))
+			fullest = c;
 	}
 	if (!s)
-		s = oldest;
+		s = fullest;
 	*s = (rl_slot){ .addr = *addr, .key = key, .tokens = rl_burst(key),
 	                .last = now, .used = 1 };
 	return s;
 }
 
-int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *client, const sx_tenant *t,
                      int may_wait)
 {
+	sx_addr k = rl_addr(client);
+	const sx_addr *addr = &k;
 	uint32_t key = rl_key(ts, t);
 	double now = mono_now();
 	pthread_mutex_lock(&ts->lock);
@@ -543,8 +568,10 @@ int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
 	return rc;
 }
 
-void sx_tenants_settle(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t, int ok)
+void sx_tenants_settle(sx_tenants *ts, const sx_addr *client, const sx_tenant *t, int ok)
 {
+	sx_addr k = rl_addr(client);
+	const sx_addr *addr = &k;
 	double now = mono_now();
 	pthread_mutex_lock(&ts->lock);
 	rl_slot *b[2];

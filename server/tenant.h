@@ -40,7 +40,7 @@
  * faster an oracle than the hash.
  *
  * Rate limit (docs/SERVER.md, Tenants): token buckets per (client address,
- * tenant name), 5 tokens refilled at 1 a second, and a cap per address over
+ * an IPv6 one by its /64, tenant name), 5 tokens refilled at 1 a second, and a cap per address over
  * all names, 20 tokens refilled at 4 a second; names not in the file share
  * one "unknown" bucket per address.  Every AUTH reserves a token from both
  * of its buckets before anything is compared (sx_tenants_admit) and gives

@@ -34,7 +34,7 @@
 #define X  "203.0.113.7"          /* the attacker, behind the proxy */
 #define Y  "198.51.100.9"         /* another client of the same proxy */
 #define X6 "2001:db8::66"
-#define Y6 "2001:db8::77"
+#define Y6 "2001:db8:0:1::77"   /* another /64: another client */
 
 static char tenants_path[PATH_MAX + 64];
 
@@ -132,6 +132,9 @@ ST_TEST(proxy, the_header_names_the_client_the_rate_limit_counts)
 	assert_auth(y6, "+OK", "Y6");
 	st_conn *x6b = st_connect_proxied(s->resp_port, X6);
 	assert_auth(x6b, LIMITED, "X6");
+	/* an IPv6 client counts by its /64: a new address of X6's is X6 */
+	st_conn *x6c = st_connect_proxied(s->resp_port, "2001:db8::99");
+	assert_auth(x6c, LIMITED, "another address of X6's /64");
 
 	/* after the header a connection is like any other: many commands */
 	for (int i = 0; i < 50; i++)
@@ -139,15 +142,16 @@ ST_TEST(proxy, the_header_names_the_client_the_rate_limit_counts)
 	char v[64];
 	const char *info = st_ask(x2, "INFO");  /* B: an admin sees them */
 	cr_assert_str_eq(st_info_get(info, "proxy_protocol", v, sizeof v), "on");
-	cr_assert_eq(atoi(st_info_get(info, "proxy_headers", v, sizeof v)), 8, "%s", v);
+	cr_assert_eq(atoi(st_info_get(info, "proxy_headers", v, sizeof v)), 9, "%s", v);
 	cr_assert_eq(atoi(st_info_get(info, "proxy_refused_malformed", v, sizeof v)), 0);
-	cr_assert_eq(metric(hport, "sxgate_proxy_headers_total"), 8);
+	cr_assert_eq(metric(hport, "sxgate_proxy_headers_total"), 9);
 	st_close(x);
 	st_close(y);
 	st_close(y1);
 	st_close(x2);
 	st_close(local);
 	st_close(x6);
+	st_close(x6c);
 	st_close(y6);
 	st_close(x6b);
 }

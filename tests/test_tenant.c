@@ -393,6 +393,80 @@ Test(tenant, rate_limit_address_cap_across_names_and_its_refill)
 	free(h);
 }
 
+static sx_addr addr6(uint16_t w0, uint16_t w3, uint16_t last)
+{
+	sx_addr x = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, (uint8_t)(w3 >> 8), (uint8_t)w3,
+	                0, 0, 0, 0, (uint8_t)(w0 >> 8), (uint8_t)w0,
+	                (uint8_t)(last >> 8), (uint8_t)last } };
+	return x;
+}
+
+Test(tenant, rate_limit_counts_an_ipv6_client_by_its_64_prefix)
+{
+	/* attack: one host owns a whole /64 (every ISP and cloud hands one
+	 * out) and, through PROXY protocol, each connection can come from a
+	 * new address of it; buckets per full address gave 5 guesses per
+	 * address, i.e. no limit at all */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(2, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2), *t1 = sx_tenants_find(ts, "t1", 2);
+	int admitted = 0;
+	for (int i = 0; i < 40; i++) {
+		sx_addr a = addr6((uint16_t)i, 1, (uint16_t)(i * 7 + 1));
+		if (sx_tenants_admit(ts, &a, t, 0) == SX_ADMIT_OK) {
+			admitted++;
+			sx_tenants_settle(ts, &a, t, 0);
+		}
+	}
+	cr_assert_eq(admitted, 5, "40 addresses of one /64 got %d guesses, not 5", admitted);
+	/* another /64 is another client */
+	sx_addr other = addr6(1, 2, 1);
+	cr_assert_eq(sx_tenants_admit(ts, &other, t, 0), SX_ADMIT_OK, "another /64");
+	sx_tenants_settle(ts, &other, t, 1);
+	/* the /64 that guessed t0 still logs in as t1 */
+	sx_addr same = addr6(99, 1, 99);
+	cr_assert_eq(sx_tenants_admit(ts, &same, t1, 0), SX_ADMIT_OK, "t1 from the same /64");
+	sx_tenants_settle(ts, &same, t1, 1);
+	/* IPv4 (v4-mapped) stays per address */
+	sx_addr v4a = addr4(192, 0, 2, 1), v4b = addr4(192, 0, 2, 2);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &v4a, t, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &v4a, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &v4a, t, 0), SX_ADMIT_LIMITED);
+	cr_assert_eq(sx_tenants_admit(ts, &v4b, t, 0), SX_ADMIT_OK, "a neighbour IPv4 address");
+	sx_tenants_settle(ts, &v4b, t, 1);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_table_full_evicts_the_fullest_bucket_not_a_limited_one)
+{
+	/* attack: fill the 2048-entry table with many addresses' one-failure
+	 * buckets so that a limited address's buckets are evicted and it
+	 * guesses again at full burst */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(1, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2);
+	sx_addr bad = addr4(203, 0, 113, 1);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &bad, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED);
+	/* 1100 other addresses, one failure each: 2200 buckets with state,
+	 * more than the table holds, all fuller than bad's */
+	for (int i = 0; i < 1100; i++) {
+		sx_addr a = addr4(10, 9, (uint8_t)(i >> 8), (uint8_t)i);
+		cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_OK, "address %d", i);
+		sx_tenants_settle(ts, &a, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED,
+	             "the limited address was evicted by a table flood and may guess again");
+	sx_tenants_free(ts);
+	free(h);
+}
+
 Test(tenant, rate_limit_waits_behind_logins_in_progress_not_behind_failures)
 {
 	/* a pool of connections logging in at once: the sixth waits for the
