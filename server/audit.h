@@ -88,7 +88,9 @@ enum {
 #define SX_AUDIT_SUMMARY_MS    10000
 #define SX_AUDIT_VALUE_MAX     128      /* bytes of a value before it is cut */
 
-#define SX_ORIGIN_WHO   128
+/* one byte over the audit's cut, so that a longer name is marked cut (…)
+ * in the line rather than shown whole */
+#define SX_ORIGIN_WHO   (SX_AUDIT_VALUE_MAX + 1)
 #define SX_ORIGIN_WHERE 64
 
 /* Who asked and from where: a copy, so a job can keep it. */

@@ -313,6 +313,29 @@ Test(audit, long_values_are_cut_and_marked)
 	free(t);
 }
 
+Test(audit, a_long_tenant_name_is_marked_cut_too)
+{
+	/* attack: an AUTH name or a stream `by` over 128 bytes was cut by
+	 * the origin before the line saw it, so the line showed it whole */
+	char v[200];
+	memset(v, 'b', sizeof v);
+	sx_origin o;
+	memset(&o, 0, sizeof o);
+	sx_origin_who(&o, v, sizeof v);
+	sx_audit a;
+	sx_audit_begin(&a, SX_AUDIT_AUTH_FAIL, &o);
+	sx_audit_cstr(&a, "result", "unknown-tenant");
+	sx_audit_end(&a, 0);
+	char *t = take_log();
+	kv kvs[8];
+	int n = parse_audit(t, kvs, 8);
+	const kv *e = find(kvs, n, "tenant");
+	cr_assert_not_null(e, "%s", t);
+	cr_assert_eq(e->vlen, SX_AUDIT_VALUE_MAX + 3, "%s", t);
+	cr_assert(!strcmp(e->val + SX_AUDIT_VALUE_MAX, "…"), "the cut is not marked: %s", t);
+	free(t);
+}
+
 Test(audit, ids_are_masked)
 {
 	char m[64];
