@@ -8,6 +8,10 @@ WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initia
 CPPFLAGS += -D_GNU_SOURCE -Iengine -Iloader -Iserver -Iclient -MMD -MP
 LDLIBS_ENGINE = -lxxhash -lroaring -lm
 JEMALLOC = -ljemalloc
+# sd_notify (server/notify.c): libsystemd, as pkg-config names it
+SYSTEMD_CFLAGS := $(shell pkg-config --cflags libsystemd 2>/dev/null)
+SYSTEMD_LIBS   := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+CPPFLAGS += $(SYSTEMD_CFLAGS)
 
 ifeq ($(V),1)
 Q =
@@ -67,7 +71,7 @@ $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -lpthread)
 
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto -lpthread)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread)
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto)
@@ -84,12 +88,13 @@ $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -lpthread -lcriterion)
+	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread -lcriterion)
 
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
-           python3 prometheus libssl-dev openssl curl python3-redis
+           python3 prometheus libssl-dev openssl curl python3-redis libsystemd-dev \
+           systemd
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -108,11 +113,13 @@ CHECK_ARCH = python3 tools/check_arch.py --build $(BUILD)
 check-arch: all
 	$(Q)$(CHECK_ARCH)
 
-# The test binaries, then the checker's self-test and the checker; each
-# runs (and prints its results) even when one before it failed.
+# The test binaries, then the systemd units (tests/check_units.sh:
+# systemd-analyze security and verify), the checker's self-test and the
+# checker; each runs (and prints its results) even when one before it failed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS)
 	$(Q)rc=0; tests/run-tests.sh $(TESTS) || rc=1; \
+	tests/check_units.sh || rc=1; \
 	tests/check_arch_selftest.sh || rc=1; \
 	$(CHECK_ARCH) || rc=1; exit $$rc
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # deploy/rebuild.sh - the nightly rebuild run by sxgate-rebuild.service.
 # Environment (/etc/sxgate/rebuild.env): EXPORT_CMD, SNAP_DIR, REPLICAS,
-# RESP_PORT, ROLLOUT_OPTS (see deploy/sxgate-rebuild.service).  Run in the
-# state dir.
+# RESP_PORT, ROLLOUT_OPTS, ROLLOUT_TARGETS (see deploy/sxgate-rebuild.service).
+# Run in the state dir.  ROLLOUT_TARGETS, when set, is what rollout.sh talks
+# to instead of each replica's HOST:RESP_PORT, one HOST:PORT[=CHECKHOST] per
+# replica in REPLICAS' order: HAProxy's admin listeners, for replicas that
+# run with --proxy-protocol (docs/DEPLOY.md, step 6).
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
 # The export's time is the snapshot's as-of: stream entries at or after it
@@ -19,6 +22,8 @@ for r in $REPLICAS; do
 	ssh "$h" mv "$SNAP_DIR/.list-$stamp.snap.tmp" "$SNAP_DIR/list-$stamp.snap"
 	hp+=("$h:${RESP_PORT:-6380}$check")
 done
+# shellcheck disable=SC2206  # ROLLOUT_TARGETS is split on purpose
+[ -z "${ROLLOUT_TARGETS:-}" ] || hp=($ROLLOUT_TARGETS)
 # shellcheck disable=SC2086  # ROLLOUT_OPTS is split on purpose
 "$here/rollout.sh" --timeout 300 ${ROLLOUT_OPTS:-} "$SNAP_DIR/list-$stamp.snap" "${hp[@]}"
 find . -maxdepth 1 -name 'list-*.snap' -mtime +7 -delete

@@ -42,10 +42,15 @@
 #define J_MAGIC   0x314A5853u        /* "SXJ1" as little-endian bytes */
 #define J_HDR   SX_FRAME_HDR
 /* Payload: u64 seq, i64 time_ms, u32 flags, u32 argc, u32 source length,
- * source, then argc x (u32 length, bytes). */
+ * source, [with J_F_ORIGIN: u32 who length, who, u32 where length, where],
+ * then argc x (u32 length, bytes).  Format 1 is the payload without the
+ * origin; format 2 added it behind a flag, so an entry without one is
+ * format 1 byte for byte, and a format-1 reader refuses one with it
+ * (unknown flag: SX_EVERSION) rather than cut it as damage. */
 #define J_FIXED   28u
 #define J_F_CHECKPOINT 1u
-#define J_F_KNOWN      J_F_CHECKPOINT
+#define J_F_ORIGIN     2u          /* format 2: who and where follow the source */
+#define J_F_KNOWN      (J_F_CHECKPOINT | J_F_ORIGIN)
 
 static const sx_frame_kind J_KIND = { J_MAGIC, SX_JOURNAL_MAX_PAYLOAD };
 
@@ -74,8 +79,26 @@ typedef struct jdec {
 	uint32_t flags, argc;
 	const uint8_t *src;
 	uint32_t src_len;
+	const uint8_t *who, *where;   /* with J_F_ORIGIN */
+	uint32_t who_len, where_len;
 	const uint8_t *words;      /* argc x (u32 length, bytes) */
 } jdec;
+
+/* One u32-length-prefixed string of at most max bytes at pl + *off.
+ * 0, or -1 when it runs past len or over max. */
+static int get_str(const uint8_t *pl, uint32_t len, size_t *off, uint32_t max,
+                   const uint8_t **p, uint32_t *n)
+{
+	if (len - *off < 4)
+		return -1;
+	*n = sx_le_get32(pl + *off);
+	*off += 4;
+	if (*n > max || len - *off < *n)
+		return -1;
+	*p = pl + *off;
+	*off += *n;
+	return 0;
+}
 
 /* Parse a payload whose checksum matched.  Returns 0, or SX_ECORRUPT /
  * SX_EVERSION with *what set to a static reason. */
@@ -108,6 +131,14 @@ static int decode(const uint8_t *pl, uint32_t len, jdec *d, const char **what)
 	}
 	d->src = pl + J_FIXED;
 	size_t off = J_FIXED + d->src_len;
+	d->who = d->where = NULL;
+	d->who_len = d->where_len = 0;
+	if ((d->flags & J_F_ORIGIN) &&
+	    (get_str(pl, len, &off, SX_JOURNAL_MAX_ORIGIN, &d->who, &d->who_len) ||
+	     get_str(pl, len, &off, SX_JOURNAL_MAX_ORIGIN, &d->where, &d->where_len))) {
+		*what = "origin (who, where) length out of range";
+		return SX_ECORRUPT;
+	}
 	d->words = pl + off;
 	for (uint32_t i = 0; i < d->argc; i++) {
 		if (len - off < 4) {
@@ -235,7 +266,7 @@ static void scratch_free(jscratch *sc)
 static int materialise(const jdec *d, uint32_t plen, jscratch *sc,
                        sx_journal_entry *e)
 {
-	size_t need = (size_t)plen + d->argc + 1;
+	size_t need = (size_t)plen + d->argc + 3;   /* + the NULs */
 	if (need > sc->cap) {
 		char *b = realloc(sc->buf, need);
 		if (!b)
@@ -265,6 +296,22 @@ static int materialise(const jdec *d, uint32_t plen, jscratch *sc,
 	e->source = o;
 	e->source_len = d->src_len;
 	o += d->src_len + 1;
+	e->who = e->where = NULL;
+	e->who_len = e->where_len = 0;
+	if (d->flags & J_F_ORIGIN) {
+		if (d->who_len)
+			memcpy(o, d->who, d->who_len);
+		o[d->who_len] = 0;
+		e->who = o;
+		e->who_len = d->who_len;
+		o += d->who_len + 1;
+		if (d->where_len)
+			memcpy(o, d->where, d->where_len);
+		o[d->where_len] = 0;
+		e->where = o;
+		e->where_len = d->where_len;
+		o += d->where_len + 1;
+	}
 	const uint8_t *w = d->words;
 	for (uint32_t i = 0; i < d->argc; i++) {
 		uint32_t wl = sx_le_get32(w);
@@ -435,6 +482,18 @@ static size_t src_len_of(const char *source)
 	return source ? strlen(source) : 0;
 }
 
+/* An origin string's stored length: cut to the limit, not refused (who
+ * asked must not decide whether an update is durable). */
+static size_t origin_len(const char *s)
+{
+	return s ? strnlen(s, SX_JOURNAL_MAX_ORIGIN) : 0;
+}
+
+static int has_origin(const sx_journal_cmd *c)
+{
+	return c->who || c->where;
+}
+
 /* The frame size of one command, or 0 when it breaks a rule. */
 static size_t frame_size(const sx_journal_cmd *c)
 {
@@ -444,6 +503,8 @@ static size_t frame_size(const sx_journal_cmd *c)
 	if (sl > SX_JOURNAL_MAX_SOURCE)
 		return 0;
 	size_t n = J_FIXED + sl;
+	if (has_origin(c))
+		n += 8 + origin_len(c->who) + origin_len(c->where);
 	for (uint32_t i = 0; i < c->argc; i++) {
 		if (!c->argv[i])
 			return 0;
@@ -464,6 +525,8 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 	uint8_t *pl = o + J_HDR, *w;
 	uint32_t plen = (uint32_t)(fs - J_HDR);
 
+	if (has_origin(c))
+		flags |= J_F_ORIGIN;
 	sx_le_put64(pl, seq);
 	sx_le_put64(pl + 8, (uint64_t)t);
 	sx_le_put32(pl + 16, flags);
@@ -472,6 +535,16 @@ static void encode(uint8_t *o, size_t fs, const sx_journal_cmd *c, size_t sl,
 	if (sl)
 		memcpy(pl + J_FIXED, c->source, sl);
 	w = pl + J_FIXED + sl;
+	if (flags & J_F_ORIGIN) {
+		const char *s[2] = { c->who, c->where };
+		for (int k = 0; k < 2; k++) {
+			size_t ol = origin_len(s[k]);
+			sx_le_put32(w, (uint32_t)ol);
+			if (ol)
+				memcpy(w + 4, s[k], ol);
+			w += 4 + ol;
+		}
+	}
 	for (uint32_t i = 0; i < c->argc; i++) {
 		size_t wl = c->lens ? c->lens[i] : strlen(c->argv[i]);
 		sx_le_put32(w, (uint32_t)wl);

@@ -6,9 +6,16 @@
  * name, then its words: {"LIST.REMOVE", "（2025）闽0102执1号", "RIC",
  * "350102198001010011"}), with a sequence number (strictly increasing,
  * from 1), the acknowledgement time in unix milliseconds (for an update
- * read from a Redis stream: the stream entry's time) and an optional
+ * read from a Redis stream: the stream entry's time), an optional
  * source tag (the stream entry ID "1700000000000-0"; empty for a local
- * command).  An append returns only once the entry is on disk
+ * command) and, since format 2, an optional origin: who asked for it and
+ * from where, two strings the journal stores without knowing what they
+ * mean (the server writes a tenant name and "10.0.0.5:41234", or a stream
+ * entry's `by` and "stream:1700000000000-0").  An entry without an origin
+ * is written in format 1, byte for byte as before, so journals of older
+ * versions replay unchanged; an older reader refuses an entry with an
+ * origin (SX_EVERSION) instead of misreading it.  An append returns only
+ * once the entry is on disk
  * (fdatasync), so the caller may answer `+OK <seq>` exactly when it
  * returns 0.
  *
@@ -52,6 +59,7 @@ typedef struct sx_journal sx_journal;
 #define SX_JOURNAL_MAX_PAYLOAD (16u << 20)
 #define SX_JOURNAL_MAX_ARGS    65536u
 #define SX_JOURNAL_MAX_SOURCE  255u
+#define SX_JOURNAL_MAX_ORIGIN  255u   /* each of who and where */
 
 /* time_ms value asking the journal to stamp the entry with the current
  * time (CLOCK_REALTIME, milliseconds). */
@@ -73,6 +81,12 @@ typedef struct sx_journal_entry {
 	                             argc is then 0 */
 	const char *source;       /* "" when none */
 	size_t source_len;
+	/* The origin (format 2): NULL when the entry has none (written by an
+	 * older sxgated, or without one); else NUL-terminated, possibly "". */
+	const char *who;
+	size_t who_len;
+	const char *where;
+	size_t where_len;
 	uint32_t argc;
 	const char *const *argv;
 	const size_t *lens;
@@ -128,7 +142,9 @@ int sx_journal_open(const char *path, sx_journal **out, sx_journal_cb replay,
  * Append one command and make it durable.  time_ms: unix milliseconds or
  * SX_JOURNAL_NOW; source: NUL-terminated tag or NULL/"" for none (at most
  * SX_JOURNAL_MAX_SOURCE bytes); argv[0..argc) with lens[i] their lengths
- * (lens NULL: strlen of each).  The journal copies what it needs.
+ * (lens NULL: strlen of each).  The journal copies what it needs.  The
+ * entry has no origin (format 1); sx_journal_append_batch() with one
+ * sx_journal_cmd appends one with who and where.
  * Returns 0 with the assigned sequence number in *seq (may be NULL) once
  * the entry is fdatasync'd; then, and only then, acknowledge it.  Errors:
  *   SX_EINVAL  argc 0, a NULL word, a limit exceeded (nothing written);
@@ -144,13 +160,17 @@ int sx_journal_append(sx_journal *j, int64_t time_ms, const char *source,
                       const size_t *lens, uint64_t *seq);
 
 /* One command for sx_journal_append_batch(); fields as in
- * sx_journal_append(). */
+ * sx_journal_append(), plus the origin: who and where (NUL-terminated, at
+ * most SX_JOURNAL_MAX_ORIGIN bytes each; longer ones are cut).  Both NULL:
+ * no origin, the entry is written in format 1; one NULL: stored as "". */
 typedef struct sx_journal_cmd {
 	int64_t time_ms;
 	const char *source;
 	uint32_t argc;
 	const char *const *argv;
 	const size_t *lens;
+	const char *who;
+	const char *where;
 } sx_journal_cmd;
 
 /*

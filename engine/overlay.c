@@ -495,8 +495,14 @@ out:
 
 /* ---- stream entries ------------------------------------------------------ */
 
+/* Is field name f the word w? */
+static int field_is(const sx_str *f, const char *w)
+{
+	return f->n == strlen(w) && !strncasecmp(f->p, w, f->n);
+}
+
 int sx_update_from_fields(const sx_str *f, size_t nf, sx_str *argv,
-                          char *why, size_t cap)
+                          sx_str *by, char *why, size_t cap)
 {
 	/* the positional arguments of each op, by field name */
 	static const char *const pos[SX_NUPDATES][8] = {
@@ -510,10 +516,15 @@ int sx_update_from_fields(const sx_str *f, size_t nf, sx_str *argv,
 	int op = -1;
 	size_t argc = 1;
 
+	if (by)
+		*by = (sx_str){ NULL, 0 };
 	if (nf % 2) {
 		snprintf(why, cap, "odd number of fields");
 		return -1;
 	}
+	for (size_t i = 0; i < nf; i += 2)
+		if (by && field_is(&f[i], "by"))
+			*by = f[i + 1];
 	for (size_t i = 0; i < nf; i += 2)
 		if (f[i].n == 2 && !strncasecmp(f[i].p, "op", 2)) {
 			op = sx_update_parse(f[i + 1].p, f[i + 1].n);
@@ -530,7 +541,7 @@ int sx_update_from_fields(const sx_str *f, size_t nf, sx_str *argv,
 	}
 	if (op == SX_UP_LIST_ADD) {
 		for (size_t i = 0; i < nf; i += 2) {
-			if (f[i].n == 2 && !strncasecmp(f[i].p, "op", 2))
+			if (field_is(&f[i], "op") || field_is(&f[i], "by"))
 				continue;
 			if (argc + 2 > 40) {
 				snprintf(why, cap, "too many fields");
@@ -555,7 +566,7 @@ int sx_update_from_fields(const sx_str *f, size_t nf, sx_str *argv,
 		argv[argc++] = f[i + 1];
 	}
 	for (size_t i = 0; i < nf; i += 2) {    /* nothing unexpected */
-		int known = f[i].n == 2 && !strncasecmp(f[i].p, "op", 2);
+		int known = field_is(&f[i], "op") || field_is(&f[i], "by");
 		for (int k = 0; !known && pos[op][k]; k++)
 			known = f[i].n == strlen(pos[op][k]) &&
 			        !strncasecmp(f[i].p, pos[op][k], f[i].n);

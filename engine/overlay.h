@@ -65,9 +65,11 @@ int sx_overlay_apply(const sx_snap *base, const sx_overlay *old,
  * fields[0..nf) alternate name, value.  Fills argv (room for 40) and
  * returns argc, or -1 with the reason in why ("missing field 'id_no'",
  * "unknown op 'X'", "unknown field 'y' for LIST.REMOVE").  argv points
- * into fields.
+ * into fields.  The field `by` (who published the entry, for the
+ * journal: `sxgate publish --by`) is no word of the command: its value
+ * goes to *by ({NULL, 0} when the entry has none; by may be NULL).
  */
 int sx_update_from_fields(const sx_str *fields, size_t nf, sx_str *argv,
-                          char *why, size_t cap);
+                          sx_str *by, char *why, size_t cap);
 
 #endif

@@ -8,7 +8,11 @@
  * I/O thread); otherwise the yescrypt verification is a job (jobs.h) for
  * the job thread, and the caller makes its client wait for it.  Failures always look the same to
  * the client (Redis's WRONGPASS text), whether the tenant is unknown or
- * the secret wrong.  The secret is copied into the job (the request's
+ * the secret wrong; the audit trail (audit.h) tells them apart for the
+ * operator: every failure is one line, event=auth.fail with
+ * result=wrong-secret, unknown-tenant, no-secret (a certificate-only
+ * tenant) or cert-mismatch, and every refusal by the rate limit one
+ * line, event=auth.limited, each naming the tenant that was tried.  The secret is copied into the job (the request's
  * bytes do not outlive the read) and wiped when the job has run.
  */
 #ifndef SX_AUTH_H
@@ -16,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "audit.h"
 #include "jobs.h"
 #include "sx.h"
 #include "tenant.h"
@@ -35,11 +40,29 @@ typedef struct sx_auth_answer {
  * Authenticate a client at addr as tenant name with secret against ts
  * (NULL: no tenants configured).  bound is the tenant the client's TLS
  * certificate made it (NULL: none): AUTH as that tenant is answered OK,
- * as any other NOPERM.  Returns NULL with *a filled when answered at
- * once, or a job to submit whose result is the answer (rc 0 with
- * job->tenant set, or rc < 0 with the error text).
+ * as any other NOPERM.  o is where the client is, for the audit line of
+ * a failure (its who is ignored: the line names the tenant tried).
+ * Returns NULL with *a filled when answered at once, or a job to submit
+ * whose result is the answer (rc 0 with job->tenant set, or rc < 0 with
+ * the error text).
  */
 sx_job *sx_auth_begin(sx_tenants *ts, const sx_tenant *bound, const sx_addr *addr,
-                      sx_str name, sx_str secret, sx_auth_answer *a);
+                      const sx_origin *o, sx_str name, sx_str secret,
+                      sx_auth_answer *a);
+
+struct sx_ctx;
+
+/*
+ * A connection that is tenant cur (NULL: none) has authenticated as t (an
+ * AUTH that succeeded, a client certificate): count it as t's and no
+ * longer cur's (tenant.h sx_tenants_conn_move).  Returns 0, and the caller
+ * makes the connection t; or SX_EFULL when t has max-conns connections
+ * already: the refusal is counted in x, msg holds the error ("ERR
+ * max-conns reached: ...") and the connection stays cur.  Every change of
+ * a connection's tenant goes through here, and its close through
+ * sx_tenants_conn_move(ts, t, NULL).
+ */
+int sx_auth_take(struct sx_ctx *x, const sx_tenant *cur, const sx_tenant *t,
+                 char *msg, size_t cap);
 
 #endif

@@ -80,7 +80,7 @@ void sx_cmd_run(sx_req *r, const sx_str *argv, size_t argc)
 		return;
 	}
 	char msg[256];
-	size_t n = sx_perm_command(x, r->tenant, id, msg, sizeof msg);
+	size_t n = sx_perm_command(r, id, msg, sizeof msg);
 	if (sx_unlikely(n)) {
 		sx_resp_error(r->out, msg, n);
 		return;

@@ -28,6 +28,7 @@ struct sx_job;
 struct sx_obuf;
 struct sx_tenant;
 struct sx_addr;
+struct sx_origin;
 
 /* Who may run a command. */
 enum {
@@ -67,6 +68,9 @@ typedef struct sx_req {
 	const struct sx_tenant *tenant;  /* in: authenticated as (NULL: not, or no
 	                                    tenants); out: AUTH answered at once */
 	const struct sx_addr *addr;      /* the client's address */
+	uint16_t port;                   /* and port */
+	uint8_t tls;                     /* it came over TLS */
+	const char *proto;               /* the protocol's name ("resp") */
 	struct sx_obuf *out;             /* the RESP reply goes here */
 	struct sx_job *job;              /* out: a job answers (nothing written) */
 	int quit;                        /* out: close after the reply */
@@ -86,15 +90,26 @@ void sx_cmd_run(sx_req *r, const sx_str *argv, size_t argc);
 
 /* ---- permissions (the one place they are decided) ----------------------- */
 
-/* May tenant t ask about channel chan?  0, or the NOPERM message's length
- * in msg ("NOPERM tenant 'x' may not ask about channel 'y'"); t NULL: no
- * tenants, anything goes.  Counts the refusal in x. */
-size_t sx_perm_channel(struct sx_ctx *x, const struct sx_tenant *t, int chan,
-                       char *msg, size_t cap);
-/* May tenant t run command cmd (SX_CMD_*)?  0, or the NOPERM message's
- * length in msg.  Counts the refusal in x. */
-size_t sx_perm_command(struct sx_ctx *x, const struct sx_tenant *t, int cmd,
-                       char *msg, size_t cap);
+/* May r's tenant ask about channel chan in command cmd (SX_CMD_CHECK,
+ * SX_CMD_MCHECK)?  0, or the NOPERM message's length in msg ("NOPERM
+ * tenant 'x' may not ask about channel 'y'"); no tenant: no tenants,
+ * anything goes.  A refusal is counted in r->x and is an audit line
+ * (audit.h: event=noperm). */
+size_t sx_perm_channel(const sx_req *r, int cmd, int chan, char *msg, size_t cap);
+/* May r's tenant run command cmd (SX_CMD_*)?  0, or the NOPERM message's
+ * length in msg, counted and audited as above. */
+size_t sx_perm_command(const sx_req *r, int cmd, char *msg, size_t cap);
+
+/* Who sent r and from where, for the audit trail and the journal: the
+ * tenant's name ("" with none), the client's address and port, the
+ * protocol. */
+void sx_req_origin(const sx_req *r, struct sx_origin *o);
+
+/* May tenant t send a batch of n IDs (MCHECK, a binary frame)?  0, or the
+ * error message's length in msg ("ERR max-batch exceeded: ..."); t NULL:
+ * the server's cap, SX_TENANT_MAX_BATCH.  Counts the refusal in x. */
+size_t sx_perm_batch(struct sx_ctx *x, const struct sx_tenant *t, size_t n,
+                     char *msg, size_t cap);
 
 #define SX_NOAUTH_MSG "NOAUTH Authentication required."
 

@@ -89,10 +89,10 @@ static int keywords(const sx_str *a, size_t argc, size_t *i, sx_str *type,
 }
 
 /* May the tenant ask about chan?  Replies NOPERM when not. */
-static int may_ask(sx_req *r, int chan)
+static int may_ask(sx_req *r, int cmd, int chan)
 {
 	char msg[256];
-	size_t n = sx_perm_channel(r->x, r->tenant, chan, msg, sizeof msg);
+	size_t n = sx_perm_channel(r, cmd, chan, msg, sizeof msg);
 	if (n)
 		sx_resp_error(r->out, msg, n);
 	return n == 0;
@@ -117,7 +117,7 @@ void sx_cmd_check(sx_req *r, const sx_str *a, size_t argc)
 		query_error(r, err);
 		return;
 	}
-	if (!may_ask(r, q.chan))
+	if (!may_ask(r, SX_CMD_CHECK, q.chan))
 		return;
 	if (sx_query_id(&q, a[1], err, sizeof err)) {
 		query_error(r, err);
@@ -169,8 +169,13 @@ void sx_cmd_mcheck(sx_req *r, const sx_str *a, size_t argc)
 		query_error(r, err);
 		return;
 	}
-	if (!may_ask(r, q.chan))
+	if (!may_ask(r, SX_CMD_MCHECK, q.chan))
 		return;
+	size_t n = sx_perm_batch(r->x, r->tenant, argc - i, err, sizeof err);
+	if (n) {
+		sx_resp_error(r->out, err, n);
+		return;
+	}
 	sx_stat_add(r->x->stats.mcheck_ids, argc - i);
 	sx_resp_array(r->out, argc - i);
 	resp_sink sink = { { resp_sink_decision, resp_sink_error }, r->x, r->out };

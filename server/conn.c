@@ -43,6 +43,8 @@ sx_conn *sx_conn_new(sx_worker *w, sx_ctx *x, int fd, const sx_proto *proto,
 
 void sx_conn_free(sx_conn *c)
 {
+	if (c->tenant)
+		sx_tenants_conn_move(c->x->tenants, c->tenant, NULL);   /* max-conns */
 	free(c->ibuf);
 	sx_obuf_free(&c->out);
 	free(c);
@@ -148,9 +150,7 @@ void sx_conn_input(sx_conn *c, char *data, size_t n)
 void sx_conn_finish(sx_conn *c, const struct sx_job *job)
 {
 	c->flags &= (uint16_t)~SX_CF_BLOCKED;
-	if (job->tenant)
-		c->tenant = job->tenant;     /* AUTH verified on the job thread */
-	c->proto->job_reply(c, job);
+	c->proto->job_reply(c, job);     /* an AUTH's tenant too (max-conns) */
 	if (c->ilen && !(c->flags & (SX_CF_CLOSING | SX_CF_DEAD | SX_CF_KILL))) {
 		sx_ctx_lat_start(c->x);
 		run_held(c);

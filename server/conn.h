@@ -63,6 +63,9 @@ enum {
 	SX_CF_KILL     = 1 << 9,   /* cut off at the next flush (no reply) */
 	SX_CF_CERT     = 1 << 10,  /* tenant bound by its client certificate */
 	SX_CF_TLS_BYE  = 1 << 11,  /* TLS close_notify queued */
+	SX_CF_PROXY    = 1 << 12,  /* a PROXY protocol header is still due
+	                            * (transport_proxy.h) */
+	SX_CF_METRICS_AUTH = 1 << 13, /* HTTP: /metrics needs credentials here */
 };
 
 /* State of the I/O backend (both use the same fields where they can). */
@@ -84,6 +87,7 @@ typedef union sx_conn_pstate {
 	} bin;
 	struct {
 		uint8_t keep_alive;     /* the request being answered keeps it */
+		uint8_t head;           /* ... and is a HEAD */
 	} http;
 } sx_conn_pstate;
 
@@ -97,7 +101,9 @@ typedef struct sx_conn {
 	struct sx_worker *w;
 	struct sx_job *job;          /* set by the protocol: submit after process */
 	const sx_tenant *tenant;     /* authenticated as; NULL: not (yet) */
-	sx_addr addr;
+	sx_addr addr;                /* the client's: the peer's, or what its
+	                              * proxy's PROXY header says */
+	uint16_t port;               /* the client's port (the audit trail) */
 	int64_t last_active;         /* worker clock, seconds */
 	int64_t born;                /* worker clock when accepted */
 	uint64_t req_since;          /* sx_mono_ns() when the oldest unprocessed
@@ -110,6 +116,9 @@ typedef struct sx_conn {
 	sx_obuf *wire;               /* TLS: the ciphertext to send (tls.h); NULL:
 	                              * plain, out goes on the wire as it is */
 	struct sx_tls *tls;
+	uint8_t *pp_held;            /* PROXY: the start of a header cut by a
+	                              * read boundary (transport_proxy.h) */
+	uint16_t pp_len;
 	sx_conn_io io;
 } sx_conn;
 

@@ -21,6 +21,7 @@
  * printed: the URL everywhere is sx_redis_url_mask()'s.
  */
 #include "follow.h"
+#include "log.h"
 #include "overlay.h"
 #include "redisconn.h"
 
@@ -59,9 +60,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void logf_(sx_follow *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void logf_(sx_follow *f, const char *fmt, ...)
+static void logf_(sx_follow *f, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void logf_(sx_follow *f, int level, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -69,7 +70,7 @@ static void logf_(sx_follow *f, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (f->cfg.log)
-		f->cfg.log(f->cfg.arg, msg);
+		f->cfg.log(f->cfg.arg, level, msg);
 }
 
 static void set_error(sx_follow *f, const char *msg)
@@ -109,10 +110,10 @@ static void failed(sx_follow *f, const char *fmt, ...)
 		return;
 	}
 	if (f->unsaid && !strcmp(msg, f->said))
-		logf_(f, "update feed %s: %s (%u more times since)", f->url.masked, msg,
-		      f->unsaid);
+		logf_(f, SX_LOG_WARN, "update feed %s: %s (%u more times since)",
+		      f->url.masked, msg, f->unsaid);
 	else
-		logf_(f, "update feed %s: %s", f->url.masked, msg);
+		logf_(f, SX_LOG_WARN, "update feed %s: %s", f->url.masked, msg);
 	snprintf(f->said, sizeof(f->said), "%s", msg);
 	f->said_ms = now;
 	f->unsaid = 0;
@@ -135,7 +136,7 @@ static int64_t id_ms(const char *id)
  * the same entry later (it was not made durable). */
 static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 {
-	sx_str fields[80], argv[40];
+	sx_str fields[80], argv[40], by;
 	size_t nf = 0, pos = 0;
 	sx_client_resp e;
 	char why[512];
@@ -147,17 +148,18 @@ static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 		}
 		fields[nf++] = (sx_str){ e.str, e.len };
 	}
-	int argc = nf > 80 ? -1 : sx_update_from_fields(fields, nf, argv, why, sizeof(why));
+	int argc = nf > 80 ? -1 : sx_update_from_fields(fields, nf, argv, &by, why,
+	                                                sizeof(why));
 	if (argc < 0) {
 		if (nf > 80)
 			snprintf(why, sizeof(why), "fields are not a list of strings");
-		logf_(f, "stream %s: entry %s skipped: %s", f->stream, id, why);
+		logf_(f, SX_LOG_WARN, "stream %s: entry %s skipped: %s", f->stream, id, why);
 		pthread_mutex_lock(&f->lock);
 		f->st.malformed++;
 		pthread_mutex_unlock(&f->lock);
 		return 0;
 	}
-	int rc = f->cfg.apply(f->cfg.arg, argv, (size_t)argc, id_ms(id), id, why,
+	int rc = f->cfg.apply(f->cfg.arg, argv, (size_t)argc, id_ms(id), id, by, why,
 	                      sizeof(why));
 	pthread_mutex_lock(&f->lock);
 	if (rc == 0) {
@@ -170,9 +172,9 @@ static int apply_entry(sx_follow *f, const char *id, const sx_client_resp *fa)
 	}
 	pthread_mutex_unlock(&f->lock);
 	if (rc == SX_EINVAL || rc == SX_ENOTFOUND)
-		logf_(f, "stream %s: entry %s refused: %s", f->stream, id, why);
+		logf_(f, SX_LOG_WARN, "stream %s: entry %s refused: %s", f->stream, id, why);
 	else if (rc) {
-		logf_(f, "stream %s: entry %s not made durable, will retry: %s",
+		logf_(f, SX_LOG_ERR, "stream %s: entry %s not made durable, will retry: %s",
 		      f->stream, id, why);
 		set_error(f, why);
 		return -1;
@@ -310,7 +312,7 @@ static void *run(void *arg)
 			continue;
 		}
 		sx_redis_set_timeout(c, f->cfg.block_ms + 5000);
-		logf_(f, "following %s after %s", f->url.masked, f->last);
+		logf_(f, SX_LOG_INFO, "following %s after %s", f->url.masked, f->last);
 		f->said[0] = 0;                /* a failure after this is news */
 		pthread_mutex_lock(&f->lock);
 		f->st.connected = 1;
@@ -388,7 +390,7 @@ int sx_follow_start(const sx_follow_config *cfg, sx_follow **out, char *why,
 	}
 	f->stream = f->url.stream;
 	if (f->url.password_in_url)
-		logf_(f, "warning: update feed %s: the password in --updates-from shows in "
+		logf_(f, SX_LOG_WARN, "update feed %s: the password in --updates-from shows in "
 		      "ps and in whatever records the command line (it is masked in INFO and "
 		      "this log); --updates-password-file FILE keeps it out", f->url.masked);
 	snprintf(f->last, sizeof(f->last), "%s",

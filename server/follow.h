@@ -25,14 +25,15 @@
 
 typedef struct sx_follow sx_follow;
 
-/* Apply one update.  Returns 0 when applied and durable; SX_EINVAL or
+/* Apply one update; by is the entry's `by` field, who published it
+ * ({NULL, 0}: none).  Returns 0 when applied and durable; SX_EINVAL or
  * SX_ENOTFOUND when refused (skip it); another negative code when it
  * could not be made durable (retry it). */
 typedef int sx_follow_apply_fn(void *arg, const sx_str *argv, size_t argc,
-                               int64_t time_ms, const char *source,
+                               int64_t time_ms, const char *source, sx_str by,
                                char *why, size_t cap);
-/* Log a line (the server's logger). */
-typedef void sx_follow_log_fn(void *arg, const char *msg);
+/* Log a line at level (SX_LOG_* of log.h; the server's logger). */
+typedef void sx_follow_log_fn(void *arg, int level, const char *msg);
 
 typedef struct sx_follow_config {
 	const char *url;              /* redis[s]://[USER[:PASSWORD]@]HOST[:PORT]/STREAM

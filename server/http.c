@@ -313,6 +313,76 @@ int sx_http_has_token(sx_str v, const char *token)
 	return 0;
 }
 
+/* A base64 digit's value (RFC 4648 section 4), or -1. */
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '+') return 62;
+	if (c == '/') return 63;
+	return -1;
+}
+
+/* Decode s[0..n) into out[0..cap): the byte count, or -1 when it is not
+ * base64 (a bad byte, padding anywhere but at the end, a lone sixth bit
+ * group) or does not fit. */
+static long b64_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t pad = 0;
+	while (n && s[n - 1] == '=' && pad < 2) {
+		n--;
+		pad++;
+	}
+	if (n % 4 == 1 || (pad && (n + pad) % 4))
+		return -1;
+	size_t k = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value((unsigned char)s[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (k == cap)
+				return -1;
+			out[k++] = (char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	return (long)k;
+}
+
+int sx_http_credentials(sx_str v, char *buf, size_t cap, sx_str *user, sx_str *pass)
+{
+	size_t i = 0;
+	while (i < v.n && v.p[i] != ' ' && v.p[i] != '\t')
+		i++;
+	sx_str scheme = { v.p, i };
+	while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t'))
+		i++;
+	sx_str cred = { v.p + i, v.n - i };
+	if (cred.n == 0)
+		return -1;
+	if (scheme.n == 5 && !strncasecmp(scheme.p, "Basic", 5)) {
+		long n = b64_decode(cred.p, cred.n, buf, cap);
+		if (n < 0)
+			return -1;
+		cred = (sx_str){ buf, (size_t)n };
+	} else if (!(scheme.n == 6 && !strncasecmp(scheme.p, "Bearer", 6))) {
+		return -1;
+	}
+	const char *colon = memchr(cred.p, ':', cred.n);
+	if (!colon || colon == cred.p)
+		return -1;
+	*user = (sx_str){ cred.p, (size_t)(colon - cred.p) };
+	*pass = (sx_str){ colon + 1, cred.n - user->n - 1 };
+	return 0;
+}
+
 const char *sx_http_reason(int status)
 {
 	switch (status) {

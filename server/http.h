@@ -99,6 +99,18 @@ const sx_str *sx_http_header_get(const sx_http_req *r, const char *name);
  * (case-insensitive). */
 int sx_http_has_token(sx_str value, const char *token);
 
+/*
+ * The user and password of an Authorization value: "Basic B64" (RFC 7617:
+ * base64 of user:password, padding optional, nothing but the alphabet) or
+ * "Bearer user:password" (the token as it is); the scheme in any case.
+ * Split at the first colon (a user name has none; a password may).  The
+ * decoded bytes go to buf[0..cap) and user and pass point into buf (or
+ * into value for Bearer).  Returns 0, or -1 when the value is none of
+ * these, has no colon, an empty user, or decodes to more than cap bytes:
+ * nothing was checked against a secret (the caller answers 401).
+ */
+int sx_http_credentials(sx_str value, char *buf, size_t cap, sx_str *user, sx_str *pass);
+
 /* The standard reason phrase of status ("Not Found"); "Unknown" for a
  * status this file does not know. */
 const char *sx_http_reason(int status);

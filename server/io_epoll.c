@@ -125,8 +125,8 @@ static void on_listen(sx_worker *w, ep *e, int proto)
 				continue;
 			/* EMFILE, ENFILE, ENOBUFS, ENOMEM: pause this listener. */
 			sx_stat_inc(w->x.stats.accept_errors);
-			sx_log("worker %d: accept: %s; pausing the listener for a second",
-			       w->id, strerror(errno));
+			sx_log_err("worker %d: accept: %s; pausing the listener for a second",
+			           w->id, strerror(errno));
 			epoll_ctl(e->fd, EPOLL_CTL_DEL, w->lfd[proto], NULL);
 			e->paused[proto] = 1;
 			e->resume_at = w->x.now + 1;

@@ -328,7 +328,7 @@ static void on_accept(sx_worker *w, uring *u, const cqe_copy *e)
 		static __thread int64_t last_log;
 		if (w->x.now != last_log) {
 			last_log = w->x.now;
-			sx_log("worker %d: accept: %s", w->id, strerror(-e->res));
+			sx_log_err("worker %d: accept: %s", w->id, strerror(-e->res));
 		}
 	}
 	if (u->accepting[proto])

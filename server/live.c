@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit.h"
 #include "feedback.h"
 #include "follow.h"
 #include "redisconn.h"
@@ -94,8 +95,8 @@ static sx_served *with_updates(sx_served *cur, struct replay *r)
 static void log_mode_change(const char *what, const char *path, int was)
 {
 	if (was >= 0)
-		sx_log("%s %s had mode %04o; set to %04o (--file-mode): it holds ID "
-		       "numbers", what, path, (unsigned)was, sx_file_mode());
+		sx_log_warn("%s %s had mode %04o; set to %04o (--file-mode): it holds ID "
+		            "numbers", what, path, (unsigned)was, sx_file_mode());
 }
 
 int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
@@ -114,10 +115,10 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		log_mode_change("journal", s->cfg.journal, rep.mode_was);
 		if (rep.torn_bytes)
-			sx_log("journal %s: a torn tail of %llu bytes at offset %llu was cut "
-			       "(an update that was never acknowledged)", s->cfg.journal,
-			       (unsigned long long)rep.torn_bytes,
-			       (unsigned long long)rep.torn_offset);
+			sx_log_warn("journal %s: a torn tail of %llu bytes at offset %llu was cut "
+			            "(an update that was never acknowledged)", s->cfg.journal,
+			            (unsigned long long)rep.torn_bytes,
+			            (unsigned long long)rep.torn_offset);
 		sx_served *next = with_updates(*first, &r);
 		if (!next) {
 			snprintf(why, cap, "out of memory replaying the journal");
@@ -125,11 +126,11 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		*first = next;
 		s->replayed = r.applied;
-		sx_log("journal %s: %llu updates in force, %llu superseded by the "
-		       "snapshot's as-of, %llu already in the export; next sequence %llu",
-		       s->cfg.journal, (unsigned long long)r.applied,
-		       (unsigned long long)r.superseded, (unsigned long long)r.refused,
-		       (unsigned long long)sx_journal_last_seq(s->journal) + 1);
+		sx_log_info("journal %s: %llu updates in force, %llu superseded by the "
+		            "snapshot's as-of, %llu already in the export; next sequence %llu",
+		            s->cfg.journal, (unsigned long long)r.applied,
+		            (unsigned long long)r.superseded, (unsigned long long)r.refused,
+		            (unsigned long long)sx_journal_last_seq(s->journal) + 1);
 	}
 	if (s->cfg.feedback) {
 		sx_feedback_report rep;
@@ -142,8 +143,8 @@ int sx_live_open(sx_srv *s, sx_served **first, char *why, size_t cap)
 		}
 		log_mode_change("feedback log", s->cfg.feedback, rep.mode_was);
 		if (rep.torn_bytes)
-			sx_log("feedback log %s: a torn tail of %llu bytes was cut",
-			       s->cfg.feedback, (unsigned long long)rep.torn_bytes);
+			sx_log_warn("feedback log %s: a torn tail of %llu bytes was cut",
+			            s->cfg.feedback, (unsigned long long)rep.torn_bytes);
 	}
 	return 0;
 }
@@ -161,15 +162,15 @@ sx_served *sx_live_rebase(sx_srv *s, sx_served *next)
 		/* the journal was verified at start and only grows by our own
 		 * appends: a failure here is an I/O error; serve without the
 		 * updates rather than not at all, and say so loudly */
-		sx_log("reload: replaying journal %s failed: %s; the updates are "
-		       "not in force until the next reload", sx_journal_path(s->journal),
-		       why);
+		sx_log_err("reload: replaying journal %s failed: %s; the updates are "
+		           "not in force until the next reload", sx_journal_path(s->journal),
+		           why);
 		sx_overlay_free(r.ov);
 		return next;
 	}
-	sx_log("reload: %llu journal updates in force on the new snapshot, "
-	       "%llu superseded by its as-of", (unsigned long long)r.applied,
-	       (unsigned long long)r.superseded);
+	sx_log_info("reload: %llu journal updates in force on the new snapshot, "
+	            "%llu superseded by its as-of", (unsigned long long)r.applied,
+	            (unsigned long long)r.superseded);
 	return with_updates(next, &r);
 }
 
@@ -180,6 +181,7 @@ typedef struct update_job {
 	sx_srv *srv;
 	int64_t time_ms;            /* SX_JOURNAL_NOW for local commands */
 	char source[48];
+	sx_origin origin;           /* who and where: journal and audit */
 	int op_compact;             /* JOURNAL.COMPACT instead of an update */
 	/* the follower waits for its own jobs */
 	pthread_mutex_t lock;
@@ -190,6 +192,84 @@ typedef struct update_job {
 	char data[];
 } update_job;
 
+/* ---- the audit trail of updates ---------------------------------------------- */
+
+/* The audit event of an update's words (or of JOURNAL.COMPACT). */
+static int update_event(const sx_str *argv, size_t argc, int compact)
+{
+	static const int ev[SX_NUPDATES] = {
+		[SX_UP_LIST_ADD] = SX_AUDIT_LIST_ADD,
+		[SX_UP_LIST_REMOVE] = SX_AUDIT_LIST_REMOVE,
+		[SX_UP_LIST_SUSPEND] = SX_AUDIT_LIST_SUSPEND,
+		[SX_UP_LIST_RESUME] = SX_AUDIT_LIST_RESUME,
+		[SX_UP_PERMIT_ADD] = SX_AUDIT_PERMIT_ADD,
+		[SX_UP_PERMIT_REMOVE] = SX_AUDIT_PERMIT_REMOVE,
+	};
+	int op = argc && !compact ? sx_update_parse(argv[0].p, argv[0].n) : -1;
+	return op < 0 ? SX_AUDIT_JOURNAL_COMPACT : ev[op];
+}
+
+/* LIST.ADD's value of field name, or NULL. */
+static const sx_str *add_field(const sx_str *argv, size_t argc, const char *name)
+{
+	for (size_t i = 1; i + 1 < argc; i += 2)
+		if (argv[i].n == strlen(name) && !strncasecmp(argv[i].p, name, argv[i].n))
+			return &argv[i + 1];
+	return NULL;
+}
+
+static void audit_word(sx_audit *a, const char *key, const sx_str *w, int id)
+{
+	if (w && id)
+		sx_audit_id(a, key, w->p, w->n);
+	else if (w)
+		sx_audit_str(a, key, w->p, w->n);
+}
+
+/* Start the audit line of an update: what it names (the case, the ID
+ * masked, the permit), never its other fields. */
+static void audit_update(sx_audit *a, const sx_origin *o, const sx_str *argv,
+                         size_t argc, int compact)
+{
+	int ev = update_event(argv, argc, compact);
+	sx_audit_begin(a, ev, o);
+	switch (ev) {
+	case SX_AUDIT_LIST_ADD:
+		audit_word(a, "case", add_field(argv, argc, "case_no"), 0);
+		audit_word(a, "id_type", add_field(argv, argc, "id_type"), 0);
+		audit_word(a, "id", add_field(argv, argc, "id_no"), 1);
+		break;
+	case SX_AUDIT_LIST_REMOVE:
+	case SX_AUDIT_LIST_SUSPEND:
+	case SX_AUDIT_LIST_RESUME:
+		audit_word(a, "case", argc > 1 ? &argv[1] : NULL, 0);
+		audit_word(a, "id_type", argc > 2 ? &argv[2] : NULL, 0);
+		audit_word(a, "id", argc > 3 ? &argv[3] : NULL, 1);
+		break;
+	case SX_AUDIT_PERMIT_ADD:
+		audit_word(a, "case", argc > 3 ? &argv[3] : NULL, 0);
+		audit_word(a, "id_type", argc > 1 ? &argv[1] : NULL, 0);
+		audit_word(a, "id", argc > 2 ? &argv[2] : NULL, 1);
+		audit_word(a, "permit", argc > 7 ? &argv[7] : NULL, 0);
+		break;
+	case SX_AUDIT_PERMIT_REMOVE:
+		audit_word(a, "permit", argc > 1 ? &argv[1] : NULL, 0);
+		break;
+	}
+}
+
+/* The whole line of an update that did not happen. */
+static void audit_refused(const sx_origin *o, const sx_str *argv, size_t argc,
+                          int compact, const char *result, const char *err)
+{
+	sx_audit a;
+	audit_update(&a, o, argv, argc, compact);
+	sx_audit_cstr(&a, "result", result);
+	if (err)
+		sx_audit_cstr(&a, "err", err);
+	sx_audit_end(&a, 0);
+}
+
 static void compact_run(update_job *u)
 {
 	sx_srv *s = u->srv;
@@ -197,6 +277,8 @@ static void compact_run(update_job *u)
 	int64_t keep = from_ms(cur->snap);
 	char why[256];
 	if (keep == INT64_MIN) {
+		audit_refused(&u->origin, u->argv, u->argc, 1, "refused",
+		              "the serving snapshot has no as-of");
 		sx_job_result(&u->job, SX_EINVAL, "ERR the serving snapshot has no as-of: it "
 		          "supersedes no journal entry");
 		return;
@@ -204,12 +286,19 @@ static void compact_run(update_job *u)
 	sx_journal_compact_report rep;
 	int rc = sx_journal_compact(s->journal, keep, &rep, why, sizeof why);
 	if (rc) {
+		audit_refused(&u->origin, u->argv, u->argc, 1, "failed", why);
 		sx_job_result(&u->job, rc, "ERR journal compaction failed: %s", why);
 		return;
 	}
-	sx_log("journal %s compacted: %llu entries kept, %llu dropped (older than "
-	       "the serving snapshot's as-of)", sx_journal_path(s->journal),
-	       (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
+	sx_audit a;
+	audit_update(&a, &u->origin, u->argv, u->argc, 1);
+	sx_audit_cstr(&a, "result", "ok");
+	sx_audit_u64(&a, "kept", rep.kept);
+	sx_audit_u64(&a, "dropped", rep.dropped);
+	sx_audit_end(&a, 1);
+	sx_log_info("journal %s compacted: %llu entries kept, %llu dropped (older than "
+	            "the serving snapshot's as-of)", sx_journal_path(s->journal),
+	            (unsigned long long)rep.kept, (unsigned long long)rep.dropped);
 	sx_job_result(&u->job, 0, "OK %llu kept, %llu dropped", (unsigned long long)rep.kept,
 	          (unsigned long long)rep.dropped);
 }
@@ -233,6 +322,8 @@ static void update_run(sx_job *j)
 	                          u->argc, &ov, why, sizeof why);
 	if (rc) {
 		atomic_fetch_add(&s->updates_refused, 1);
+		audit_refused(&u->origin, u->argv, u->argc, 0, rc == SX_ENOTFOUND ?
+		              "not-found" : "refused", rc == SX_ENOTFOUND ? NULL : why);
 		if (rc == SX_ENOTFOUND)
 			sx_job_result(&u->job, rc, "ERR not found");
 		else
@@ -243,19 +334,27 @@ static void update_run(sx_job *j)
 		words[i] = u->argv[i].p;
 		lens[i] = u->argv[i].n;
 	}
-	rc = sx_journal_append(s->journal, u->time_ms, u->source, (uint32_t)u->argc,
-	                       words, lens, &seq);
+	sx_journal_cmd jc = { u->time_ms, u->source, (uint32_t)u->argc, words, lens,
+	                      u->origin.who, u->origin.where };
+	rc = sx_journal_append_batch(s->journal, 1, &jc, &seq);
 	if (rc) {
 		sx_overlay_free(ov);
 		atomic_fetch_add(&s->updates_failed, 1);
 		sx_journal_stats js;
 		sx_journal_get_stats(s->journal, &js);
-		sx_log("update not acknowledged: %s", js.last_error_text[0] ?
-		       js.last_error_text : sx_strerror(rc));
+		sx_log_err("update not acknowledged: %s", js.last_error_text[0] ?
+		           js.last_error_text : sx_strerror(rc));
+		audit_refused(&u->origin, u->argv, u->argc, 0, "not-durable",
+		              js.last_error_text[0] ? js.last_error_text : sx_strerror(rc));
 		sx_job_result(&u->job, rc, "ERR not durable, not applied: journal write failed: %s",
 		          sx_strerror(rc));
 		return;
 	}
+	sx_audit a;
+	audit_update(&a, &u->origin, u->argv, u->argc, 0);
+	sx_audit_cstr(&a, "result", "ok");
+	sx_audit_u64(&a, "seq", seq);
+	sx_audit_end(&a, 1);
 	sx_served *next = sx_served_derive(cur, ov);
 	if (!next) {
 		atomic_fetch_add(&s->updates_failed, 1);
@@ -268,7 +367,7 @@ static void update_run(sx_job *j)
 	sx_served_free(sx_qsbr_publish(&s->qsbr, next));
 	atomic_fetch_add(&s->updates_ok, 1);
 	if (why[0])        /* applied, as the loader loads such a row */
-		sx_log("update %llu: warning: %s", (unsigned long long)seq, why);
+		sx_log_warn("update %llu: %s", (unsigned long long)seq, why);
 	sx_job_result(&u->job, 0, "OK %llu", (unsigned long long)seq);
 }
 
@@ -277,7 +376,8 @@ static void update_done(sx_job *j)
 	free(j);
 }
 
-static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
+static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc,
+                           const sx_origin *o)
 {
 	size_t bytes = 0;
 	for (size_t i = 0; i < argc; i++)
@@ -289,6 +389,8 @@ static update_job *job_new(sx_srv *s, const sx_str *argv, size_t argc)
 	u->job.done = update_done;
 	u->srv = s;
 	u->time_ms = SX_JOURNAL_NOW;
+	if (o)
+		u->origin = *o;
 	u->argc = argc;
 	char *p = u->data;
 	for (size_t i = 0; i < argc; i++) {
@@ -308,30 +410,33 @@ static const char *feed_url(const sx_srv *s)
 }
 
 sx_job *sx_live_update_job(sx_srv *s, const sx_str *argv, size_t argc,
-                           int compact, char *err, size_t cap)
+                           int compact, const sx_origin *o, char *err, size_t cap)
 {
 	if (!compact && s->follow) {
 		snprintf(err, cap, "ERR this replica follows %s: publish updates to the "
 		         "stream, not to a replica", feed_url(s));
-		return NULL;
+		goto refused;
 	}
 	if (!s->journal) {
 		snprintf(err, cap, compact ? "ERR no journal (--journal FILE)" :
 		         "ERR live updates need --journal FILE: an update is "
 		         "acknowledged only once it is durable");
-		return NULL;
+		goto refused;
 	}
 	if (argc > MAX_WORDS) {
 		snprintf(err, cap, "ERR too many arguments");
-		return NULL;
+		goto refused;
 	}
-	update_job *u = job_new(s, argv, compact && argc > 1 ? 1 : argc);
+	update_job *u = job_new(s, argv, compact && argc > 1 ? 1 : argc, o);
 	if (!u) {
 		snprintf(err, cap, "ERR out of memory");
-		return NULL;
+		goto refused;
 	}
 	u->op_compact = compact;
 	return &u->job;
+refused:
+	audit_refused(o, argv, argc, compact, "refused", err + (strncmp(err, "ERR ", 4) ? 0 : 4));
+	return NULL;
 }
 
 /* ---- the stream follower ---------------------------------------------------- */
@@ -347,15 +452,22 @@ static void follow_wake(sx_job *j)
 }
 
 static int follow_apply(void *arg, const sx_str *argv, size_t argc,
-                        int64_t time_ms, const char *source, char *why,
-                        size_t cap)
+                        int64_t time_ms, const char *source, sx_str by,
+                        char *why, size_t cap)
 {
 	sx_srv *s = arg;
 	if (argc > MAX_WORDS) {
 		snprintf(why, cap, "too many arguments");
 		return SX_EINVAL;
 	}
-	update_job *u = job_new(s, argv, argc);
+	/* who: the entry's `by`; where: the entry, which the journal's
+	 * source tag names too */
+	sx_origin o;
+	char where[SX_ORIGIN_WHERE];
+	snprintf(where, sizeof where, "stream:%s", source);
+	sx_origin_who(&o, by.p, by.n);
+	sx_origin_where(&o, where, "stream");
+	update_job *u = job_new(s, argv, argc, &o);
 	if (!u) {
 		snprintf(why, cap, "out of memory");
 		return -ENOMEM;
@@ -378,10 +490,10 @@ static int follow_apply(void *arg, const sx_str *argv, size_t argc,
 	return rc;
 }
 
-static void follow_log(void *arg, const char *msg)
+static void follow_log(void *arg, int level, const char *msg)
 {
 	(void)arg;
-	sx_log("%s", msg);
+	sx_logl(level, "%s", msg);
 }
 
 int sx_live_start(sx_srv *s, char *why, size_t cap)

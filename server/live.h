@@ -20,6 +20,7 @@
 #include "qsbr.h"
 
 struct sx_srv;
+struct sx_origin;
 
 /* At startup: open the journal (replaying it onto *first, which may be
  * replaced by a state with the updates) and the feedback log.  Returns 0,
@@ -38,9 +39,12 @@ sx_served *sx_live_rebase(struct sx_srv *s, sx_served *next);
 /* A job that applies one update (argv: LIST.ADD ... as the command's
  * words; the overlay tells them apart) or, with compact, JOURNAL.COMPACT;
  * its result is "OK <sequence>" or the error.  NULL with the RESP error
- * text ("ERR ...") in err when refused at once (a follower, no journal). */
+ * text ("ERR ...") in err when refused at once (a follower, no journal).
+ * o is who asked and from where: the journal records it with the update,
+ * and the update's audit line (audit.h) names it, whatever the outcome. */
 sx_job *sx_live_update_job(struct sx_srv *s, const sx_str *argv, size_t argc,
-                           int compact, char *err, size_t cap);
+                           int compact, const struct sx_origin *o, char *err,
+                           size_t cap);
 
 /* INFO's "# Live" section into buf; returns the length. */
 size_t sx_live_info(struct sx_srv *s, char *buf, size_t cap);

@@ -10,6 +10,15 @@
  * status is 1); a second SIGTERM/SIGINT while draining exits at once.  SIGPIPE is ignored
  * (sends use MSG_NOSIGNAL anyway).
  *
+ * Under systemd (Type=notify, notify.h) main says READY=1 once
+ * sx_srv_start has returned (every listener accepts, every worker runs),
+ * STOPPING=1 when the drain begins, and, when WatchdogSec is set, WATCHDOG=1
+ * every half interval, but only while every I/O worker's event loop turns
+ * (sx_srv_alive): a worker wedged in a request for SX_WATCHDOG_STALE_MS
+ * stops the pings, and systemd restarts the server.  A check that fails is
+ * tried again every tick, so a worker that was only slow delays one ping,
+ * never past the manager's deadline.
+ *
  * One testing hook lives here: SXGATE_WIO_FAULT (engine/wio.h,
  * docs/RELIABILITY.md) installs a fault plan for the journal and feedback
  * writes, so the server tests can fail them in this process.  It is
@@ -26,8 +35,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "audit.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
+#include "sx.h"
 #include "tls.h"
 #include "wio.h"
 
@@ -63,6 +76,22 @@ static void usage(FILE *f)
 "                        --bind (refused without it: clear text on a network)\n"
 "  --http-bind ADDR      address of the plain HTTP port (default: --bind),\n"
 "                        e.g. for HAProxy's checks on a private address\n"
+"  --proxy-protocol      behind a load balancer (HAProxy send-proxy-v2): every\n"
+"                        RESP and binary connection, plain or TLS, must begin\n"
+"                        with a PROXY protocol header (v1 or v2, before TLS),\n"
+"                        and AUTH limits count the client address it names;\n"
+"                        refused from anyone not in --proxy-from. The HTTP\n"
+"                        ports take no header (checks, scrapers come direct)\n"
+"  --proxy-from CIDR[,CIDR...]\n"
+"                        who may send the header, IPv4 or IPv6 prefixes, e.g.\n"
+"                        10.0.0.5/32,fd00::/64 (default: loopback only,\n"
+"                        127.0.0.0/8,::1/128); needs --proxy-protocol\n"
+"  --metrics-auth non-loopback|always|none\n"
+"                        where GET /metrics needs the credentials of a tenant\n"
+"                        with the metrics flag (HTTP Basic or Bearer\n"
+"                        tenant:secret): on HTTP ports not bound to loopback\n"
+"                        (default), on every HTTP port, or nowhere (warned);\n"
+"                        /health is always open\n"
 "  --threads N           I/O threads (default: one per CPU)\n"
 "  --io uring|epoll      I/O backend (default: io_uring when usable, else epoll)\n"
 "  --tenants FILE        tenants file: clients must AUTH (see docs/SERVER.md);\n"
@@ -91,6 +120,9 @@ static void usage(FILE *f)
 "  --updates-ca FILE     PEM CAs a rediss:// feed's certificate must chain\n"
 "                        to (default: the system's)\n"
 "  --max-lag S           feed lag /health tolerates (default 5 seconds)\n"
+"  --log-level LEVEL     error, warning, info or debug (default info): drop\n"
+"                        log lines below it; audit lines are never dropped\n"
+"                        (docs/SERVER.md, \"Log levels\")\n"
 "  --file-mode MODE      octal mode of the journal and the feedback log, which\n"
 "                        hold ID numbers (default 0600; 0640 lets the group\n"
 "                        read them; modes that give others anything are refused)\n"
@@ -99,7 +131,9 @@ static void usage(FILE *f)
 "\n"
 "Signals: SIGHUP reloads the snapshot (and the TLS certificate, key and CA);\n"
 "SIGTERM or SIGINT drains and exits 0 (1 when a job is still stuck at the\n"
-"10 s drain cap).\n");
+"10 s drain cap).  Under systemd (Type=notify, NOTIFY_SOCKET) it says READY=1,\n"
+"RELOADING=1/READY=1 around a snapshot swap, STOPPING=1, and WATCHDOG=1 while\n"
+"its event loops turn (WatchdogSec).\n");
 }
 
 static int parse_int(const char *flag, const char *s, long lo, long hi, int *out)
@@ -132,6 +166,10 @@ static int parse_size(const char *flag, const char *s, size_t *out)
 	return 0;
 }
 
+/* A worker that has not begun a loop iteration for this long is wedged (an
+ * idle one wakes every second): no WATCHDOG=1 until it turns again. */
+#define SX_WATCHDOG_STALE_MS 3000
+
 /* Descriptors besides the clients': per worker three listening sockets
  * (RESP, binary, HTTP), a doorbell and a ring or epoll instance; then the
  * journal, the feedback log, the follower's connection, the log. */
@@ -159,16 +197,16 @@ __attribute__((cold)) static void raise_fd_limit(const sx_srv_config *cfg)
 	rlim_t was = rl.rlim_cur;
 	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
 	if (rl.rlim_cur > was && setrlimit(RLIMIT_NOFILE, &rl) == 0)
-		sx_log("open files limit raised from %llu to %llu for --max-clients %d",
-		       (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->max_clients);
+		sx_log_info("open files limit raised from %llu to %llu for --max-clients %d",
+		            (unsigned long long)was, (unsigned long long)rl.rlim_cur, cfg->max_clients);
 	else
 		rl.rlim_cur = was;
 	if (rl.rlim_cur < want)
-		sx_log("warning: the open files limit is %llu (hard limit %llu), below the %llu "
-		       "descriptors --max-clients %d needs: clients past it wait unaccepted instead "
-		       "of being refused (INFO accept_errors); raise it (ulimit -Hn, systemd "
-		       "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
-		       (unsigned long long)rl.rlim_max, (unsigned long long)want, cfg->max_clients);
+		sx_log_warn("the open files limit is %llu (hard limit %llu), below the %llu "
+		            "descriptors --max-clients %d needs: clients past it wait unaccepted instead "
+		            "of being refused (INFO accept_errors); raise it (ulimit -Hn, systemd "
+		            "LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+		            (unsigned long long)rl.rlim_max, (unsigned long long)want, cfg->max_clients);
 }
 
 enum {
@@ -179,6 +217,9 @@ enum {
 	OPT_TLS_RESP_PORT, OPT_TLS_BIN_PORT, OPT_TLS_HTTP_PORT, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_CA, OPT_TLS_CLIENT_AUTH, OPT_TLS_CIPHERS, OPT_TLS_CIPHERSUITES,
 	OPT_ALLOW_PLAIN, OPT_HTTP_BIND, OPT_FILE_MODE, OPT_UPDATES_PASSWORD_FILE, OPT_UPDATES_CA,
+	OPT_PROXY_PROTOCOL, OPT_PROXY_FROM,
+	OPT_METRICS_AUTH,
+	OPT_LOG_LEVEL,
 };
 
 static const struct option options[] = {
@@ -203,6 +244,7 @@ static const struct option options[] = {
 	{ "auth-timeout",     required_argument, NULL, OPT_AUTH_TIMEOUT },
 	{ "max-output",       required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "insecure-no-auth", no_argument,       NULL, OPT_INSECURE },
+	{ "metrics-auth",     required_argument, NULL, OPT_METRICS_AUTH },
 	{ "tls-resp-port",    required_argument, NULL, OPT_TLS_RESP_PORT },
 	{ "tls-bin-port",     required_argument, NULL, OPT_TLS_BIN_PORT },
 	{ "tls-http-port",    required_argument, NULL, OPT_TLS_HTTP_PORT },
@@ -214,11 +256,16 @@ static const struct option options[] = {
 	{ "tls-ciphersuites", required_argument, NULL, OPT_TLS_CIPHERSUITES },
 	{ "allow-plain",      no_argument,       NULL, OPT_ALLOW_PLAIN },
 	{ "http-bind",        required_argument, NULL, OPT_HTTP_BIND },
+	{ "proxy-protocol",   no_argument,       NULL, OPT_PROXY_PROTOCOL },
+	{ "proxy-from",       required_argument, NULL, OPT_PROXY_FROM },
 	{ "file-mode",        required_argument, NULL, OPT_FILE_MODE },
+	{ "log-level",        required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help",             no_argument,       NULL, OPT_HELP },
 	{ "version",          no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int log_level = SX_LOG_INFO;      /* --log-level */
 
 /* Returns 0, 1 (exit 0: --help/--version) or -1 (usage error). */
 static int parse_args(int argc, char **argv, sx_srv_config *cfg)
@@ -283,6 +330,19 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			if (parse_size("--max-output", optarg, &cfg->max_output)) return -1;
 			break;
 		case OPT_INSECURE: cfg->insecure_no_auth = 1; break;
+		case OPT_METRICS_AUTH:
+			if (!strcmp(optarg, "non-loopback"))
+				cfg->metrics_auth = SX_METRICS_AUTH_NON_LOOPBACK;
+			else if (!strcmp(optarg, "always"))
+				cfg->metrics_auth = SX_METRICS_AUTH_ALWAYS;
+			else if (!strcmp(optarg, "none"))
+				cfg->metrics_auth = SX_METRICS_AUTH_NONE;
+			else {
+				fprintf(stderr, "sxgated: --metrics-auth: '%s' is not non-loopback, "
+				        "always or none\n", optarg);
+				return -1;
+			}
+			break;
 		case OPT_TLS_RESP_PORT:
 			if (parse_int("--tls-resp-port", optarg, 0, 65535, &cfg->tls_resp_port)) return -1;
 			break;
@@ -312,6 +372,18 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			break;
 		case OPT_ALLOW_PLAIN: cfg->allow_plain = 1; break;
 		case OPT_HTTP_BIND: cfg->http_bind = optarg; break;
+		case OPT_PROXY_PROTOCOL: cfg->proxy_protocol = 1; break;
+		case OPT_PROXY_FROM: {
+			char why[512];
+			sx_cidr_list l;
+			if (sx_cidr_list_parse("--proxy-from", optarg, &l, why, sizeof why)) {
+				fprintf(stderr, "sxgated: %s\n", why);
+				return -1;
+			}
+			sx_cidr_list_free(&l);
+			cfg->proxy_from = optarg;
+			break;
+		}
 		case OPT_FILE_MODE: {
 			char why[256];
 			if (sx_file_mode_parse("--file-mode", optarg, &cfg->file_mode, why,
@@ -321,6 +393,13 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 			}
 			break;
 		}
+		case OPT_LOG_LEVEL:
+			if ((log_level = sx_log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "sxgated: --log-level: '%s' is not error, warning, "
+				        "info or debug\n", optarg);
+				return -1;
+			}
+			break;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("sxgated %s\n", SX_SRV_VERSION); return 1;
 		case ':':
@@ -339,6 +418,10 @@ static int parse_args(int argc, char **argv, sx_srv_config *cfg)
 		fprintf(stderr, "sxgated: --snapshot is required\n");
 		return -1;
 	}
+	if (cfg->proxy_from && !cfg->proxy_protocol) {
+		fprintf(stderr, "sxgated: --proxy-from needs --proxy-protocol\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -353,6 +436,8 @@ int main(int argc, char **argv)
 		return rc < 0 ? 1 : 0;
 	}
 	sx_log_init("sxgated");
+	sx_log_set_level(log_level);
+	sx_notify_init();
 
 	/* Every thread inherits this mask: signals are taken here only. */
 	sigset_t set;
@@ -363,66 +448,100 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sx_log("sxgated %s starting", SX_SRV_VERSION);
+	sx_log_info("sxgated %s starting", SX_SRV_VERSION);
 	raise_fd_limit(&cfg);
 	char why[1024];
 	const char *fault_spec = getenv("SXGATE_WIO_FAULT");   /* testing hook */
 	sx_wio_fault fault;
 	if (fault_spec && *fault_spec &&
 	    sx_wio_parse_fault(fault_spec, &fault, why, sizeof why)) {
-		sx_log("cannot start: SXGATE_WIO_FAULT (a testing hook) is set but "
-		       "malformed: %s", why);
+		sx_log_err("cannot start: SXGATE_WIO_FAULT (a testing hook) is set but "
+		           "malformed: %s", why);
 		return 1;
 	}
 	sx_srv *srv;
 	if ((rc = sx_srv_create(&cfg, &srv, why, sizeof why))) {
-		sx_log("cannot start: %s", why);
+		sx_log_err("cannot start: %s", why);
+		sx_notify_status("cannot start: %s", why);
 		return 1;
 	}
 	if ((rc = sx_srv_start(srv, why, sizeof why))) {
-		sx_log("cannot start: %s", why);
+		sx_log_err("cannot start: %s", why);
+		sx_notify_status("cannot start: %s", why);
 		sx_srv_destroy(srv);
 		return 1;
 	}
 	if (fault_spec && *fault_spec) {
 		sx_wio_inject(&fault);
-		sx_log("TESTING HOOK: SXGATE_WIO_FAULT=%s is installed: journal and "
-		       "feedback writes will fail as it says (engine/wio.h); never "
-		       "set it outside tests", fault_spec);
+		sx_log_warn("TESTING HOOK: SXGATE_WIO_FAULT=%s is installed: journal and "
+		            "feedback writes will fail as it says (engine/wio.h); never "
+		            "set it outside tests", fault_spec);
 	}
-	sx_log("ready to accept connections");
+	sx_log_info("ready to accept connections");
+	sx_notify_ready("ready to accept connections; serving %s", cfg.snapshot);
 
+	/* The watchdog: a ping every half interval, from the first tick on. */
+	uint64_t wd_ms = sx_notify_watchdog_usec() / 2000u, wd_next = 0;
+	int wd_stale = 0;
+	if (sx_notify_watchdog_usec())
+		sx_log_info("watchdog: WATCHDOG=1 to systemd every %llu ms while the I/O "
+		            "workers turn (a worker wedged for %d ms stops it)",
+		            (unsigned long long)(wd_ms ? wd_ms : 1), SX_WATCHDOG_STALE_MS);
 	int draining = 0;
 	for (;;) {
-		struct timespec tick = { 0, 100 * 1000 * 1000 };
+		long tick_ms = wd_ms && wd_ms < 100 ? (long)wd_ms : 100;
+		struct timespec tick = { 0, tick_ms * 1000 * 1000 };
 		siginfo_t si;
 		int sig = sigtimedwait(&set, &si, &tick);
+		sx_audit_tick(0);              /* "N similar lines suppressed" */
 		if (draining && !sx_srv_running(srv))
 			break;
+		if (sx_notify_watchdog_usec() && !draining && sx_mono_ms() >= wd_next) {
+			if (sx_srv_alive(srv, SX_WATCHDOG_STALE_MS, why, sizeof why)) {
+				sx_notify_watchdog();
+				wd_next = sx_mono_ms() + (wd_ms ? wd_ms : 1);
+				if (wd_stale) {
+					sx_log_info("watchdog: every I/O worker turns again; "
+					            "WATCHDOG=1 resumed");
+					sx_notify_status("every I/O worker turns again");
+				}
+				wd_stale = 0;
+			} else if (!wd_stale) {
+				/* no wd_next: asked again next tick */
+				sx_log_err("watchdog: %s; no WATCHDOG=1 to systemd until it turns "
+				           "again (WatchdogSec restarts the server)", why);
+				sx_notify_status("wedged: %s", why);
+				wd_stale = 1;
+			}
+		}
 		if (sig < 0)
 			continue;
 		if (sig == SIGHUP) {
-			sx_log("SIGHUP: reloading %s", cfg.snapshot);
+			sx_log_info("SIGHUP: reloading %s", cfg.snapshot);
 			sx_srv_reload(srv);
 		} else if (!draining) {
-			sx_log("%s: draining (no new connections; answering what was received)",
-			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_log_info("%s: draining (no new connections; answering what was received)",
+			            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_notify_stopping("draining: no new connections; answering what was "
+			                   "received");
 			sx_srv_stop(srv);
 			draining = 1;
 		} else {
-			sx_log("%s again: exiting without finishing the drain",
-			       sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			sx_log_warn("%s again: exiting without finishing the drain",
+			            sig == SIGTERM ? "SIGTERM" : "SIGINT");
 			_exit(1);
 		}
 	}
-	if (sx_srv_wait(srv)) {
+	int unfinished = sx_srv_wait(srv);
+	sx_audit_tick(1);
+	if (unfinished) {
 		/* A job thread still uses the server: no sx_srv_destroy, no
 		 * exit handlers; what a client was promised is not all done. */
-		sx_log("exiting with a job unfinished (status 1)");
+		sx_log_err("exiting with a job unfinished (status 1)");
 		fflush(NULL);
 		_exit(1);
 	}
 	sx_srv_destroy(srv);
-	sx_log("drained; bye");
+	sx_log_info("drained; bye");
 	return 0;
 }

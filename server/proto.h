@@ -43,6 +43,9 @@ typedef struct sx_proto {
 	/* Bytes telling a client over --max-clients so, written to the socket
 	 * before any connection exists; returns their length. */
 	size_t (*refuse)(char *buf, size_t cap);
+	/* The connection may not go on (its client certificate's tenant is at
+	 * its max-conns): say msg ("ERR ...") unasked; it closes after it. */
+	void (*deny)(struct sx_conn *c, const char *msg);
 } sx_proto;
 
 enum { SX_PROTO_RESP = 0, SX_PROTO_BIN = 1, SX_PROTO_HTTP = 2, SX_NPROTO };

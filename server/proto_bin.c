@@ -179,6 +179,15 @@ static void op_hello(sx_conn *c, uint32_t req, rd *r)
 	frame_end(c, &f, SXB_OP_HELLO_REPLY, 0, req);
 }
 
+/* The request c's frame makes, for the command table and the permission
+ * checks (cmd.h). */
+static sx_req req_of(sx_conn *c)
+{
+	return (sx_req){ .x = c->x, .tenant = c->tenant, .addr = &c->addr, .port = c->port,
+	                 .tls = c->tls != NULL, .proto = c->proto->name, .out = &c->out,
+	                 .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
+}
+
 static void op_auth(sx_conn *c, uint32_t req, rd *r)
 {
 	sx_str name, secret;
@@ -187,13 +196,19 @@ static void op_auth(sx_conn *c, uint32_t req, rd *r)
 		return;
 	}
 	sx_auth_answer ans;
+	sx_origin o;
+	sx_req pr = req_of(c);
+	sx_req_origin(&pr, &o);
 	sx_job *job = sx_auth_begin(c->x->tenants, c->flags & SX_CF_CERT ? c->tenant : NULL,
-	                            &c->addr, name, secret, &ans);
+	                            &c->addr, &o, name, secret, &ans);
 	if (job) {
 		wait_job(c, job, WAIT_AUTH, req);
 		return;
 	}
-	if (ans.rc == 0) {
+	char msg[160];
+	if (ans.rc == 0 && sx_auth_take(c->x, c->tenant, ans.tenant, msg, sizeof msg)) {
+		bin_error(c, req, msg, strlen(msg));
+	} else if (ans.rc == 0) {
 		c->tenant = ans.tenant;
 		auth_reply(c, req);
 	} else {
@@ -266,7 +281,7 @@ static int noperm(sx_conn *c, uint32_t req, size_t n, const char *msg)
 }
 
 /* A CHECK or LISTED body read into ctx and x->argv, from an authenticated
- * client?  Else the error is written: 0. */
+ * client, within its tenant's max-batch?  Else the error is written: 0. */
 static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str ctx[4])
 {
 	const char *bad = rd_query(c->x, r, count, ctx);
@@ -274,7 +289,10 @@ static int query_frame(sx_conn *c, unsigned count, uint32_t req, rd *r, sx_str c
 		protocol_error(c, req, bad);
 		return 0;
 	}
-	return !need_auth(c, req);
+	if (need_auth(c, req))
+		return 0;
+	char msg[256];
+	return !noperm(c, req, sx_perm_batch(c->x, c->tenant, count, msg, sizeof msg), msg);
 }
 
 static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
@@ -292,7 +310,9 @@ static void op_check(sx_conn *c, unsigned count, uint32_t req, rd *r)
 		return;
 	}
 	char msg[256];
-	if (noperm(c, req, sx_perm_channel(x, c->tenant, q.chan, msg, sizeof msg), msg))
+	sx_req pr = req_of(c);
+	if (noperm(c, req, sx_perm_channel(&pr, count > 1 ? SX_CMD_MCHECK : SX_CMD_CHECK,
+	                                   q.chan, msg, sizeof msg), msg))
 		return;
 	sx_stat_add(x->stats.bin_ids, count);
 	frame f;
@@ -311,7 +331,8 @@ static void op_listed(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	if (!query_frame(c, count, req, r, ctx))
 		return;
 	char err[256];
-	if (noperm(c, req, sx_perm_command(x, c->tenant, SX_CMD_LISTED, err, sizeof err), err))
+	sx_req pr = req_of(c);
+	if (noperm(c, req, sx_perm_command(&pr, SX_CMD_LISTED, err, sizeof err), err))
 		return;
 	sx_query q = { 0 };
 	if (sx_query_when(&q, ctx[2], ctx[3], err, sizeof err)) {
@@ -365,8 +386,8 @@ static void op_exec(sx_conn *c, unsigned count, uint32_t req, rd *r)
 	if (count == 0) {
 		sx_resp_lit(&c->out, "-ERR empty command\r\n");
 	} else {
-		sx_req q = { .x = x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
-		             .counted = 1, .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
+		sx_req q = req_of(c);
+		q.counted = 1;
 		sx_cmd_run(&q, x->argv, count);
 		c->tenant = q.tenant;
 		if (q.quit)
@@ -461,17 +482,28 @@ static size_t bin_process(sx_conn *c, char *buf, size_t len)
 static void bin_job_reply(sx_conn *c, const sx_job *job)
 {
 	uint32_t req = c->ps.bin.wait_req;
-	size_t n = strlen(job->text);
+	char msg[160];
+	int rc = job->rc;
+	const char *text = job->text;
+	if (job->tenant) {               /* AUTH verified on the job thread */
+		if (sx_auth_take(c->x, c->tenant, job->tenant, msg, sizeof msg)) {
+			rc = SX_EFULL;
+			text = msg;
+		} else {
+			c->tenant = job->tenant;
+		}
+	}
+	size_t n = strlen(text);
 	if (c->ps.bin.wait == WAIT_AUTH) {
-		if (job->rc == 0)
+		if (rc == 0)
 			auth_reply(c, req);
 		else
-			bin_error(c, req, job->text, n);
+			bin_error(c, req, text, n);
 		return;
 	}
 	frame f;                          /* WAIT_EXEC: the RESP line, framed */
 	frame_begin(c, &f);
-	sx_resp_status(&c->out, job->rc == 0, job->text, n);
+	sx_resp_status(&c->out, rc == 0, text, n);
 	frame_end(c, &f, SXB_OP_EXEC_REPLY, 1, req);
 }
 
@@ -499,6 +531,11 @@ static size_t bin_refuse(char *buf, size_t cap)
 	return n;
 }
 
+static void bin_deny(sx_conn *c, const char *msg)
+{
+	bin_error(c, 0, msg, strlen(msg));
+}
+
 const sx_proto sx_proto_bin = {
 	.name = "binary",
 	.process = bin_process,
@@ -506,4 +543,5 @@ const sx_proto sx_proto_bin = {
 	.error = bin_input_error,
 	.timeout = bin_timeout,
 	.refuse = bin_refuse,
+	.deny = bin_deny,
 };

@@ -13,11 +13,20 @@
  * "Connection: keep-alive").  A request the parser refuses gets its status
  * (400, 413, 431, 501, 505) and the connection closes; one left incomplete
  * past --request-timeout gets 408.
+ *
+ * /metrics may need credentials (the listener's SX_CF_METRICS_AUTH, from
+ * --metrics-auth): a tenant with the metrics flag, by HTTP Basic or Bearer
+ * tenant:secret, or by its client certificate.  Checking a secret is
+ * AUTH's (auth.h): its rate limit, its cache, and its yescrypt on a verify
+ * thread, so such a request may wait for a job like an AUTH does.
+ * /health is open everywhere: load balancers send no credentials.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "auth.h"
 #include "conn.h"
 #include "health.h"
 #include "http.h"
@@ -28,39 +37,136 @@
 #define MAX_BODY (64u * 1024)    /* bodies are read and ignored for now */
 #define TEXT "text/plain; charset=utf-8"
 
-static void reply(sx_conn *c, const sx_http_req *r, int status, const char *type,
+static void reply(sx_conn *c, int keep_alive, int head, int status, const char *type,
                   const char *body, size_t n, const char *extra)
 {
-	int head = r->method.n == 4 && !memcmp(r->method.p, "HEAD", 4);
-	sx_http_response(&c->out, status, type, body, n, r->keep_alive, head, extra);
+	sx_http_response(&c->out, status, type, body, n, keep_alive, head, extra);
+}
+
+static void reply_metrics(sx_conn *c, int keep_alive, int head)
+{
+	size_t n;
+	char *text = sx_report_metrics(c->x->srv, c->x->cur, &n);
+	reply(c, keep_alive, head, 200, "text/plain; version=0.0.4", text, n, NULL);
+	free(text);
+}
+
+static void unauthorized(sx_conn *c, int keep_alive, int head)
+{
+	static const char msg[] = "/metrics here needs the credentials of a tenant with the "
+	                          "metrics flag: Authorization: Basic base64(tenant:secret), "
+	                          "or Bearer tenant:secret\n";
+	sx_stat_inc(c->x->stats.metrics_unauthorized);
+	reply(c, keep_alive, head, 401, TEXT, msg, sizeof msg - 1,
+	      "WWW-Authenticate: Basic realm=\"sxgated\"\r\n");
+}
+
+/*
+ * The answer to GET /metrics once who asks is known: rc 0 and t, the
+ * tenant its credentials (or its client certificate) proved; otherwise
+ * text says why not (a wrong secret, or the rate limit: 429, which says
+ * nothing about the secret).
+ */
+static void metrics_answer(sx_conn *c, int keep_alive, int head, int rc,
+                           const sx_tenant *t, const char *text)
+{
+	if (rc == 0 && t && t->metrics) {
+		reply_metrics(c, keep_alive, head);
+	} else if (rc == 0 && t) {
+		char msg[160];
+		int n = snprintf(msg, sizeof msg, "tenant '%s' may not read /metrics (needs the "
+		                 "metrics flag)\n", t->name);
+		sx_stat_inc(c->x->stats.metrics_forbidden);
+		reply(c, keep_alive, head, 403, TEXT, msg, (size_t)n, NULL);
+	} else if (!strcmp(text, SX_AUTH_LIMITED)) {
+		static const char msg[] = "too many failed attempts from this address; try "
+		                          "again later\n";
+		reply(c, keep_alive, head, 429, TEXT, msg, sizeof msg - 1, "Retry-After: 1\r\n");
+	} else {
+		unauthorized(c, keep_alive, head);
+	}
+}
+
+/*
+ * GET /metrics on a listener where it needs credentials (--metrics-auth):
+ * those of the Authorization header, checked by AUTH's service (auth.h:
+ * the same rate limit per address and tenant, the cached secret, and the
+ * yescrypt hash on the verify threads, never here), or else the tenant of
+ * the client certificate.
+ */
+static void metrics_guarded(sx_conn *c, const sx_http_req *r, int head)
+{
+	sx_ctx *x = c->x;
+	if (!x->tenants) {
+		static const char msg[] = "/metrics on a non-loopback address needs a tenant "
+		                          "with the metrics flag (--tenants), or --metrics-auth "
+		                          "none\n";
+		sx_stat_inc(x->stats.metrics_forbidden);
+		reply(c, r->keep_alive, head, 403, TEXT, msg, sizeof msg - 1, NULL);
+		return;
+	}
+	if (!r->authorization.n) {
+		if (c->flags & SX_CF_CERT)
+			metrics_answer(c, r->keep_alive, head, 0, c->tenant, "");
+		else
+			unauthorized(c, r->keep_alive, head);
+		return;
+	}
+	char buf[SX_TENANT_NAME_MAX + 1 + SX_TENANT_SECRET_MAX];
+	sx_str name, secret;
+	if (sx_http_credentials(r->authorization, buf, sizeof buf, &name, &secret)) {
+		unauthorized(c, r->keep_alive, head);
+		return;
+	}
+	sx_auth_answer ans;
+	sx_origin o;
+	sx_origin_who(&o, NULL, 0);
+	sx_origin_peer(&o, &c->addr, c->port, "http", c->tls != NULL);
+	sx_job *job = sx_auth_begin(x->tenants, NULL, &c->addr, &o, name, secret, &ans);
+	explicit_bzero(buf, sizeof buf);
+	if (job) {
+		/* the hash is checked on a verify thread: this request waits,
+		 * and what came after it too (replies stay in order) */
+		c->ps.http.keep_alive = (uint8_t)r->keep_alive;
+		c->ps.http.head = (uint8_t)head;
+		sx_conn_wait(c, job);
+		return;
+	}
+	metrics_answer(c, r->keep_alive, head, ans.rc, ans.tenant, ans.text);
 }
 
 static void serve(sx_conn *c, const sx_http_req *r)
 {
 	sx_ctx *x = c->x;
-	int get = (r->method.n == 3 && !memcmp(r->method.p, "GET", 3)) ||
-	          (r->method.n == 4 && !memcmp(r->method.p, "HEAD", 4));
+	int head = r->method.n == 4 && !memcmp(r->method.p, "HEAD", 4);
+	int get = head || (r->method.n == 3 && !memcmp(r->method.p, "GET", 3));
 	int health = r->path.n == 7 && !memcmp(r->path.p, "/health", 7);
 	int metrics = r->path.n == 8 && !memcmp(r->path.p, "/metrics", 8);
 	if (!health && !metrics) {
 		static const char msg[] = "not found: try /metrics or /health\n";
-		reply(c, r, 404, TEXT, msg, sizeof msg - 1, NULL);
+		reply(c, r->keep_alive, head, 404, TEXT, msg, sizeof msg - 1, NULL);
 	} else if (!get) {
 		static const char msg[] = "method not allowed: GET or HEAD\n";
-		reply(c, r, 405, TEXT, msg, sizeof msg - 1, "Allow: GET, HEAD\r\n");
+		reply(c, r->keep_alive, head, 405, TEXT, msg, sizeof msg - 1,
+		      "Allow: GET, HEAD\r\n");
 	} else if (health) {
 		char why[384];
 		if (sx_srv_health(x->srv, x->cur, why, sizeof why - 1)) {
-			reply(c, r, 200, TEXT, "ok\n", 3, NULL);
+			reply(c, r->keep_alive, head, 200, TEXT, "ok\n", 3, NULL);
+		} else if (c->flags & SX_CF_METRICS_AUTH) {
+			/* open to anyone here: the status, not the feed's URL or
+			 * its errors (the log and an admin's INFO have them) */
+			static const char msg[] = "unavailable (why: the server's log, or "
+			                          "INFO as an admin tenant)\n";
+			reply(c, r->keep_alive, head, 503, TEXT, msg, sizeof msg - 1, NULL);
 		} else {
 			strcat(why, "\n");
-			reply(c, r, 503, TEXT, why, strlen(why), NULL);
+			reply(c, r->keep_alive, head, 503, TEXT, why, strlen(why), NULL);
 		}
+	} else if (c->flags & SX_CF_METRICS_AUTH) {
+		metrics_guarded(c, r, head);
 	} else {
-		size_t n;
-		char *text = sx_report_metrics(x->srv, x->cur, &n);
-		reply(c, r, 200, "text/plain; version=0.0.4", text, n, NULL);
-		free(text);
+		reply_metrics(c, r->keep_alive, head);
 	}
 	if (!r->keep_alive)
 		sx_conn_close_after_reply(c);
@@ -88,11 +194,13 @@ static size_t http_process(sx_conn *c, char *buf, size_t len)
 	return pos;
 }
 
-/* No HTTP request waits for a job yet. */
+/* A /metrics request's credentials were checked on a verify thread. */
 static void http_job_reply(sx_conn *c, const sx_job *job)
 {
-	(void)job;
-	sx_conn_close_after_reply(c);
+	metrics_answer(c, c->ps.http.keep_alive, c->ps.http.head, job->rc, job->tenant,
+	               job->text);
+	if (!c->ps.http.keep_alive)
+		sx_conn_close_after_reply(c);
 }
 
 static void http_error(sx_conn *c, int why, size_t limit)
@@ -121,6 +229,15 @@ static size_t http_refuse(char *buf, size_t cap)
 	return n;
 }
 
+static void http_deny(sx_conn *c, const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof body, "%s\n", msg);
+	if (n < 0 || (size_t)n >= sizeof body)
+		n = (int)sizeof body - 1;
+	sx_http_response(&c->out, 503, TEXT, body, (size_t)n, 0, 0, NULL);
+}
+
 const sx_proto sx_proto_http = {
 	.name = "http",
 	.process = http_process,
@@ -128,4 +245,5 @@ const sx_proto sx_proto_http = {
 	.error = http_error,
 	.timeout = http_timeout,
 	.refuse = http_refuse,
+	.deny = http_deny,
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cmd.h"
 #include "conn.h"
 #include "jobs.h"
@@ -17,7 +18,8 @@
 /* Run one parsed command for c. */
 static void run(sx_conn *c, const sx_str *argv, size_t argc)
 {
-	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .out = &c->out,
+	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .port = c->port,
+	             .tls = c->tls != NULL, .proto = c->proto->name, .out = &c->out,
 	             .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
 	sx_cmd_run(&r, argv, argc);
 	c->tenant = r.tenant;
@@ -56,7 +58,20 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 
 static void resp_job_reply(sx_conn *c, const sx_job *job)
 {
+	char msg[160];
+	if (job->tenant) {               /* AUTH verified on the job thread */
+		if (sx_auth_take(c->x, c->tenant, job->tenant, msg, sizeof msg)) {
+			sx_resp_error(&c->out, msg, strlen(msg));
+			return;
+		}
+		c->tenant = job->tenant;
+	}
 	sx_resp_status(&c->out, job->rc == 0, job->text, strlen(job->text));
+}
+
+static void resp_deny(sx_conn *c, const char *msg)
+{
+	sx_resp_error(&c->out, msg, strlen(msg));
 }
 
 static void resp_error(sx_conn *c, int why, size_t limit)
@@ -86,4 +101,5 @@ const sx_proto sx_proto_resp = {
 	.error = resp_error,
 	.timeout = resp_timeout,
 	.refuse = resp_refuse,
+	.deny = resp_deny,
 };

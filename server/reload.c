@@ -11,6 +11,12 @@
  * (cmd_admin.c) and SIGHUP (server.c) only make the job.  RELOAD TLS
  * rereads the certificate, key and CA the same way (tls.h): a bad file is
  * refused with its reason and the certificate in use keeps serving.
+ *
+ * Under systemd (notify.h) a snapshot swap is framed by RELOADING=1 when
+ * the job begins and READY=1 when it has ended, swapped or refused, so
+ * `systemctl reload` (SIGHUP) returns once the new generation serves and
+ * `systemctl status` shows which one does.  RELOAD TLS says nothing: it
+ * swaps no snapshot and takes milliseconds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +25,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit.h"
 #include "live.h"
 #include "log.h"
+#include "notify.h"
 #include "reload.h"
 #include "server_int.h"
 #include "tls.h"
@@ -28,6 +36,7 @@
 typedef struct reload_job {
 	sx_job job;                 /* first */
 	sx_srv *srv;
+	sx_origin origin;           /* who asked: the audit line */
 	int force;
 	int has_path;
 	char path[];
@@ -48,6 +57,25 @@ static void status(sx_srv *s, sx_reload_status *st, const char *err)
 	pthread_mutex_unlock(&s->status_lock);
 }
 
+/* The audit line of a reload (path NULL: RELOAD TLS); err NULL: it worked,
+ * and gen is the new generation. */
+static void audit(const reload_job *r, const char *path, const char *err, uint64_t gen)
+{
+	sx_audit a;
+	sx_audit_begin(&a, path ? SX_AUDIT_RELOAD : SX_AUDIT_RELOAD_TLS, &r->origin);
+	if (path) {
+		sx_audit_cstr(&a, "path", path);
+		if (r->force)
+			sx_audit_cstr(&a, "force", "yes");
+	}
+	sx_audit_cstr(&a, "result", err ? "failed" : "ok");
+	if (err)
+		sx_audit_cstr(&a, "err", err);
+	else if (path)
+		sx_audit_u64(&a, "generation", gen);
+	sx_audit_end(&a, !err);
+}
+
 static void fmt_as_of(int64_t t, char *buf)
 {
 	if (t == SX_AS_OF_NONE)
@@ -64,13 +92,17 @@ static void reload_run(sx_job *j)
 	char why[512] = "", err[SX_JOB_TEXT - 8] = "";
 	sx_snap *snap = NULL;
 
+	sx_notify_reloading("reloading %s", path);
 	uint64_t t0 = sx_mono_ms();
 	int rc = sx_snap_open(path, &snap, why, sizeof why);
 	uint32_t ms = (uint32_t)(sx_mono_ms() - t0);
 	sx_served *cur = sx_qsbr_current(&s->qsbr), *next = NULL;
 	if (rc) {
-		snprintf(err, sizeof err, "reload failed: %s: %s", path,
-		         why[0] ? why : sx_strerror(rc));
+		if (why[0] && strstr(why, path))  /* the reason names it */
+			snprintf(err, sizeof err, "reload failed: %s", why);
+		else
+			snprintf(err, sizeof err, "reload failed: %s: %s", path,
+			         why[0] ? why : sx_strerror(rc));
 	} else {
 		int64_t new_as_of = sx_snap_get_info(snap)->as_of;
 		int64_t cur_as_of = cur->info->as_of;
@@ -90,8 +122,11 @@ static void reload_run(sx_job *j)
 	}
 	if (!next) {
 		status(s, &s->snap_reload, err);
-		sx_log("%s; generation %llu keeps serving", err,
-		       (unsigned long long)cur->snap_gen);
+		sx_log_warn("%s; generation %llu keeps serving", err,
+		            (unsigned long long)cur->snap_gen);
+		audit(r, path, err, 0);
+		sx_notify_reloaded("%s; generation %llu of %s keeps serving", err,
+		                   (unsigned long long)cur->snap_gen, cur->path);
 		sx_job_result(j, SX_EINVAL, "ERR %s", err);
 		return;
 	}
@@ -99,6 +134,9 @@ static void reload_run(sx_job *j)
 	next = sx_live_rebase(s, next);
 	if (!next) {
 		status(s, &s->snap_reload, "reload failed: out of memory replaying the journal");
+		audit(r, path, "out of memory replaying the journal", 0);
+		sx_notify_reloaded("reload failed: out of memory replaying the journal; "
+		                   "generation %llu keeps serving", (unsigned long long)cur->snap_gen);
 		sx_job_result(j, -ENOMEM, "ERR reload failed: out of memory "
 		              "replaying the journal");
 		return;
@@ -108,9 +146,13 @@ static void reload_run(sx_job *j)
 	status(s, &s->snap_reload, NULL);
 	char a[40];
 	fmt_as_of(next->info->as_of, a);
-	sx_log("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
-	       path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
-	       a, ms, r->force ? " (FORCE)" : "");
+	sx_log_info("reloaded %s: generation %llu, %llu records, as-of %s, verified in %u ms%s",
+	            path, (unsigned long long)next->snap_gen, (unsigned long long)next->info->records,
+	            a, ms, r->force ? " (FORCE)" : "");
+	audit(r, path, NULL, next->snap_gen);
+	sx_notify_reloaded("serving generation %llu of %s (%llu records, as-of %s)",
+	                   (unsigned long long)next->snap_gen, path,
+	                   (unsigned long long)next->info->records, a);
 	sx_job_result(j, 0, "OK %llu", (unsigned long long)next->snap_gen);
 }
 
@@ -129,37 +171,46 @@ static void tls_run(sx_job *j)
 	int rc = sx_tls_server_reload(s->tls, why, sizeof why);
 	status(s, &s->tls_reload, rc ? why : NULL);
 	if (rc) {
-		sx_log("TLS reload failed: %s; the certificate in use keeps serving", why);
+		sx_log_warn("TLS reload failed: %s; the certificate in use keeps serving", why);
+		audit(r, NULL, why, 0);
 		sx_job_result(j, rc, "ERR TLS reload failed: %s; the certificate in use keeps "
 		              "serving", why);
 		return;
 	}
 	char d[512];
 	sx_tls_server_describe(s->tls, d, sizeof d);
-	sx_log("TLS reloaded: %s; new connections use it", d);
+	sx_log_info("TLS reloaded: %s; new connections use it", d);
+	audit(r, NULL, NULL, 0);
 	sx_job_result(j, 0, "OK");
 }
 
-sx_job *sx_reload_tls_job(sx_srv *s, char *err, size_t cap)
+sx_job *sx_reload_tls_job(sx_srv *s, const sx_origin *o, char *err, size_t cap)
 {
-	if (!s->tls) {
-		snprintf(err, cap, "ERR no TLS port: RELOAD TLS needs --tls-cert and a TLS port");
-		return NULL;
-	}
 	reload_job *r = calloc(1, sizeof *r + 1);
 	if (!r)
 		abort();
+	if (o)
+		r->origin = *o;
+	if (!s->tls) {
+		snprintf(err, cap, "ERR no TLS port: RELOAD TLS needs --tls-cert and a TLS port");
+		audit(r, NULL, err + 4, 0);
+		free(r);
+		return NULL;
+	}
 	r->job.run = tls_run;
 	r->job.done = reload_done;
 	r->srv = s;
 	return &r->job;
 }
 
-sx_job *sx_reload_job(sx_srv *s, const char *path, size_t pathlen, int force)
+sx_job *sx_reload_job(sx_srv *s, const char *path, size_t pathlen, int force,
+                      const sx_origin *o)
 {
 	reload_job *r = calloc(1, sizeof *r + (path ? pathlen : 0) + 1);
 	if (!r)
 		abort();
+	if (o)
+		r->origin = *o;
 	r->job.run = reload_run;
 	r->job.done = reload_done;
 	r->srv = s;

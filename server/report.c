@@ -155,14 +155,16 @@ static void sec_server(sbuf *b, sx_srv *s, totals *t)
 	          "metrics_port:%d\r\n"
 	          "uptime_in_seconds:%lld\r\n"
 	          "tenants:%zu\r\n"
-	          "live_updates:%s\r\n",
+	          "live_updates:%s\r\n"
+	          "proxy_protocol:%s\r\n",
 	          SX_SRV_VERSION, (long)getpid(), s->io_name, s->io_desc, s->nworkers,
 	          s->cfg.bind, s->cfg.resp_port, s->cfg.bin_port, s->cfg.http_port,
 	          s->cfg.http_port,
 	          (long long)(sx_mono_s() - s->started_mono),
 	          s->tenants ? sx_tenants_count(s->tenants) : 0,
 	          s->follow ? "following the stream" :
-	          s->journal ? "on (journal)" : "off (no --journal)");
+	          s->journal ? "on (journal)" : "off (no --journal)",
+	          s->cfg.proxy_protocol ? "on" : "off");
 	if (!s->tls) {
 		sb_printf(b, "tls:off\r\n\r\n");
 		return;
@@ -261,6 +263,12 @@ static void sec_stats(sbuf *b, totals *t)
 		          (unsigned long long)st->per_binop[i]);
 	sb_printf(b, "tls_handshakes:%llu\r\ntls_errors:%llu\r\n",
 	          (unsigned long long)st->tls_handshakes, (unsigned long long)st->tls_errors);
+	sb_printf(b, "proxy_headers:%llu\r\nproxy_refused_untrusted:%llu\r\n"
+	          "proxy_refused_malformed:%llu\r\nproxy_refused_timeout:%llu\r\n"
+	          "proxy_refused_incomplete:%llu\r\n",
+	          (unsigned long long)st->proxy_headers, (unsigned long long)st->proxy_untrusted,
+	          (unsigned long long)st->proxy_malformed, (unsigned long long)st->proxy_timeout,
+	          (unsigned long long)st->proxy_incomplete);
 	sb_printf(b, "mcheck_ids:%llu\r\nbinary_ids:%llu\r\nhttp_requests:%llu\r\n",
 	          (unsigned long long)st->mcheck_ids, (unsigned long long)st->bin_ids,
 	          (unsigned long long)st->http_requests);
@@ -279,6 +287,10 @@ static void sec_stats(sbuf *b, totals *t)
 	          "accept_errors:%llu\r\n"
 	          "noauth_errors:%llu\r\n"
 	          "noperm_errors:%llu\r\n"
+	          "max_batch_refusals:%llu\r\n"
+	          "max_conns_refusals:%llu\r\n"
+	          "metrics_unauthorized:%llu\r\n"
+	          "metrics_forbidden:%llu\r\n"
 	          "auth_ok:%llu\r\n"
 	          "auth_failed:%llu\r\n"
 	          "auth_rate_limited:%llu\r\n"
@@ -291,6 +303,9 @@ static void sec_stats(sbuf *b, totals *t)
 	          (unsigned long long)st->reqtimeout_kills,
 	          (unsigned long long)st->authtimeout_kills, (unsigned long long)st->accept_errors,
 	          (unsigned long long)st->noauth, (unsigned long long)st->noperm,
+	          (unsigned long long)st->batch_refused, (unsigned long long)st->conns_refused,
+	          (unsigned long long)st->metrics_unauthorized,
+	          (unsigned long long)st->metrics_forbidden,
 	          (unsigned long long)t->auth_ok, (unsigned long long)t->auth_failed,
 	          (unsigned long long)t->auth_limited,
 	          (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
@@ -352,15 +367,65 @@ static unsigned section_bit(sx_str s)
 	return 0;
 }
 
+/*
+ * INFO for a tenant that is not admin: what a booking system needs to know
+ * about the list it is answered from (its generation, as-of, build time
+ * and size) and the memory, nothing else.  A list of what is shown, not of
+ * what is hidden, so a line added to the full INFO stays an admin's until
+ * someone adds it here on purpose: no path (snapshot, journal, feedback),
+ * no PID, no address or port, no URL, no error text, no other tenant's
+ * traffic (docs/SERVER.md, "What each tenant can see").
+ */
+static void info_tenant(sbuf *b, sx_srv *s, const sx_served *cur, unsigned want)
+{
+	if (want & SEC_SERVER)
+		sb_printf(b, "# Server\r\n"
+		          "info_view:tenant (admin tenants see more)\r\n"
+		          "uptime_in_seconds:%lld\r\n"
+		          "\r\n", (long long)(sx_mono_s() - s->started_mono));
+	if (want & SEC_SNAPSHOT) {
+		const sx_snap_info *in = cur->info;
+		char asof[40], built[40], loaded[40];
+		fmt_time(in->as_of, asof);
+		fmt_time(in->built_at, built);
+		fmt_time(cur->loaded_at, loaded);
+		sb_printf(b, "# Snapshot\r\n"
+		          "snapshot_generation:%llu\r\n"
+		          "snapshot_as_of:%s\r\n"
+		          "snapshot_built_at:%s\r\n"
+		          "snapshot_loaded_at:%s\r\n"
+		          "snapshot_records:%llu\r\n"
+		          "snapshot_ids:%llu\r\n"
+		          "snapshot_keys:%llu\r\n"
+		          "snapshot_permits:%llu\r\n"
+		          "snapshot_cases:%llu\r\n"
+		          "updates_in_force:%llu\r\n"
+		          "\r\n",
+		          (unsigned long long)cur->snap_gen, asof, built, loaded,
+		          (unsigned long long)in->records, (unsigned long long)in->ids,
+		          (unsigned long long)in->keys, (unsigned long long)in->permits,
+		          (unsigned long long)in->cases, (unsigned long long)cur->updates);
+	}
+	if (want & SEC_MEMORY)
+		sec_memory(b, cur);
+}
+
 char *sx_report_info(sx_srv *s, const sx_served *cur, const sx_str *sections,
-                     size_t nsec, size_t *n)
+                     size_t nsec, int full, size_t *n)
 {
 	unsigned want = nsec ? 0 : SEC_ALL;
 	for (size_t i = 0; i < nsec; i++)
 		want |= section_bit(sections[i]);
-	totals *t = gather(s);
 	sbuf b = { 0 };
 	sb_printf(&b, "%s", "");
+	if (!full) {
+		info_tenant(&b, s, cur, want);
+		if (b.n >= 2)
+			b.n -= 2;
+		*n = b.n;
+		return b.p;
+	}
+	totals *t = gather(s);
 	if (want & SEC_SERVER) sec_server(&b, s, t);
 	if (want & SEC_CLIENTS) sec_clients(&b, s, t);
 	if (want & SEC_SNAPSHOT) sec_snapshot(&b, s, cur, t);
@@ -501,6 +566,30 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	COUNTER("sxgate_tls_errors_total",
 	        "TLS connections cut for a failed handshake or a bad record", st->tls_errors);
 #undef COUNTER
+	metric(&b, "sxgate_proxy_headers_total", "counter",
+	       "PROXY protocol headers accepted (--proxy-protocol)");
+	sb_printf(&b, "sxgate_proxy_headers_total %llu\n", (unsigned long long)st->proxy_headers);
+	metric(&b, "sxgate_proxy_refused_total", "counter",
+	       "Connections cut for their PROXY protocol header, by reason");
+	sb_printf(&b, "sxgate_proxy_refused_total{reason=\"untrusted\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"malformed\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"timeout\"} %llu\n"
+	          "sxgate_proxy_refused_total{reason=\"incomplete\"} %llu\n",
+	          (unsigned long long)st->proxy_untrusted, (unsigned long long)st->proxy_malformed,
+	          (unsigned long long)st->proxy_timeout, (unsigned long long)st->proxy_incomplete);
+	metric(&b, "sxgate_tenant_limit_refusals_total", "counter",
+	       "Requests refused by a tenant's limit: max_batch (IDs in one batch), "
+	       "max_conns (AUTH or client certificate over its connections)");
+	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_batch\"} %llu\n",
+	          (unsigned long long)st->batch_refused);
+	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_conns\"} %llu\n",
+	          (unsigned long long)st->conns_refused);
+	metric(&b, "sxgate_metrics_refusals_total", "counter",
+	       "GET /metrics refused: 401 no or wrong credentials, 403 not a metrics tenant");
+	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"401\"} %llu\n",
+	          (unsigned long long)st->metrics_unauthorized);
+	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"403\"} %llu\n",
+	          (unsigned long long)st->metrics_forbidden);
 	metric(&b, "sxgate_auth_total", "counter", "AUTH attempts by result");
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);

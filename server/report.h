@@ -14,10 +14,13 @@
 struct sx_srv;
 
 /* INFO [section ...]: no section, "all", "default" or "everything" give
- * every section; an unknown name gives nothing for it (as Redis).  Returns
- * a malloc'd text of *n bytes (aborts when out of memory). */
+ * every section; an unknown name gives nothing for it (as Redis).  full:
+ * everything (an admin tenant, or no tenants at all); 0: a tenant's view,
+ * the snapshot's generation, as-of, build time and counts, the uptime and
+ * the memory, and no path, PID, address, port, URL or error text.
+ * Returns a malloc'd text of *n bytes (aborts when out of memory). */
 char *sx_report_info(struct sx_srv *s, const sx_served *cur,
-                     const sx_str *sections, size_t nsec, size_t *n);
+                     const sx_str *sections, size_t nsec, int full, size_t *n);
 
 /* Prometheus text format 0.0.4.  malloc'd, *n bytes. */
 char *sx_report_metrics(struct sx_srv *s, const sx_served *cur, size_t *n);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "follow.h"
 #include "live.h"
 #include "log.h"
@@ -136,6 +137,9 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 		snprintf(why, whycap, "--request-timeout must be >= 0");
 	else if (c->max_output < 4096)
 		snprintf(why, whycap, "--max-output must be at least 4096 bytes");
+	else if (c->proxy_from && !c->proxy_protocol)
+		snprintf(why, whycap, "--proxy-from needs --proxy-protocol (without it no "
+		         "listener reads a PROXY header)");
 	else
 		return 0;
 	return SX_EINVAL;
@@ -237,14 +241,32 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 		goto fail;
 	}
 	if (open_net && (s->cfg.resp_port || s->cfg.bin_port))
-		sx_log("warning: --allow-plain: plain %s%s%s on %s: requests and secrets cross "
-		       "the network in clear text", s->cfg.resp_port ? "RESP" : "",
-		       s->cfg.resp_port && s->cfg.bin_port ? " and " : "",
-		       s->cfg.bin_port ? "binary" : "", s->cfg.bind);
+		sx_log_warn("--allow-plain: plain %s%s%s on %s: requests and secrets cross "
+		            "the network in clear text", s->cfg.resp_port ? "RESP" : "",
+		            s->cfg.resp_port && s->cfg.bin_port ? " and " : "",
+		            s->cfg.bin_port ? "binary" : "", s->cfg.bind);
 	struct sockaddr_storage haddr = addr;
 	socklen_t hlen = alen;
 	if (s->cfg.http_bind && (rc = resolve(s->cfg.http_bind, &haddr, &hlen, why, whycap)))
 		goto fail;
+	if (s->cfg.proxy_protocol &&
+	    (rc = sx_cidr_list_parse("--proxy-from", s->cfg.proxy_from ? s->cfg.proxy_from :
+	                             SX_PROXY_FROM_DEFAULT, &s->proxy_from, why, whycap)))
+		goto fail;
+	/* Where /metrics needs a metrics tenant's credentials: the plain HTTP
+	 * listener is on --http-bind (or --bind), the TLS one on --bind. */
+	if (s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS && !s->cfg.tenants) {
+		snprintf(why, whycap, "--metrics-auth always needs --tenants (a tenant with the "
+		         "metrics flag gives /metrics its credentials)");
+		rc = SX_EINVAL;
+		goto fail;
+	}
+	for (int tls = 0; tls < 2; tls++) {
+		const struct sockaddr *la = (const struct sockaddr *)(tls ? &addr : &haddr);
+		s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP] =
+			s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS ||
+			(s->cfg.metrics_auth == SX_METRICS_AUTH_NON_LOOPBACK && !is_loopback(la));
+	}
 	if (s->cfg.tls_cert || s->cfg.tls_key) {
 		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
 		                   .ca = s->cfg.tls_ca, .ciphers = s->cfg.tls_ciphers,
@@ -351,7 +373,7 @@ static void *worker_main(void *arg)
 	if (rc && w->io == &sx_io_uring && w->srv->cfg.io == SX_IO_AUTO) {
 		/* The probe passed but this ring did not (a larger ring, the
 		 * buffer ring: ENOMEM, a memlock limit): this worker uses epoll. */
-		sx_log("worker %d: %s; this worker uses epoll instead", w->id, w->setup_why);
+		sx_log_warn("worker %d: %s; this worker uses epoll instead", w->id, w->setup_why);
 		w->io = &sx_io_epoll;
 		rc = w->io->run(w);
 	}
@@ -359,6 +381,36 @@ static void *worker_main(void *arg)
 		sx_worker_started(w, rc, w->setup_why);
 	atomic_fetch_sub(&w->srv->nrunning, 1);
 	return NULL;
+}
+
+/* Who may read /metrics on each HTTP listener, and what is wrong with it. */
+static void log_metrics_access(sx_srv *s)
+{
+	for (int tls = 0; tls < 2; tls++) {
+		int port = tls ? s->cfg.tls_http_port : s->cfg.http_port;
+		const char *host = !tls && s->cfg.http_bind ? s->cfg.http_bind : s->cfg.bind;
+		if (!port)
+			continue;
+		if (!s->metrics_auth[tls * SX_NPROTO + SX_PROTO_HTTP]) {
+			if (s->cfg.metrics_auth == SX_METRICS_AUTH_NONE)
+				sx_log_warn("--metrics-auth none: /metrics on %s:%d (%s) is open "
+				            "to whoever can connect", host, port, tls ? "tls http" : "http");
+			continue;
+		}
+		if (!s->tenants)
+			sx_log_warn("/metrics on %s:%d (%s) answers 403 to everyone: a "
+			            "non-loopback address needs the credentials of a tenant with the "
+			            "metrics flag (--tenants), or --metrics-auth none", host, port,
+			            tls ? "tls http" : "http");
+		else if (!sx_tenants_with_metrics(s->tenants))
+			sx_log_warn("/metrics on %s:%d (%s) needs the credentials of a tenant "
+			            "with the metrics flag, and %s has none: it answers 403 to everyone",
+			            host, port, tls ? "tls http" : "http", s->cfg.tenants);
+		else
+			sx_log_info("/metrics on %s:%d (%s) needs the credentials of a tenant with the "
+			            "metrics flag (HTTP Basic or Bearer tenant:secret)", host, port,
+			            tls ? "tls http" : "http");
+	}
 }
 
 static void log_startup(sx_srv *s)
@@ -369,22 +421,23 @@ static void log_startup(sx_srv *s)
 	if (in->as_of != SX_AS_OF_NONE)
 		sx_time_format(in->as_of, asof);
 	sx_time_format(in->built_at, built);
-	sx_log("snapshot %s: generation 1, %llu records, %llu IDs, as-of %s, built %s, "
-	       "verified in %u ms", cur->path, (unsigned long long)in->records,
-	       (unsigned long long)in->ids, asof, built, cur->verify_ms);
+	sx_log_info("snapshot %s: generation 1, %llu records, %llu IDs, as-of %s, built %s, "
+	            "verified in %u ms", cur->path, (unsigned long long)in->records,
+	            (unsigned long long)in->ids, asof, built, cur->verify_ms);
 	if (s->tenants)
-		sx_log("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
-		       s->cfg.tenants);
+		sx_log_info("tenants: %zu from %s; AUTH is required", sx_tenants_count(s->tenants),
+		            s->cfg.tenants);
+	else
+		sx_log_warn("no --tenants: AUTH is off and every client may run every command");
 	size_t bound = sx_tenants_with_cert(s->tenants);
 	if (bound && (!s->tls || s->cfg.tls_client_auth == SX_TLS_CLIENT_NONE))
-		sx_log("warning: %zu tenant%s of %s bind%s a client certificate (cert=), but "
-		       "no client certificate is asked for (--tls-client-auth optional or "
-		       "required, with --tls-ca): %s log in only by AUTH", bound,
-		       bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
-		       bound == 1 ? "it can" : "they can");
-	else
-		sx_log("no --tenants: AUTH is off and every client may run every command");
-	sx_log("io: %s, %d worker thread%s", s->io_desc, s->nworkers, s->nworkers == 1 ? "" : "s");
+		sx_log_warn("%zu tenant%s of %s bind%s a client certificate (cert=), but "
+		            "no client certificate is asked for (--tls-client-auth optional or "
+		            "required, with --tls-ca): %s log in only by AUTH", bound,
+		            bound == 1 ? "" : "s", s->cfg.tenants, bound == 1 ? "s" : "",
+		            bound == 1 ? "it can" : "they can");
+	sx_log_info("io: %s, %d worker thread%s", s->io_desc, s->nworkers,
+	            s->nworkers == 1 ? "" : "s");
 	const struct { int port; const char *what; int http; } ls[] = {
 		{ s->cfg.resp_port, "resp", 0 }, { s->cfg.bin_port, "binary", 0 },
 		{ s->cfg.http_port, "http", 1 }, { s->cfg.tls_resp_port, "tls resp", 0 },
@@ -397,13 +450,21 @@ static void log_startup(sx_srv *s)
 			n += (size_t)snprintf(l + n, sizeof l - n, "%s%s:%d (%s)", n ? ", " : "",
 			                      ls[i].http && s->cfg.http_bind ? s->cfg.http_bind :
 			                      s->cfg.bind, ls[i].port, ls[i].what);
-	sx_log("listening on %s", l);
+	sx_log_info("listening on %s", l);
+	if (s->cfg.proxy_protocol) {
+		char from[512];
+		sx_log_info("PROXY protocol (v1, v2): every RESP and binary connection (plain and TLS) "
+		            "must begin with a header, from %s only%s; the HTTP ports take none",
+		            sx_cidr_list_text(&s->proxy_from, from, sizeof from),
+		            s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
+	}
+	log_metrics_access(s);
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);
-		sx_log("TLS 1.2/1.3: %s; client certificates %s", d,
-		       s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
-		       s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "not asked");
+		sx_log_info("TLS 1.2/1.3: %s; client certificates %s", d,
+		            s->cfg.tls_client_auth == SX_TLS_CLIENT_REQUIRED ? "required" :
+		            s->cfg.tls_client_auth == SX_TLS_CLIENT_OPTIONAL ? "optional" : "not asked");
 	}
 }
 
@@ -461,9 +522,12 @@ int sx_srv_start(sx_srv *s, char *why, size_t whycap)
 
 void sx_srv_reload(sx_srv *s)
 {
-	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0));
+	sx_origin o;                        /* SIGHUP: no tenant, no address */
+	sx_origin_who(&o, NULL, 0);
+	sx_origin_where(&o, NULL, "sighup");
+	sx_jobs_submit(s->jobs, sx_reload_job(s, NULL, 0, 0, &o));
 	if (s->tls)
-		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, NULL, 0));
+		sx_jobs_submit(s->jobs, sx_reload_tls_job(s, &o, NULL, 0));
 }
 
 void sx_srv_stop(sx_srv *s)
@@ -481,6 +545,20 @@ void sx_srv_stop(sx_srv *s)
 int sx_srv_running(const sx_srv *s)
 {
 	return atomic_load(&s->nrunning);
+}
+
+int sx_srv_alive(const sx_srv *s, unsigned stale_ms, char *why, size_t cap)
+{
+	int64_t now = (int64_t)sx_mono_ms();
+	for (int i = 0; i < s->started; i++) {
+		int64_t beat = atomic_load_explicit(&s->workers[i].beat_ms, memory_order_relaxed);
+		if (now - beat > (int64_t)stale_ms) {
+			snprintf(why, cap, "I/O worker %d (thread sxgated-io-%d) last began a "
+			         "loop iteration %lld ms ago", i, i, (long long)(now - beat));
+			return 0;
+		}
+	}
+	return 1;
 }
 
 int sx_srv_wait(sx_srv *s)
@@ -503,8 +581,8 @@ int sx_srv_wait(sx_srv *s)
 		rc = sx_jobs_stop(s->jobs, deadline, why, sizeof why);
 	}
 	if (rc) {
-		sx_log("drain: %s still running after the %d s drain cap (stuck in a "
-		       "blocking call?); not waiting for it", why, SX_DRAIN_TIMEOUT_S);
+		sx_log_err("drain: %s still running after the %d s drain cap (stuck in a "
+		           "blocking call?); not waiting for it", why, SX_DRAIN_TIMEOUT_S);
 		return rc;
 	}
 	s->jobs = NULL;
@@ -523,6 +601,7 @@ void sx_srv_destroy(sx_srv *s)
 		sx_qsbr_destroy(&s->qsbr);
 	sx_tenants_free(s->tenants);
 	sx_tls_server_free(s->tls);
+	sx_cidr_list_free(&s->proxy_from);
 	sx_live_close(s);
 	free(s->snap_path);
 	pthread_mutex_destroy(&s->status_lock);

@@ -15,9 +15,20 @@
 
 #define SX_SRV_VERSION "0.1.0"
 
+/* Who may send a PROXY protocol header when --proxy-from is not given:
+ * this host only (a load balancer on the same machine). */
+#define SX_PROXY_FROM_DEFAULT "127.0.0.0/8,::1/128"
+
 typedef struct sx_srv sx_srv;
 
 enum { SX_IO_AUTO = 0, SX_IO_URING, SX_IO_EPOLL };
+
+/* Who must give credentials for GET /metrics (--metrics-auth). */
+enum {
+	SX_METRICS_AUTH_NON_LOOPBACK = 0,  /* on listeners not bound to loopback */
+	SX_METRICS_AUTH_ALWAYS,            /* on every HTTP listener */
+	SX_METRICS_AUTH_NONE,              /* never (a warning when non-loopback) */
+};
 
 typedef struct sx_srv_config {
 	const char *snapshot;       /* required */
@@ -40,6 +51,8 @@ typedef struct sx_srv_config {
 	int auth_timeout;           /* seconds to AUTH with --tenants (10); 0: none */
 	size_t max_output;          /* bytes queued per client; 64 MiB */
 	int insecure_no_auth;       /* allow a non-loopback bind without tenants */
+	int metrics_auth;           /* SX_METRICS_AUTH_*: where /metrics needs a
+	                               metrics tenant's credentials */
 	/* TLS (tls.h): the same protocols on more ports; 0: off */
 	int tls_resp_port, tls_bin_port, tls_http_port;
 	const char *tls_cert, *tls_key;   /* PEM; needed by any TLS port */
@@ -49,6 +62,10 @@ typedef struct sx_srv_config {
 	int tls_client_auth;              /* SX_TLS_CLIENT_NONE/OPTIONAL/REQUIRED */
 	int allow_plain;            /* plain RESP/binary on a non-loopback bind */
 	const char *http_bind;      /* the plain HTTP listener's address; NULL: bind */
+	int proxy_protocol;         /* RESP and binary listeners (plain and TLS)
+	                               expect a PROXY protocol header first */
+	const char *proxy_from;     /* CIDR[,CIDR...] that may send one; NULL:
+	                               SX_PROXY_FROM_DEFAULT (loopback) */
 	unsigned file_mode;         /* of the journal and the feedback log (they
 	                               hold ID numbers); 0: SX_FILE_MODE, 0600.
 	                               Process-wide (wio.h sx_file_set_mode) */
@@ -75,6 +92,13 @@ void sx_srv_stop(sx_srv *s);
 
 /* Workers still running (main's signal loop polls it while draining). */
 int sx_srv_running(const sx_srv *s);
+
+/* The watchdog's question (main.c, systemd's WatchdogSec): 1 when every
+ * started I/O worker began a loop iteration within the last stale_ms
+ * milliseconds (an idle one wakes at least once a second), else 0 with
+ * why[0..cap) naming the first that did not and how long ago it last did
+ * (a worker wedged in a request, or one that exited). */
+int sx_srv_alive(const sx_srv *s, unsigned stale_ms, char *why, size_t cap);
 
 /* Wait until every worker has drained and exited, then stop the job
  * threads.  Returns 0; or -ETIMEDOUT (logged) when a job was still running

@@ -11,7 +11,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "jobs.h"
+#include "proto.h"
 #include "qsbr.h"
 #include "server.h"
 #include "tenant.h"
@@ -38,6 +40,10 @@ struct sx_srv {
 	sx_qsbr qsbr;                /* readers: the workers */
 	sx_tenants *tenants;         /* NULL: no AUTH */
 	struct sx_tls_server *tls;   /* NULL: no TLS port */
+	sx_cidr_list proxy_from;     /* --proxy-from, parsed (with --proxy-protocol) */
+	/* by listener (worker.h): GET /metrics there needs the credentials of
+	 * a tenant with the metrics flag (--metrics-auth) */
+	uint8_t metrics_auth[2 * SX_NPROTO];
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;

@@ -53,6 +53,11 @@ typedef struct sx_stats {
 	uint64_t mcheck_ids;                 /* IDs in MCHECK commands */
 	uint64_t http_requests;              /* HTTP requests answered */
 	uint64_t tls_handshakes, tls_errors; /* TLS: finished, refused or broken */
+	uint64_t proxy_headers;              /* PROXY headers accepted */
+	uint64_t proxy_untrusted;            /* peer not in --proxy-from */
+	uint64_t proxy_malformed;            /* no header, or a bad one */
+	uint64_t proxy_timeout;              /* header not whole in time */
+	uint64_t proxy_incomplete;           /* closed half-way through it */
 	uint64_t decisions[SX_NREASONS];
 	uint64_t per_channel[SX_NCODES];
 	uint64_t query_errors;               /* invalid ID, bad channel, ... */
@@ -65,6 +70,10 @@ typedef struct sx_stats {
 	uint64_t accepted;
 	uint64_t rejected;                   /* over --max-clients */
 	uint64_t noauth, noperm;
+	uint64_t batch_refused;              /* over the tenant's max-batch */
+	uint64_t conns_refused;              /* AUTH or certificate over max-conns */
+	uint64_t metrics_unauthorized;       /* /metrics: 401, no or wrong credentials */
+	uint64_t metrics_forbidden;          /* /metrics: 403, not a metrics tenant */
 	uint64_t bytes_in, bytes_out;
 	uint64_t recv_nobufs;                /* io_uring: buffer ring ran dry */
 	uint64_t lat_sum_ns;                 /* sum of the latencies in lat[] */

@@ -15,6 +15,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ struct sx_tenants {
 	char dummy[CRYPT_GENSALT_OUTPUT_SIZE];  /* setting hashed for unknown names */
 	pthread_mutex_t lock;
 	secret_cache *cache;                    /* one per tenant */
+	_Atomic uint32_t *conns;                /* connections, one per tenant */
 	uint64_t n_ok, n_failed, n_limited;     /* under lock */
 	rl_slot rl[RL_SLOTS];
 };
@@ -126,6 +128,8 @@ static int add_flag(const char *s, size_t n, void *arg)
 		c->t->admin = 1;
 	else if (n == 6 && !strncasecmp(s, "listed", 6))
 		c->t->listed = 1;
+	else if (n == 7 && !strncasecmp(s, "metrics", 7))
+		c->t->metrics = 1;
 	else {
 		c->bad = s;
 		c->badlen = n;
@@ -153,10 +157,42 @@ static int parse_fingerprint(const char *s, size_t n, uint8_t out[32])
 	return k == 64 ? 0 : -1;
 }
 
+/* A decimal in lo..hi, all of s[0..n): 0, or -1. */
+static int parse_u32(const char *s, size_t n, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The options a tenant line may carry, each at most once. */
+enum { OPT_CERT = 1, OPT_MAX_BATCH = 2, OPT_MAX_CONNS = 4 };
+
+static int option_key(const char *k, size_t n)
+{
+	if (n == 4 && !memcmp(k, "cert", 4))
+		return OPT_CERT;
+	if (n == 9 && !memcmp(k, "max-batch", 9))
+		return OPT_MAX_BATCH;
+	if (n == 9 && !memcmp(k, "max-conns", 9))
+		return OPT_MAX_CONNS;
+	return 0;
+}
+
 /* The fifth field: space-separated key=value options. */
 static int parse_options(char *p, size_t n, sx_tenant *t, char *why, size_t whycap)
 {
 	size_t i = 0;
+	unsigned seen = 0;
 	while (i < n) {
 		while (i < n && (p[i] == ' ' || p[i] == '\t'))
 			i++;
@@ -166,21 +202,45 @@ static int parse_options(char *p, size_t n, sx_tenant *t, char *why, size_t whyc
 		if (j == i)
 			break;
 		const char *eq = memchr(p + i, '=', j - i);
-		if (eq && (size_t)(eq - (p + i)) == 4 && !memcmp(p + i, "cert", 4)) {
-			const char *v = eq + 1;
-			if (parse_fingerprint(v, (size_t)(p + j - v), t->cert)) {
+		int key = eq ? option_key(p + i, (size_t)(eq - (p + i))) : 0;
+		const char *v = eq ? eq + 1 : NULL;
+		size_t vn = eq ? (size_t)(p + j - v) : 0;
+		if (!key) {
+			snprintf(why, whycap, "tenant '%s': unknown option '%.*s' (options after "
+			         "the fourth ':' are key=value: cert=SHA256-FINGERPRINT, "
+			         "max-batch=N, max-conns=N)", t->name, (int)(j - i), p + i);
+			return -1;
+		}
+		if (seen & (unsigned)key) {
+			snprintf(why, whycap, "tenant '%s': option '%.*s' is given twice", t->name,
+			         (int)(eq - (p + i)), p + i);
+			return -1;
+		}
+		seen |= (unsigned)key;
+		if (key == OPT_CERT) {
+			if (parse_fingerprint(v, vn, t->cert)) {
 				snprintf(why, whycap, "tenant '%s': cert=%.*s is not a SHA-256 "
 				         "fingerprint (64 hex digits, colons optional, as `openssl "
 				         "x509 -noout -fingerprint -sha256` prints it)", t->name,
-				         (int)(p + j - v), v);
+				         (int)vn, v);
 				return -1;
 			}
 			t->has_cert = 1;
+		} else if (key == OPT_MAX_BATCH) {
+			if (parse_u32(v, vn, 1, SX_TENANT_MAX_BATCH, &t->max_batch)) {
+				snprintf(why, whycap, "tenant '%s': max-batch=%.*s is not a number "
+				         "in 1..%u (IDs in one MCHECK or binary frame; %u, the "
+				         "server's cap, when not given)", t->name, (int)vn, v,
+				         SX_TENANT_MAX_BATCH, SX_TENANT_MAX_BATCH);
+				return -1;
+			}
 		} else {
-			snprintf(why, whycap, "tenant '%s': unknown option '%.*s' (options after "
-			         "the fourth ':' are key=value: cert=SHA256-FINGERPRINT)", t->name,
-			         (int)(j - i), p + i);
-			return -1;
+			if (parse_u32(v, vn, 1, SX_TENANT_MAX_CONNS, &t->max_conns)) {
+				snprintf(why, whycap, "tenant '%s': max-conns=%.*s is not a number "
+				         "in 1..%u (connections at once; leave it out for no limit "
+				         "but --max-clients)", t->name, (int)vn, v, SX_TENANT_MAX_CONNS);
+				return -1;
+			}
 		}
 		i = j;
 	}
@@ -209,6 +269,7 @@ static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t wh
 	}
 	memcpy(t->name, line, nlen);
 	t->name[nlen] = 0;
+	t->max_batch = SX_TENANT_MAX_BATCH;
 
 	if (nc == 4 && parse_options(c[3] + 1, (size_t)(line + len - c[3] - 1), t, why, whycap))
 		return -1;
@@ -265,7 +326,7 @@ static int parse_line(char *line, size_t len, sx_tenant *t, char *why, size_t wh
 	if (!(flen == 1 && flags[0] == '-') &&
 	    (flen == 0 || each_item(flags, flen, add_flag, &ic))) {
 		snprintf(why, whycap, "tenant '%s': unknown flag '%.*s' (flags: `-` or a "
-		         "comma-separated list of admin, listed)",
+		         "comma-separated list of admin, listed, metrics)",
 		         t->name, (int)ic.badlen, ic.bad ? ic.bad : "");
 		return -1;
 	}
@@ -339,7 +400,8 @@ int sx_tenants_load(const char *path, sx_tenants **out, char *why, size_t whycap
 		goto fail;
 	}
 	ts->cache = calloc(ts->n, sizeof *ts->cache);
-	if (!ts->cache ||
+	ts->conns = calloc(ts->n, sizeof *ts->conns);
+	if (!ts->cache || !ts->conns ||
 	    !crypt_gensalt_rn("$y$", 0, NULL, 0, ts->dummy, sizeof ts->dummy)) {
 		rc = -ENOMEM;
 		snprintf(why, whycap, "%s: cannot set up verification: %s", path,
@@ -368,6 +430,7 @@ void sx_tenants_free(sx_tenants *ts)
 	if (ts->cache)
 		explicit_bzero(ts->cache, ts->n * sizeof *ts->cache);
 	free(ts->cache);
+	free(ts->conns);
 	pthread_mutex_destroy(&ts->lock);
 	free(ts);
 }
@@ -401,6 +464,18 @@ static void rl_refill(rl_slot *s, double now)
 	s->last = now;
 }
 
+/* The address a bucket counts: an IPv4 (v4-mapped) address as it is, an
+ * IPv6 one by its /64, the least a site or a single host is given (one
+ * host may use every address of it, e.g. through PROXY protocol). */
+static sx_addr rl_addr(const sx_addr *a)
+{
+	static const uint8_t mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+	sx_addr k = *a;
+	if (memcmp(k.b, mapped, sizeof mapped))
+		memset(k.b + 8, 0, 8);
+	return k;
+}
+
 static uint32_t rl_key(const sx_tenants *ts, const sx_tenant *t)
 {
 	return t ? (uint32_t)(t - ts->v) : RL_UNKNOWN;
@@ -422,11 +497,22 @@ static void rl_find(sx_tenants *ts, const sx_addr *addr, uint32_t key, double no
 	}
 }
 
-/* A new, full bucket for (addr, key), never the slot keep.  Lock held. */
+/* How little state a slot holds, for eviction: its bucket's fill (0..1),
+ * and below any free bucket's while AUTHs hold tokens of it.  (Not its
+ * last refill: every scan refills every slot, so all are equally old.) */
+static double rl_fill(const rl_slot *s)
+{
+	return s->tokens / rl_burst(s->key) - (s->held ? 1.0 : 0.0);
+}
+
+/* A new, full bucket for (addr, key), never the slot keep; when every slot
+ * holds state, the fullest is evicted (the closest to forgetting anyway),
+ * never a limited one while a fuller one exists, so a flood of fresh
+ * addresses cannot reset an attacker's empty bucket.  Lock held. */
 static rl_slot *rl_new(sx_tenants *ts, const sx_addr *addr, uint32_t key, double now,
                        const rl_slot *keep)
 {
-	rl_slot *s = NULL, *oldest = NULL;
+	rl_slot *s = NULL, *fullest = NULL;
 	for (size_t i = 0; i < RL_SLOTS && !s; i++) {
 		rl_slot *c = &ts->rl[i];
 		if (c == keep)
@@ -435,19 +521,21 @@ static rl_slot *rl_new(sx_tenants *ts, const sx_addr *addr, uint32_t key, double
 			rl_refill(c, now);
 		if (!c->used || (!c->held && c->tokens >= rl_burst(c->key)))
 			s = c;          /* free, or full: no state to lose */
-		else if (!oldest || c->last < oldest->last)
-			oldest = c;
+		else if (!fullest || rl_fill(c) > rl_fill(fullest))
+			fullest = c;
 	}
 	if (!s)
-		s = oldest;
+		s = fullest;
 	*s = (rl_slot){ .addr = *addr, .key = key, .tokens = rl_burst(key),
 	                .last = now, .used = 1 };
 	return s;
 }
 
-int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
+int sx_tenants_admit(sx_tenants *ts, const sx_addr *client, const sx_tenant *t,
                      int may_wait)
 {
+	sx_addr k = rl_addr(client);
+	const sx_addr *addr = &k;
 	uint32_t key = rl_key(ts, t);
 	double now = mono_now();
 	pthread_mutex_lock(&ts->lock);
@@ -480,8 +568,10 @@ int sx_tenants_admit(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t,
 	return rc;
 }
 
-void sx_tenants_settle(sx_tenants *ts, const sx_addr *addr, const sx_tenant *t, int ok)
+void sx_tenants_settle(sx_tenants *ts, const sx_addr *client, const sx_tenant *t, int ok)
 {
+	sx_addr k = rl_addr(client);
+	const sx_addr *addr = &k;
 	double now = mono_now();
 	pthread_mutex_lock(&ts->lock);
 	rl_slot *b[2];
@@ -515,6 +605,14 @@ size_t sx_tenants_with_cert(const sx_tenants *ts)
 	size_t n = 0;
 	for (size_t i = 0; ts && i < ts->n; i++)
 		n += ts->v[i].has_cert;
+	return n;
+}
+
+size_t sx_tenants_with_metrics(const sx_tenants *ts)
+{
+	size_t n = 0;
+	for (size_t i = 0; ts && i < ts->n; i++)
+		n += ts->v[i].metrics;
 	return n;
 }
 
@@ -564,6 +662,30 @@ int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
 	pthread_mutex_unlock(&ts->lock);
 	sx_tenants_settle(ts, addr, t, ok);
 	return ok;
+}
+
+int sx_tenants_conn_move(sx_tenants *ts, const sx_tenant *from, const sx_tenant *to)
+{
+	if (from == to)
+		return 0;
+	if (to) {
+		_Atomic uint32_t *n = &ts->conns[to - ts->v];
+		uint32_t cur = atomic_load_explicit(n, memory_order_relaxed);
+		do {
+			if (to->max_conns && cur >= to->max_conns)
+				return SX_EFULL;
+		} while (!atomic_compare_exchange_weak_explicit(n, &cur, cur + 1,
+		                                                memory_order_relaxed,
+		                                                memory_order_relaxed));
+	}
+	if (from)
+		atomic_fetch_sub_explicit(&ts->conns[from - ts->v], 1, memory_order_relaxed);
+	return 0;
+}
+
+uint32_t sx_tenants_conns(const sx_tenants *ts, const sx_tenant *t)
+{
+	return atomic_load_explicit(&ts->conns[t - ts->v], memory_order_relaxed);
 }
 
 void sx_tenants_counts(sx_tenants *ts, uint64_t *ok, uint64_t *failed,

@@ -8,20 +8,28 @@
  *     rail12306:$y$j9T$...$...:rail:listed
  *     ops:$y$j9T$...$...:*:admin,listed
  *     air01:!:air:-:cert=4F:2A:...:9C
+ *     prom:$y$j9T$...$...:*:metrics:max-conns=2
  *
  * A line is split at its first four colons; what follows a fourth is
- * space-separated key=value options: cert=FINGERPRINT binds the tenant to
- * a TLS client certificate (the SHA-256 of its DER, as `openssl x509
- * -noout -fingerprint -sha256` prints it, colons and case optional), so a
- * connection presenting it is that tenant without AUTH.  A hash of `!`
- * makes a certificate-only tenant (AUTH as it always fails).
+ * space-separated key=value options, each at most once:
+ *   cert=FINGERPRINT binds the tenant to a TLS client certificate (the
+ *     SHA-256 of its DER, as `openssl x509 -noout -fingerprint -sha256`
+ *     prints it, colons and case optional), so a connection presenting it
+ *     is that tenant without AUTH.  A hash of `!` makes a certificate-only
+ *     tenant (AUTH as it always fails).
+ *   max-batch=N: at most N IDs in one batch request (MCHECK, a binary
+ *     CHECK or LISTED frame), 1..SX_TENANT_MAX_BATCH (the default).
+ *   max-conns=N: at most N connections authenticated as the tenant at
+ *     once (AUTH or its certificate), 1..SX_TENANT_MAX_CONNS; default none.
  *
  * hash is a crypt(3) hash (yescrypt "$y$..." as `sxgate tenant-hash`
  * prints it; any method libcrypt rates current: yescrypt, gost-yescrypt,
  * scrypt, bcrypt, sha512-crypt; methods it rates legacy - md5-crypt $1$,
  * sha256-crypt $5$, sha1 - are refused, being cheap to guess); channels is `*`
  * or a comma-separated list of channel names; flags is `-` or a
- * comma-separated subset of `admin`, `listed`.
+ * comma-separated subset of `admin` (RELOAD, updates, the whole INFO),
+ * `listed` (LISTED) and `metrics` (GET /metrics where it needs
+ * credentials; admin does not imply it).
  *
  * Verifying a yescrypt hash costs tens of milliseconds on purpose, too long
  * for an I/O thread; the server runs sx_tenants_verify() on its job thread
@@ -32,7 +40,7 @@
  * faster an oracle than the hash.
  *
  * Rate limit (docs/SERVER.md, Tenants): token buckets per (client address,
- * tenant name), 5 tokens refilled at 1 a second, and a cap per address over
+ * an IPv6 one by its /64, tenant name), 5 tokens refilled at 1 a second, and a cap per address over
  * all names, 20 tokens refilled at 4 a second; names not in the file share
  * one "unknown" bucket per address.  Every AUTH reserves a token from both
  * of its buckets before anything is compared (sx_tenants_admit) and gives
@@ -52,14 +60,21 @@
 
 #define SX_TENANT_NAME_MAX   64
 #define SX_TENANT_SECRET_MAX 255
+/* IDs in one batch request (MCHECK, a binary frame): the server's cap and
+ * the default of max-batch; a tenant may only be given less.  (A binary
+ * frame has its own smaller cap, the max_batch HELLO advertises.) */
+#define SX_TENANT_MAX_BATCH  10000u
+#define SX_TENANT_MAX_CONNS  10000000u   /* max-conns's range, as --max-clients */
 
 typedef struct sx_tenant {
 	char name[SX_TENANT_NAME_MAX + 1];
 	sx_codes channels;        /* mask of SX_CODE_BIT(SX_C_*) */
-	uint8_t admin, listed;
+	uint8_t admin, listed, metrics;
 	char *hash;               /* crypt(3) hash; NULL: certificate only */
 	uint8_t has_cert;
 	uint8_t cert[32];         /* SHA-256 of its client certificate */
+	uint32_t max_batch;       /* IDs per batch request (default SX_TENANT_MAX_BATCH) */
+	uint32_t max_conns;       /* connections at once; 0: no limit of its own */
 } sx_tenant;
 
 /* A client address for rate limiting: IPv4 is stored v4-mapped. */
@@ -85,6 +100,9 @@ const sx_tenant *sx_tenants_find_cert(const sx_tenants *ts, const uint8_t sha256
 
 /* How many tenants a client certificate binds (cert=). */
 size_t sx_tenants_with_cert(const sx_tenants *ts);
+
+/* How many tenants have the metrics flag (ts may be NULL: 0). */
+size_t sx_tenants_with_metrics(const sx_tenants *ts);
 
 enum {
 	SX_ADMIT_LIMITED = 0,   /* refused: failures emptied a bucket */
@@ -122,6 +140,19 @@ int sx_tenants_cached(sx_tenants *ts, const sx_tenant *t, const char *secret, si
  */
 int sx_tenants_verify(sx_tenants *ts, const sx_tenant *t, const sx_addr *addr,
                       const char *secret, size_t n);
+
+/*
+ * Connections authenticated as each tenant (max-conns).  A connection
+ * that was tenant from (NULL: none) becomes tenant to (NULL: none, it
+ * closes): to's count goes up unless it is at its max_conns, and from's
+ * down.  Returns 0, or SX_EFULL when to is at its limit (nothing
+ * changed).  Every connection's tenant must change through here, so the
+ * counts stay exact.  Thread-safe (atomic counts).
+ */
+int sx_tenants_conn_move(sx_tenants *ts, const sx_tenant *from, const sx_tenant *to);
+
+/* Connections now authenticated as t. */
+uint32_t sx_tenants_conns(const sx_tenants *ts, const sx_tenant *t);
 
 /* AUTH outcomes so far (verified or cached successes, failures, attempts
  * refused by the rate limit). */

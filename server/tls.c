@@ -21,6 +21,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "addr.h"
+#include "auth.h"
 #include "conn.h"
 #include "log.h"
 #include "tls.h"
@@ -128,8 +130,9 @@ static void log_refusal(sx_conn *c, const char *what)
 	if (c->x->now == last)
 		return;
 	last = c->x->now;
-	char e[256];
-	sx_log("TLS: connection refused (%s): %s", what, sx_tls_why(e, sizeof e));
+	char e[256], a[SX_ADDR_TEXT];
+	sx_log_warn("TLS: connection refused (%s): client %s: %s", what,
+	            sx_addr_text(c->addr.b, a, sizeof a), sx_tls_why(e, sizeof e));
 }
 
 /* The handshake finished: a client certificate bound to a tenant makes
@@ -141,7 +144,12 @@ static void handshake_done(sx_conn *c)
 	sx_stat_inc(c->x->stats.tls_handshakes);
 	if (c->x->tenants && sx_tls_peer_sha256(c, fp) == 0) {
 		const sx_tenant *t = sx_tenants_find_cert(c->x->tenants, fp);
-		if (t) {
+		char msg[160];
+		if (t && sx_auth_take(c->x, c->tenant, t, msg, sizeof msg)) {
+			/* its tenant is at max-conns: say so and close */
+			c->proto->deny(c, msg);
+			c->flags |= SX_CF_CLOSING;
+		} else if (t) {
 			c->tenant = t;
 			c->flags |= SX_CF_CERT;
 		}

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proto.h"
 #include "server_int.h"
+#include "transport_proxy.h"
 #include "worker.h"
 
 static void *xcalloc(size_t n, size_t size)
@@ -51,6 +52,7 @@ int sx_worker_init(sx_worker *w, sx_srv *srv, int id)
 	if (w->bell < 0)
 		return -errno;
 	pthread_mutex_init(&w->mbx_lock, NULL);
+	atomic_store_explicit(&w->beat_ms, (int64_t)sx_mono_ms(), memory_order_relaxed);
 	w->rd = sx_qsbr_reader_get(&srv->qsbr, id);
 	sx_ctx_init(&w->x, srv, &srv->cfg, srv->tenants, srv->feedback);
 	w->nslots = 256;
@@ -113,6 +115,7 @@ void sx_worker_started(sx_worker *w, int rc, const char *why)
 static void conn_free(sx_conn *c)
 {
 	sx_tls_detach(c);
+	sx_proxy_drop(c);
 	sx_conn_free(c);
 }
 
@@ -134,19 +137,23 @@ static uint32_t slot_alloc(sx_worker *w)
 	return w->freelist[--w->nfree];
 }
 
-static void peer_addr(int fd, sx_addr *a)
+static void peer_addr(int fd, sx_addr *a, uint16_t *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	memset(a, 0, sizeof *a);
+	*port = 0;
 	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
 		return;
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
 		a->b[10] = a->b[11] = 0xff;
 		memcpy(a->b + 12, &in->sin_addr, 4);
+		*port = ntohs(in->sin_port);
 	} else if (ss.ss_family == AF_INET6) {
-		memcpy(a->b, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		memcpy(a->b, &in6->sin6_addr, 16);
+		*port = ntohs(in6->sin6_port);
 	}
 }
 
@@ -180,12 +187,27 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	sx_addr addr;
-	peer_addr(fd, &addr);
+	uint16_t port;
+	peer_addr(fd, &addr, &port);
+	/* --proxy-protocol: the client ports (not HTTP's: load balancers'
+	 * checks and scrapers come straight) take a header, from --proxy-from
+	 * only; anyone else is cut off before a byte is read */
+	int proxied = s->cfg.proxy_protocol && sx_listen_proto(l) != SX_PROTO_HTTP;
+	if (sx_unlikely(proxied) && sx_proxy_admit(&w->x, &addr)) {
+		atomic_fetch_sub(&s->nclients, 1);
+		close(fd);
+		return NULL;
+	}
 	sx_conn *c = sx_conn_new(w, &w->x, fd, sx_protos[sx_listen_proto(l)], &addr);
+	c->port = port;
+	if (s->metrics_auth[l])
+		c->flags |= SX_CF_METRICS_AUTH;
 	if (sx_listen_tls(l)) {
 		sx_tls_attach(c, w->srv->tls);
 		c->req_since = sx_mono_ns();     /* the handshake is timed like a request */
 	}
+	if (sx_unlikely(proxied))
+		sx_proxy_expect(c);               /* before TLS: the header is in the clear */
 	c->slot = slot_alloc(w);
 	if (++w->serial == 0)
 		w->serial = 1;
@@ -235,6 +257,8 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 		sx_worker_kill(w, c);     /* the lingering close is complete */
 		return;
 	}
+	if (sx_unlikely(c->flags & SX_CF_PROXY))
+		sx_proxy_eof(c);          /* no header, nothing to answer: the flush closes */
 	/* Answer what came before the EOF, then close; a request waiting for
 	 * a job (and the input held behind it) finishes first (conn.c). */
 	c->flags |= SX_CF_EOF;
@@ -247,6 +271,14 @@ void sx_worker_eof(sx_worker *w, sx_conn *c)
 
 void sx_transport_input(sx_worker *w, sx_conn *c, char *data, size_t n)
 {
+	if (sx_unlikely(c->flags & SX_CF_PROXY)) {
+		/* the PROXY header comes first, before TLS (transport_proxy.h) */
+		int r = sx_proxy_input(c, &data, &n);
+		if (r == SX_PROXY_FAIL)
+			sx_worker_kill(w, c);
+		if (r != SX_PROXY_PASS || n == 0)
+			return;
+	}
 	if (!c->tls) {
 		sx_conn_input(c, data, n);
 		return;
@@ -339,6 +371,8 @@ void sx_worker_online(sx_worker *w)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	atomic_store_explicit(&w->beat_ms, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	                      memory_order_relaxed);
 	sx_ctx_serve(&w->x, sx_qsbr_online(&w->srv->qsbr, w->rd), ts.tv_sec);
 }
 
@@ -355,7 +389,7 @@ void sx_worker_tick(sx_worker *w)
 	int idle = w->srv->cfg.idle_timeout;
 	int authto = w->srv->tenants ? w->srv->cfg.auth_timeout : 0;
 	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;
-	uint64_t now_ns = reqto_ns ? sx_mono_ns() : 0;
+	uint64_t now_ns = sx_mono_ns();
 	int drain_over = w->stopping && w->x.now >= w->drain_deadline;
 	for (uint32_t i = 0; i < w->nslots; i++) {
 		sx_conn *c = w->conns[i];
@@ -365,6 +399,10 @@ void sx_worker_tick(sx_worker *w)
 			sx_worker_kill(w, c);
 		} else if (c->flags & SX_CF_LINGER) {
 			if (w->x.now >= c->linger_until)
+				sx_worker_kill(w, c);
+		} else if (c->flags & SX_CF_PROXY) {
+			/* its PROXY header is still due: nothing else applies yet */
+			if (sx_proxy_late(c, now_ns))
 				sx_worker_kill(w, c);
 		} else if (reqto_ns && c->tls && !sx_tls_ready(c) &&
 		           now_ns - c->req_since >= reqto_ns) {

@@ -29,6 +29,7 @@
 #define SX_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "conn.h"
@@ -101,6 +102,9 @@ typedef struct sx_worker {
 	uint32_t jobs_pending;       /* submitted, not yet delivered */
 
 	int64_t next_tick;
+	/* Monotonic milliseconds at the top of the last loop iteration: the
+	 * heartbeat the watchdog checks (sx_srv_alive; main.c). */
+	_Atomic int64_t beat_ms;
 	int stopping;
 	int64_t drain_deadline;
 	char setup_why[160];         /* why the backend could not start */

@@ -987,9 +987,9 @@ Test(feedback, cli_journal_dump_prints_entries_and_checkpoints)
 	run_out r = run(journal_main, 3, a);
 	cr_assert_eq(r.rc, 0, "%s", r.err);
 	cr_assert_str_eq(r.out,
-	    "2\t2025-01-01T10:00:01.500+08:00\t-\tLIST.ADD name \"张 三\" note "
+	    "2\t2025-01-01T10:00:01.500+08:00\t-\t-\t-\tLIST.ADD name \"张 三\" note "
 	    "\"a\\\"b\\n\"\n"
-	    "2\t2025-01-01T10:00:01.000+08:00\t1735696800000-0\t(checkpoint: "
+	    "2\t2025-01-01T10:00:01.000+08:00\t1735696800000-0\t-\t-\t(checkpoint: "
 	    "compacted; sequence and source tag kept)\n");
 	run_free(&r);
 }

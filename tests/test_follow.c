@@ -76,10 +76,11 @@ static char applied[64][48];
 static int napplied;
 
 static int apply(void *arg, const sx_str *argv, size_t argc, int64_t time_ms,
-                 const char *source, char *why, size_t cap)
+                 const char *source, sx_str by, char *why, size_t cap)
 {
 	(void)arg;
 	(void)time_ms;
+	(void)by;
 	pthread_mutex_lock(&lock);
 	sx_overlay *ov;
 	int rc = sx_overlay_apply(cur, sx_snap_overlay(cur), argv, argc, &ov, why, cap);

@@ -436,3 +436,57 @@ Test(http_write, error_answer_closes)
 	free(t);
 	sx_obuf_free(&ob);
 }
+
+/* Credentials of an Authorization value (sx_http_credentials): Basic
+ * (RFC 7617) and Bearer tenant:secret; what is not one of them is refused
+ * before any secret is looked at. */
+static int creds(const char *v, char *user, char *pass)
+{
+	char buf[64];
+	sx_str u, p;
+	int rc = sx_http_credentials((sx_str){ v, strlen(v) }, buf, sizeof buf, &u, &p);
+	if (rc == 0) {
+		snprintf(user, 80, "%.*s", (int)u.n, u.p);
+		snprintf(pass, 80, "%.*s", (int)p.n, p.p);
+	}
+	return rc;
+}
+
+Test(http_parse, authorization_credentials)
+{
+	char u[80], p[80];
+	/* "prom:s3cret" */
+	cr_assert_eq(creds("Basic cHJvbTpzM2NyZXQ=", u, p), 0);
+	cr_assert_str_eq(u, "prom");
+	cr_assert_str_eq(p, "s3cret");
+	cr_assert_eq(creds("basic   cHJvbTpzM2NyZXQ", u, p), 0, "scheme in any case, no padding");
+	cr_assert_str_eq(p, "s3cret");
+	/* "a:b:c": split at the first colon, the secret keeps the rest */
+	cr_assert_eq(creds("Basic YTpiOmM=", u, p), 0);
+	cr_assert_str_eq(u, "a");
+	cr_assert_str_eq(p, "b:c");
+	/* "u:" an empty secret is a (wrong) secret, not malformed */
+	cr_assert_eq(creds("Basic dTo=", u, p), 0);
+	cr_assert_str_eq(u, "u");
+	cr_assert_str_eq(p, "");
+	cr_assert_eq(creds("Bearer prom:s3 cret", u, p), 0);
+	cr_assert_str_eq(u, "prom");
+	cr_assert_str_eq(p, "s3 cret");
+	cr_assert_eq(creds("BEARER x:y", u, p), 0);
+
+	static const char *const bad[] = {
+		"", "Basic", "Basic ", "Bearer", "Bearer ",
+		"Basic cHJvbQ==",           /* "prom": no colon */
+		"Basic OnNlY3JldA==",       /* ":secret": no user */
+		"Bearer :secret", "Bearer prom",
+		"Basic !!!!", "Basic cHJv bTpz", "Basic cHJvbTpzM2NyZXQ===",
+		"Basic =cHJvbTpzM2NyZXQ", "Basic cHJvbTpz=M2NyZXQ", "Basic c",
+		"Basic cHJvbTpzM2NyZXQ=x",
+		"Digest username=prom", "Token prom:s3cret", "prom:s3cret",
+		"Basicx cHJvbTpzM2NyZXQ=",
+		/* 48 bytes decoded and more: over the 64-byte buffer */
+		"Basic QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBOmI=",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		cr_assert_eq(creds(bad[i], u, p), -1, "'%s' was taken for credentials", bad[i]);
+}

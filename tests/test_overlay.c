@@ -290,7 +290,7 @@ Test(overlay, stream_fields_become_update_words)
 	               tu_s("（2023）闽05执1001号"), tu_s("id_type"), tu_s("RIC") };
 	sx_str argv[40];
 	char why[128];
-	int n = sx_update_from_fields(f, 8, argv, why, sizeof why);
+	int n = sx_update_from_fields(f, 8, argv, NULL, why, sizeof why);
 	cr_assert_eq(n, 4, "%s", why);
 	cr_assert_eq(strncmp(argv[0].p, "LIST.REMOVE", argv[0].n), 0);
 	cr_assert_eq(strncmp(argv[1].p, "（2023）闽05执1001号", argv[1].n), 0);
@@ -302,17 +302,42 @@ Test(overlay, stream_fields_become_update_words)
 	sx_overlay_free(ov);
 
 	sx_str bad[] = { tu_s("op"), tu_s("LIST.REMOVE"), tu_s("case_no"), tu_s("x") };
-	cr_assert_eq(sx_update_from_fields(bad, 4, argv, why, sizeof why), -1);
+	cr_assert_eq(sx_update_from_fields(bad, 4, argv, NULL, why, sizeof why), -1);
 	cr_assert(strstr(why, "missing field 'id_type'"), "%s", why);
 	sx_str extra[] = { tu_s("op"), tu_s("PERMIT.REMOVE"), tu_s("permit_ref"),
 	                   tu_s("P"), tu_s("colour"), tu_s("red") };
-	cr_assert_eq(sx_update_from_fields(extra, 6, argv, why, sizeof why), -1);
+	cr_assert_eq(sx_update_from_fields(extra, 6, argv, NULL, why, sizeof why), -1);
 	cr_assert(strstr(why, "unknown field 'colour'"), "%s", why);
 	sx_str noop[] = { tu_s("id_no"), tu_s("1") };
-	cr_assert_eq(sx_update_from_fields(noop, 2, argv, why, sizeof why), -1);
+	cr_assert_eq(sx_update_from_fields(noop, 2, argv, NULL, why, sizeof why), -1);
 	cr_assert(strstr(why, "missing field 'op'"), "%s", why);
 	sx_str add[] = { tu_s("op"), tu_s("list.add"), tu_s("case_no"), tu_s("A"),
 	                 tu_s("court"), tu_s("B") };
-	cr_assert_eq(sx_update_from_fields(add, 6, argv, why, sizeof why), 5);
+	cr_assert_eq(sx_update_from_fields(add, 6, argv, NULL, why, sizeof why), 5);
 	cr_assert_eq(strncmp(argv[0].p, "LIST.ADD", argv[0].n), 0);
+}
+
+/* `by` names the publisher (sxgate publish --by): no word of the command,
+ * for any op, and absent is {NULL, 0}. */
+Test(overlay, stream_field_by_is_the_publisher_not_a_word)
+{
+	sx_str argv[40], by;
+	char why[128];
+	sx_str rm[] = { tu_s("op"), tu_s("LIST.REMOVE"), tu_s("by"), tu_s("ops 7"),
+	                tu_s("id_no"), tu_s("350304197806263293"), tu_s("case_no"),
+	                tu_s("（2023）闽05执1001号"), tu_s("id_type"), tu_s("RIC") };
+	cr_assert_eq(sx_update_from_fields(rm, 10, argv, &by, why, sizeof why), 4, "%s", why);
+	cr_assert_eq(by.n, 5);
+	cr_assert_eq(strncmp(by.p, "ops 7", 5), 0);
+	sx_str add[] = { tu_s("op"), tu_s("LIST.ADD"), tu_s("case_no"), tu_s("A"),
+	                 tu_s("BY"), tu_s("x"), tu_s("court"), tu_s("B") };
+	cr_assert_eq(sx_update_from_fields(add, 8, argv, &by, why, sizeof why), 5,
+	             "LIST.ADD takes by as no field of the record");
+	for (int i = 1; i < 5; i += 2)
+		cr_assert_neq(argv[i].n, 2, "by became a field");
+	cr_assert_eq(by.n, 1);
+	sx_str none[] = { tu_s("op"), tu_s("PERMIT.REMOVE"), tu_s("permit_ref"), tu_s("P") };
+	cr_assert_eq(sx_update_from_fields(none, 4, argv, &by, why, sizeof why), 2);
+	cr_assert_null(by.p);
+	cr_assert_eq(by.n, 0);
 }

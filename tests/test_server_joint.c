@@ -247,7 +247,7 @@ ST_TEST(joint, live_updates_carry_joint_codes_under_the_row_rules)
 	                 "[ALLOW, NOT_RESTRICTED]");
 	cr_assert(!strncmp(st_ask(c, "CHECK 110101196603031039 asset " ST_AT), "[DENY", 5));
 	/* nothing dropped silently: the log says what the row named in vain */
-	cr_assert(st_log_wait(s, "warning: a legal_rep restricts only the consumption "
+	cr_assert(st_log_wait(s, "a legal_rep restricts only the consumption "
 	                      "codes and STRAIT,APPOINT,ASSET; PROCUREMENT named", 2000));
 	/* a live permit on a joint code lifts its case for that code */
 	cr_assert(!strncmp(st_ask(c, "PERMIT.ADD RIC " NEW_ID " （2026）闽0102执9号 credit "

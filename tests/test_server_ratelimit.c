@@ -1,13 +1,19 @@
 /*
  * test_server_ratelimit.c - the AUTH rate limit holds under parallel
- * guessing (issue 14): 50 connections from 127.0.0.1 guess tenant A's
- * secret for 5 s, each sending its next wrong AUTH as soon as the last is
- * answered.  The server may verify at most burst + refill x time of them
+ * guessing (issue 14): 50 connections from one client address guess tenant
+ * A's secret for 5 s, each sending its next wrong AUTH as soon as the last
+ * is answered.  The server may verify at most burst + refill x time of them
  * (a token is reserved before the yescrypt verification, not taken after
  * it); meanwhile tenant B authenticates from the same address every time
  * (buckets are per address and tenant name), and A's right secret is
  * refused with the rate-limit message while A is limited (no oracle, not
  * even the cached secret's compare).
+ *
+ * The same attack behind a proxy (--proxy-protocol): every connection
+ * comes from 127.0.0.1, each with a PROXY header naming its client; the
+ * guessers are client X, and now A's right secret from another client Y of
+ * the same proxy succeeds every time (25 times during the attack) while
+ * from X it is refused: the attacked tenant's own clients keep logging in.
  */
 
 #include "helpers/srvtest.h"
@@ -28,7 +34,8 @@ static void write_tenants(void)
 	char ha[256], hb[256], text[1024];
 	st_hash("a-secret", ha, sizeof ha);
 	st_hash("b-secret", hb, sizeof hb);
-	snprintf(text, sizeof text, "A:%s:rail:-\nB:%s:*:-\n", ha, hb);
+	/* B is admin only to read the counters (INFO shows them admins only) */
+	snprintf(text, sizeof text, "A:%s:rail:-\nB:%s:*:admin\n", ha, hb);
 	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
 	tu_write_private(tenants_path, text);
 }
@@ -82,21 +89,31 @@ static int guess_read(guesser *g, long *failed, long *limited)
 	return got;
 }
 
-ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
+#define X "203.0.113.7"      /* behind a proxy: the attacker's address */
+#define Y "198.51.100.9"     /* another client of the same proxy */
+
+/* A connection from client (behind the proxy when proxied). */
+static st_conn *connect_as(int port, int proxied, const char *client)
+{
+	return proxied ? st_connect_proxied(port, client) : st_connect(port);
+}
+
+static void attack(int proxied)
 {
 	write_tenants();
-	st_server *s = st_start(st_snap, "--tenants", tenants_path);
+	st_server *s = proxied ? st_start(st_snap, "--tenants", tenants_path, "--proxy-protocol")
+	                       : st_start(st_snap, "--tenants", tenants_path);
 
 	/* B once before the attack, so that its secret is cached and later
 	 * AUTHs need no job (the attack's queue of verifications would only
 	 * delay them); the guesses are checked the same either way */
-	st_conn *b = st_connect(s->resp_port);
+	st_conn *b = connect_as(s->resp_port, proxied, X);
 	cr_assert_str_eq(st_ask(b, "AUTH B b-secret"), "+OK");
 
 	guesser g[ATTACKERS];
 	struct pollfd pf[ATTACKERS];
 	for (int i = 0; i < ATTACKERS; i++) {
-		st_conn *c = st_connect(s->resp_port);
+		st_conn *c = connect_as(s->resp_port, proxied, X);
 		g[i].fd = c->fd;
 		g[i].len = 0;
 		free(c->buf);
@@ -105,11 +122,11 @@ ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
 		pf[i] = (struct pollfd){ .fd = g[i].fd, .events = POLLIN };
 	}
 	long failed = 0, limited = 0;
-	int b_ok = 0, a_probes = 0, a_refused = 0;
+	int b_ok = 0, a_probes = 0, a_refused = 0, ay_ok = 0;
 	double t0 = now_s(), next_probe = t0 + 0.1;
 	for (int i = 0; i < ATTACKERS; i++)
 		guess_send(&g[i]);
-	while (now_s() - t0 < ATTACK_S || b_ok < 25) {
+	while (now_s() - t0 < ATTACK_S || b_ok < 25 || (proxied && ay_ok < 25)) {
 		int n = poll(pf, ATTACKERS, 10);
 		cr_assert(n >= 0, "poll: %s", strerror(errno));
 		for (int i = 0; n > 0 && i < ATTACKERS; i++)
@@ -122,19 +139,28 @@ ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
 		/* every 0.2 s: B logs in on a new connection from the same
 		 * address (25 in about 5 s), and after the first second, when A's
 		 * burst is surely spent, A's right secret is refused */
-		st_conn *c = st_connect(s->resp_port);
+		st_conn *c = connect_as(s->resp_port, proxied, X);
 		const char *r = st_ask(c, "AUTH B b-secret");
 		cr_assert_str_eq(r, "+OK", "B's AUTH %d during the attack: %s", b_ok + 1, r);
 		b_ok++;
 		st_close(c);
 		if (now_s() - t0 > 1.0 && a_probes < 10) {
-			c = st_connect(s->resp_port);
+			c = connect_as(s->resp_port, proxied, X);
 			r = st_ask(c, "AUTH A a-secret");
 			a_probes++;
 			cr_assert_str_eq(r, LIMITED, "A's right secret while A is limited: %s", r);
 			a_refused++;
 			cr_assert_str_eq(st_ask(c, "CHECK " ST_DENY_ID " rail"),
 			                 "-NOAUTH Authentication required.");
+			st_close(c);
+		}
+		if (proxied && ay_ok < 25) {
+			/* A's own client at another address, through the proxy */
+			c = connect_as(s->resp_port, proxied, Y);
+			r = st_ask(c, "AUTH A a-secret");
+			cr_assert_str_eq(r, "+OK", "A's AUTH %d from client Y during the attack: %s",
+			                 ay_ok + 1, r);
+			ay_ok++;
 			st_close(c);
 		}
 	}
@@ -149,10 +175,10 @@ ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
 	 * read, so the bound is exact.  +1 slack: the fractional token a hair before a
 	 * whole one, and clock reads on two sides of a socket. */
 	long bound = NAME_BURST + (long)(NAME_RATE * elapsed) + 1;
-	cr_log_info("%.2f s: %ld verified failures (bound %ld), %ld answered "
-	            "rate-limited (server: %ld), B %d OK, A refused %d/%d",
-	            elapsed, verified_failures, bound, limited, server_limited, b_ok,
-	            a_refused, a_probes);
+	cr_log_info("%s%.2f s: %ld verified failures (bound %ld), %ld answered "
+	            "rate-limited (server: %ld), B %d OK, A refused %d/%d, A from Y %d OK",
+	            proxied ? "behind a proxy: " : "", elapsed, verified_failures, bound,
+	            limited, server_limited, b_ok, a_refused, a_probes, ay_ok);
 	cr_assert_geq(verified_failures, NAME_BURST, "the guesses were verified at all");
 	cr_assert_leq(verified_failures, bound,
 	              "%ld guesses verified in %.2f s: the limit allows %ld",
@@ -160,14 +186,28 @@ ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
 	cr_assert_leq(failed, verified_failures, "the client saw more failures than the server counted");
 	cr_assert_gt(limited, 100, "the guessers were refused at full speed (%ld)", limited);
 	cr_assert_geq(a_probes, 5);
+	if (proxied) {
+		cr_assert_eq(ay_ok, 25);
+		cr_assert_geq(st_info_num(b, "proxy_headers"), ATTACKERS + 25 + 25 + 5);
+	}
 
 	/* After the attack A gets a token back each second: its right secret
 	 * works again */
 	usleep(1200 * 1000);
-	st_conn *a = st_connect(s->resp_port);
+	st_conn *a = connect_as(s->resp_port, proxied, X);
 	cr_assert_str_eq(st_ask(a, "AUTH A a-secret"), "+OK", "A after a quiet second");
 	st_close(a);
 	st_close(b);
+}
+
+ST_TEST(ratelimit, parallel_guesses_are_bounded_other_tenants_unaffected)
+{
+	attack(0);
+}
+
+ST_TEST(ratelimit, behind_a_proxy_the_attacked_tenant_logs_in_from_its_own_clients)
+{
+	attack(1);
 }
 
 ST_TEST(ratelimit, a_pool_logging_in_at_once_is_not_refused)

@@ -209,9 +209,10 @@ ST_TEST(reload, damaged_snapshot_is_refused_and_the_old_keeps_serving)
 	for (int i = 0; i < 3; i++) {
 		snprintf(cmd, sizeof cmd, "RELOAD %s", paths[i]);
 		const char *r = st_ask(c, cmd);
-		char want[PATH_MAX + 64];
-		snprintf(want, sizeof want, "-ERR reload failed: %s: ", paths[i]);
-		cr_assert(!strncmp(r, want, strlen(want)), "%s: %s", cmd, r);
+		/* the reply names the file, once */
+		const char *at = strstr(r, paths[i]);
+		cr_assert(!strncmp(r, "-ERR reload failed: ", 20), "%s: %s", cmd, r);
+		cr_assert(at && !strstr(at + 1, paths[i]), "%s: %s", cmd, r);
 		cr_assert_str_eq(st_ask(c, "MCHECK air - AT 2026-01-10 " X_ID " " Y_ID), A_ANSWER);
 		char v[1024];
 		const char *info = st_ask(c, "INFO snapshot");

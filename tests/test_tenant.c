@@ -393,6 +393,80 @@ Test(tenant, rate_limit_address_cap_across_names_and_its_refill)
 	free(h);
 }
 
+static sx_addr addr6(uint16_t w0, uint16_t w3, uint16_t last)
+{
+	sx_addr x = { { 0x20, 0x01, 0x0d, 0xb8, 0, 0, (uint8_t)(w3 >> 8), (uint8_t)w3,
+	                0, 0, 0, 0, (uint8_t)(w0 >> 8), (uint8_t)w0,
+	                (uint8_t)(last >> 8), (uint8_t)last } };
+	return x;
+}
+
+Test(tenant, rate_limit_counts_an_ipv6_client_by_its_64_prefix)
+{
+	/* attack: one host owns a whole /64 (every ISP and cloud hands one
+	 * out) and, through PROXY protocol, each connection can come from a
+	 * new address of it; buckets per full address gave 5 guesses per
+	 * address, i.e. no limit at all */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(2, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2), *t1 = sx_tenants_find(ts, "t1", 2);
+	int admitted = 0;
+	for (int i = 0; i < 40; i++) {
+		sx_addr a = addr6((uint16_t)i, 1, (uint16_t)(i * 7 + 1));
+		if (sx_tenants_admit(ts, &a, t, 0) == SX_ADMIT_OK) {
+			admitted++;
+			sx_tenants_settle(ts, &a, t, 0);
+		}
+	}
+	cr_assert_eq(admitted, 5, "40 addresses of one /64 got %d guesses, not 5", admitted);
+	/* another /64 is another client */
+	sx_addr other = addr6(1, 2, 1);
+	cr_assert_eq(sx_tenants_admit(ts, &other, t, 0), SX_ADMIT_OK, "another /64");
+	sx_tenants_settle(ts, &other, t, 1);
+	/* the /64 that guessed t0 still logs in as t1 */
+	sx_addr same = addr6(99, 1, 99);
+	cr_assert_eq(sx_tenants_admit(ts, &same, t1, 0), SX_ADMIT_OK, "t1 from the same /64");
+	sx_tenants_settle(ts, &same, t1, 1);
+	/* IPv4 (v4-mapped) stays per address */
+	sx_addr v4a = addr4(192, 0, 2, 1), v4b = addr4(192, 0, 2, 2);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &v4a, t, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &v4a, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &v4a, t, 0), SX_ADMIT_LIMITED);
+	cr_assert_eq(sx_tenants_admit(ts, &v4b, t, 0), SX_ADMIT_OK, "a neighbour IPv4 address");
+	sx_tenants_settle(ts, &v4b, t, 1);
+	sx_tenants_free(ts);
+	free(h);
+}
+
+Test(tenant, rate_limit_table_full_evicts_the_fullest_bucket_not_a_limited_one)
+{
+	/* attack: fill the 2048-entry table with many addresses' one-failure
+	 * buckets so that a limited address's buckets are evicted and it
+	 * guesses again at full burst */
+	char *h = hash_of("$6$", 1000, "right");
+	sx_tenants *ts = load_n(1, h);
+	const sx_tenant *t = sx_tenants_find(ts, "t0", 2);
+	sx_addr bad = addr4(203, 0, 113, 1);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_OK);
+		sx_tenants_settle(ts, &bad, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED);
+	/* 1100 other addresses, one failure each: 2200 buckets with state,
+	 * more than the table holds, all fuller than bad's */
+	for (int i = 0; i < 1100; i++) {
+		sx_addr a = addr4(10, 9, (uint8_t)(i >> 8), (uint8_t)i);
+		cr_assert_eq(sx_tenants_admit(ts, &a, t, 0), SX_ADMIT_OK, "address %d", i);
+		sx_tenants_settle(ts, &a, t, 0);
+	}
+	cr_assert_eq(sx_tenants_admit(ts, &bad, t, 0), SX_ADMIT_LIMITED,
+	             "the limited address was evicted by a table flood and may guess again");
+	sx_tenants_free(ts);
+	free(h);
+}
+
 Test(tenant, rate_limit_waits_behind_logins_in_progress_not_behind_failures)
 {
 	/* a pool of connections logging in at once: the sixth waits for the
@@ -455,5 +529,94 @@ Test(tenant, legacy_method_is_refused_with_a_reason)
 	cr_assert_neq(rc, 0, "a $5$ hash was accepted");
 	cr_assert(strstr(why, "legacy") && strstr(why, "tenant-hash"), "%s", why);
 	cr_assert(strstr(why, "tenants:1:") || strstr(why, ":1"), "no line: %s", why);
+	free(h);
+}
+
+/* The metrics flag and the max-batch and max-conns options (docs/SERVER.md,
+ * Tenants): their defaults, their ranges, and errors that name the line. */
+Test(tenant, metrics_flag_and_limit_options)
+{
+	char *h = hash_of("$6$", 1000, "pw");
+	char text[2048];
+	snprintf(text, sizeof text,
+	         "plain:%s:rail:-\n"
+	         "prom:%s:*:metrics\n"
+	         "small:%s:air:listed:max-batch=3 max-conns=2\n"
+	         "big:%s:air:-:  max-conns=10000000\tmax-batch=10000  \n", h, h, h, h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *t = sx_tenants_find(ts, "plain", 5);
+	cr_assert_eq(t->max_batch, SX_TENANT_MAX_BATCH, "the default max-batch is the cap");
+	cr_assert_eq(SX_TENANT_MAX_BATCH, 10000u);
+	cr_assert_eq(t->max_conns, 0, "no max-conns: no limit of its own");
+	cr_assert(!t->metrics && !t->admin);
+	t = sx_tenants_find(ts, "prom", 4);
+	cr_assert(t->metrics && !t->admin && !t->listed);
+	t = sx_tenants_find(ts, "small", 5);
+	cr_assert_eq(t->max_batch, 3);
+	cr_assert_eq(t->max_conns, 2);
+	cr_assert(t->listed && !t->metrics);
+	t = sx_tenants_find(ts, "big", 3);
+	cr_assert_eq(t->max_batch, 10000);
+	cr_assert_eq(t->max_conns, 10000000);
+	cr_assert_eq(sx_tenants_with_metrics(ts), 1);
+	sx_tenants_free(ts);
+
+	static const struct { const char *opt, *part; } bad[] = {
+		{ "max-batch=0", "max-batch=0 is not a number in 1..10000" },
+		{ "max-batch=10001", "max-batch=10001 is not a number in 1..10000" },
+		{ "max-batch=99999999999", "max-batch=99999999999 is not a number" },
+		{ "max-batch=-1", "max-batch=-1 is not a number" },
+		{ "max-batch=1k", "max-batch=1k is not a number" },
+		{ "max-batch=", "max-batch= is not a number" },
+		{ "max-batch", "unknown option 'max-batch'" },
+		{ "max-conns=0", "max-conns=0 is not a number in 1..10000000" },
+		{ "max-conns=10000001", "max-conns=10000001 is not a number" },
+		{ "max-conns=+3", "max-conns=+3 is not a number" },
+		{ "max-conns=2 max-conns=3", "option 'max-conns' is given twice" },
+		{ "max-batch=2 max-batch=2", "option 'max-batch' is given twice" },
+		{ "maxbatch=2", "unknown option 'maxbatch=2'" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "ok:%s:rail:-\nx:%s:rail:-:%s\n", h, h, bad[i].opt);
+		load_fails(text, 2, bad[i].part);
+		load_fails(text, 2, "tenant 'x'");
+	}
+	snprintf(text, sizeof text, "x:%s:rail:metric\n", h);
+	load_fails(text, 1, "unknown flag 'metric' (flags: `-` or a comma-separated list "
+	           "of admin, listed, metrics)");
+	free(h);
+}
+
+/* Connections per tenant (max-conns): a move counts up to the limit and
+ * not past it, moving away or closing counts down, a move to the same
+ * tenant changes nothing, and a tenant without max-conns has no limit. */
+Test(tenant, connection_counts_honour_max_conns)
+{
+	char *h = hash_of("$6$", 1000, "pw");
+	char text[1024];
+	snprintf(text, sizeof text, "two:%s:rail:-:max-conns=2\nfree:%s:rail:-\n", h, h);
+	sx_tenants *ts = load_text(text);
+	const sx_tenant *two = sx_tenants_find(ts, "two", 3);
+	const sx_tenant *fr = sx_tenants_find(ts, "free", 4);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0);
+	cr_assert_eq(sx_tenants_conns(ts, two), 2);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), SX_EFULL, "a third connection");
+	cr_assert_eq(sx_tenants_conns(ts, two), 2, "a refused move counts nothing");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, two), 0, "AUTH again as the same tenant");
+	cr_assert_eq(sx_tenants_conns(ts, two), 2);
+	cr_assert_eq(sx_tenants_conn_move(ts, fr, two), SX_EFULL);
+	cr_assert_eq(sx_tenants_conns(ts, fr), 0, "a refused move keeps the old count");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, fr), 0, "one of two's becomes free's");
+	cr_assert_eq(sx_tenants_conns(ts, two), 1);
+	cr_assert_eq(sx_tenants_conns(ts, fr), 1);
+	cr_assert_eq(sx_tenants_conn_move(ts, NULL, two), 0, "room again");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, NULL), 0, "a close");
+	cr_assert_eq(sx_tenants_conn_move(ts, two, NULL), 0);
+	cr_assert_eq(sx_tenants_conns(ts, two), 0);
+	for (int i = 0; i < 1000; i++)
+		cr_assert_eq(sx_tenants_conn_move(ts, NULL, fr), 0, "no limit of its own");
+	cr_assert_eq(sx_tenants_conns(ts, fr), 1001);
+	sx_tenants_free(ts);
 	free(h);
 }

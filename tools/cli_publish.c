@@ -1,8 +1,13 @@
 /*
- * cli_publish.c - `sxgate publish [--ca FILE] [--password-file FILE] URL
- * OP ARG...`: XADD one update to the stream replicas follow, written as
- * SPEC section 10 writes it (op plus named fields), so that the words are
- * those of the RESP command.  The URL, its TLS and its password are the
+ * cli_publish.c - `sxgate publish [--ca FILE] [--password-file FILE]
+ * [--by NAME] URL OP ARG...`: XADD one update to the stream replicas
+ * follow, written as SPEC section 10 writes it (op plus named fields), so
+ * that the words are those of the RESP command, plus the field `by`: who
+ * published it, which every replica's journal records (docs/JOURNAL.md).
+ * By default that is the Redis user the publisher authenticates as (the
+ * URL's user, else Redis's `default`); --by NAME says more (a person, a
+ * system), --by '' sends none (for replicas older than the field, which
+ * skip an entry with a field they do not know).  The URL, its TLS and its password are the
  * follower's (client/redisconn.h), with flags named like sxgated's
  * --updates-ca and --updates-password-file; the password is never
  * printed (the URL is masked in every message).
@@ -17,11 +22,14 @@
 #include <strings.h>
 
 #define USAGE \
-	"usage: sxgate publish [--ca FILE] [--password-file FILE] URL OP ARG...\n" \
+	"usage: sxgate publish [--ca FILE] [--password-file FILE] [--by NAME] URL OP ARG...\n" \
 	"  URL   redis://[USER[:PASSWORD]@]HOST[:PORT]/STREAM, rediss:// for TLS\n" \
 	"  --ca FILE             PEM CAs Redis's certificate must chain to\n" \
 	"                        (rediss://; default: the system's)\n" \
 	"  --password-file FILE  the password, the first line of FILE (mode 0600)\n" \
+	"  --by NAME             who publishes, recorded in every replica's journal\n" \
+	"                        (default: the Redis user, USER or 'default');\n" \
+	"                        --by '' sends none (for replicas that predate it)\n" \
 	"  OP    LIST.ADD FIELD VALUE..., LIST.REMOVE|LIST.SUSPEND|LIST.RESUME\n" \
 	"        CASE_NO ID_TYPE ID_NO, PERMIT.ADD ID_TYPE ID_NO CASE_NO CODES\n" \
 	"        VALID_FROM VALID_TO PERMIT_REF, PERMIT.REMOVE PERMIT_REF\n"
@@ -36,7 +44,7 @@ int sx_cli_publish_main(int argc, char **argv)
 		                  "valid_to", "permit_ref" } },
 		{ "PERMIT.REMOVE", { "permit_ref" } },
 	};
-	const char *ca = NULL, *pwfile = NULL;
+	const char *ca = NULL, *pwfile = NULL, *by = NULL;
 	int a = 1;
 	for (; a < argc && !strncmp(argv[a], "--", 2); a++) {
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
@@ -44,7 +52,8 @@ int sx_cli_publish_main(int argc, char **argv)
 			return 0;
 		}
 		const char **dst = !strcmp(argv[a], "--ca") ? &ca :
-		                   !strcmp(argv[a], "--password-file") ? &pwfile : NULL;
+		                   !strcmp(argv[a], "--password-file") ? &pwfile :
+		                   !strcmp(argv[a], "--by") ? &by : NULL;
 		if (!dst || a + 1 == argc) {
 			fprintf(stderr, "sxgate publish: %s '%s'\n%s", dst ? "no value after" :
 			        "unknown option", argv[a], USAGE);
@@ -75,6 +84,12 @@ int sx_cli_publish_main(int argc, char **argv)
 		fprintf(stderr, "sxgate publish: warning: the password in the URL shows in "
 		        "ps and in shell history; --password-file FILE keeps it out\n");
 	const char *stream = u.stream;
+	if (!by)
+		by = u.user[0] ? u.user : "default";
+	if (strlen(by) > 128) {
+		fprintf(stderr, "sxgate publish: --by: longer than 128 bytes\n");
+		return 1;
+	}
 
 	const char *words[64];
 	int n = 0;
@@ -118,6 +133,10 @@ int sx_cli_publish_main(int argc, char **argv)
 		fprintf(stderr, "sxgate publish: unknown op '%s' (LIST.ADD, LIST.REMOVE, "
 		        "LIST.SUSPEND, LIST.RESUME, PERMIT.ADD, PERMIT.REMOVE)\n", op);
 		return 1;
+	}
+	if (by[0]) {
+		words[n++] = "by";
+		words[n++] = by;
 	}
 	sx_redis *c;
 	int rc = sx_redis_connect(&u, ca, 3000, &c, why, sizeof why);

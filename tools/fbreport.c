@@ -529,17 +529,28 @@ static void print_word(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
+/* A column that may be absent: `-` when it is (or is empty), a literal
+ * "-" quoted so that it is not taken for absent. */
+static void print_col(FILE *out, const char *s, size_t n)
+{
+	if (!s || !n)
+		fputc('-', out);
+	else if (n == 1 && s[0] == '-')
+		fputs("\"-\"", out);
+	else
+		print_word(out, s, n);
+	fputc('\t', out);
+}
+
 static int dump_entry(void *arg, const sx_journal_entry *e)
 {
 	FILE *out = arg;
 	char t[48];
 	time_ms_format(e->time_ms, 1, t, sizeof t);
 	fprintf(out, "%" PRIu64 "\t%s\t", e->seq, t);
-	if (e->source_len)
-		print_word(out, e->source, e->source_len);
-	else
-		fputc('-', out);
-	fputc('\t', out);
+	print_col(out, e->source, e->source_len);
+	print_col(out, e->who, e->who_len);       /* `-`: an entry of format 1 */
+	print_col(out, e->where, e->where_len);
 	if (e->checkpoint)
 		fputs("(checkpoint: compacted; sequence and source tag kept)", out);
 	for (uint32_t i = 0; i < e->argc; i++) {
@@ -554,7 +565,9 @@ static int dump_entry(void *arg, const sx_journal_entry *e)
 static void journal_usage(FILE *f)
 {
 	fputs("usage: sxgate journal dump FILE\n"
-	      "  prints seq, time, source tag and the command, tab-separated\n",
+	      "  prints seq, time, source tag, who, where and the command,\n"
+	      "  tab-separated; `-` where an entry has none (who and where:\n"
+	      "  entries written before sxgate recorded them)\n",
 	      f);
 }
 

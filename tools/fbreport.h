@@ -11,7 +11,10 @@
  *       decision,reason,cases  (RFC 4180 quoting; cases "case|court"
  *       joined with ';')
  *   sxgate journal dump FILE
- *       every entry (and compaction checkpoint), one per line
+ *       every entry (and compaction checkpoint), one per line: seq, time
+ *       (+08:00), source tag, who, where, the command, tab-separated; `-`
+ *       for a source tag, who or where the entry does not have (who and
+ *       where: entries written before sxgate recorded them)
  *
  * Both only read (no lock, no cut), so they are safe on the files of a
  * running server; a torn tail is reported on stderr and skipped.

@@ -12,8 +12,11 @@ and binary off), with --tls-client-auth required; HAProxy passes the TLS
 ports through (TCP mode) and checks /health on each replica's plain HTTP
 port (primary) or PING over TLS (stale fallback); Redis listens on TLS only
 with requirepass, the replicas follow rediss:// with --updates-ca and
---updates-password-file.  Every client request goes over TLS (Python's
-ssl, verifying the test CA, presenting a client certificate).  Stages:
+--updates-password-file.  The replicas run with --tenants: the booking
+and operator certificates are bound to tenants (cert=), and a deploy tenant
+has a secret (in a 0600 file) and the admin flag.  Every client request
+goes over TLS (Python's ssl, verifying the test CA, presenting a client
+certificate).  Stages:
 
   a  1000 updates published with redis-cli XADD reach every replica
      within 1 s of the last XADD (convergence time printed)
@@ -26,14 +29,27 @@ ssl, verifying the test CA, presenting a client certificate).  Stages:
      reason, INFO shows the feed disconnected; Redis restarted from its
      own files: replicas reconnect and catch up, nothing lost or applied
      twice
-  e  deploy/rollout.sh (over TLS) of a new snapshot (built with --as-of)
-     under RESP and binary load: zero failed requests, every replica on
-     the new generation, the updates at or after the as-of still in force
+  e  deploy/rollout.sh (over TLS, as the deploy tenant with its secret
+     from --secret-file, through `sxgate`) of a new snapshot (built with
+     --as-of) under RESP and binary load: zero failed requests, every
+     replica on the new generation, the updates at or after the as-of
+     still in force; without the secret it stops at the first replica with
+     a clear message and reloads nothing
   f  a replica whose --updates-password-file is wrong never applies an
      entry, and its /health says why
   g  certificate rotation under load: new server certificate files,
      RELOAD TLS on each replica: new connections get the new certificate,
      zero failed requests, HAProxy's TLS checks keep passing
+  h  PROXY protocol: the replicas run with --proxy-protocol --proxy-from
+     127.0.0.1/32 and HAProxy sends send-proxy-v2 (its PING checks a LOCAL
+     header); a client connecting to HAProxy from 127.0.0.2 is seen by the
+     replica as 127.0.0.2, not as HAProxy's 127.0.0.1 (the replica's log
+     line for its refused handshake names it); no header was refused
+
+The test's own direct connections to a replica (INFO, RELOAD TLS, answers
+checked replica by replica) come from 127.0.0.1, a trusted proxy address,
+and send a PROXY v2 LOCAL header first; deploy/rollout.sh (redis-cli) goes
+through an admin listener of HAProxy per replica, as docs/DEPLOY.md says.
 
 The last line is "N passed, N failed".
 """
@@ -114,6 +130,8 @@ def spawn(args, logname):
 # ---------------------------------------------------------------- PKI
 PKI = os.path.join(WORK, "pki")
 REDIS_PASSWORD = "feed-%d-%d" % (os.getpid(), random.SystemRandom().randrange(10 ** 9))
+DEPLOY_SECRET = "deploy-%d-%d" % (os.getpid(), random.SystemRandom().randrange(10 ** 9))
+TENANTS = os.path.join(WORK, "tenants")
 
 
 def openssl(*args):
@@ -138,7 +156,8 @@ def make_pki():
     with open(os.path.join(PKI, "client.ext"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\n")
     for name, ca, ext in (("server", "ca", "server.ext"), ("booking", "clients-ca", "client.ext"),
-                          ("ops", "clients-ca", "client.ext"), ("haproxy-check", "clients-ca", "client.ext")):
+                          ("ops", "clients-ca", "client.ext"), ("haproxy-check", "clients-ca", "client.ext"),
+                          ("deployer", "clients-ca", "client.ext")):
         openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
         openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
                 "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem")
@@ -158,6 +177,30 @@ def pki(name):
     return os.path.join(PKI, name)
 
 
+def cert_fingerprint(name):
+    """SHA-256 of a certificate's DER, as a tenants file's cert= takes it."""
+    der = subprocess.run(["openssl", "x509", "-in", pki(name + ".pem"), "-outform", "DER"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+def make_tenants():
+    """The replicas' tenants file (0600): the booking systems' and the
+    operators' certificates are their tenants; `deploy` logs in with a
+    secret (deploy/rollout.sh), its certificate (deployer) bound to no
+    tenant; HAProxy's check certificate is bound to none (PING only)."""
+    h = subprocess.run([os.path.join(BIN, "sxgate"), "tenant-hash"], input=DEPLOY_SECRET.encode(),
+                       stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+    fd = os.open(TENANTS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, ("booking:!:*:-:cert=%s\n" % cert_fingerprint("booking") +
+                  "ops:!:*:admin,listed:cert=%s\n" % cert_fingerprint("ops") +
+                  "deploy:%s:*:admin\n" % h).encode())
+    os.close(fd)
+    fd = os.open(pki("deploy.secret"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, (DEPLOY_SECRET + "\n").encode())
+    os.close(fd)
+
+
 _ctx = {}
 
 
@@ -172,9 +215,18 @@ def tls_context(client="booking"):
     return _ctx[client]
 
 
-def tls_connect(port, timeout, client="booking"):
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+# The replicas' TLS ports: they take a PROXY protocol header first
+# (--proxy-protocol); the test's direct connections send a v2 LOCAL one.
+PROXIED = set()
+PROXY_V2_LOCAL = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00"
+
+
+def tls_connect(port, timeout, client="booking", source=None):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                   source_address=(source, 0) if source else None)
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if port in PROXIED:
+        raw.sendall(PROXY_V2_LOCAL)
     try:
         return tls_context(client).wrap_socket(raw, server_hostname="127.0.0.1")
     except BaseException:
@@ -552,6 +604,8 @@ class Replica:
     def __init__(self, n, rport, password_file="redis.pass"):
         self.n = n
         self.resp, self.bin, self.metrics = free_ports(3)    # TLS RESP, TLS binary, plain HTTP
+        PROXIED.update((self.resp, self.bin))
+        self.admin = None         # HAProxy's admin listener for it (rollout)
         self.journal = os.path.join(WORK, "r%d.journal" % n)
         self.rport = rport
         self.password_file = password_file
@@ -564,7 +618,8 @@ class Replica:
                            "--tls-cert", pki("server.pem"), "--tls-key", pki("server.key"),
                            "--tls-ca", pki("clients-ca.pem"), "--tls-client-auth", "required",
                            "--http-port", str(self.metrics), "--http-bind", "127.0.0.1",
-                           "--threads", "1",
+                           "--proxy-protocol", "--proxy-from", "127.0.0.1/32",
+                           "--threads", "1", "--tenants", TENANTS,
                            "--journal", self.journal, "--max-lag", str(MAX_LAG),
                            "--updates-from", "rediss://127.0.0.1:%d/%s" % (self.rport, STREAM),
                            "--updates-ca", pki("ca.pem"),
@@ -648,19 +703,31 @@ backend sxgate_tls_bin_stale
     tcp-check send PING\\r\\n
     tcp-check expect string +PONG
 {bin_stale}
+{admin}
 """
 
 
 def haproxy_cfg(reps, fe_resp, fe_bin, sock):
-    ssl_check = "check-ssl verify required ca-file %s crt %s" % (pki("ca.pem"), pki("haproxy-check.crt"))
-    rs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.resp, r.metrics) for r in reps)
-    bs = "\n".join("    server r%d 127.0.0.1:%d check port %d" % (r.n, r.bin, r.metrics) for r in reps)
-    rst = "\n".join("    server r%d 127.0.0.1:%d check %s" % (r.n, r.resp, ssl_check) for r in reps)
+    # as deploy/haproxy.cfg: a PROXY v2 header on every server connection,
+    # and a LOCAL one on the checks that go to a TLS port
+    ssl_check = "check-send-proxy check-ssl verify required ca-file %s crt %s" % (
+        pki("ca.pem"), pki("haproxy-check.crt"))
+    rs = "\n".join("    server r%d 127.0.0.1:%d check port %d send-proxy-v2" % (r.n, r.resp, r.metrics)
+                   for r in reps)
+    bs = "\n".join("    server r%d 127.0.0.1:%d check port %d send-proxy-v2" % (r.n, r.bin, r.metrics)
+                   for r in reps)
+    rst = "\n".join("    server r%d 127.0.0.1:%d send-proxy-v2 check %s" % (r.n, r.resp, ssl_check)
+                    for r in reps)
     # the stale binary backend checks each replica's TLS RESP port
-    bst = "\n".join("    server r%d 127.0.0.1:%d check port %d %s" % (r.n, r.bin, r.resp, ssl_check)
+    bst = "\n".join("    server r%d 127.0.0.1:%d send-proxy-v2 check port %d %s" % (r.n, r.bin, r.resp, ssl_check)
+                    for r in reps)
+    # operators' access to one replica (rollout.sh): an admin listener each
+    adm = "\n".join("listen sxgate_admin_r%d\n    bind 127.0.0.1:%d\n"
+                    "    server r%d 127.0.0.1:%d send-proxy-v2\n" % (r.n, r.admin, r.n, r.resp)
                     for r in reps)
     return HAPROXY_CFG.format(sock=sock, inter=HAP_INTER_MS, fe_resp=fe_resp, fe_bin=fe_bin,
-                              resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst)
+                              resp_servers=rs, bin_servers=bs, resp_stale=rst, bin_stale=bst,
+                              admin=adm)
 
 
 def hap_status(sock, field="status"):
@@ -762,6 +829,39 @@ def rotate_certificate(reps, fe_resp, model, sock):
            "through HAProxy, %d failed, %d wrong" % (load.ok + load.lost + load.wrong, load.lost, load.wrong))
 
 
+def proxy_protocol(reps, fe_resp):
+    """(h) behind HAProxy's send-proxy-v2 a replica sees the client's own
+    address: a client at 127.0.0.2 without a certificate is refused by the
+    replica's TLS (--tls-client-auth required), whose log line names the
+    client as 127.0.0.2, not HAProxy's 127.0.0.1."""
+    seen = None
+    for attempt in range(4):
+        time.sleep(1.1)           # the TLS refusal line: one a second at most
+        try:
+            s = tls_connect(fe_resp, 3.0, client=None, source="127.0.0.2")
+            s.sendall(b"PING\r\n")
+            s.recv(100)
+            s.close()
+        except (OSError, ssl.SSLError):
+            pass
+        seen = wait_for(lambda: next((r.n for r in reps if "refused (handshake): client 127.0.0.2:"
+                                      in open(os.path.join(WORK, "r%d.log" % r.n)).read()), None), 2)
+        if seen:
+            break
+    check("h: a replica behind HAProxy sees the client's own address (127.0.0.2) in its log, "
+          "not HAProxy's", seen is not None, "replica %s" % seen)
+    headers, refused = 0, {}
+    for r in reps:
+        st = info(r.resp, "stats")
+        headers += int(st.get("proxy_headers", "0"))
+        for k in ("untrusted", "malformed", "timeout", "incomplete"):
+            refused[k] = refused.get(k, 0) + int(st.get("proxy_refused_" + k, "0"))
+    check("h: the replicas took PROXY headers (clients, checks, admin) and refused none",
+          headers > 0 and not any(refused.values()), "headers=%d refused=%r" % (headers, refused))
+    figure("h: PROXY protocol: %d headers taken by the 3 replicas (HAProxy's clients, its TLS "
+           "checks' LOCAL headers, the test's own), %d refused" % (headers, sum(refused.values())))
+
+
 def main():
     os.makedirs(WORK, exist_ok=True)
     rng = random.Random(20261127)
@@ -776,6 +876,7 @@ def main():
     make_pki()
     check("setup: test PKI made with openssl (EC P-256: server CA, clients CA, certificates)",
           all(os.path.exists(pki(f)) for f in ("ca.pem", "clients-ca.pem", "server.pem", "booking.pem")))
+    make_tenants()
     snap = os.path.join(WORK, "list.snap")
     b = subprocess.run([os.path.join(BIN, "sxgate-build"), "--quiet", "--input", SAMPLE,
                         "--output", snap, "--as-of", "2026-01-10T02:00"], cwd=WORK)
@@ -790,6 +891,9 @@ def main():
         r.start(snap)
     check("setup: three replicas answer PING over TLS", all(r.up() for r in reps))
     r1i = info(reps[0].resp, "server")
+    check("setup: replicas require AUTH (--tenants): the deployer's certificate alone may only PING",
+          isinstance(rcmd(reps[0].resp, "INFO", "server", client="deployer"), RespError)
+          and rcmd(reps[0].resp, "PING", client="deployer") == "PONG")
     check("setup: replicas serve no plain RESP or binary port, TLS with client certificates required",
           r1i.get("tcp_port_resp") == "0" and r1i.get("tcp_port_bin") == "0" and r1i.get("tls") == "on"
           and r1i.get("tls_client_auth") == "required",
@@ -797,6 +901,8 @@ def main():
                                                   r1i.get("tls"), r1i.get("tls_client_auth")))
     check("setup: three replicas /health 200",
           all(wait_for(lambda r=r: r.health()[0] == 200, 10) for r in reps))
+    for r, p in zip(reps, free_ports(len(reps))):
+        r.admin = p
     cfgpath = os.path.join(WORK, "haproxy.cfg")
     with open(cfgpath, "w") as f:
         f.write(haproxy_cfg(reps, fe_resp, fe_bin, sock))
@@ -1008,20 +1114,37 @@ def main():
                         "--output", snap2, "--as-of", as_of_new], cwd=WORK)
     check("e: new snapshot built with --as-of %s" % as_of_new, b.returncode == 0)
     gens = {r.n: int(info(r.resp, "snapshot")["snapshot_generation"]) for r in reps}
+    # As an operator would: `sxgate` over TLS with a certificate bound to no
+    # tenant, AUTH as the admin tenant `deploy`, its secret in a file.
+    rollout = [os.path.join(ROOT, "deploy", "rollout.sh"),
+               "--cacert", pki("ca.pem"), "--cert", pki("deployer.pem"), "--key", pki("deployer.key")]
+    # through HAProxy's admin listener of each replica (send-proxy-v2)
+    targets = [snap2] + ["127.0.0.1:%d" % r.admin for r in reps]
+    ro_env = dict(os.environ, SXGATE=os.path.join(BIN, "sxgate"))
+    ro_env.pop("SXGATE_SECRET", None)
+    ro = subprocess.run(rollout + targets, env=ro_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = ro.stdout.decode()
+    log(out.rstrip())
+    check("e: without the secret deploy/rollout.sh fails at the first replica, saying it needs "
+          "--tenant and --secret-file", ro.returncode == 1 and "NOAUTH" in out and "--tenant" in out
+          and "--secret-file" in out and "replicas 1..3 not reloaded" in out, repr(out[-300:]))
+    check("e: ... and reloads nothing",
+          all(int(info(r.resp, "snapshot")["snapshot_generation"]) == gens[r.n] for r in reps))
     load = Load(fe_resp, model, threads=3).start()
     bload = Load(fe_bin, model, threads=2, proto="bin").start()
     time.sleep(0.5)
     t0 = time.time()
-    ro = subprocess.run([os.path.join(ROOT, "deploy", "rollout.sh"),
-                         "--cacert", pki("ca.pem"), "--cert", pki("ops.pem"), "--key", pki("ops.key"),
-                         snap2] + ["127.0.0.1:%d" % r.resp for r in reps],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ro = subprocess.run(rollout + ["--tenant", "deploy", "--secret-file", pki("deploy.secret")] + targets,
+                        env=ro_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ro_s = time.time() - t0
     time.sleep(0.5)
     load.stop()
     bload.stop()
-    log(ro.stdout.decode().rstrip())
-    check("e: deploy/rollout.sh exits 0", ro.returncode == 0, "rc=%d" % ro.returncode)
+    out = ro.stdout.decode()
+    log(out.rstrip())
+    check("e: deploy/rollout.sh --tenant deploy --secret-file exits 0", ro.returncode == 0,
+          "rc=%d" % ro.returncode)
+    check("e: the secret appears nowhere in its output", DEPLOY_SECRET not in out)
     for r in reps:
         si = info(r.resp, "snapshot")
         check("e: replica %d on the new snapshot (generation %d -> %s)" % (r.n, gens[r.n], si.get("snapshot_generation")),
@@ -1043,6 +1166,7 @@ def main():
               load.lost + bload.lost, load.wrong + bload.wrong))
 
     rotate_certificate(reps, fe_resp, model, sock)
+    proxy_protocol(reps, fe_resp)
 
     # ---- (f) a replica with the wrong feed password
     bad_rep = Replica(4, rport, password_file="wrong.pass")

@@ -13,7 +13,9 @@
  *     is at most SX_HTTP_MAX_HEAD bytes; every string (method, target,
  *     path, query, headers, body) lies inside the request; the version
  *     is 1.0 or 1.1; the body is content_length bytes, within the limit;
- *     keep-alive follows the version and Connection rules;
+ *     keep-alive follows the version and Connection rules; the
+ *     credentials of an Authorization header (sx_http_credentials) lie
+ *     in the header or the decoded buffer, split at the first colon;
  *   - MORE asks for more than there is (need > len); an error carries
  *     one of the statuses the header names and a reason;
  *   - the `need` promise: any shorter prefix of a request is MORE (never
@@ -45,6 +47,24 @@ static void inside(sx_str s, const char *buf, size_t used, const char *what)
 {
 	CHECK(s.n == 0 || (s.p >= buf && s.p + s.n <= buf + used) ||
 	      (s.n == 1 && s.p[0] == '/'), "%s outside the request", what);
+}
+
+/* sx_http_credentials on an Authorization value: user and password lie
+ * in the decoded buffer or in the value, the user is not empty and holds
+ * no colon, and nothing is written past the buffer. */
+static void credentials(sx_str v)
+{
+	char dec[40];
+	sx_str u, p;
+	if (sx_http_credentials(v, dec, sizeof dec, &u, &p))
+		return;
+	int in_dec = u.p >= dec && u.p + u.n <= dec + sizeof dec;
+	int in_v = u.p >= v.p && u.p + u.n <= v.p + v.n;
+	CHECK(in_dec || in_v, "user outside the value and the buffer");
+	CHECK(in_dec ? p.p >= dec && p.p + p.n <= dec + sizeof dec
+	             : p.p >= v.p && p.p + p.n <= v.p + v.n, "password outside");
+	CHECK(u.n > 0 && !memchr(u.p, ':', u.n), "user '%.*s'", (int)u.n, u.p);
+	CHECK(p.p == u.p + u.n + 1 && p.p[-1] == ':', "not split at the first colon");
 }
 
 static int parse(const uint8_t *src, size_t len, size_t max_body)
@@ -80,6 +100,9 @@ static int parse(const uint8_t *src, size_t len, size_t max_body)
 				keep |= sx_http_has_token(R.headers[i].value, "keep-alive");
 			}
 		CHECK(R.keep_alive == (close ? 0 : R.minor ? 1 : keep), "keep-alive %d", R.keep_alive);
+		inside(R.authorization, buf, R.head_len, "authorization");
+		if (R.authorization.n)
+			credentials(R.authorization);
 	} else if (rc == SX_HTTP_ERROR) {
 		CHECK(R.why != NULL, "error without a reason");
 		CHECK(R.status == 400 || R.status == 413 || R.status == 431 ||

@@ -15,6 +15,8 @@
  *     byte of the last frame's payload without re-signing it.
  *   bit 3: the entry the target appends has no source tag (NULL), as a
  *     local command has; else a stream entry ID.
+ *   bit 4: the entry the target appends has an origin (who, where: format
+ *     2); else none (format 1).
  * The file is written under /dev/shm (fdatasync is cheap there) and opened
  * by path, as sxgated --journal opens it.
  *
@@ -88,6 +90,10 @@ static int on_entry(void *arg, const sx_journal_entry *e)
 	s->last_seq = e->seq;
 	CHECK(e->source != NULL && e->source[e->source_len] == 0 &&
 	      e->source_len <= SX_JOURNAL_MAX_SOURCE, "source");
+	CHECK((e->who == NULL) == (e->where == NULL), "who without where");
+	CHECK(!e->who || (e->who[e->who_len] == 0 && e->where[e->where_len] == 0 &&
+	                  e->who_len <= SX_JOURNAL_MAX_ORIGIN &&
+	                  e->where_len <= SX_JOURNAL_MAX_ORIGIN), "origin");
 	if (e->checkpoint) {
 		CHECK(s->with_checkpoints, "a checkpoint given to a replay");
 		CHECK(e->argc == 0, "checkpoint with %u words", e->argc);
@@ -237,9 +243,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const words[] = { "LIST.REMOVE", "（2025）闽0102执1号", "RIC",
 	                                     "350102198001010011" };
 	uint64_t seq = 0;
-	int rc = sx_journal_append(j, 1700000000000LL,
-	                           (mode & 8) ? NULL : "1700000000000-0", 4, words,
-	                           NULL, &seq);
+	sx_journal_cmd cmd = { 1700000000000LL, (mode & 8) ? NULL : "1700000000000-0",
+	                       4, words, NULL, (mode & 16) ? "ops" : NULL,
+	                       (mode & 16) ? "127.0.0.1:41234" : NULL };
+	int rc = sx_journal_append_batch(j, 1, &cmd, &seq);
 	/* F7 (fixed): sequence numbers are exhausted, never wrapped */
 	if (ro.last_seq == UINT64_MAX) {
 		CHECK(rc == SX_EFULL, "an append after the last sequence number: rc %d", rc);

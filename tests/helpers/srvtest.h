@@ -70,6 +70,9 @@ typedef struct st_server {
 static st_server st_servers[ST_MAX_SERVERS];
 static int st_nservers;
 static const char *st_io = "epoll";      /* backend of the running variant */
+/* What st_start waits for in the log; NULL: for the RESP port to accept
+ * (a --log-level that drops the "ready" line).  st_setup resets it. */
+static const char *st_ready_line = "ready to accept connections";
 static char st_snap[PATH_MAX + 64];         /* the sample snapshot, built per test */
 
 ST_UNUSED static int st_free_port(void)
@@ -146,11 +149,31 @@ ST_UNUSED static int st_log_wait(st_server *s, const char *needle, int timeout_m
 }
 
 /*
- * Start bin/sxgated with snap on free ports and the running variant's
- * backend, plus the NULL-terminated extra arguments; wait for "ready".
- * With expect_fail, return as soon as the server exits (not ready).
+ * More environment for the servers started next: NULL-terminated
+ * "NAME=VALUE" entries added to the test's own (NULL: none).  The value
+ * "$PID" becomes the server's own PID (as systemd sets WATCHDOG_PID).
  */
-ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, const char **extra)
+ST_UNUSED static const char *const *st_env;
+
+/* v as decimal into out (async-signal-safe: for the child after fork). */
+ST_UNUSED static void st_utoa(unsigned long v, char *out)
+{
+	char d[24];
+	int n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*out++ = d[--n];
+	*out = 0;
+}
+
+/*
+ * Start bin/sxgated with snap on free ports and the running variant's
+ * backend, plus the NULL-terminated extra arguments, with st_env; return
+ * at once (st_start_args waits for "ready").
+ */
+ST_UNUSED static st_server *st_spawn_args(const char *snap, const char **extra)
 {
 	cr_assert(st_nservers < ST_MAX_SERVERS);
 	st_server *s = &st_servers[st_nservers++];
@@ -178,6 +201,41 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 	}
 	argv[argc] = NULL;
 
+	/* The environment, built before the fork: the test's own less the
+	 * names st_env sets, then st_env; a "$PID" value is filled in by the
+	 * child. */
+	extern char **environ;
+	size_t nenv = 0, nextra = 0, total = 0;
+	while (environ[total])
+		total++;
+	while (st_env && st_env[nextra])
+		nextra++;
+	char **envp = calloc(total + nextra + 1, sizeof *envp);
+	char *pid_slot[8] = { 0 }, *pid_entry[8] = { 0 };
+	int npid = 0;
+	for (size_t i = 0; i < total; i++) {
+		size_t kl = strcspn(environ[i], "=");
+		int shadowed = 0;
+		for (size_t k = 0; k < nextra && !shadowed; k++)
+			shadowed = !strncmp(st_env[k], environ[i], kl) && st_env[k][kl] == '=';
+		if (!shadowed)
+			envp[nenv++] = environ[i];
+	}
+	for (size_t i = 0; i < nextra; i++) {
+		const char *eq = strchr(st_env[i], '=');
+		cr_assert_not_null(eq, "st_env entry '%s' has no '='", st_env[i]);
+		if (!strcmp(eq + 1, "$PID")) {
+			cr_assert(npid < 8);
+			char *e = calloc(1, (size_t)(eq - st_env[i]) + 1 + 24);
+			memcpy(e, st_env[i], (size_t)(eq - st_env[i]) + 1);
+			pid_entry[npid] = e;
+			pid_slot[npid++] = e + (eq - st_env[i]) + 1;
+			envp[nenv + i] = e;
+		} else {
+			envp[nenv + i] = (char *)st_env[i];
+		}
+	}
+
 	fflush(NULL);
 	pid_t pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
@@ -187,19 +245,50 @@ ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, con
 		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0)
 			_exit(126);
-		execv(exe, (char *const *)argv);
+		for (int i = 0; i < npid; i++)
+			st_utoa((unsigned long)getpid(), pid_slot[i]);
+		execve(exe, (char *const *)argv, envp);
 		static const char msg[] = "srvtest: exec of sxgated failed\n";
 		ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)w;
 		_exit(127);
 	}
 	s->pid = pid;
+	for (int i = 0; i < npid; i++)
+		free(pid_entry[i]);
+	free(envp);
+	return s;
+}
+
+/*
+ * Start bin/sxgated with snap on free ports and the running variant's
+ * backend, plus the NULL-terminated extra arguments; wait for "ready".
+ * With expect_fail, return as soon as the server exits (not ready).
+ */
+ST_UNUSED static st_server *st_start_args(const char *snap, int expect_fail, const char **extra)
+{
+	st_server *s = st_spawn_args(snap, extra);
 	if (expect_fail) {
 		for (int t = 0; t < ST_TIMEOUT_S * 100 && !st_reap(s, 0); t++)
 			usleep(10 * 1000);
 		return s;
 	}
-	if (!st_log_wait(s, "ready to accept connections", ST_TIMEOUT_S * 1000)) {
+	int ready = 0;
+	if (st_ready_line) {
+		ready = st_log_wait(s, st_ready_line, ST_TIMEOUT_S * 1000);
+	} else {
+		for (int t = 0; t < ST_TIMEOUT_S * 100 && !ready && !st_reap(s, 0); t++) {
+			int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			struct sockaddr_in a = { .sin_family = AF_INET,
+			                         .sin_port = htons((uint16_t)s->resp_port),
+			                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+			ready = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+			close(fd);
+			if (!ready)
+				usleep(10 * 1000);
+		}
+	}
+	if (!ready) {
 		char *text = st_log_text(s);
 		cr_assert_fail("sxgated did not become ready (%s %d); its log:\n%s",
 		               !s->reaped ? "still running, pid" : WIFSIGNALED(s->status) ?
@@ -237,6 +326,7 @@ ST_UNUSED static void st_setup(void)
 {
 	tu_setup();
 	st_nservers = 0;
+	st_ready_line = "ready to accept connections";
 	st_sample_snap(tu_dir, st_snap, sizeof st_snap);
 }
 
@@ -320,6 +410,74 @@ ST_UNUSED static st_conn *st_connect(int port)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->cap = 1 << 16;
 	c->buf = malloc(c->cap);
+	return c;
+}
+
+/* A connection to port from the local address src ("127.0.0.2": Linux
+ * answers the whole of 127.0.0.0/8 on the loopback), to be a client the
+ * server sees at another address. */
+ST_UNUSED static st_conn *st_connect_from(int port, const char *src)
+{
+	st_conn *c = calloc(1, sizeof *c);
+	cr_assert_not_null(c);
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in b = { .sin_family = AF_INET };
+	cr_assert_eq(inet_pton(AF_INET, src, &b.sin_addr), 1, "source %s", src);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert(c->fd >= 0 && bind(c->fd, (struct sockaddr *)&b, sizeof b) == 0 &&
+	          connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0,
+	          "connect to port %d from %s: %s", port, src, strerror(errno));
+	struct timeval tv = { .tv_sec = ST_TIMEOUT_S };
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	int one = 1;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->cap = 1 << 16;
+	c->buf = malloc(c->cap);
+	return c;
+}
+
+/* A PROXY protocol v2 header (server/proxyproto.h) into out (at least 52
+ * bytes): a PROXY command naming client (IPv4 or IPv6 text) as the source,
+ * port 40000, to 127.0.0.1 or ::1 port dport; client NULL: a LOCAL header
+ * (a proxy's own health check).  Returns its length. */
+ST_UNUSED static size_t st_proxy_v2(uint8_t *out, const char *client, int dport)
+{
+	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+	                                 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	memcpy(out, sig, 12);
+	if (!client) {
+		out[12] = 0x20;
+		out[13] = out[14] = out[15] = 0;
+		return 16;
+	}
+	int v6 = strchr(client, ':') != NULL;
+	size_t al = v6 ? 16 : 4, n = 16;
+	out[12] = 0x21;
+	out[13] = v6 ? 0x21 : 0x11;
+	out[14] = 0;
+	out[15] = (uint8_t)(2 * al + 4);
+	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, client, out + n), 1, "client %s", client);
+	n += al;
+	cr_assert_eq(inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? "::1" : "127.0.0.1", out + n), 1);
+	n += al;
+	out[n++] = 40000 >> 8;
+	out[n++] = 40000 & 0xff;
+	out[n++] = (uint8_t)(dport >> 8);
+	out[n++] = (uint8_t)dport;
+	return n;
+}
+
+/* Connect to port as a proxy would for client (NULL: LOCAL): the v2
+ * header is sent first, alone. */
+ST_UNUSED static st_conn *st_connect_proxied(int port, const char *client)
+{
+	st_conn *c = st_connect(port);
+	uint8_t h[64];
+	size_t n = st_proxy_v2(h, client, port);
+	ssize_t w = send(c->fd, h, n, MSG_NOSIGNAL);
+	cr_assert_eq(w, (ssize_t)n, "send the PROXY header: %s", strerror(errno));
 	return c;
 }
 
