@@ -295,6 +295,7 @@ int sx_query_common(sx_query *q, sx_str channel, sx_str cls, sx_str type,
 	if (chan < 0)
 		return err(e, cap, "unknown channel '%s'%s", "", channel);
 	q->chan = (uint8_t)chan;
+	q->op = SX_Q_DECIDE;
 	if (parse_class(chan, cls, &q->cls, e, cap))
 		return -1;
 	return sx_query_when(q, type, at, e, cap);
@@ -553,6 +554,8 @@ static inline int ov_may_have(const sx_overlay *ov, const sx_query *q)
 	return 0;
 }
 
+static int listed_keys(const sx_snap *s, const sx_query *q, const int64_t *kn);
+
 #define CHUNK 64
 
 size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
@@ -588,8 +591,14 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 				nk += q->id.nkeys;
 				continue;
 			}
-			decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
-			            recs + used, COLLECT_DENY);
+			if (q->op == SX_Q_LISTED)
+				ds[done + i] = (sx_decision){
+					.reason = listed_keys(s, q, kn + nk) ? SX_R_LISTED
+					                                       : SX_R_NOT_LISTED,
+					.rec = recs + used };
+			else
+				decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
+				            recs + used, COLLECT_DENY);
 			used += ds[done + i].nrec;
 			nk += q->id.nkeys;
 		}
@@ -598,11 +607,12 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 	return done;
 }
 
-int sx_listed(const sx_snap *s, const sx_query *q)
+/* LISTED given q's keys' numbers in the snapshot (-1: absent). */
+static int listed_keys(const sx_snap *s, const sx_query *q, const int64_t *kn)
 {
 	const sx_overlay *ov = s->ov;
 	for (int i = 0; i < q->id.nkeys; i++) {
-		int64_t k = sx_snap_find(s, &q->id.key[i]);
+		int64_t k = kn[i];
 		if (k >= 0) {
 			const struct sx_disk_key *e = &s->keys[k];
 			for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
@@ -627,6 +637,14 @@ int sx_listed(const sx_snap *s, const sx_query *q)
 			}
 	}
 	return 0;
+}
+
+int sx_listed(const sx_snap *s, const sx_query *q)
+{
+	int64_t kn[2];
+	for (int i = 0; i < q->id.nkeys; i++)
+		kn[i] = sx_snap_find(s, &q->id.key[i]);
+	return listed_keys(s, q, kn);
 }
 
 size_t sx_record_format(const sx_snap *s, uint32_t rec, char *buf, size_t cap)
