@@ -81,6 +81,10 @@ $(BIN)/sxgate-bench: $(BENCH_OBJ) $(CLIENT_OBJ)
 $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE))
 
+# The ID parse on its own, ns per ID (bench/idparse.c).
+$(BUILD)/bench-idparse: $(BUILD)/bench/idparse.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE))
+
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
@@ -123,13 +127,16 @@ run: deps
 
 # The engine on 10 M generated records (BENCH_RECORDS to change).
 bench-engine: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse
 	$(Q)bench/engine.sh $(BUILD)/bench
+
+bench-idparse: $(BUILD)/bench-idparse
+	$(Q)$(BUILD)/bench-idparse
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all deps test run clean bench-engine check-arch
+.PHONY: all deps test run clean bench-engine bench-idparse check-arch
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
