@@ -540,30 +540,20 @@ static const char code_char[37] = "?0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
  * and nothing else: the ID the general path would make.  0 otherwise. */
 static int doc_fast(int type, const char *raw, size_t len, int kind, sx_id *out)
 {
-	unsigned c[SX_ID_MAX], bad = 0;
-	if (len < 5 || len > SX_ID_MAX)
+	unsigned bad = len - 5 > SX_ID_MAX - 5;     /* 5..20 */
+	if (bad)
 		return 0;
-	for (size_t i = 0; i < len; i++) {
-		c[i] = alnum_code[(unsigned char)raw[i]];
-		bad |= c[i] == 0;
+	u128 k = 0;
+	for (size_t i = len; i-- > 0;) {
+		unsigned c = alnum_code[(unsigned char)raw[i]];
+		bad |= c == 0;
+		k = k << KEY_CHAR_BITS | c;
+		out->norm[i] = code_char[c];
 	}
 	if (bad)
 		return 0;
-	uint64_t lo = 0, hi = 0;
-	size_t nlo = len < 9 ? len : 9;
-	for (size_t i = len; i-- > 10;)
-		hi = hi << KEY_CHAR_BITS | c[i];
-	if (len > 9) {
-		hi = hi << 4 | c[9] >> 2;
-		lo = c[9] & 3;
-	}
-	for (size_t i = nlo; i-- > 0;)
-		lo = lo << KEY_CHAR_BITS | c[i];
-	for (size_t i = 0; i < len; i++)
-		out->norm[i] = code_char[c[i]];
 	out->norm[len] = 0;
-	out->key[0].lo = lo << KEY_CHAR0 | (uint64_t)len << KEY_LEN_SHIFT | (unsigned)kind;
-	out->key[0].hi = hi;
+	out->key[0] = key_from_u128(k << KEY_CHAR0 | (u128)len << KEY_LEN_SHIFT | (unsigned)kind);
 	out->key[1].lo = out->key[1].hi = 0;
 	out->type = (uint8_t)type;
 	out->warn = SX_IDW_NONE;
