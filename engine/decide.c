@@ -34,8 +34,8 @@ static const char *const reason_decisions[] = {
 	SX_REASONS(X)
 #undef X
 };
-static const struct { const char *name; char letter; } seats[] = {
-#define X(e, name, letter) { name, letter },
+static const struct { const char *name; unsigned char len; char letter; } seats[] = {
+#define X(e, name, letter) { name, sizeof(name) - 1, letter },
 	SX_SEATS(X)
 #undef X
 };
@@ -103,7 +103,7 @@ static int err(char *e, size_t cap, const char *fmt, const char *what,
 static int parse_seat(const char *s, size_t n)
 {
 	for (int i = 0; i < SX_NSEATS; i++)
-		if (ieq(s, n, seats[i].name) ||
+		if ((n == seats[i].len && !strncasecmp(s, seats[i].name, n)) ||
 		    (n == 1 && seats[i].letter &&
 		     (s[0] == seats[i].letter ||
 		      (s[0] | 0x20) == (seats[i].letter | 0x20))))
@@ -578,6 +578,15 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 			}
 		}
 		sx_snap_find_batch(s, keys, nk, kn);
+		/* hits walk their records: fetch the posting lists of all of
+		 * them, then their first records, before walking any (misses,
+		 * most queries, only pass through these two loops) */
+		for (size_t j = 0; j < nk; j++)
+			if (kn[j] >= 0)
+				__builtin_prefetch(&s->post[s->keys[kn[j]].post]);
+		for (size_t j = 0; j < nk; j++)
+			if (kn[j] >= 0)
+				__builtin_prefetch(&s->recs[s->post[s->keys[kn[j]].post]]);
 		nk = 0;
 		for (size_t i = 0; i < m; i++) {
 			const sx_query *q = &qs[done + i];

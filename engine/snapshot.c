@@ -533,6 +533,11 @@ void sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
 			slot[i] = sx_mphf_slot(&s->mphf, h[i]);
 			__builtin_prefetch(&s->fp[slot[i]]);
 		}
+		/* a fingerprint that matches is most likely a hit: its key
+		 * entry is fetched for all of them before any is compared */
+		for (size_t i = 0; i < m; i++)
+			if (s->fp[slot[i]] == sx_fp(h[i]))
+				__builtin_prefetch(&s->keys[slot[i]]);
 		for (size_t i = 0; i < m; i++)
 			out[base + i] = resolve(s, &keys[base + i], h[i], slot[i]);
 	}
