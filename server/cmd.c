@@ -11,7 +11,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cmd.h"
 #include "ctx.h"
@@ -33,7 +32,7 @@ static const struct cmd_def {
 static int lookup(sx_str s)
 {
 	for (int i = 0; i < SX_NCMDS; i++)
-		if (cmds[i].len == s.n && !strncasecmp(cmds[i].name, s.p, s.n))
+		if (sx_ascii_ieq(s.p, s.n, cmds[i].name, cmds[i].len))
 			return i;
 	return -1;
 }

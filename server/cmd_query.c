@@ -15,7 +15,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "batch.h"
 #include "cmd.h"
@@ -25,7 +24,7 @@
 
 static int eqi(sx_str s, const char *lit, size_t n)
 {
-	return s.n == n && !strncasecmp(s.p, lit, n);
+	return sx_ascii_ieq(s.p, s.n, lit, n);
 }
 
 static const char *tenant_name(const sx_req *r)
@@ -73,7 +72,7 @@ static void syntax_error(sx_req *r)
 
 static int is_keyword(sx_str s)
 {
-	return eqi(s, "TYPE", 4) || eqi(s, "AT", 2);
+	return eqi(s, "type", 4) || eqi(s, "at", 2);
 }
 
 /* TYPE/AT pairs from argv[*i].  With ids_follow, stop at the first word
@@ -83,7 +82,7 @@ static int keywords(const sx_str *a, size_t argc, size_t *i, sx_str *type,
                     sx_str *at, int ids_follow)
 {
 	while (*i < argc) {
-		sx_str *slot = eqi(a[*i], "TYPE", 4) ? type : eqi(a[*i], "AT", 2) ? at : NULL;
+		sx_str *slot = eqi(a[*i], "type", 4) ? type : eqi(a[*i], "at", 2) ? at : NULL;
 		if (!slot)
 			return ids_follow ? 0 : -1;
 		if (slot->p || *i + 1 >= argc)

@@ -10,7 +10,9 @@
  * LISTED and MCHECK commands only parse their queries, and are decided
  * together (prefetching, as MCHECK and binary frames are) when something
  * else must answer, when the batch is full, or when the read's complete
- * commands are done.  The batch is always answered before process returns:
+ * commands are done.  INFO's latency counts each command once, a batch's
+ * commands with an equal share of the time the batch took.  The batch is
+ * always answered before process returns:
  * the read buffer (or the connection's input buffer, whose incomplete
  * tail conn.c keeps and moves) is never referred to afterwards.
  */
@@ -40,6 +42,7 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 {
 	sx_ctx *x = c->x;
 	size_t pos = 0;
+	unsigned ran = 0;          /* commands run since the latency mark */
 	char err[128];
 	sx_cmd_batch b;
 	b.x = x;
@@ -56,6 +59,8 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 		}
 		if (rc == SX_RESP_EPROTO) {
 			sx_cmd_flush(&b);
+			if (ran)
+				sx_ctx_lat_mark_n(x, ran);
 			sx_resp_errorf(&c->out, "ERR %s", err);
 			sx_conn_proto_error(c);
 			return len;
@@ -63,10 +68,17 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 		pos += used;
 		if (argc) {
 			run(c, x->argv, argc, &b);
-			sx_ctx_lat_mark(x);
+			ran++;
+			/* a gathered query is timed when it is answered */
+			if (!b.n && !b.hdr) {
+				sx_ctx_lat_mark_n(x, ran);
+				ran = 0;
+			}
 		}
 	}
 	sx_cmd_flush(&b);
+	if (ran)
+		sx_ctx_lat_mark_n(x, ran);
 	return pos;
 }
 
