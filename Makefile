@@ -152,8 +152,15 @@ $(BUILD)/bench-redis-ids: $(BUILD)/bench/redis_ids.o $(BUILD)/loader/csv.o $(ENG
 	$(call link,$(LDLIBS_ENGINE))
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-redis-ids
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse $(BUILD)/bench-redis-ids
 	$(Q)bench/run.sh $(BUILD)/bench
+	$(Q)bench/resp.sh $(BUILD)/bench-resp
+
+# RESP against Redis in one run: redis-benchmark, sxgate-bench, open-loop
+# latency, TLS (bench/resp.sh; make bench runs it last).
+bench-resp: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-redis-ids
+	$(Q)bench/resp.sh $(BUILD)/bench-resp
 
 # What fresh memory and a new file cost here (bench/memcost.c): the
 # figures behind sxgate-build's memory and O_DIRECT choices.
@@ -169,7 +176,7 @@ bench-tls: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/tls.sh $(BUILD)/bench-tls
 
-.PHONY: bench bench-memcost bench-tls
+.PHONY: bench bench-resp bench-memcost bench-tls
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".
