@@ -12,8 +12,11 @@
 # --threads 2) and RESP CHECK at depth 16 and 64 (8 connections, sxgated
 # --threads 1).  The client is NEW_BIN_DIR's sxgate-bench for both.
 # Knobs: AB_RECORDS (2000000), AB_ROUNDS (3), AB_SECONDS per run (3).
-# Prints a table of lookups/s per run and the median of each; the last
-# line is the ratio B/A per configuration.
+# Prints a table of lookups/s per run and the median of each, with the
+# ratio B/A per configuration; then the same for the server's CPU time per
+# lookup (user + system from /proc/PID/stat over the run, all threads),
+# which other work on a shared machine disturbs much less than
+# throughput.
 set -euo pipefail
 A=$(realpath "$1"); B=$(realpath "$2")
 dir=${3:-build/ab}
@@ -23,7 +26,7 @@ mkdir -p "$dir"
 . "$(dirname "$0")/lib.sh"
 bench_data "$dir" "$n" "$B"
 
-run() { # BIN_DIR THREADS BENCH-ARGS... -> prints lookups/s
+run() { # BIN_DIR THREADS BENCH-ARGS... -> prints "lookups/s us-of-CPU-per-lookup"
 	local bin=$1 threads=$2; shift 2
 	local rp bp
 	rp=$(free_port); bp=$(free_port)
@@ -34,13 +37,18 @@ run() { # BIN_DIR THREADS BENCH-ARGS... -> prints lookups/s
 	for _ in $(seq 300); do grep -q ready "$dir/sxgated.log" && break; sleep 0.1; done
 	local args=("$@") out
 	args=("${args[@]//@RESP@/$rp}"); args=("${args[@]//@BIN@/$bp}")
-	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" --warmup 0.5 \
+	local c0 c1
+	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" \
 		--duration "$secs" --json 2>/dev/null)
+	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	kill "$pid"; wait "$pid" 2>/dev/null || true
-	python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["lookups_per_s"]))' "$out"
+	python3 -c 'import json,sys; j = json.loads(sys.argv[1]); t = float(sys.argv[2]) / float(sys.argv[3])
+print(round(j["lookups_per_s"]), "%.4f" % (t * 1e6 / j["lookups"] if j["lookups"] else 0))' \
+		"$out" $((c1 - c0)) "$(getconf CLK_TCK)"
 }
 
-declare -A res
+declare -A res cpu
 configs=(bin_peak resp_check_d16 resp_check_d64)
 conf_threads=(2 1 1)
 conf_args=("--port @BIN@ --batch 256 --depth 32 --connections 8"
@@ -52,9 +60,10 @@ for r in $(seq "$rounds"); do
 		for side in "${order[@]}"; do
 			bin=$A; [ "$side" = B ] && bin=$B
 			# shellcheck disable=SC2206
-			v=$(run "$bin" "${conf_threads[$i]}" ${conf_args[$i]})
+			read -r v u <<<"$(run "$bin" "${conf_threads[$i]}" ${conf_args[$i]})"
 			res[$side.${configs[$i]}]+="$v "
-			echo "ab: round $r ${configs[$i]} $side $v lookups/s"
+			cpu[$side.${configs[$i]}]+="$u "
+			echo "ab: round $r ${configs[$i]} $side $v lookups/s, $u us CPU/lookup"
 		done
 	done
 done
@@ -68,5 +77,17 @@ ma, mb = statistics.median(a), statistics.median(b)
 fa = " ".join("%.2fM" % (x / 1e6) for x in a) + " (%.2fM)" % (ma / 1e6)
 fb = " ".join("%.2fM" % (x / 1e6) for x in b) + " (%.2fM)" % (mb / 1e6)
 print("%-16s %-34s %-34s %.3f" % (c, fa, fb, mb / ma))
+PY
+done
+echo
+printf '%-16s %-34s %-34s %s\n' config "A us CPU/lookup (median)" "B us CPU/lookup (median)" "B/A"
+for c in "${configs[@]}"; do
+	python3 - "$c" "${cpu[A.$c]}" "${cpu[B.$c]}" <<'PY'
+import statistics, sys
+c, a, b = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+ma, mb = statistics.median(a), statistics.median(b)
+fa = " ".join("%.3f" % x for x in a) + " (%.3f)" % ma
+fb = " ".join("%.3f" % x for x in b) + " (%.3f)" % mb
+print("%-16s %-34s %-34s %.3f" % (c, fa, fb, mb / ma if ma else 0))
 PY
 done
