@@ -543,17 +543,25 @@ static int doc_fast(int type, const char *raw, size_t len, int kind, sx_id *out)
 	unsigned bad = len - 5 > SX_ID_MAX - 5;     /* 5..20 */
 	if (bad)
 		return 0;
-	u128 k = 0;
-	for (size_t i = len; i-- > 0;) {
+	/* each character's code lands at its own place: no chain from one
+	 * character to the next */
+	uint64_t lo = 0, hi = 0;
+	for (size_t i = 0; i < len; i++) {
 		unsigned c = alnum_code[(unsigned char)raw[i]];
 		bad |= c == 0;
-		k = k << KEY_CHAR_BITS | c;
 		out->norm[i] = code_char[c];
+		if (i < 9)
+			lo |= (uint64_t)c << (KEY_CHAR0 + KEY_CHAR_BITS * i);
+		else if (i == 9)
+			lo |= (uint64_t)(c & 3) << 62, hi |= c >> 2;
+		else
+			hi |= (uint64_t)c << (4 + KEY_CHAR_BITS * (i - 10));
 	}
 	if (bad)
 		return 0;
 	out->norm[len] = 0;
-	out->key[0] = key_from_u128(k << KEY_CHAR0 | (u128)len << KEY_LEN_SHIFT | (unsigned)kind);
+	out->key[0].lo = lo | (uint64_t)len << KEY_LEN_SHIFT | (unsigned)kind;
+	out->key[0].hi = hi;
 	out->key[1].lo = out->key[1].hi = 0;
 	out->type = (uint8_t)type;
 	out->warn = SX_IDW_NONE;
