@@ -577,16 +577,17 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 				keys[nk].hi = id->key[j].hi;
 			}
 		}
-		sx_snap_find_batch(s, keys, nk, kn);
 		/* hits walk their records: fetch the posting lists of all of
-		 * them, then their first records, before walking any (misses,
-		 * most queries, only pass through these two loops) */
-		for (size_t j = 0; j < nk; j++)
-			if (kn[j] >= 0)
-				__builtin_prefetch(&s->post[s->keys[kn[j]].post]);
-		for (size_t j = 0; j < nk; j++)
-			if (kn[j] >= 0)
-				__builtin_prefetch(&s->recs[s->post[s->keys[kn[j]].post]]);
+		 * them, then their first records, before walking any (a batch
+		 * of misses, the common case, skips this) */
+		if (sx_snap_find_batch(s, keys, nk, kn)) {
+			for (size_t j = 0; j < nk; j++)
+				if (kn[j] >= 0)
+					__builtin_prefetch(&s->post[s->keys[kn[j]].post]);
+			for (size_t j = 0; j < nk; j++)
+				if (kn[j] >= 0)
+					__builtin_prefetch(&s->recs[s->post[s->keys[kn[j]].post]]);
+		}
 		nk = 0;
 		for (size_t i = 0; i < m; i++) {
 			const sx_query *q = &qs[done + i];
