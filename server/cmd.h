@@ -85,7 +85,7 @@ typedef struct sx_cmd_batch {
 	const char *tenant;              /* who asked (all of the batch) */
 	size_t n;                        /* queries gathered in x->qs */
 	uint32_t hdr;                    /* MCHECK array header not yet written */
-	uint32_t pre[SX_CMD_BATCH];          /* array header before reply i (0: none) */
+	uint32_t pre[SX_CMD_BATCH];      /* array header before reply i (0: none) */
 } sx_cmd_batch;
 
 /* Decide and answer what b holds; b is empty afterwards. */

@@ -12,9 +12,9 @@
  * else must answer, when the batch is full, or when the read's complete
  * commands are done.  INFO's latency counts each command once, a batch's
  * commands with an equal share of the time the batch took.  The batch is
- * always answered before process returns:
- * the read buffer (or the connection's input buffer, whose incomplete
- * tail conn.c keeps and moves) is never referred to afterwards.
+ * always answered before process returns: the read buffer (or the
+ * connection's input buffer, whose incomplete tail conn.c keeps and
+ * moves) is never referred to afterwards.
  */
 #include <stdio.h>
 #include <string.h>
