@@ -212,7 +212,11 @@ static int raw_reply(st_conn *c, st_sb *b)
 		return -1;
 	st_sb_put(b, l, n);
 	st_sb_put(b, "\r\n", 2);
-	long long v = n > 1 ? strtoll(l + 1, NULL, 10) : 0;
+	char num[32];                /* the line is not NUL-terminated */
+	size_t k = n == 0 ? 0 : n - 1 < sizeof num - 1 ? n - 1 : sizeof num - 1;
+	memcpy(num, l + 1, k);
+	num[k] = 0;
+	long long v = strtoll(num, NULL, 10);
 	if (l[0] == '$' && v >= 0) {
 		while (c->len - c->off < (size_t)v + 2)
 			if (st_fill(c) <= 0)
