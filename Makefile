@@ -85,6 +85,10 @@ $(BIN)/sxgate-bench: $(BENCH_OBJ) $(CLIENT_OBJ)
 $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE))
 
+# The ID parse on its own, ns per ID (bench/idparse.c).
+$(BUILD)/bench-idparse: $(BUILD)/bench/idparse.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE))
+
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
@@ -130,13 +134,16 @@ run: deps
 
 # The engine on 10 M generated records (BENCH_RECORDS to change).
 bench-engine: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse
 	$(Q)bench/engine.sh $(BUILD)/bench
+
+bench-idparse: $(BUILD)/bench-idparse
+	$(Q)$(BUILD)/bench-idparse
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all deps test run clean bench-engine check-arch
+.PHONY: all deps test run clean bench-engine bench-idparse check-arch
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
@@ -152,8 +159,15 @@ $(BUILD)/bench-redis-ids: $(BUILD)/bench/redis_ids.o $(BUILD)/loader/csv.o $(ENG
 	$(call link,$(LDLIBS_ENGINE))
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-redis-ids
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse $(BUILD)/bench-redis-ids
 	$(Q)bench/run.sh $(BUILD)/bench
+	$(Q)bench/resp.sh $(BUILD)/bench-resp
+
+# RESP against Redis in one run: redis-benchmark, sxgate-bench, open-loop
+# latency, TLS (bench/resp.sh; make bench runs it last).
+bench-resp: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-redis-ids
+	$(Q)bench/resp.sh $(BUILD)/bench-resp
 
 # What fresh memory and a new file cost here (bench/memcost.c): the
 # figures behind sxgate-build's memory and O_DIRECT choices.
@@ -169,7 +183,7 @@ bench-tls: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/tls.sh $(BUILD)/bench-tls
 
-.PHONY: bench bench-memcost bench-tls
+.PHONY: bench bench-resp bench-memcost bench-tls
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".

@@ -49,7 +49,9 @@ run() { # SIDE THREADS BENCH-ARGS... -> prints "lookups/s cpu-us-per-lookup"
 	for _ in $(seq 300); do grep -q ready "$dir/sxgated.log" && break; sleep 0.1; done
 	local args=("$@") out
 	args=("${args[@]//@RESP@/$rp}"); args=("${args[@]//@BIN@/$bp}")
-	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" --warmup 0.5 \
+	local c0 c1
+	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" \
 		--duration "$secs" --json 2>/dev/null)
 	local ticks
 	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")

@@ -21,3 +21,17 @@ bench_data() {
 		echo "$n" >"$dir/records"
 	fi
 }
+
+# bench_certs DIR: a CA and a server certificate for localhost/127.0.0.1
+# (EC P-256) in DIR: ca.pem, srv.pem, srv.key.
+bench_certs() {
+	( cd "$1"
+	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+		-out ca.pem -days 30 -subj "/CN=bench CA" 2>/dev/null
+	  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
+		-out srv.csr -subj "/CN=localhost" 2>/dev/null
+	  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
+	  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
+		-days 30 -extfile ext 2>/dev/null
+	  chmod 600 ./*.key )
+}

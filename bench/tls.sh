@@ -22,15 +22,7 @@ dir=$(realpath "$dir")
 . "$(dirname "$0")/lib.sh"
 bench_data "$dir" "$n" "$B"
 if [ ! -f "$dir/srv.pem" ]; then
-	( cd "$dir"
-	  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
-		-out ca.pem -days 30 -subj "/CN=bench CA" 2>/dev/null
-	  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
-		-out srv.csr -subj "/CN=localhost" 2>/dev/null
-	  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
-	  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
-		-days 30 -extfile ext 2>/dev/null
-	  chmod 600 ./*.key )
+	bench_certs "$dir"
 fi
 listed=$(grep -m1 -o '[1-9][0-9]\{16\}[0-9X]' "$dir/list.csv")
 

@@ -185,6 +185,7 @@ int sx_query_common(sx_query *q, const sx_rules *rules, sx_str channel,
 	if (chan < 0)
 		return err(e, cap, "unknown channel '%s'%s", "", channel);
 	q->chan = (uint8_t)chan;
+	q->op = SX_Q_DECIDE;
 	if (parse_class(rules ? rules : sx_rules_default_table(), chan, cls, &q->cls,
 	                e, cap))
 		return -1;
@@ -451,6 +452,8 @@ static inline int ov_may_have(const sx_overlay *ov, const sx_query *q)
 	return 0;
 }
 
+static int listed_keys(const sx_snap *s, const sx_query *q, const int64_t *kn);
+
 #define CHUNK 64
 
 size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
@@ -472,7 +475,17 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 				keys[nk].hi = id->key[j].hi;
 			}
 		}
-		sx_snap_find_batch(s, keys, nk, kn);
+		/* hits walk their records: fetch the posting lists of all of
+		 * them, then their first records, before walking any (a batch
+		 * of misses, the common case, skips this) */
+		if (sx_snap_find_batch(s, keys, nk, kn)) {
+			for (size_t j = 0; j < nk; j++)
+				if (kn[j] >= 0)
+					__builtin_prefetch(&s->post[s->keys[kn[j]].post]);
+			for (size_t j = 0; j < nk; j++)
+				if (kn[j] >= 0)
+					__builtin_prefetch(&s->recs[s->post[s->keys[kn[j]].post]]);
+		}
 		nk = 0;
 		for (size_t i = 0; i < m; i++) {
 			const sx_query *q = &qs[done + i];
@@ -486,8 +499,14 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 				nk += q->id.nkeys;
 				continue;
 			}
-			decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
-			            recs + used, COLLECT_DENY);
+			if (q->op == SX_Q_LISTED)
+				ds[done + i] = (sx_decision){
+					.reason = listed_keys(s, q, kn + nk) ? SX_R_LISTED
+					                                       : SX_R_NOT_LISTED,
+					.rec = recs + used };
+			else
+				decide_keys(s, q, kn + nk, q->id.nkeys, &ds[done + i],
+				            recs + used, COLLECT_DENY);
 			used += ds[done + i].nrec;
 			nk += q->id.nkeys;
 		}
@@ -496,11 +515,12 @@ size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
 	return done;
 }
 
-int sx_listed(const sx_snap *s, const sx_query *q)
+/* LISTED given q's keys' numbers in the snapshot (-1: absent). */
+static int listed_keys(const sx_snap *s, const sx_query *q, const int64_t *kn)
 {
 	const sx_overlay *ov = s->ov;
 	for (int i = 0; i < q->id.nkeys; i++) {
-		int64_t k = sx_snap_find(s, &q->id.key[i]);
+		int64_t k = kn[i];
 		if (k >= 0) {
 			const struct sx_disk_key *e = &s->keys[k];
 			for (uint32_t j = 0; j < (e->npost & SX_KEY_NMASK); j++) {
@@ -525,6 +545,14 @@ int sx_listed(const sx_snap *s, const sx_query *q)
 			}
 	}
 	return 0;
+}
+
+int sx_listed(const sx_snap *s, const sx_query *q)
+{
+	int64_t kn[2];
+	for (int i = 0; i < q->id.nkeys; i++)
+		kn[i] = sx_snap_find(s, &q->id.key[i]);
+	return listed_keys(s, q, kn);
 }
 
 size_t sx_record_format(const sx_snap *s, uint32_t rec, char *buf, size_t cap)

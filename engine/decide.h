@@ -58,12 +58,18 @@ static inline int sx_reason_fed_back(int reason)
 	return reason != SX_R_NOT_RESTRICTED && reason != SX_R_NOT_LISTED;
 }
 
+/* What sx_decide_batch() answers for a query: the decision (CHECK), or
+ * only whether the ID is listed (LISTED: reason SX_R_LISTED or
+ * SX_R_NOT_LISTED, no records). */
+enum { SX_Q_DECIDE = 0, SX_Q_LISTED = 1 };
+
 typedef struct sx_query {
 	sx_id id;
 	uint8_t chan;       /* SX_C_* */
 	uint8_t type;       /* SX_IDT_* */
 	uint16_t cls;       /* see "Classes" */
 	uint16_t day;       /* days since 1970-01-01 */
+	uint8_t op;         /* SX_Q_*: sx_query_common sets SX_Q_DECIDE */
 } sx_query;
 
 /* Optional words of a query are sx_str (sx.h): a NULL pointer is "not
@@ -103,10 +109,13 @@ void sx_decide(const sx_snap *s, const sx_query *q, sx_decision *d,
 
 /*
  * Decide n queries with batched lookups (hash all, prefetch, resolve).
+ * Each query has its own op, channel, class, type and day: a batch may
+ * mix CHECKs of any kind with LISTED questions (op SX_Q_LISTED, answered
+ * as sx_listed would: SX_R_LISTED or SX_R_NOT_LISTED, no records).
  * The denying record numbers of all decisions are packed into recs
  * (capacity cap).  Returns how many queries were decided (all n, unless
  * recs ran out first; cap >= sx_snap_max_query_records(s) guarantees at
- * least one).  Same answers as sx_decide one by one.
+ * least one).  Same answers as sx_decide (sx_listed) one by one.
  */
 size_t sx_decide_batch(const sx_snap *s, const sx_query *qs, size_t n,
                        sx_decision *ds, uint32_t *recs, size_t cap);

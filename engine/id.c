@@ -429,9 +429,155 @@ static const unsigned char doc_kind[SX_NIDTYPES] = {
 	[SX_IDT_FRP]      = SX_KK_FRP,
 };
 
+/* ---- the common case, branch-light ------------------------------------------
+ *
+ * Most IDs a gate is asked about arrive already normal: a RIC as its 18
+ * ASCII digits (or an X last), a passport as ASCII letters and digits.
+ * For those the steps above collapse: nothing to drop or fold, and the
+ * digits of a RIC are tested eight at a time (SWAR), summed for the
+ * check character and packed into the key without a branch per
+ * character.  An ID that is not in that form, or that fails any rule,
+ * goes the general way, which alone words the errors: the fast paths
+ * only ever accept what the general path accepts, with the same result.
+ */
+
+#define ONES8 0x0101010101010101ull
+
+/* Are all 8 bytes of w ASCII digits?  High nibble 3, and adding 6 keeps it
+ * 3 ('9' + 6 = '?', ':' + 6 = '@'). */
+static inline int digits8(uint64_t w)
+{
+	return ((w & 0xF0 * ONES8) == 0x30 * ONES8) &
+	       (((w + 0x06 * ONES8) & 0xF0 * ONES8) == 0x30 * ONES8);
+}
+
+static inline uint64_t load8(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;    /* little-endian: p[0] in the low byte */
+}
+
+/* Four 16-bit lanes w0..w3 for a weighted sum by multiplication: lane
+ * 3 of (x * W4(w0, w1, w2, w3)) is x0*w0 + x1*w1 + x2*w2 + x3*w3 when x
+ * holds digits x0..x3 in its 16-bit lanes (each partial sum stays below
+ * 2^16, so no lane carries into the next; lanes past 3 fall off the top). */
+#define W4(w0, w1, w2, w3) \
+	((uint64_t)(w3) | (uint64_t)(w2) << 16 | (uint64_t)(w1) << 32 | (uint64_t)(w0) << 48)
+#define EVEN8 0x00FF00FF00FF00FFull
+
+/* 18 ASCII digits (or a last X/x) that pass every RIC rule with the right
+ * check character: the ID, as ric_rule and the general path would make
+ * it.  0 when raw is anything else (the general path decides).  The
+ * weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2 are applied four digits per
+ * multiplication, even and odd bytes apart. */
+static int ric18_fast(const char *raw, sx_id *out)
+{
+	uint64_t a = load8(raw), b = load8(raw + 8);
+	unsigned d16 = (unsigned char)raw[16] - '0';
+
+	if (!(digits8(a) & digits8(b) & (d16 < 10)))
+		return 0;
+	a -= 0x30 * ONES8;                      /* the digits' values, byte by byte */
+	b -= 0x30 * ONES8;
+	unsigned sum = (unsigned)(((a & EVEN8) * W4(7, 10, 8, 2)) >> 48) +
+	               (unsigned)(((a >> 8 & EVEN8) * W4(9, 5, 4, 1)) >> 48) +
+	               (unsigned)(((b & EVEN8) * W4(6, 7, 10, 8)) >> 48) +
+	               (unsigned)(((b >> 8 & EVEN8) * W4(3, 9, 5, 4)) >> 48) + d16 * 2;
+	char check = "10X98765432"[sum % 11];
+	/* 'x' folds to 'X'; any other byte is compared as it is */
+	char last = raw[17] == 'x' ? 'X' : raw[17];
+#define DA(i) ((unsigned)(a >> (8 * (i))) & 0xff)
+#define DB(i) ((unsigned)(b >> (8 * ((i) - 8))) & 0xff)
+	int y = (int)(DA(6) * 1000 + DA(7) * 100 + DB(8) * 10 + DB(9));
+	int m = (int)(DB(10) * 10 + DB(11)), day = (int)(DB(12) * 10 + DB(13));
+	if (!((last == check) & (DA(0) != 0) & (y >= 1800) & (y <= 2100)) ||
+	    !sx_date_valid(y, m, day))
+		return 0;
+
+	/* codes are digit + 1, character i at bit 8 + 6i (id.h): independent
+	 * terms, so the CPU builds them side by side */
+	a += ONES8;
+	b += ONES8;
+	uint64_t lo = 0, hi = (uint64_t)(d16 + 1) << (4 + 6 * 6);
+	for (int i = 0; i < 8; i++)
+		lo |= (uint64_t)DA(i) << (KEY_CHAR0 + KEY_CHAR_BITS * i);
+	lo |= (uint64_t)DB(8) << (KEY_CHAR0 + KEY_CHAR_BITS * 8);
+	lo |= (uint64_t)(DB(9) & 3) << 62;
+	hi |= DB(9) >> 2;
+	for (int i = 10; i < 16; i++)
+		hi |= (uint64_t)DB(i) << (4 + KEY_CHAR_BITS * (i - 10));
+#undef DA
+#undef DB
+	out->key[0].lo = lo | 17u << KEY_LEN_SHIFT | SX_KK_RIC;
+	out->key[0].hi = hi;
+	out->key[1].lo = out->key[1].hi = 0;
+	memcpy(out->norm, raw, 17);
+	out->norm[17] = last;
+	out->norm[18] = 0;
+	out->type = SX_IDT_RIC;
+	out->warn = SX_IDW_NONE;
+	out->len = 18;
+	out->nkeys = 1;
+	return 1;
+}
+
+/* Key code of an ASCII letter or digit (either case), 0 for any other
+ * byte: key_code() after upper-casing, as a table. */
+static const unsigned char alnum_code[256] = {
+#define D(c) [c] = c - '0' + 1
+	D('0'), D('1'), D('2'), D('3'), D('4'), D('5'), D('6'), D('7'), D('8'), D('9'),
+#undef D
+#define L(c) [c] = c - 'A' + 11, [c + 32] = c - 'A' + 11
+	L('A'), L('B'), L('C'), L('D'), L('E'), L('F'), L('G'), L('H'), L('I'),
+	L('J'), L('K'), L('L'), L('M'), L('N'), L('O'), L('P'), L('Q'), L('R'),
+	L('S'), L('T'), L('U'), L('V'), L('W'), L('X'), L('Y'), L('Z'),
+#undef L
+};
+static const char code_char[37] = "?0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/* A passport, HKMO, TW or FRP number of 5 to 20 ASCII letters and digits
+ * and nothing else: the ID the general path would make.  0 otherwise. */
+static int doc_fast(int type, const char *raw, size_t len, int kind, sx_id *out)
+{
+	unsigned bad = len - 5 > SX_ID_MAX - 5;     /* 5..20 */
+	if (bad)
+		return 0;
+	/* each character's code lands at its own place: no chain from one
+	 * character to the next */
+	uint64_t lo = 0, hi = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = alnum_code[(unsigned char)raw[i]];
+		bad |= c == 0;
+		out->norm[i] = code_char[c];
+		if (i < 9)
+			lo |= (uint64_t)c << (KEY_CHAR0 + KEY_CHAR_BITS * i);
+		else if (i == 9)
+			lo |= (uint64_t)(c & 3) << 62, hi |= c >> 2;
+		else
+			hi |= (uint64_t)c << (4 + KEY_CHAR_BITS * (i - 10));
+	}
+	if (bad)
+		return 0;
+	out->norm[len] = 0;
+	out->key[0].lo = lo | (uint64_t)len << KEY_LEN_SHIFT | (unsigned)kind;
+	out->key[0].hi = hi;
+	out->key[1].lo = out->key[1].hi = 0;
+	out->type = (uint8_t)type;
+	out->warn = SX_IDW_NONE;
+	out->len = (uint8_t)len;
+	out->nkeys = 1;
+	return 1;
+}
+
 int sx_id_parse(int type, const char *raw, size_t len, int side,
                 sx_id *out, const char **why)
 {
+	if (type == SX_IDT_RIC && len == 18 && ric18_fast(raw, out))
+		return 0;
+	if (type >= SX_IDT_PASSPORT && type < SX_NIDTYPES &&
+	    doc_fast(type, raw, len, doc_kind[type], out))
+		return 0;
 	const char *w = NULL;
 	uint8_t warn = SX_IDW_NONE;
 	char *s = out->norm;

@@ -521,17 +521,23 @@ SX_COLD static int64_t find_overflow(const sx_snap *s, const sx_key *k)
 	return -1;
 }
 
-static inline int64_t resolve(const sx_snap *s, const sx_key *k, uint64_t h,
-                              uint32_t slot)
+/* The key at slot, whose fingerprint matched: k's number, or -1. */
+static inline int64_t resolve_key(const sx_snap *s, const sx_key *k, uint32_t slot)
 {
-	if (s->fp[slot] != sx_fp(h))
-		return -1;
 	const struct sx_disk_key *e = &s->keys[slot];
 	if (e->lo == k->lo && e->hi == k->hi)
 		return slot;
 	if (sx_unlikely(e->npost & SX_KEY_MORE))
 		return find_overflow(s, k);
 	return -1;
+}
+
+static inline int64_t resolve(const sx_snap *s, const sx_key *k, uint64_t h,
+                              uint32_t slot)
+{
+	if (s->fp[slot] != sx_fp(h))
+		return -1;
+	return resolve_key(s, k, slot);
 }
 
 int64_t sx_snap_find(const sx_snap *s, const sx_key *k)
@@ -544,16 +550,18 @@ int64_t sx_snap_find(const sx_snap *s, const sx_key *k)
 
 #define BATCH 32
 
-void sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
-                        int64_t *out)
+size_t sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
+                          int64_t *out)
 {
+	size_t found = 0;
 	uint64_t h[BATCH];
 	uint32_t slot[BATCH];
+	uint8_t match[BATCH];
 
 	if (sx_unlikely(s->hdr->n_slots == 0)) {
 		for (size_t i = 0; i < n; i++)
 			out[i] = -1;
-		return;
+		return 0;
 	}
 	for (size_t base = 0; base < n; base += BATCH) {
 		size_t m = n - base < BATCH ? n - base : BATCH;
@@ -565,9 +573,20 @@ void sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
 			slot[i] = sx_mphf_slot(&s->mphf, h[i]);
 			__builtin_prefetch(&s->fp[slot[i]]);
 		}
-		for (size_t i = 0; i < m; i++)
-			out[base + i] = resolve(s, &keys[base + i], h[i], slot[i]);
+		/* a fingerprint that matches is most likely a hit: its key
+		 * entry is fetched for all of them before any is compared;
+		 * a miss ends here */
+		for (size_t i = 0; i < m; i++) {
+			match[i] = s->fp[slot[i]] == sx_fp(h[i]);
+			if (match[i])
+				__builtin_prefetch(&s->keys[slot[i]]);
+		}
+		for (size_t i = 0; i < m; i++) {
+			out[base + i] = match[i] ? resolve_key(s, &keys[base + i], slot[i]) : -1;
+			found += out[base + i] >= 0;
+		}
 	}
+	return found;
 }
 
 const sx_key *sx_snap_key(const sx_snap *s, uint32_t keyno)

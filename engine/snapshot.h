@@ -83,9 +83,10 @@ void sx_snap_record(const sx_snap *s, uint32_t rec, sx_recview *v);
 int64_t sx_snap_find(const sx_snap *s, const sx_key *k);
 
 /* Batched lookup: hash all n keys, prefetch their slots, then resolve.
- * out[i] = key number or -1.  Same answers as n calls to sx_snap_find. */
-void sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
-                        int64_t *out);
+ * out[i] = key number or -1.  Same answers as n calls to sx_snap_find.
+ * Returns how many were found (a caller can skip work for misses). */
+size_t sx_snap_find_batch(const sx_snap *s, const sx_key *keys, size_t n,
+                          int64_t *out);
 
 /* The key number's key, and the numbers of its records (ascending). */
 const sx_key *sx_snap_key(const sx_snap *s, uint32_t keyno);

@@ -167,10 +167,13 @@ static int parse_of(const char *const *names, size_t n, const char *s,
 {
 	size_t i;
 
-	if (s == NULL)
+	if (s == NULL || len == 0)
 		return -1;
+	/* the first letter settles most mismatches without a call */
+	unsigned char c0 = ascii_lower((unsigned char)s[0]);
 	for (i = 0; i < n; i++)
-		if (ascii_case_eq(s, len, names[i]))
+		if (ascii_lower((unsigned char)names[i][0]) == c0 &&
+		    ascii_case_eq(s, len, names[i]))
 			return (int)i;
 	return -1;
 }

@@ -59,6 +59,22 @@ static inline uint64_t sx_le_get64(const uint8_t *p)
 	return (uint64_t)sx_le_get32(p) | (uint64_t)sx_le_get32(p + 4) << 32;
 }
 
+/* s[0..n) equals lit (lit_n bytes, lower case) ignoring ASCII case, as
+ * strncasecmp in the C locale: only A-Z fold.  For the short command and
+ * keyword names of the request path. */
+static inline int sx_ascii_ieq(const char *s, size_t n, const char *lit, size_t lit_n)
+{
+	if (n != lit_n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+		c += (c - 'A' < 26u) << 5;
+		if (c != (unsigned char)lit[i])
+			return 0;
+	}
+	return 1;
+}
+
 /* Clocks: monotonic for durations and deadlines, real time for stamps. */
 static inline uint64_t sx_clock_ns(clockid_t clk)
 {

@@ -1,7 +1,8 @@
 /*
  * batch.h - deciding queries against the thread's serving snapshot: one
- * (CHECK) or many IDs that share channel, class, type and day (MCHECK over
- * RESP and CHECK frames of the binary protocol).
+ * (CHECK), many IDs that share channel, class, type and day (MCHECK over
+ * RESP and CHECK frames of the binary protocol), or many queries each of
+ * its own kind (the CHECK, LISTED and MCHECK commands of a RESP pipeline).
  *
  * IDs are parsed and decided SX_BATCH at a time with sx_decide_batch()
  * (hash all keys, prefetch, resolve: the memory latency of one lookup
@@ -28,6 +29,14 @@ struct sx_batch_sink {
  * none); results go to k in order. */
 void sx_batch_decide(sx_ctx *x, const sx_query *tmpl, const sx_str *ids,
                      size_t n, const char *tenant, sx_batch_sink *k);
+
+/* Decide qs[0..n), already parsed, each with its own op (SX_Q_DECIDE or
+ * SX_Q_LISTED), channel, class, type and day; results go to k in order
+ * (a LISTED query's as reason SX_R_LISTED or SX_R_NOT_LISTED).  CHECK
+ * decisions are counted and observed as sx_batch_one's are; LISTED
+ * answers are neither, as a single LISTED's are not.  qs may be x->qs. */
+void sx_batch_run(sx_ctx *x, const sx_query *qs, size_t n, const char *tenant,
+                  sx_batch_sink *k);
 
 /* Decide one parsed query into *d (records in x's scratch, valid until
  * the next decision), counted and observed like a batch. */

@@ -11,7 +11,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cmd.h"
 #include "ctx.h"
@@ -33,7 +32,7 @@ static const struct cmd_def {
 static int lookup(sx_str s)
 {
 	for (int i = 0; i < SX_NCMDS; i++)
-		if (cmds[i].len == s.n && !strncasecmp(cmds[i].name, s.p, s.n))
+		if (sx_ascii_ieq(s.p, s.n, cmds[i].name, cmds[i].len))
 			return i;
 	return -1;
 }
@@ -64,25 +63,29 @@ void sx_cmd_run(sx_req *r, const sx_str *argv, size_t argc)
 	int id = lookup(argv[0]);
 	if (sx_unlikely(id < 0)) {
 		sx_stat_inc(x->stats.per_cmd[SX_NCMDS]);
+		sx_req_out(r);
 		unknown_command(r, argv, argc);
 		return;
 	}
 	const struct cmd_def *d = &cmds[id];
 	sx_stat_inc(x->stats.per_cmd[id]);
+	if (!(d->flags & SX_CMDF_BATCH))
+		sx_req_out(r);          /* the gathered queries answer first */
 	if (sx_unlikely(d->arity > 0 ? argc != (size_t)d->arity
 	                             : argc < (size_t)-d->arity)) {
-		sx_resp_errorf(r->out, "ERR wrong number of arguments for '%s' command", d->name);
+		sx_resp_errorf(sx_req_out(r), "ERR wrong number of arguments for '%s' command",
+		               d->name);
 		return;
 	}
 	if (sx_unlikely(!r->tenant && x->tenants && !(d->flags & SX_CMDF_PREAUTH))) {
 		sx_stat_inc(x->stats.noauth);
-		sx_resp_lit(r->out, "-" SX_NOAUTH_MSG "\r\n");
+		sx_resp_lit(sx_req_out(r), "-" SX_NOAUTH_MSG "\r\n");
 		return;
 	}
 	char msg[256];
 	size_t n = sx_perm_command(r, id, msg, sizeof msg);
 	if (sx_unlikely(n)) {
-		sx_resp_error(r->out, msg, n);
+		sx_resp_error(sx_req_out(r), msg, n);
 		return;
 	}
 	d->fn(r, argv, argc);

@@ -35,13 +35,14 @@ enum {
 	SX_CMDF_PREAUTH = 1 << 0,   /* allowed before AUTH (AUTH, PING, QUIT) */
 	SX_CMDF_ADMIN   = 1 << 1,   /* needs an admin tenant */
 	SX_CMDF_LISTED  = 1 << 2,   /* needs a tenant with the listed flag */
+	SX_CMDF_BATCH   = 1 << 3,   /* a query a pipeline may gather (sx_cmd_batch) */
 };
 
 /*      enum           name             arity flags            handler */
 #define SX_COMMANDS(X)                                                        \
-	X(CHECK,         "check",          -3, 0,               sx_cmd_check)   \
-	X(MCHECK,        "mcheck",         -4, 0,               sx_cmd_mcheck)  \
-	X(LISTED,        "listed",         -2, SX_CMDF_LISTED,  sx_cmd_listed)  \
+	X(CHECK,         "check",          -3, SX_CMDF_BATCH,   sx_cmd_check)   \
+	X(MCHECK,        "mcheck",         -4, SX_CMDF_BATCH,   sx_cmd_mcheck)  \
+	X(LISTED,        "listed",         -2, SX_CMDF_LISTED | SX_CMDF_BATCH, sx_cmd_listed) \
 	X(PING,          "ping",           -1, SX_CMDF_PREAUTH, sx_cmd_ping)    \
 	X(AUTH,          "auth",            3, SX_CMDF_PREAUTH, sx_cmd_auth)    \
 	X(QUIT,          "quit",           -1, SX_CMDF_PREAUTH, sx_cmd_quit)    \
@@ -62,6 +63,35 @@ enum {
 	SX_NCMDS
 };
 
+/*
+ * The queries of a RESP pipeline, gathered to be decided together.  A
+ * protocol that reads several commands at once lends one to each request
+ * (sx_req.batch): CHECK, LISTED and MCHECK then parse their query into the
+ * context's x->qs and write nothing yet; sx_cmd_flush() decides what was
+ * gathered in one sx_batch_run() (hash all, prefetch, resolve) and writes
+ * the replies in the order the commands came.  Whatever else would write
+ * a reply (another command, an error of a query command, a command that
+ * waits for a job) flushes first, so replies never change order, and
+ * every counter and the feedback observer see what they saw one command
+ * at a time.  Nothing in it points into the request bytes once a query is
+ * parsed, so the bytes may go as soon as the protocol returns, provided
+ * it flushed.  Capacity SX_CMD_BATCH queries (at most the context's
+ * SX_BATCH): a full batch flushes itself.
+ */
+#define SX_CMD_BATCH 256
+
+typedef struct sx_cmd_batch {
+	struct sx_ctx *x;
+	struct sx_obuf *out;             /* where the replies go */
+	const char *tenant;              /* who asked (all of the batch) */
+	size_t n;                        /* queries gathered in x->qs */
+	uint32_t hdr;                    /* MCHECK array header not yet written */
+	uint32_t pre[SX_CMD_BATCH];      /* array header before reply i (0: none) */
+} sx_cmd_batch;
+
+/* Decide and answer what b holds; b is empty afterwards. */
+void sx_cmd_flush(sx_cmd_batch *b);
+
 /* One request, as a protocol hands it to a command. */
 typedef struct sx_req {
 	struct sx_ctx *x;                /* the thread's context */
@@ -76,7 +106,17 @@ typedef struct sx_req {
 	int quit;                        /* out: close after the reply */
 	int counted;                     /* the protocol counted the request */
 	const struct sx_tenant *bound;   /* tenant by TLS client certificate */
+	sx_cmd_batch *batch;             /* NULL: answer at once; else gather */
 } sx_req;
+
+/* r's output for a reply written now: what r's batch gathered is answered
+ * first, so replies stay in order. */
+static inline struct sx_obuf *sx_req_out(sx_req *r)
+{
+	if (r->batch && (r->batch->n || r->batch->hdr))
+		sx_cmd_flush(r->batch);
+	return r->out;
+}
 
 typedef void sx_cmd_fn(sx_req *r, const sx_str *argv, size_t argc);
 

@@ -5,10 +5,16 @@
  * Query syntax: the class is optional and is the word after the channel
  * unless that word is TYPE or AT; TYPE and AT each take one value, at most
  * once each, in any order; anything else is "-ERR syntax error".
+ *
+ * In a pipeline (r->batch, cmd.h) the handlers only parse: a valid query
+ * joins the batch in x->qs and its reply is written by sx_cmd_flush(),
+ * an MCHECK's array header before its first ID's reply.  Every error is
+ * written through sx_req_out(), which answers the batch first.  Counters
+ * move exactly as they do one command at a time: parse errors, NOPERM and
+ * mcheck_ids when the command is read, decisions when it is decided.
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "batch.h"
 #include "cmd.h"
@@ -18,7 +24,7 @@
 
 static int eqi(sx_str s, const char *lit, size_t n)
 {
-	return s.n == n && !strncasecmp(s.p, lit, n);
+	return sx_ascii_ieq(s.p, s.n, lit, n);
 }
 
 static const char *tenant_name(const sx_req *r)
@@ -56,18 +62,18 @@ static void reply_decision(sx_ctx *x, sx_obuf *ob, const sx_decision *d)
 static void query_error(sx_req *r, const char *err)
 {
 	sx_stat_inc(r->x->stats.query_errors);
-	sx_resp_errorf(r->out, "ERR %s", err);
+	sx_resp_errorf(sx_req_out(r), "ERR %s", err);
 }
 
 static void syntax_error(sx_req *r)
 {
 	sx_stat_inc(r->x->stats.query_errors);
-	sx_resp_lit(r->out, "-ERR syntax error\r\n");
+	sx_resp_lit(sx_req_out(r), "-ERR syntax error\r\n");
 }
 
 static int is_keyword(sx_str s)
 {
-	return eqi(s, "TYPE", 4) || eqi(s, "AT", 2);
+	return eqi(s, "type", 4) || eqi(s, "at", 2);
 }
 
 /* TYPE/AT pairs from argv[*i].  With ids_follow, stop at the first word
@@ -77,7 +83,7 @@ static int keywords(const sx_str *a, size_t argc, size_t *i, sx_str *type,
                     sx_str *at, int ids_follow)
 {
 	while (*i < argc) {
-		sx_str *slot = eqi(a[*i], "TYPE", 4) ? type : eqi(a[*i], "AT", 2) ? at : NULL;
+		sx_str *slot = eqi(a[*i], "type", 4) ? type : eqi(a[*i], "at", 2) ? at : NULL;
 		if (!slot)
 			return ids_follow ? 0 : -1;
 		if (slot->p || *i + 1 >= argc)
@@ -94,8 +100,62 @@ static int may_ask(sx_req *r, int cmd, int chan)
 	char msg[256];
 	size_t n = sx_perm_channel(r, cmd, chan, msg, sizeof msg);
 	if (n)
-		sx_resp_error(r->out, msg, n);
+		sx_resp_error(sx_req_out(r), msg, n);
 	return n == 0;
+}
+
+/* ---- a pipeline's batch (cmd.h) ---------------------------------------- */
+
+_Static_assert(SX_CMD_BATCH <= SX_BATCH, "a batch's queries live in x->qs");
+
+/* The next query slot of r's batch, flushing a full one. */
+static sx_query *gather(sx_req *r)
+{
+	sx_cmd_batch *b = r->batch;
+	if (b->n == SX_CMD_BATCH)
+		sx_cmd_flush(b);
+	b->tenant = tenant_name(r);
+	return &r->x->qs[b->n];
+}
+
+/* The query in the slot gather() gave is parsed: it joins the batch. */
+static void gathered(sx_req *r)
+{
+	sx_cmd_batch *b = r->batch;
+	b->pre[b->n++] = b->hdr;
+	b->hdr = 0;
+}
+
+typedef struct pipe_sink {
+	sx_batch_sink k;
+	sx_cmd_batch *b;
+	size_t i;
+} pipe_sink;
+
+static void pipe_sink_decision(sx_batch_sink *k, const sx_decision *d)
+{
+	pipe_sink *s = (pipe_sink *)k;
+	sx_cmd_batch *b = s->b;
+	size_t i = s->i++;
+	if (b->pre[i])
+		sx_resp_array(b->out, b->pre[i]);
+	if (b->x->qs[i].op == SX_Q_LISTED)
+		sx_obuf_put(b->out, d->reason == SX_R_LISTED ? ":1\r\n" : ":0\r\n", 4);
+	else
+		reply_decision(b->x, b->out, d);
+}
+
+void sx_cmd_flush(sx_cmd_batch *b)
+{
+	if (b->n) {
+		pipe_sink sink = { { pipe_sink_decision, NULL }, b, 0 };
+		sx_batch_run(b->x, b->x->qs, b->n, b->tenant, &sink.k);
+		b->n = 0;
+	}
+	if (b->hdr) {
+		sx_resp_array(b->out, b->hdr);
+		b->hdr = 0;
+	}
 }
 
 /* ---- CHECK id channel [class] [TYPE t] [AT d] --------------------------- */
@@ -110,21 +170,25 @@ void sx_cmd_check(sx_req *r, const sx_str *a, size_t argc)
 		syntax_error(r);
 		return;
 	}
-	sx_query q;
+	sx_query one, *q = r->batch ? gather(r) : &one;
 	char err[256];
-	if (sx_query_common(&q, sx_snap_rules(r->x->cur->snap), a[2], cls, type,
+	if (sx_query_common(q, sx_snap_rules(r->x->cur->snap), a[2], cls, type,
 	                    at, err, sizeof err)) {
 		query_error(r, err);
 		return;
 	}
-	if (!may_ask(r, SX_CMD_CHECK, q.chan))
+	if (!may_ask(r, SX_CMD_CHECK, q->chan))
 		return;
-	if (sx_query_id(&q, a[1], err, sizeof err)) {
+	if (sx_query_id(q, a[1], err, sizeof err)) {
 		query_error(r, err);
 		return;
 	}
+	if (r->batch) {
+		gathered(r);
+		return;
+	}
 	sx_decision d;
-	sx_batch_one(r->x, &q, tenant_name(r), &d);
+	sx_batch_one(r->x, q, tenant_name(r), &d);
 	reply_decision(r->x, r->out, &d);
 }
 
@@ -177,6 +241,21 @@ void sx_cmd_mcheck(sx_req *r, const sx_str *a, size_t argc)
 		return;
 	}
 	sx_stat_add(r->x->stats.mcheck_ids, argc - i);
+	if (r->batch) {
+		/* each ID joins the pipeline's batch; an invalid one answers
+		 * in its place, after what was gathered before it */
+		r->batch->hdr = (uint32_t)(argc - i);
+		for (; i < argc; i++) {
+			sx_query *qi = gather(r);
+			*qi = q;
+			if (sx_query_id(qi, a[i], err, sizeof err)) {
+				query_error(r, err);
+				continue;
+			}
+			gathered(r);
+		}
+		return;
+	}
 	sx_resp_array(r->out, argc - i);
 	resp_sink sink = { { resp_sink_decision, resp_sink_error }, r->x, r->out };
 	sx_batch_decide(r->x, &q, a + i, argc - i, tenant_name(r), &sink.k);
@@ -192,12 +271,17 @@ void sx_cmd_listed(sx_req *r, const sx_str *a, size_t argc)
 		syntax_error(r);
 		return;
 	}
-	sx_query q = { 0 };
+	sx_query one, *q = r->batch ? gather(r) : &one;
+	*q = (sx_query){ .op = SX_Q_LISTED };
 	char err[256];
-	if (sx_query_when(&q, type, at, err, sizeof err) ||
-	    sx_query_id(&q, a[1], err, sizeof err)) {
+	if (sx_query_when(q, type, at, err, sizeof err) ||
+	    sx_query_id(q, a[1], err, sizeof err)) {
 		query_error(r, err);
 		return;
 	}
-	sx_resp_int(r->out, sx_listed(r->x->cur->snap, &q) ? 1 : 0);
+	if (r->batch) {
+		gathered(r);
+		return;
+	}
+	sx_resp_int(r->out, sx_listed(r->x->cur->snap, q) ? 1 : 0);
 }

@@ -73,5 +73,13 @@ static inline void sx_ctx_lat_mark(sx_ctx *x)
 	sx_stats_lat(&x->stats, t - x->lat_t0);
 	x->lat_t0 = t;
 }
+/* n commands were answered together since the last mark (a pipeline's
+ * batch): each is counted once, with an equal share of the time. */
+static inline void sx_ctx_lat_mark_n(sx_ctx *x, unsigned n)
+{
+	uint64_t t = sx_mono_ns();
+	sx_stats_lat_n(&x->stats, t - x->lat_t0, n);
+	x->lat_t0 = t;
+}
 
 #endif

@@ -4,6 +4,17 @@
  * command table (cmd.h), and replies are RESP.  A command that hands its
  * work to a job makes the connection wait; the job's result {rc, text}
  * becomes "+text" or "-text".
+ *
+ * Pipelines: every complete command of a read is run in turn with one
+ * batch (cmd.h sx_cmd_batch) lent to all of them, so consecutive CHECK,
+ * LISTED and MCHECK commands only parse their queries, and are decided
+ * together (prefetching, as MCHECK and binary frames are) when something
+ * else must answer, when the batch is full, or when the read's complete
+ * commands are done.  INFO's latency counts each command once, a batch's
+ * commands with an equal share of the time the batch took.  The batch is
+ * always answered before process returns: the read buffer (or the
+ * connection's input buffer, whose incomplete tail conn.c keeps and
+ * moves) is never referred to afterwards.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,11 +27,11 @@
 #include "resp.h"
 
 /* Run one parsed command for c. */
-static void run(sx_conn *c, const sx_str *argv, size_t argc)
+static void run(sx_conn *c, const sx_str *argv, size_t argc, sx_cmd_batch *b)
 {
 	sx_req r = { .x = c->x, .tenant = c->tenant, .addr = &c->addr, .port = c->port,
 	             .tls = c->tls != NULL, .proto = c->proto->name, .out = &c->out,
-	             .bound = c->flags & SX_CF_CERT ? c->tenant : NULL };
+	             .bound = c->flags & SX_CF_CERT ? c->tenant : NULL, .batch = b };
 	sx_cmd_run(&r, argv, argc);
 	c->tenant = r.tenant;
 	if (r.job)
@@ -33,7 +44,13 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 {
 	sx_ctx *x = c->x;
 	size_t pos = 0;
+	unsigned ran = 0;          /* commands run since the latency mark */
 	char err[128];
+	sx_cmd_batch b;
+	b.x = x;
+	b.out = &c->out;
+	b.n = 0;
+	b.hdr = 0;
 	while (pos < len && !sx_conn_stopped(c)) {
 		size_t argc = 0, used = 0, need = 0;
 		int rc = sx_resp_parse(buf + pos, len - pos, x->argv, &argc,
@@ -43,16 +60,27 @@ static size_t resp_process(sx_conn *c, char *buf, size_t len)
 			break;
 		}
 		if (rc == SX_RESP_EPROTO) {
+			sx_cmd_flush(&b);
+			if (ran)
+				sx_ctx_lat_mark_n(x, ran);
 			sx_resp_errorf(&c->out, "ERR %s", err);
 			sx_conn_proto_error(c);
 			return len;
 		}
 		pos += used;
 		if (argc) {
-			run(c, x->argv, argc);
-			sx_ctx_lat_mark(x);
+			run(c, x->argv, argc, &b);
+			ran++;
+			/* a gathered query is timed when it is answered */
+			if (!b.n && !b.hdr) {
+				sx_ctx_lat_mark_n(x, ran);
+				ran = 0;
+			}
 		}
 	}
+	sx_cmd_flush(&b);
+	if (ran)
+		sx_ctx_lat_mark_n(x, ran);
 	return pos;
 }
 

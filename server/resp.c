@@ -36,9 +36,30 @@ static int parse_ll(const char *s, size_t n, long long *out)
 }
 
 /* One "<c><number>\r\n" header line at buf[pos]; returns the position after
- * it, 0 when incomplete, -1 on error (message in err). */
-static long header(const char *buf, size_t len, size_t pos, long long *v,
-                   const char *what, char *err, size_t errcap)
+ * it, 0 when incomplete, -1 on error (message in err).  A pipeline's
+ * headers are short counts and lengths: 1 to 18 digits and CRLF are read
+ * in one pass; anything else (a sign, a cut, garbage) takes the careful
+ * path below, which alone decides errors and incompleteness. */
+static long header_slow(const char *buf, size_t len, size_t pos, long long *v,
+                        const char *what, char *err, size_t errcap);
+
+static inline long header(const char *buf, size_t len, size_t pos, long long *v,
+                          const char *what, char *err, size_t errcap)
+{
+	const char *s = buf + pos + 1, *end = buf + len;
+	long long n = 0;
+	const char *p = s;
+	while (p < end && (unsigned char)(*p - '0') < 10 && p - s < 18)
+		n = n * 10 + (*p++ - '0');
+	if (sx_likely(p > s && end - p >= 2 && p[0] == '\r' && p[1] == '\n')) {
+		*v = n;
+		return (long)(p + 2 - buf);
+	}
+	return header_slow(buf, len, pos, v, what, err, errcap);
+}
+
+static long header_slow(const char *buf, size_t len, size_t pos, long long *v,
+                        const char *what, char *err, size_t errcap)
 {
 	const char *s = buf + pos + 1;
 	size_t avail = len - pos - 1;

@@ -102,6 +102,13 @@ static inline void sx_stats_lat(sx_stats *s, uint64_t ns)
 	sx_stat_add(s->lat_sum_ns, ns);
 }
 
+/* n samples sharing total_ns equally (commands answered together). */
+static inline void sx_stats_lat_n(sx_stats *s, uint64_t total_ns, unsigned n)
+{
+	sx_stat_add(s->lat[sx_lat_bucket(total_ns / n)], n);
+	sx_stat_add(s->lat_sum_ns, total_ns);
+}
+
 /* Add from (read with relaxed loads) into into. */
 void sx_stats_merge(sx_stats *into, const sx_stats *from);
 

@@ -811,20 +811,31 @@ Test(batch, decide_batch_equals_decide_one_by_one_including_partial_batches,
 		             "%s", err);
 		cr_assert_eq(sx_query_id(&qs[i], (sx_str){ id, strlen(id) }, err,
 		                         sizeof err), 0, "%s %s: %s", type, id, err);
+		/* a RESP pipeline mixes LISTED into the same batch */
+		if (i % 5 == 4)
+			qs[i].op = SX_Q_LISTED;
 	}
 
 	/* one by one */
 	uint32_t max = sx_snap_max_query_records(s);
 	sx_decision *one = calloc(NQ, sizeof *one);
 	uint32_t *onerecs = calloc((size_t)NQ * max, sizeof *onerecs);
-	int reasons[SX_NREASONS] = {0};
+	int reasons[SX_NREASONS] = {0}, listed[2] = {0};
 	for (size_t i = 0; i < NQ; i++) {
+		if (qs[i].op == SX_Q_LISTED) {
+			int l = sx_listed(s, &qs[i]);
+			one[i] = (sx_decision){ .reason = l ? SX_R_LISTED : SX_R_NOT_LISTED };
+			listed[l]++;
+			continue;
+		}
 		sx_decide(s, &qs[i], &one[i], onerecs + i * max);
 		reasons[one[i].reason]++;
 	}
 	for (int k = 0; k < SX_NREASONS; k++)
 		cr_assert_gt(reasons[k], 0, "the mix never gave %s: a weak test",
 		             sx_reason_name(k));
+	cr_assert(listed[0] && listed[1], "LISTED answered %d yes, %d no: a weak test",
+	          listed[1], listed[0]);
 
 	/* a roomy buffer: all at once; then the smallest allowed buffer, so
 	 * the batch keeps stopping early and is resumed */

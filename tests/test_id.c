@@ -777,3 +777,73 @@ Test(key, parsed_key_equals_packed_normalised_form)
 
 	cr_assert(sx_key_eq(&id.key[0], &k));
 }
+
+/* ---- the fast paths agree with the general one ------------------------------ */
+
+/* sx_id_parse takes a fast path for an 18-byte RIC and for a document
+ * number of bare ASCII letters and digits.  A leading space sends the
+ * same ID the general way (normalising drops it): both must give the same
+ * answer, the same reason, and the same ID byte for byte. */
+static void same_both_ways(int type, const char *raw, int side)
+{
+	char spaced[64];
+	sx_id a, b;
+	const char *wa = NULL, *wb = NULL;
+	size_t n = strlen(raw);
+	snprintf(spaced, sizeof spaced, " %s", raw);
+	memset(&a, 0x5A, sizeof a);
+	memset(&b, 0x5A, sizeof b);
+	int ra = sx_id_parse(type, raw, n, side, &a, &wa);
+	int rb = sx_id_parse(type, spaced, n + 1, side, &b, &wb);
+	cr_assert_eq(ra, rb, "%s '%s' side %d: %d directly, %d the general way (%s / %s)",
+	             sx_idtype_name(type), raw, side, ra, rb, wa ? wa : "-", wb ? wb : "-");
+	if (ra) {
+		cr_assert_str_eq(wa, wb, "%s '%s': reasons differ", sx_idtype_name(type), raw);
+		return;
+	}
+	cr_assert_str_eq(a.norm, b.norm, "%s '%s'", sx_idtype_name(type), raw);
+	cr_assert(a.type == b.type && a.warn == b.warn && a.len == b.len &&
+	          a.nkeys == b.nkeys, "%s '%s': header differs", sx_idtype_name(type), raw);
+	for (int k = 0; k < 2; k++)
+		cr_assert(sx_key_eq(&a.key[k], &b.key[k]), "%s '%s': key %d differs",
+		          sx_idtype_name(type), raw, k);
+}
+
+Test(fast, ric_and_documents_agree_with_the_general_path)
+{
+	static const char digitsx[] = "0123456789X";
+	static const char any[] = "0123456789xXaZ- \x01\xef";
+	uint64_t r = 88172645463325252ull;
+	char id[32];
+	for (int i = 0; i < 400000; i++) {
+		r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+		uint64_t v = r;
+		int mode = (int)(v % 8);
+		if (mode < 5) {
+			/* mostly well-formed: a real date, a valid check
+			 * character, then one byte perhaps spoiled */
+			snprintf(id, sizeof id, "%c%05u%04u%02u%02u%03u", (char)('0' + (v >> 3) % 10),
+			         (unsigned)(v >> 7) % 100000, 1790 + (unsigned)(v >> 24) % 330,
+			         (unsigned)(v >> 33) % 14, (unsigned)(v >> 37) % 33,
+			         (unsigned)(v >> 43) % 1000);
+			char c = sx_ric_check(id);
+			id[17] = mode == 4 ? digitsx[(v >> 53) % 11] : c;
+			if (c == 'X' && (v >> 57) % 2)
+				id[17] = 'x';
+			id[18] = 0;
+			if (mode == 3)
+				id[(v >> 58) % 18] = any[(v >> 40) % (sizeof any - 1)];
+			same_both_ways(SX_IDT_RIC, id, (int)(v >> 61) % 2);
+		} else {
+			size_t n = 1 + (size_t)(v >> 3) % 23;
+			for (size_t j = 0; j < n; j++)
+				id[j] = mode == 5 ? any[(v >> (j % 50)) % (sizeof any - 1)]
+				                  : "0123456789ABCDEFabcdefXYZxyz"[(v >> (j % 55)) % 28];
+			id[n] = 0;
+			if (strlen(id) != n)
+				continue;
+			same_both_ways(SX_IDT_PASSPORT + (int)(v >> 59) % 4, id, 0);
+			same_both_ways(SX_IDT_RIC, id, 0);
+		}
+	}
+}

@@ -62,35 +62,17 @@
 	} while (0)
 
 #include "fuzz_snapshot.h"
+#include "fuzz_server.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_server_start();
+	return 0;
+}
 
 /* ---- checking what the server wrote ------------------------------------ */
-
-typedef struct sink {
-	uint8_t *b;
-	size_t n, cap;
-} sink;
-
-static void drain(sx_conn *c, sink *k)
-{
-	struct iovec iov[64];
-	while (c->out.pending) {
-		int n = sx_obuf_iov(&c->out, iov, 64);
-		size_t total = 0;
-		CHECK(n > 0, "pending %zu bytes but no iovec", c->out.pending);
-		for (int i = 0; i < n; i++) {
-			if (k->n + iov[i].iov_len > k->cap) {
-				while (k->n + iov[i].iov_len > k->cap)
-					k->cap = k->cap ? k->cap * 2 : 65536;
-				k->b = realloc(k->b, k->cap);
-				CHECK(k->b != NULL, "out of memory");
-			}
-			memcpy(k->b + k->n, iov[i].iov_base, iov[i].iov_len);
-			k->n += iov[i].iov_len;
-			total += iov[i].iov_len;
-		}
-		sx_obuf_consume(&c->out, total);
-	}
-}
 
 /* One RESP reply at b[*pos]; 0 when well-formed. */
 static int resp_reply(const uint8_t *b, size_t n, size_t *pos, int depth)
@@ -196,59 +178,6 @@ static void check_output(int proto, const sink *k)
 		      k->n - pos - SXB_HEADER);
 		pos += SXB_HEADER + blen;
 	}
-}
-
-/* ---- the server --------------------------------------------------------- */
-
-static sx_srv *srv;
-
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof a;
-	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	      getsockname(fd, (struct sockaddr *)&a, &len) == 0, "free port: %s",
-	      strerror(errno));
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	sx_srv_config cfg;
-	char why[512] = "";
-	(void)argc;
-	(void)argv;
-	build_snapshot();
-	atexit(remove_snapshot_dir);
-	sx_srv_config_default(&cfg);
-	cfg.snapshot = snap_path;
-	cfg.resp_port = free_port();
-	cfg.bin_port = 0;
-	cfg.threads = 1;
-	cfg.io = SX_IO_EPOLL;
-	CHECK(sx_srv_create(&cfg, &srv, why, sizeof why) == 0, "server: %s", why);
-	CHECK(sx_jobs_start(&srv->jobs) == 0, "job thread");
-	return 0;
-}
-
-/* A request waits for a job: answer it as the loop would. */
-static void wait_job(sx_worker *w, sx_conn *c)
-{
-	for (int tries = 0; (c->flags & SX_CF_BLOCKED) && tries < 100; tries++) {
-		struct pollfd p = { .fd = w->bell, .events = POLLIN };
-		uint64_t v;
-		sx_worker_offline(w);
-		CHECK(poll(&p, 1, 100) >= 0 || errno == EINTR, "poll: %s",
-		      strerror(errno));
-		if (p.revents & POLLIN)
-			CHECK(read(w->bell, &v, sizeof v) == (ssize_t)sizeof v, "bell");
-		sx_worker_online(w);
-		sx_worker_bell(w);
-	}
-	CHECK(!(c->flags & SX_CF_BLOCKED), "a job never answered");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

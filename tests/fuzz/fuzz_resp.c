@@ -19,13 +19,37 @@
  *     that sent exactly one command would hang);
  *   - any shorter prefix of a command is MORE, never a different command
  *     and never an error (a read boundary can fall anywhere).
+ *
+ * Then the batched path (issue 15): the same bytes, arriving in one read
+ * on a connection of a real server (fuzz_server.h: the small snapshot of
+ * fuzz_snapshot.h), are a pipeline whose CHECK, LISTED and MCHECK
+ * commands are gathered and decided as a batch; what the connection
+ * writes must be, byte for byte, what the command table writes when each
+ * parsed command is run on its own without a batch (the path every
+ * command took before, and the binary protocol's EXEC still takes), up to
+ * the same protocol error or QUIT.  Inputs with a command whose reply
+ * changes from one run to the next or that changes the server (INFO,
+ * RELOAD, AUTH, updates) are not compared.
  */
+#include <errno.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "build.h"
+#include "cmd.h"
+#include "conn.h"
 #include "resp.h"
+#include "server_int.h"
+#include "worker.h"
 
 #define CHECK(cond, ...)                                                    \
 	do {                                                                \
@@ -37,7 +61,97 @@
 		}                                                           \
 	} while (0)
 
+#include "fuzz_snapshot.h"
+#include "fuzz_server.h"
+
 static sx_str *argv;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv_)
+{
+	(void)argc;
+	(void)argv_;
+	fuzz_server_start();
+	return 0;
+}
+
+/* May this command's reply be compared between two runs? */
+static int comparable(sx_str name)
+{
+	static const char *const skip[] = {
+		"info", "reload", "auth", "journal.compact", "list.add", "list.remove",
+		"list.suspend", "list.resume", "permit.add", "permit.remove",
+	};
+	for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+		if (name.n == strlen(skip[i]) && !strncasecmp(name.p, skip[i], name.n))
+			return 0;
+	return 1;
+}
+
+/* data as a pipeline in one read, against its commands one at a time
+ * through the command table without a batch. */
+static void pipeline_check(const uint8_t *data, size_t size)
+{
+	sx_worker *w = &srv->workers[0];
+	sink one = { 0 }, piped = { 0 };
+	char err[160];
+	char *buf = malloc(size ? size : 1);
+	CHECK(buf != NULL, "out of memory");
+	memcpy(buf, data, size);
+
+	sx_worker_online(w);
+	sx_conn *c = sx_worker_accept(w, -1, SX_PROTO_RESP);
+	CHECK(c != NULL, "accept");
+	sx_obuf ob;
+	sx_obuf_init(&ob);
+	int compare = 1;
+	for (size_t pos = 0; pos < size;) {
+		size_t argc = 0, used = 0, need = 0;
+		int rc = sx_resp_parse(buf + pos, size - pos, argv, &argc, &used, &need,
+		                       err, sizeof err);
+		if (rc == SX_RESP_MORE)
+			break;
+		if (rc == SX_RESP_EPROTO) {
+			sx_resp_errorf(&ob, "ERR %s", err);
+			break;
+		}
+		pos += used;
+		if (!argc)
+			continue;
+		if (!comparable(argv[0])) {
+			compare = 0;
+			break;
+		}
+		sx_req r = { .x = &w->x, .addr = &c->addr, .out = &ob };
+		sx_cmd_run(&r, argv, argc);
+		CHECK(r.job == NULL, "'%.*s' made a job", (int)argv[0].n, argv[0].p);
+		if (r.quit)
+			break;
+	}
+	drain_obuf(&ob, &one);
+	sx_obuf_free(&ob);
+
+	if (compare) {
+		memcpy(buf, data, size);     /* inline unquoting rewrote it */
+		sx_conn_input(c, buf, size);
+		drain(c, &piped);
+		size_t k = 0;
+		while (k < one.n && k < piped.n && one.b[k] == piped.b[k])
+			k++;
+		CHECK(one.n == piped.n && k == one.n, "a pipeline of %zu bytes answered %zu "
+		      "bytes, one by one %zu; first difference at byte %zu: pipelined "
+		      "'%.40s', one by one '%.40s'", size, piped.n, one.n, k,
+		      k < piped.n ? (const char *)piped.b + k : "",
+		      k < one.n ? (const char *)one.b + k : "");
+	}
+	for (uint32_t i = 0; i < w->ndirty; i++)
+		w->dirty[i]->flags &= (uint16_t)~SX_CF_DIRTY;
+	w->ndirty = 0;
+	sx_worker_release(w, c);
+	sx_worker_offline(w);
+	free(buf);
+	free(one.b);
+	free(piped.b);
+}
 
 static int parse(const uint8_t *src, size_t len, size_t *argc, size_t *used,
                  size_t *need, char *err, size_t errcap)
@@ -98,5 +212,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pos += used;
 	}
+	pipeline_check(data, size);
 	return 0;
 }
