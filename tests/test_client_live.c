@@ -309,20 +309,7 @@ ST_TEST(client_live, pipelined_resp_commands_come_back_in_order)
 /* Run a shell command; its stdout (malloc'd) and exit status. */
 static char *run(const char *cmd, int *status)
 {
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p, "popen %s", cmd);
-	size_t cap = 1 << 16, n = 0;
-	char *out = malloc(cap);
-	size_t r;
-	while ((r = fread(out + n, 1, cap - 1 - n, p)) > 0) {
-		n += r;
-		if (n == cap - 1)
-			out = realloc(out, cap *= 2);
-	}
-	out[n] = 0;
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return out;
+	return tu_run(status, "%s", cmd);
 }
 
 ST_TEST(client_live, cli_prints_replies_and_exits_as_the_contract_says)

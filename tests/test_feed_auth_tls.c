@@ -96,7 +96,7 @@ static st_server *replica(const char *url, int *http, const char *a, const char 
 static int publish(const char *flags, const char *url, char *out, size_t cap)
 {
 	int st;
-	char *text = ft_run(&st, "'%s' publish %s '%s' LIST.REMOVE '" X_CASE "' RIC " X_ID
+	char *text = tu_run(&st, "'%s' publish %s '%s' LIST.REMOVE '" X_CASE "' RIC " X_ID
 	                    " 2>&1", sxgate_bin(), flags, url);
 	snprintf(out, cap, "%s", text);
 	free(text);

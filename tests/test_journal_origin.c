@@ -95,20 +95,9 @@ static const char *fixture_copy(char *buf, size_t cap, size_t *len)
 /* `sxgate journal dump path` (stdout; stderr into it too). */
 static char *dump(const char *path, int *status)
 {
-	char exe[PATH_MAX], cmd[PATH_MAX * 2 + 64];
+	char exe[PATH_MAX];
 	tu_bin("sxgate", exe, sizeof exe);
-	snprintf(cmd, sizeof cmd, "'%s' journal dump '%s' 2>&1", exe, path);
-	fflush(NULL);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t cap = 1 << 16, n = 0, r;
-	char *out = malloc(cap);
-	while ((r = fread(out + n, 1, cap - n - 1, p)) > 0)
-		n += r;
-	out[n] = 0;
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	return out;
+	return tu_run(status, "'%s' journal dump '%s' 2>&1", exe, path);
 }
 
 static const char *const W_REMOVE[] = { "LIST.REMOVE", "（2025）闽0102执1号", "RIC",

@@ -145,7 +145,7 @@ ST_TEST(audit, list_remove_by_ops_in_the_log_and_the_journal)
 
 	/* the journal: who, where, when, the full command */
 	int status;
-	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1",
+	char *dump = tu_run(&status, "'%s' journal dump '%s' 2>&1",
 	                    tu_bin("sxgate", (char[PATH_MAX]){ 0 }, PATH_MAX), jrn);
 	cr_assert_eq(status, 0, "%s", dump);
 	snprintf(want, sizeof want, "\tops\t127.0.0.1:%d\tLIST.REMOVE " X_CASE " RIC " X_ID "\n",
@@ -376,7 +376,7 @@ ST_TEST(audit, journal_of_the_older_format_replays_and_takes_who_and_where)
 	cr_assert_eq(st_stop(s, SIGTERM), 0);
 
 	int status;
-	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1",
+	char *dump = tu_run(&status, "'%s' journal dump '%s' 2>&1",
 	                    tu_bin("sxgate", (char[PATH_MAX]){ 0 }, PATH_MAX), jrn);
 	cr_assert_eq(status, 0, "%s", dump);
 	cr_assert(strstr(dump, "2\t2026-12-06T19:15:45.597+08:00\t1796555745597-0\t-\t-\t"
@@ -413,11 +413,11 @@ Test(audit, stream_by_is_who_and_the_entry_is_where, .init = st_setup_epoll,
 	                        "--updates-from", url);
 	tu_bin("sxgate", exe, sizeof exe);
 	int status;
-	char *id1 = ft_run(&status, "'%s' publish --by \"$(printf 'court-sync\\nby=ops')\" '%s' "
+	char *id1 = tu_run(&status, "'%s' publish --by \"$(printf 'court-sync\\nby=ops')\" '%s' "
 	                   "LIST.SUSPEND '" X_CASE "' RIC " X_ID, exe, url);
 	cr_assert_eq(status, 0, "%s", id1);
 	id1[strcspn(id1, "\n")] = 0;
-	char *id2 = ft_run(&status, "'%s' publish '%s' LIST.RESUME '" X_CASE "' RIC " X_ID,
+	char *id2 = tu_run(&status, "'%s' publish '%s' LIST.RESUME '" X_CASE "' RIC " X_ID,
 	                   exe, url);
 	cr_assert_eq(status, 0, "%s", id2);
 	id2[strcspn(id2, "\n")] = 0;
@@ -435,7 +435,7 @@ Test(audit, stream_by_is_who_and_the_entry_is_where, .init = st_setup_epoll,
 	free(log);
 	cr_assert_eq(st_stop(s, SIGTERM), 0);
 
-	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1", exe, jrn);
+	char *dump = tu_run(&status, "'%s' journal dump '%s' 2>&1", exe, jrn);
 	cr_assert_eq(status, 0, "%s", dump);
 	snprintf(want, sizeof want, "\t%s\t\"court-sync\\nby=ops\"\tstream:%s\tLIST.SUSPEND "
 	         X_CASE " RIC " X_ID "\n", id1, id1);

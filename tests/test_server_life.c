@@ -8,15 +8,13 @@
 /* Run sxgated with args; its exit code, stdout+stderr into out. */
 static int run(const char *args, char *out, size_t cap)
 {
-	char exe[PATH_MAX], cmd[PATH_MAX * 2];
+	char exe[PATH_MAX];
+	int st;
 	tu_bin("sxgated", exe, sizeof exe);
-	snprintf(cmd, sizeof cmd, "%s %s 2>&1", exe, args);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(out, 1, cap - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	char *text = tu_run(&st, "%s %s 2>&1", exe, args);
+	snprintf(out, cap, "%s", text);
+	free(text);
+	return st;
 }
 
 ST_TEST(life, flags_usage_and_startup_errors)

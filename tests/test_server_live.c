@@ -431,7 +431,7 @@ ST_TEST(live, acknowledged_updates_survive_kill_9_at_random_moments)
 
 	/* the journal holds exactly those entries, each whole */
 	int status;
-	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
+	char *dump = tu_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
 	cr_assert_eq(status, 0, "journal dump: %s", dump);
 	cr_assert_eq(count_substr(dump, "\tLIST.ADD case_no "), (int)in_force, "%s", dump);
 	free(dump);
@@ -570,7 +570,7 @@ ST_TEST(live, rebuild_as_of_supersedes_older_updates_only_and_compaction_drops_t
 	cr_assert_str_eq(st_ask(c, "JOURNAL.COMPACT"), "+OK 1 kept, 2 dropped");
 	cr_assert_eq(info_num(c, "live", "journal_last_seq"), 3);
 	int status;
-	char *dump = ft_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
+	char *dump = tu_run(&status, "'%s' journal dump '%s' 2>&1", sxgate_bin(), jrn);
 	cr_assert_eq(status, 0, "%s", dump);
 	cr_assert(strstr(dump, "LIST.SUSPEND " Y_CASE " RIC " Y_ID), "%s", dump);
 	cr_assert(!strstr(dump, "LIST.REMOVE") && !strstr(dump, "LIST.ADD"),
@@ -628,7 +628,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_review_exempt_and_suspended_de
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM: status %d", st);
 
 	int status;
-	char *dump = ft_run(&status, "'%s' feedback dump '%s'", sxgate_bin(), fb);
+	char *dump = tu_run(&status, "'%s' feedback dump '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", dump);
 	int rows = 0, deny_n = 0, ex = 0, sus = 0, rev = 0;
 	char *save = NULL;
@@ -654,7 +654,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_review_exempt_and_suspended_de
 	cr_assert_eq(ex, M);
 	cr_assert_eq(sus, K);
 
-	char *sum = ft_run(&status, "'%s' feedback summarize '%s'", sxgate_bin(), fb);
+	char *sum = tu_run(&status, "'%s' feedback summarize '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", sum);
 	char want[256];
 	snprintf(want, sizeof want, ": %d records; 3 courts, 3 cases", N + M + K + V);
@@ -670,7 +670,7 @@ ST_TEST(live, feedback_log_holds_exactly_the_deny_review_exempt_and_suspended_de
 	cr_assert(strstr(sum, want), "summary lacks '%s':\n%s", want, sum);
 	cr_assert(strstr(sum, "air 3, credit 2"), "channels of the X case:\n%s", sum);
 	free(sum);
-	sum = ft_run(&status, "'%s' feedback summarize --json '%s'", sxgate_bin(), fb);
+	sum = tu_run(&status, "'%s' feedback summarize --json '%s'", sxgate_bin(), fb);
 	cr_assert_eq(status, 0, "%s", sum);
 	snprintf(want, sizeof want, "\"deny\":%d,\"review\":%d,\"suspended\":0,"
 	         "\"exempt\":0", N, V);
@@ -696,7 +696,7 @@ static const char *wait_info(st_conn *c, const char *key, const char *want, int 
 ST_TEST(live, stream_follower_applies_each_entry_once_and_reports_health)
 {
 	int dummy;
-	char *where = ft_run(&dummy, "command -v redis-server");
+	char *where = tu_run(&dummy, "command -v redis-server");
 	int have = where[0] != 0;
 	free(where);
 	if (!have) {

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,6 +273,35 @@ TU_UNUSED static char *tu_read(const char *path, size_t *len)
 }
 
 /* ---- random numbers --------------------------------------------------------- */
+
+/* Run a shell command line (printf format); its stdout, any size, in a
+ * malloc'd NUL-terminated string, and its exit status in *status (128 when
+ * a signal ended it).  Add 2>&1 to the command to see stderr too. */
+TU_UNUSED __attribute__((format(printf, 2, 3)))
+static char *tu_run(int *status, const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	fflush(NULL);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	size_t cap = 1 << 16, n = 0, r;
+	char *out = malloc(cap);
+	cr_assert_not_null(out);
+	while ((r = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		if ((n += r) == cap - 1) {
+			out = realloc(out, cap *= 2);
+			cr_assert_not_null(out);
+		}
+	out[n] = 0;
+	int st = pclose(p);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return out;
+}
 
 /* splitmix64: a bijection of the counter, so distinct i give distinct values. */
 TU_UNUSED static uint64_t tu_mix(uint64_t i)

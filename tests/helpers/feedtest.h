@@ -86,30 +86,6 @@ ST_UNUSED static void ft_redis_stop_all(void)
 		}
 }
 
-/* Run a shell command line, its stdout into a malloc'd string; *status
- * gets the exit status. */
-__attribute__((format(printf, 2, 3)))
-ST_UNUSED static char *ft_run(int *status, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	fflush(NULL);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p, "popen %s", cmd);
-	st_sb b = { 0 };
-	st_sb_put(&b, "", 0);
-	char chunk[4096];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		st_sb_put(&b, chunk, n);
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-	return b.p;
-}
-
 /*
  * A CA and a server certificate for 127.0.0.1 and localhost it signed
  * (EC P-256, valid a day) in dir: ca.crt, redis.crt, redis.key; and a
@@ -118,7 +94,7 @@ ST_UNUSED static char *ft_run(int *status, const char *fmt, ...)
 ST_UNUSED static void ft_make_certs(const char *dir)
 {
 	int st;
-	char *out = ft_run(&st,
+	char *out = tu_run(&st,
 		"cd '%s' && exec 2>&1 && "
 		"printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext && "
 		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "

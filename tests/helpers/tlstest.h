@@ -17,27 +17,20 @@
 
 #define TT_UNUSED __attribute__((unused))
 
-/* Run a shell command; its stdout and stderr (first 64 KiB) in a static
- * buffer; *rc its exit status. */
+/* Run a shell command (tu_run) with its stderr too; the output stays valid
+ * until the next call; *rc its exit status. */
 TT_UNUSED static const char *tt_sh(int *rc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 TT_UNUSED static const char *tt_sh(int *rc, const char *fmt, ...)
 {
-	static char out[64 * 1024];
+	static char *out;
 	char cmd[8192];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof cmd, fmt, ap);
 	va_end(ap);
-	char full[8300];
-	snprintf(full, sizeof full, "(%s) 2>&1", cmd);
-	FILE *p = popen(full, "r");
-	cr_assert_not_null(p, "popen %s", cmd);
-	size_t n = fread(out, 1, sizeof out - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	if (rc)
-		*rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	free(out);
+	out = tu_run(rc, "(%s) 2>&1", cmd);
 	return out;
 }
 
