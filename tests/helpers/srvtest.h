@@ -394,40 +394,28 @@ typedef struct st_conn {
 	int eof;
 } st_conn;
 
+ST_UNUSED static st_conn *st_connect_from(int port, const char *src);
 ST_UNUSED static st_conn *st_connect(int port)
 {
-	st_conn *c = calloc(1, sizeof *c);
-	cr_assert_not_null(c);
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	cr_assert(c->fd >= 0 && connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0,
-	          "connect to port %d: %s", port, strerror(errno));
-	struct timeval tv = { .tv_sec = ST_TIMEOUT_S };
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	int one = 1;
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	c->cap = 1 << 16;
-	c->buf = malloc(c->cap);
-	return c;
+	return st_connect_from(port, NULL);
 }
 
 /* A connection to port from the local address src ("127.0.0.2": Linux
  * answers the whole of 127.0.0.0/8 on the loopback), to be a client the
- * server sees at another address. */
+ * server sees at another address; NULL: any (the kernel picks). */
 ST_UNUSED static st_conn *st_connect_from(int port, const char *src)
 {
 	st_conn *c = calloc(1, sizeof *c);
 	cr_assert_not_null(c);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in b = { .sin_family = AF_INET };
-	cr_assert_eq(inet_pton(AF_INET, src, &b.sin_addr), 1, "source %s", src);
+	if (src)
+		cr_assert_eq(inet_pton(AF_INET, src, &b.sin_addr), 1, "source %s", src);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	cr_assert(c->fd >= 0 && bind(c->fd, (struct sockaddr *)&b, sizeof b) == 0 &&
+	cr_assert(c->fd >= 0 && (!src || bind(c->fd, (struct sockaddr *)&b, sizeof b) == 0) &&
 	          connect(c->fd, (struct sockaddr *)&a, sizeof a) == 0,
-	          "connect to port %d from %s: %s", port, src, strerror(errno));
+	          "connect to port %d from %s: %s", port, src ? src : "any", strerror(errno));
 	struct timeval tv = { .tv_sec = ST_TIMEOUT_S };
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
