@@ -98,7 +98,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
            python3 prometheus libssl-dev openssl curl python3-redis libsystemd-dev \
-           systemd
+           systemd libjansson-dev
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -13,6 +13,7 @@
  * a test can run it into memory streams.
  */
 #include "fbreport.h"
+#include "json.h"
 #include "fbsummary.h"
 #include "feedback.h"
 #include "journal.h"
@@ -83,17 +84,15 @@ static void pad(FILE *out, size_t n)
 
 static void json_str(FILE *out, const char *s, size_t n)
 {
-	fputc('"', out);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+	char buf[SX_JSON_STR_MAX(256)];
+	char *big = n > 256 ? malloc(SX_JSON_STR_MAX(n)) : NULL;
+	char *o = n > 256 ? big : buf;
+	if (!o) {
+		fputs("\"\"", out);
+		return;
 	}
-	fputc('"', out);
+	fwrite(o, 1, sx_json_str(o, s, n), out);
+	free(big);
 }
 
 /* A CSV field, quoted (RFC 4180) when it holds a comma, quote, CR or LF. */
