@@ -89,6 +89,27 @@ $(BUILD)/bench-engine: $(BUILD)/bench/engine.o $(ENGINE_OBJ)
 $(BUILD)/bench-idparse: $(BUILD)/bench/idparse.o $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE))
 
+# A feedback log of any size through the engine's writer (bench/fbgen.c).
+$(BUILD)/bench-fbgen: $(BUILD)/bench/fbgen.o $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) -lpthread)
+
+# `sxgate feedback report` on a 10 M-record log (FB_RECORDS to change):
+# the log is made once in $(BUILD)/bench-fbreport and kept.
+FB_RECORDS ?= 10000000
+bench-fbreport: all $(BUILD)/bench-fbgen
+	$(Q)mkdir -p $(BUILD)/bench-fbreport
+	$(Q)log=$(BUILD)/bench-fbreport/feedback-$(FB_RECORDS); \
+	[ -f $$log ] || $(BUILD)/bench-fbgen $$log $(FB_RECORDS) 90; \
+	ls -l $$log; \
+	/usr/bin/time -f "feedback report --html --csv --json: %e s, max RSS %M KiB" \
+	  $(BIN)/sxgate feedback report $$log --html $(BUILD)/bench-fbreport/report.html \
+	  --csv $(BUILD)/bench-fbreport/report.csv --json $(BUILD)/bench-fbreport/report.json; \
+	/usr/bin/time -f "feedback summarize --json: %e s, max RSS %M KiB" \
+	  $(BIN)/sxgate feedback summarize --json $$log >/dev/null; \
+	ls -l $(BUILD)/bench-fbreport/report.*
+
+.PHONY: bench-fbreport
+
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)

@@ -12,6 +12,7 @@
 #include "cli_net.h"
 #include "cli_publish.h"
 #include "fbreport.h"
+#include "fbreportcmd.h"
 #include "decide.h"
 #include "snapshot.h"
 #include "sxclient.h"
@@ -43,6 +44,10 @@ static void usage(FILE *f)
 	      "Files:\n"
 	      "  feedback summarize FILE [--since YYYY-MM-DD] [--court NAME]\n"
 	      "                          refusals per court and case (自动反馈)\n"
+	      "  feedback report FILE --html OUT.html [--csv OUT] [--json OUT]\n"
+	      "          [--from D] [--to D] [--court NAME] [--tenant T] [--full-ids]\n"
+	      "                          the courts' report: one offline HTML page with\n"
+	      "                          charts, and per court and day as CSV/JSON\n"
 	      "  feedback dump FILE      every feedback record as CSV\n"
 	      "  journal dump FILE       the live-update journal\n"
 	      "\n"
@@ -208,6 +213,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "tenant-hash"))
 		return tenant_hash(argc - 1, argv + 1);
+	if (!strcmp(cmd, "feedback") && argc > 2 && !strcmp(argv[2], "report"))
+		return sx_fb_report_main(argc - 1, argv + 1, stdout, stderr);
 	if (!strcmp(cmd, "feedback"))
 		return sx_cli_feedback_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "journal"))

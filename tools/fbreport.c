@@ -334,6 +334,9 @@ static void feedback_usage(FILE *f)
 {
 	fputs("usage: sxgate feedback summarize FILE [--since YYYY-MM-DD] "
 	      "[--court NAME] [--json]\n"
+	      "       sxgate feedback report FILE --html OUT.html [--csv OUT] "
+	      "[--json OUT] [...]\n"
+	      "              (sxgate feedback report --help)\n"
 	      "       sxgate feedback dump FILE\n", f);
 }
 

@@ -6,6 +6,8 @@
  *       refusals per court and case: DENY / REVIEW / SUSPENDED / EXEMPT
  *       counts,
  *       counts by channel, the distinct IDs, the last attempt (+08:00)
+ *   sxgate feedback report FILE --html OUT ...
+ *       the courts' report (tools/fbreportcmd.h; dispatched by cli.c)
  *   sxgate feedback dump FILE
  *       every record as CSV: time,tenant,channel,class,id_type,id,
  *       decision,reason,cases  (RFC 4180 quoting; cases "case|court"

@@ -56,6 +56,23 @@ typedef struct fsum {
 	int oom;
 } fsum;
 
+int sx_feedback_filter_rec(const sx_feedback_filter *f,
+                           const sx_feedback_rec *r)
+{
+	if (!f)
+		return 1;
+	if (r->time_ms < f->since_ms || (f->until_ms && r->time_ms >= f->until_ms))
+		return 0;
+	return !f->tenant || !strcmp_n(r->tenant.p, r->tenant.n, f->tenant,
+	                               strlen(f->tenant));
+}
+
+int sx_feedback_filter_court(const sx_feedback_filter *f, sx_str court)
+{
+	return !f || !f->court ||
+	       !strcmp_n(court.p, court.n, f->court, strlen(f->court));
+}
+
 static int push_pair(fsum *a, const sx_feedback_rec *r, sx_str court,
                      sx_str case_no)
 {
@@ -83,7 +100,7 @@ static int push_pair(fsum *a, const sx_feedback_rec *r, sx_str court,
 static int collect_pairs(void *arg, const sx_feedback_rec *r)
 {
 	fsum *a = arg;
-	if (a->f && r->time_ms < a->f->since_ms)
+	if (!sx_feedback_filter_rec(a->f, r))
 		return 0;
 	if (!r->ncases)
 		return push_pair(a, r, (sx_str){ "-", 1 }, (sx_str){ "-", 1 });

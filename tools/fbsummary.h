@@ -15,7 +15,19 @@
 typedef struct sx_feedback_filter {
 	int64_t since_ms;         /* only records at or after; INT64_MIN: all */
 	const char *court;        /* only this court (exact bytes); NULL: all */
+	int64_t until_ms;         /* only records before; 0: no end */
+	const char *tenant;       /* only this tenant (exact bytes; "-" for
+	                             records without one); NULL: all */
 } sx_feedback_filter;
+
+/* 1 when record r passes f's time and tenant tests (f may be NULL); the
+ * court test is per case: sx_feedback_filter_court().  Every reader of
+ * the summary and the report (fbdays.c) filters through these two, so
+ * their numbers agree. */
+int sx_feedback_filter_rec(const sx_feedback_filter *f,
+                           const sx_feedback_rec *r);
+/* 1 when a case of court passes f's court test (f may be NULL). */
+int sx_feedback_filter_court(const sx_feedback_filter *f, sx_str court);
 
 /* One case of one court.  Pointers valid only during the callback. */
 typedef struct sx_feedback_case_sum {
