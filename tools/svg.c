@@ -90,7 +90,7 @@ void sx_svg_stacked_days(FILE *out, const sx_svg_bars *b)
 	if (!top)
 		top = step;
 
-	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
+	fprintf(out, "<svg class=\"chart\" "
 	        "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
 	        "role=\"img\" aria-label=\"", W, H, W, H);
 	if (b->label)
@@ -157,7 +157,7 @@ void sx_svg_sparkline(FILE *out, const uint64_t *v, size_t n, unsigned w,
 	for (size_t i = 0; i < n; i++)
 		if (v[i] > max)
 			max = v[i];
-	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"spark\" "
+	fprintf(out, "<svg class=\"spark\" "
 	        "width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\"><title>per day, "
 	        "most %" PRIu64 "</title>", w, h, w, h, max);
 	fprintf(out, "<line x1=\"0\" y1=\"%u\" x2=\"%u\" y2=\"%u\" stroke=\"#ccc\"/>",
