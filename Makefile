@@ -101,10 +101,10 @@ bench-fbreport: all $(BUILD)/bench-fbgen
 	$(Q)log=$(BUILD)/bench-fbreport/feedback-$(FB_RECORDS); \
 	[ -f $$log ] || $(BUILD)/bench-fbgen $$log $(FB_RECORDS) 90; \
 	ls -l $$log; \
-	/usr/bin/time -f "feedback report --html --csv --json: %e s, max RSS %M KiB" \
+	/usr/bin/time -f "feedback report --html --csv --json: %e s wall, %U s user, %S s sys, max RSS %M KiB" \
 	  $(BIN)/sxgate feedback report $$log --html $(BUILD)/bench-fbreport/report.html \
 	  --csv $(BUILD)/bench-fbreport/report.csv --json $(BUILD)/bench-fbreport/report.json; \
-	/usr/bin/time -f "feedback summarize --json: %e s, max RSS %M KiB" \
+	/usr/bin/time -f "feedback summarize --json: %e s wall, %U s user, %S s sys, max RSS %M KiB" \
 	  $(BIN)/sxgate feedback summarize --json $$log >/dev/null; \
 	ls -l $(BUILD)/bench-fbreport/report.*
 

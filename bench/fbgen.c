@@ -11,7 +11,8 @@
  * 18-digit RICs, a few passports and company codes; decisions about 86 %
  * DENY, 7 % REVIEW, 4 % SUSPENDED, 3 % EXEMPT; channels and tenants as a
  * gate network would send them (rail and air the most); fewer on weekends;
- * one record in ten names two cases.  OUT must not exist yet.
+ * one case in ten shares its debtors with a second case of the same
+ * court, and half of their refusals name both.  OUT must not exist yet.
  */
 #include "feedback.h"
 #include "sx.h"
@@ -86,6 +87,7 @@ typedef struct kase {
 	char id[4][24];
 	uint8_t idt[4];
 	unsigned nids;
+	int sibling;              /* a second case of the same debtors, or -1 */
 } kase;
 
 static kase kases[NCOURTS * NCASES];
@@ -98,6 +100,17 @@ static void make_cases(void)
 			snprintf(x->court, sizeof x->court, "%s", court_names[c]);
 			snprintf(x->case_no, sizeof x->case_no, "（%u）闽%s执%u号",
 			         2019 + below(7), court_codes[c], 100 + below(9000));
+			x->sibling = -1;
+			if (k % 2 && below(5) == 0) {
+				/* the debtors of the case before, in a second case */
+				const kase *y = &kases[c * NCASES + k - 1];
+				memcpy(x->id, y->id, sizeof x->id);
+				memcpy(x->idt, y->idt, sizeof x->idt);
+				x->nids = y->nids;
+				x->sibling = (int)(c * NCASES + k - 1);
+				kases[c * NCASES + k - 1].sibling = (int)(c * NCASES + k);
+				continue;
+			}
 			x->nids = 1 + (below(5) == 0) + (below(12) == 0);
 			for (unsigned i = 0; i < x->nids; i++) {
 				unsigned t = below(40);
@@ -173,7 +186,7 @@ int main(int argc, char **argv)
 		             1000 + below(1000);
 		unsigned c = weighted(cw, NCOURTS);
 		const kase *k = &kases[c * NCASES + below(NCASES)];
-		const kase *k2 = below(10) == 0 ? &kases[below(NCOURTS * NCASES)] : NULL;
+		const kase *k2 = k->sibling >= 0 && below(2) ? &kases[k->sibling] : NULL;
 		unsigned t = weighted(tenant_w, 10);
 		unsigned r = below(100);
 		uint8_t reason = r < 86 ? SX_R_LISTED : r < 93 ? SX_R_REVIEW

@@ -302,7 +302,7 @@ static const char style[] =
 	"vertical-align:top}th{background:#f1f3f5;font-weight:600}\n"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}td.z{color:#aab}\n"
 	"td.ids code{font-family:\"DejaVu Sans Mono\",monospace;font-size:13px}"
-	".idt{color:#5b6672;font-size:11px}td.t{white-space:nowrap}\n"
+	".idt{color:#5b6672;font-size:11px}td.t,td.case{white-space:nowrap}\n"
 	"table.totals td{font-size:20px;font-weight:600;text-align:right;"
 	"min-width:90px}\n"
 	"figure{margin:10px 0 18px}figcaption{font-weight:600;margin:0 0 4px}"
