@@ -49,7 +49,7 @@ static char *browser(const char *fmt, ...)
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
 	int st;
-	char *out = tu_run(&st, "python3 %s/tests/helpers/browser.py %s 2>%s/browser.err",
+	char *out = tu_run(&st, "/usr/bin/python3 %s/tests/helpers/browser.py %s 2>%s/browser.err",
 	                   tu_repo_root(), args, tu_dir);
 	if (st == 77) {
 		free(out);
@@ -126,7 +126,7 @@ static void check_summary(const char *log, const char *csv, const char *json,
 	tu_write_str(py, checker);
 	free(sh(&st, "%s feedback summarize --json %s >%s", sxgate(), log, sum));
 	cr_assert_eq(st, 0, "feedback summarize --json failed");
-	char *o = sh(&st, "python3 %s %s %s %s 2>&1", py, sum, csv ? csv : "",
+	char *o = sh(&st, "/usr/bin/python3 %s %s %s %s 2>&1", py, sum, csv ? csv : "",
 	             json ? json : "");
 	cr_assert_eq(st, 0, "summary, CSV and JSON disagree:\n%s", o);
 	int used = 0;
@@ -487,6 +487,26 @@ Test(fbreport, errors_are_clear_and_leave_no_file)
 	cr_assert_eq(st, 0);
 	cr_assert(strstr(o, "--full-ids") && strstr(o, "--tenant"), "%s", o);
 	free(o);
+
+	/* a wrong clock: records 56 years apart ask for --from and --to */
+	char far[PATH_MAX + 32];
+	snprintf(far, sizeof far, "%s/far", tu_dir);
+	const lrec w[] = {
+		{ 1000, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+		{ DAY0, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+	};
+	write_log(far, w, 2);
+	o = sh(&st, "%s feedback report %s --html %s 2>&1", sxgate(), far, html);
+	cr_assert_eq(st, 3, "%s", o);
+	cr_assert(strstr(o, "records span 20455 days (1970-01-01 to 2026-01-01; "
+	                 "more than 10000: a wrong clock?); choose days with --from "
+	                 "and --to"), "%s", o);
+	free(o);
+	o = sh(&st, "%s feedback report %s --html %s --from 2025-01-01 2>&1",
+	       sxgate(), far, html);
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	unlink(html);
 
 	/* a damaged record in the middle: the reader's message, no file */
 	size_t n;

@@ -294,8 +294,15 @@ static int lay_out(pass *a, sx_fbdays *d)
 		if (!i || day > d->last_day)
 			d->last_day = day;
 	}
-	if (a->log_days.n)
-		d->ndays = (uint32_t)((int64_t)d->last_day - d->first_day + 1);
+	if (a->log_days.n) {
+		int64_t span = (int64_t)d->last_day - d->first_day + 1;
+		if (span > SX_FBDAYS_MAX_SPAN) {
+			free(cmap);
+			free(tmap);
+			return SX_EINVAL;
+		}
+		d->ndays = (uint32_t)span;
+	}
 	d->ncourts = a->courts.n;
 	d->ntenants = a->tenants.n;
 	size_t nd = d->ndays ? d->ndays : 1;
@@ -374,8 +381,25 @@ int sx_fbdays_read(const char *path, const sx_feedback_filter *f,
 	}
 	if (progress)
 		progress(parg, total, total);
-	if ((rc = lay_out(&a, d)))
+	if ((rc = lay_out(&a, d))) {
+		if (rc == SX_EINVAL) {
+			char d0[12] = "?", d1[12] = "?";
+			int32_t lo = INT32_MAX, hi = INT32_MIN;
+			for (size_t i = 0; i < a.log_days.n; i++) {
+				lo = a.log_days.v[i].day < lo ? a.log_days.v[i].day : lo;
+				hi = a.log_days.v[i].day > hi ? a.log_days.v[i].day : hi;
+			}
+			if (lo >= 0 && lo < 0xffff)
+				sx_day_format((uint16_t)lo, d0);
+			if (hi >= 0 && hi < 0xffff)
+				sx_day_format((uint16_t)hi, d1);
+			sx_fail(why, cap, rc, "feedback log %s: records span %lld days "
+			        "(%s to %s; more than %d: a wrong clock?); choose days "
+			        "with --from and --to", path,
+			        (long long)hi - lo + 1, d0, d1, SX_FBDAYS_MAX_SPAN);
+		}
 		goto fail;
+	}
 	sx_feedback_view_report(&d->view, &d->rep);
 	free(cs);
 	pass_free(&a);

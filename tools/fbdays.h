@@ -72,11 +72,16 @@ typedef struct sx_fbdays {
 /* Called every 1 M records with the bytes read so far and the file's. */
 typedef void (*sx_fbdays_progress)(void *arg, uint64_t done, uint64_t total);
 
+/* The most days from the first record to the last (about 27 years):
+ * beyond, a clock was wrong and the report asks for --from and --to. */
+#define SX_FBDAYS_MAX_SPAN 10000
+
 /*
  * Read the log at path and count it per day.  f may be NULL (everything);
  * progress may be NULL.  Returns 0 (free d with sx_fbdays_free()), or as
  * sx_feedback_read() (why names the file; the reader's words are kept),
- * or -ENOMEM; on failure there is nothing to free.
+ * SX_EINVAL (the records span more than SX_FBDAYS_MAX_SPAN days; why says
+ * which), or -ENOMEM; on failure there is nothing to free.
  */
 int sx_fbdays_read(const char *path, const sx_feedback_filter *f,
                    sx_fbdays_progress progress, void *parg, sx_fbdays *d,
