@@ -116,15 +116,16 @@ typedef struct totals {
 	char courts_text[8192];
 } totals;
 
-static void check_summary(const char *log, const char *csv, const char *json,
-                          totals *t)
+static void check_summary(const char *log, const char *filter, const char *csv,
+                          const char *json, totals *t)
 {
 	char py[PATH_MAX + 32], sum[PATH_MAX + 32];
 	int st;
 	snprintf(py, sizeof py, "%s/check.py", tu_dir);
 	snprintf(sum, sizeof sum, "%s/summary.json", tu_dir);
 	tu_write_str(py, checker);
-	free(sh(&st, "%s feedback summarize --json %s >%s", sxgate(), log, sum));
+	free(sh(&st, "%s feedback summarize --json %s %s >%s", sxgate(), log,
+	        filter, sum));
 	cr_assert_eq(st, 0, "feedback summarize --json failed");
 	char *o = sh(&st, "/usr/bin/python3 %s %s %s %s 2>&1", py, sum, csv ? csv : "",
 	             json ? json : "");
@@ -205,7 +206,7 @@ Test(fbreport_srv, report_of_a_server_run_in_a_browser, .init = st_setup_epoll,
 	cr_assert_eq(st, 0, "feedback report: %s", o);
 	free(o);
 	totals t;
-	check_summary(fb, csv, json, &t);
+	check_summary(fb, "", csv, json, &t);
 	cr_assert_eq(t.courts, 5, "the run refused for 5 courts, not %llu:\n%s",
 	             t.courts, t.courts_text);
 	cr_assert(t.deny > 0 && t.review > 0 && t.suspended > 0 && t.exempt > 0,
@@ -427,6 +428,19 @@ Test(fbreport, filters_count_the_right_records)
 	o = sh(&st, "%s feedback report %s --json - --tenant ctrip", sxgate(), fb);
 	cr_assert(strstr(o, "\"records\":2,"), "%s", o);
 	free(o);
+	/* the same filters in the summary: the same numbers */
+	char csv[PATH_MAX + 32];
+	snprintf(csv, sizeof csv, "%s/r.csv", tu_dir);
+	o = sh(&st, "%s feedback report %s --csv %s --json %s --from 2026-01-01 "
+	       "--to 2026-01-02 --tenant 12306", sxgate(), fb, csv, json);
+	cr_assert_eq(st, 0);
+	free(o);
+	totals t;
+	check_summary(fb, "--since 2026-01-01 --to 2026-01-02 --tenant 12306",
+	              csv, json, &t);
+	cr_assert(t.deny == 1 && t.review == 0 && t.suspended == 1 && t.exempt == 0 &&
+	          t.courts == 2, "%llu %llu %llu %llu %llu", t.deny, t.review,
+	          t.suspended, t.exempt, t.courts);
 	o = sh(&st, "%s feedback report %s --json - --court %s --tenant 12306",
 	       sxgate(), fb, B);
 	cr_assert(strstr(o, "\"records\":2,"), "%s", o);

@@ -333,7 +333,7 @@ static void print_table(FILE *out, const char *path, const rows *rs,
 static void feedback_usage(FILE *f)
 {
 	fputs("usage: sxgate feedback summarize FILE [--since YYYY-MM-DD] "
-	      "[--court NAME] [--json]\n"
+	      "[--to YYYY-MM-DD] [--court NAME] [--tenant T] [--json]\n"
 	      "       sxgate feedback report FILE --html OUT.html [--csv OUT] "
 	      "[--json OUT] [...]\n"
 	      "              (sxgate feedback report --help)\n"
@@ -370,15 +370,20 @@ static void torn_note(FILE *err, const char *what, const char *path,
 
 static int summarize(int argc, char **argv, FILE *out, FILE *err)
 {
-	const char *path = NULL, *since = NULL, *court = NULL;
+	const char *path = NULL, *since = NULL, *to = NULL, *court = NULL,
+	           *tenant = NULL;
 	int json = 0, bad = 0;
 
 	for (int i = 2; i < argc; i++) {
 		const char *v;
 		if ((v = opt_value(argc, argv, &i, "--since", &bad)))
 			since = v;
+		else if ((v = opt_value(argc, argv, &i, "--to", &bad)))
+			to = v;
 		else if ((v = opt_value(argc, argv, &i, "--court", &bad)))
 			court = v;
+		else if ((v = opt_value(argc, argv, &i, "--tenant", &bad)))
+			tenant = v;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (bad || (argv[i][0] == '-' && argv[i][1]) || path) {
@@ -397,7 +402,18 @@ static int summarize(int argc, char **argv, FILE *out, FILE *err)
 		feedback_usage(err);
 		return 1;
 	}
-	sx_feedback_filter f = { INT64_MIN, court };
+	sx_feedback_filter f = { .since_ms = INT64_MIN, .court = court,
+	                         .tenant = tenant };
+	if (to) {
+		uint16_t day;
+		if (sx_day_parse(to, strlen(to), &day)) {
+			fprintf(err, "sxgate feedback summarize: --to '%s' is not a "
+			        "date (YYYY-MM-DD)\n", to);
+			return 1;
+		}
+		/* the end of that day, UTC+8: the next midnight */
+		f.until_ms = (((int64_t)day + 1) * 86400 - 8 * 3600) * 1000;
+	}
 	if (since) {
 		int64_t t;
 		uint16_t day;

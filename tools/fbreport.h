@@ -2,7 +2,8 @@
  * fbreport.h - the `sxgate feedback` and `sxgate journal` subcommands:
  * read the server's feedback log and live-update journal offline.
  *
- *   sxgate feedback summarize FILE [--since YYYY-MM-DD] [--court NAME] [--json]
+ *   sxgate feedback summarize FILE [--since YYYY-MM-DD] [--to YYYY-MM-DD]
+ *                             [--court NAME] [--tenant T] [--json]
  *       refusals per court and case: DENY / REVIEW / SUSPENDED / EXEMPT
  *       counts,
  *       counts by channel, the distinct IDs, the last attempt (+08:00)
