@@ -13,8 +13,9 @@ built-in annotations); every variable a query uses is defined.
 
 Against real programs: a redis-server feed (when installed), a real
 bin/sxgated (a snapshot with an as-of a day old) following it, with
---journal and --feedback, one update published, a RELOAD, and a steady
-RESP lookup load (CHECK, MCHECK, invalid IDs, AUTH),
+--tenants, --journal and --feedback, one update published, a RELOAD,
+and a steady RESP lookup load (CHECK, MCHECK, invalid IDs) beside a
+connection whose AUTH keeps failing,
 and Debian's prometheus scraping it every second with alerts.yml loaded.
 Then every panel's PromQL, with Grafana's variables substituted as
 Grafana would ($__rate_interval: 4 scrape intervals, $job/$instance: the
@@ -22,14 +23,22 @@ regexes of "All"), runs as a range query over the last 30 s and must
 return data; the throughput, latency and decision panels must show a
 non-zero rate.  The variables' own label_values() queries must list the
 test's job and replica.  Every sxgate_* series the dashboard or
-alerts.yml names must be in the replica's /metrics, and every alert rule
-must evaluate with health "ok".
+alerts.yml names must be in the replica's /metrics, every alert rule
+must evaluate with health "ok", the AUTH flood must make
+SxgateAuthFailuresSpiking pending, and the alerts about things that are
+fine here (up, health, feed, snapshot age, reloads, journal, feedback,
+connections) must stay inactive.
 
 Every process is started here on free loopback ports, in a temporary
 directory, and stopped by its PID.  Without prometheus (or a built
 bin/sxgated) the live part says "skipped: ..." and only the structure is
 checked.  The last line is "check_grafana: N passed, N failed, N skipped";
 exit 1 when any failed.
+
+`tests/check_grafana.py --render docs/img/grafana-dashboard.svg` also
+draws the dashboard as Grafana lays it out, with the data each panel got
+in the run (the picture docs/DEPLOY.md shows); the check wants that
+picture to show every panel of the JSON.
 """
 import json
 import math
@@ -54,12 +63,20 @@ BIN = os.environ.get("SXGATE_BIN_DIR") or os.path.join(ROOT, "bin")
 SCRAPE = 1                     # seconds between scrapes in the test
 DENY_ID = "350304197806263293"
 FREE_ID = "350304199509279511"
-CASE = "（2023）闽05执1001号"
+CASE2 = "（2025）闽0203执1002号"    # the sample list's second debtor, suspended by the feed
+ID2 = "350203620915548"
+SECRET = "check-grafana-secret"
 
 PANEL_TYPES = {"timeseries", "stat", "gauge", "bargauge", "table", "heatmap", "text",
                "row", "barchart", "piechart", "state-timeline", "histogram"}
 NONZERO = {"Throughput", "Command latency quantiles", "Decisions by outcome",
            "Decisions by channel"}
+
+# alerts that must stay quiet on the test's healthy replica (not the
+# latency one: a busy test machine may be slow)
+QUIET = ["SxgateReplicaDown", "SxgateReplicaUnhealthy", "SxgateFeedDisconnected", "SxgateFeedLagging",
+         "SxgateSnapshotStale", "SxgateReloadFailed", "SxgateJournalWriteErrors",
+         "SxgateFeedbackWriteErrors", "SxgateClientsNearLimit"]
 
 passed = failed = skipped = 0
 
@@ -267,31 +284,47 @@ def ask(port, *args):
 
 
 class Load(threading.Thread):
-    """Pipelined CHECKs (a DENY, an ALLOW, an invalid ID), and now and then
-    an AUTH that fails, until stopped."""
+    """Pipelined lookups (a DENY, a suspended case, a NOT_LISTED on three
+    channels, an invalid ID) and an AUTH that fails, until stopped."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
         self.port, self.stop_flag, self.sent, self.error = port, threading.Event(), 0, None
+        self.unexpected = []   # error replies to the lookups that should succeed
 
     def run(self):
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
                 f = s.makefile("rb")
+                resp(s, "AUTH", "ops", SECRET)
+                if read_reply(f) != "+OK":
+                    raise RuntimeError("AUTH ops refused")
                 while not self.stop_flag.is_set():
+                    self.bad_auth()
                     batch = [("CHECK", DENY_ID, "air", "AT", "2026-01-10"),
-                             ("CHECK", FREE_ID, "rail", "AT", "2026-01-10"),
+                             ("CHECK", ID2, "rail", "G1234:second", "AT", "2026-01-10"),
+                             ("CHECK", FREE_ID, "travel", "AT", "2026-01-10"),
                              ("CHECK", "123", "air"),
-                             ("MCHECK", "hotel", "-", "AT", "2026-01-10", DENY_ID, FREE_ID)] * 25
-                    batch.append(("AUTH", "nobody", "wrong"))
+                             ("MCHECK", "hotel", "3", "AT", "2026-01-10", DENY_ID, FREE_ID)] * 25
                     for c in batch:
                         resp(s, *c)
-                    for _ in batch:
-                        read_reply(f)
+                    for c in batch:
+                        r = read_reply(f)
+                        if isinstance(r, str) and r.startswith("-") and c[1] != "123":
+                            self.unexpected.append("%s: %s" % (" ".join(c), r))
                     self.sent += len(batch)
                     time.sleep(0.02)
         except Exception as e:             # reported by the caller
             self.error = e
+
+    def bad_auth(self):
+        """One AUTH with a wrong secret (failed, then rate-limited; the
+        server may close the connection after a few)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as bad:
+            resp(bad, "AUTH", "ops", "not-the-secret")
+            r = read_reply(bad.makefile("rb"))
+            if not r.startswith("-"):
+                self.unexpected.append("AUTH with a wrong secret: %s" % r)
 
 
 def substitute(expr, variables):
@@ -355,19 +388,34 @@ def live(variables, panels, work):
             feed = ["--updates-from", url]
         else:
             skip("the feed panels read a replica with no feed: skipped: redis-server not installed")
+        # tenants, so that AUTH is counted: the load logs in as an admin
+        # tenant and a second connection keeps failing its AUTH
+        h = subprocess.run([os.path.join(BIN, "sxgate"), "tenant-hash"], input=SECRET,
+                           capture_output=True, text=True, check=True).stdout.strip()
+        tenants = os.path.join(work, "tenants")
+        fd = os.open(tenants, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, ("ops:%s:*:admin,listed\n" % h).encode())
+        os.close(fd)
         rp, bp, hp = free_port(), free_port(), free_port()
         procs.start("sxgated", [os.path.join(BIN, "sxgated"), "--snapshot", snap, "--bind", "127.0.0.1",
                                 "--resp-port", str(rp), "--bin-port", str(bp), "--http-port", str(hp),
-                                "--threads", "2", "--journal", os.path.join(work, "journal"),
+                                "--threads", "2", "--tenants", tenants,
+                                "--journal", os.path.join(work, "journal"),
                                 "--feedback", os.path.join(work, "feedback.log")] + feed)
         wait_for(lambda: http_get("http://127.0.0.1:%d/health" % hp)[0] == 200, 20,
                  "sxgated /health 200 (log: %s)" % procs.log("sxgated"))
         if url:
             out = subprocess.run([os.path.join(BIN, "sxgate"), "publish", "--by", "check_grafana", url,
-                                  "LIST.SUSPEND", CASE, "RIC", DENY_ID],
+                                  "LIST.SUSPEND", CASE2, "RIC", ID2],
                                  capture_output=True, text=True)
             check(out.returncode == 0, "sxgate publish of one update", out.stderr)
-        check(ask(rp, "RELOAD").startswith("+OK"), "RELOAD of the same snapshot (a reload to count)")
+        with socket.create_connection(("127.0.0.1", rp), timeout=30) as c:
+            f = c.makefile("rb")
+            resp(c, "AUTH", "ops", SECRET)
+            resp(c, "RELOAD")
+            a, r = read_reply(f), read_reply(f)
+        check(a == "+OK" and r.startswith("+OK"), "AUTH and RELOAD of the same snapshot (a reload to count)",
+              "%s / %s" % (a, r))
         metrics = http_get("http://127.0.0.1:%d/metrics" % hp)[1]
 
         pport = free_port()
@@ -388,6 +436,8 @@ def live(variables, panels, work):
         wait_for(lambda: prom_api(pport, "query", query='count_over_time(sxgate_up{job="sxgate"}[1m]) >= 10')["result"],
                  60, "10 scrapes in Prometheus (log: %s)" % procs.log("prometheus"))
         check(load.error is None and load.sent > 0, "load: %d requests sent" % load.sent, str(load.error))
+        check(not load.unexpected, "load: only the invalid ID got errors",
+              "; ".join(load.unexpected[:3]))
 
         # every series named is exported
         exprs = [t["expr"] for p in panels for t in p.get("targets", [])]
@@ -438,14 +488,26 @@ def live(variables, panels, work):
                     fail(what + ": all zero under load")
                 else:
                     ok("%s: %d series, last %g" % (what, len(r), finite[-1]))
+                    RESULTS[(p["id"], t["refId"])] = r
 
-        # the alert rules evaluate on the real series
-        groups = prom_api(pport, "rules")["groups"]
-        rules_seen = [r for g in groups for r in g["rules"]]
-        check(len(rules_seen) >= 1, "Prometheus loaded %d alert rules from alerts.yml" % len(rules_seen))
-        for r in rules_seen:
-            check(r.get("health") == "ok", "rule %s evaluates (health %s)" % (r["name"], r.get("health")),
+        # the alert rules evaluate on the real series: the AUTH flood makes
+        # SxgateAuthFailuresSpiking pending; nothing else is wrong here
+        def rule_states():
+            rs = {r["name"]: r for g in prom_api(pport, "rules")["groups"] for r in g["rules"]}
+            return rs if rs.get("SxgateAuthFailuresSpiking", {}).get("state") in ("pending", "firing") else None
+        try:
+            rs = wait_for(rule_states, 20, "SxgateAuthFailuresSpiking pending")
+            ok("SxgateAuthFailuresSpiking is %s under the AUTH flood" % rs["SxgateAuthFailuresSpiking"]["state"])
+        except RuntimeError as e:
+            fail(str(e))
+            rs = {r["name"]: r for g in prom_api(pport, "rules")["groups"] for r in g["rules"]}
+        check(len(rs) >= 1, "Prometheus loaded %d alert rules from alerts.yml" % len(rs))
+        for name, r in rs.items():
+            check(r.get("health") == "ok", "rule %s evaluates (health %s)" % (name, r.get("health")),
                   r.get("lastError", ""))
+        for name in QUIET:
+            check(rs.get(name, {}).get("state") == "inactive", "rule %s is inactive on a healthy replica" % name,
+                  "state %s" % rs.get(name, {}).get("state"))
     finally:
         if load:
             load.stop_flag.set()
@@ -453,7 +515,113 @@ def live(variables, panels, work):
         procs.stop()
 
 
+# ---- a picture of the dashboard ------------------------------------------------
+
+RESULTS = {}                   # (panel id, refId) -> Prometheus range result
+COL, ROW = 40, 26              # pixels per grid column and row
+PALETTE = ["#7eb26d", "#eab839", "#6ed0e0", "#ef843c", "#e24d42", "#1f78c1", "#ba43a9", "#705da0"]
+
+
+def esc(t):
+    return str(t).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def fmt(v, unit):
+    if not math.isfinite(v):
+        return "-"
+    if unit == "s":
+        for lim, div, u in ((1e-3, 1e-6, " µs"), (1, 1e-3, " ms"), (3600, 1, " s"), (172800, 3600, " h")):
+            if abs(v) < lim:
+                return "%.3g%s" % (v / div, u)
+        return "%.3g d" % (v / 86400)
+    if unit == "bytes":
+        for u in ("B", "KiB", "MiB", "GiB"):
+            if abs(v) < 1024:
+                return "%.3g %s" % (v, u)
+            v /= 1024
+        return "%.3g TiB" % v
+    suffix = "/s" if unit == "ops" else ""
+    for lim, div, u in ((1e3, 1, ""), (1e6, 1e3, "k"), (1e9, 1e6, "M")):
+        if abs(v) < lim:
+            return "%.4g%s%s" % (v / div, u, suffix)
+    return "%.3g G%s" % (v / 1e9, suffix)
+
+
+def legend(t, labels):
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), t.get("legendFormat") or "") or \
+        ",".join("%s=%s" % kv for kv in sorted(labels.items()))
+
+
+def render(d, panels, out, note):
+    """The dashboard drawn as Grafana lays it out, with the data each
+    panel's queries returned in this run (for docs/img/)."""
+    w = 24 * COL
+    h = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels) * ROW + 40
+    o = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" '
+         'font-family="DejaVu Sans, Arial, sans-serif">' % (w, h, w, h),
+         '<rect width="100%%" height="100%%" fill="#111217"/>',
+         '<text x="8" y="22" fill="#d8d9da" font-size="15">%s</text>' % esc(d["title"] + " — " + note)]
+    for p in panels:
+        g, unit = p["gridPos"], p["fieldConfig"]["defaults"].get("unit", "")
+        x0, y0, pw, ph = g["x"] * COL + 4, g["y"] * ROW + 36, g["w"] * COL - 8, g["h"] * ROW - 8
+        o.append('<rect x="%d" y="%d" width="%d" height="%d" rx="3" fill="#181b1f" stroke="#2c3235"/>'
+                 % (x0, y0, pw, ph))
+        o.append('<text x="%d" y="%d" fill="#ccccdc" font-size="12" font-weight="bold">%s</text>'
+                 % (x0 + 8, y0 + 17, esc(p["title"])))
+        series = []
+        for t in p["targets"]:
+            for r in RESULTS.get((p["id"], t["refId"]), []):
+                pts = [(float(ts), float(v)) for ts, v in r["values"] if math.isfinite(float(v))]
+                if pts:
+                    series.append((legend(t, r["metric"]), pts))
+        units = {}             # a series' own unit, from the byRegexp overrides
+        for name, _ in series:
+            for ov in p["fieldConfig"].get("overrides", []):
+                m = ov.get("matcher", {})
+                if m.get("id") == "byRegexp" and re.fullmatch(m.get("options", ""), name):
+                    for prop in ov.get("properties", []):
+                        if prop.get("id") == "unit":
+                            units[name] = prop["value"]
+        if not series:
+            o.append('<text x="%d" y="%d" fill="#8e8e8e" font-size="12">No data</text>' % (x0 + 8, y0 + ph // 2))
+            continue
+        if p["type"] == "stat":
+            v = series[0][1][-1][1]
+            o.append('<text x="%d" y="%d" fill="#73bf69" font-size="26" text-anchor="middle">%s</text>'
+                     % (x0 + pw // 2, y0 + ph // 2 + 16, esc(fmt(v, unit))))
+            continue
+        series = sorted(series, key=lambda s: -s[1][-1][1])[:8]     # the busiest first
+        lx, ly, lw, lh = x0 + 44, y0 + 26, pw - 52, ph - 36 - 14 * min(len(series), 4)
+        t0 = min(pt[0] for _, pts in series for pt in pts)
+        t1 = max(pt[0] for _, pts in series for pt in pts)
+        vmax = max(pt[1] for _, pts in series for pt in pts)
+        vmax = vmax if vmax > 0 else 1
+        o.append('<text x="%d" y="%d" fill="#8e8e8e" font-size="9" text-anchor="end">%s</text>'
+                 % (lx - 4, ly + 8, esc(fmt(vmax, unit))))
+        o.append('<text x="%d" y="%d" fill="#8e8e8e" font-size="9" text-anchor="end">0</text>' % (lx - 4, ly + lh))
+        o.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#2c3235"/>' % (lx, ly + lh, lx + lw, ly + lh))
+        for i, (name, pts) in enumerate(series):
+            c = PALETTE[i % len(PALETTE)]
+            xy = " ".join("%.1f,%.1f" % (lx + (ts - t0) / max(t1 - t0, 1e-9) * lw, ly + lh - v / vmax * lh)
+                          for ts, v in pts)
+            o.append('<polyline points="%s" fill="none" stroke="%s" stroke-width="1.5"/>' % (xy, c))
+            if i < 4:
+                yy = ly + lh + 14 + 14 * i
+                o.append('<rect x="%d" y="%d" width="10" height="3" fill="%s"/>' % (x0 + 8, yy - 4, c))
+                o.append('<text x="%d" y="%d" fill="#ccccdc" font-size="10">%s  %s</text>'
+                         % (x0 + 22, yy, esc(name[:60]), esc(fmt(pts[-1][1], units.get(name, unit)))))
+    o.append("</svg>")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(o) + "\n")
+
+
 def main():
+    render_to = None
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        render_to = os.path.abspath(sys.argv[2])
+    elif len(sys.argv) != 1:
+        print("usage: tests/check_grafana.py [--render OUT.svg]", file=sys.stderr)
+        return 2
     try:
         with open(DASH, encoding="utf-8") as f:
             d = json.load(f)
@@ -463,9 +631,22 @@ def main():
         print("check_grafana: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
         return 1
     variables, panels = structure(d)
+    picture = os.path.join(ROOT, "docs", "img", "grafana-dashboard.svg")
+    if os.path.exists(picture):
+        with open(picture, encoding="utf-8") as f:
+            text = f.read()
+        stale = [p["title"] for p in panels if ">%s<" % esc(p["title"]) not in text]
+        check(not stale, "docs/img/grafana-dashboard.svg shows every panel",
+              "missing %s: tests/check_grafana.py --render docs/img/grafana-dashboard.svg" % stale)
+    else:
+        fail("docs/img/grafana-dashboard.svg is missing: tests/check_grafana.py --render it")
     work = tempfile.mkdtemp(prefix="sxgate-grafana-")
     try:
         live(variables, panels, work)
+        if render_to and RESULTS:
+            render(d, panels, render_to, "drawn by tests/check_grafana.py from its test Prometheus, "
+                   "last 30 s, " + time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
+            print("wrote " + render_to)
     except Exception as e:
         fail("live queries: %s" % e)
     finally:
