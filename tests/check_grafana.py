@@ -40,6 +40,7 @@ draws the dashboard as Grafana lays it out, with the data each panel got
 in the run (the picture docs/DEPLOY.md shows); the check wants that
 picture to show every panel of the JSON.
 """
+import ctypes
 import json
 import math
 import os
@@ -218,6 +219,15 @@ def wait_for(fn, timeout, what):
     raise RuntimeError("%s not within %d s (%s)" % (what, timeout, last))
 
 
+def die_with_parent():
+    """In the child: SIGKILL when this script dies (PR_SET_PDEATHSIG), so
+    a killed test leaves no server behind."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
 class Procs:
     """Processes started here, stopped by PID (SIGTERM, then SIGKILL)."""
 
@@ -227,7 +237,7 @@ class Procs:
     def start(self, name, argv):
         log = open(os.path.join(self.work, name + ".log"), "wb")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             cwd=self.work)
+                             cwd=self.work, preexec_fn=die_with_parent)
         self.procs.append((name, p))
         return p
 

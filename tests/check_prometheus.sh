@@ -100,6 +100,92 @@ while IFS= read -r line; do
 done <<<"$out"
 
 # Mutations: each alert made to fire on every replica, then never; the
+# rule tests must fail for each.  The mutants are written together, each
+# in its own directory beside a copy of the tests, and loaded in one
+# `promtool check rules` (a mutant that does not load would prove nothing).
+"$PY" - "$dir/alerts.yml" "$dir/alerts_test.yml" "$tmp" <<'EOF' >/dev/null || fail "mutants not written"
+import os, shutil, sys, yaml
+src, tests, tmp = sys.argv[1:]
+exprs = {"everywhere": 'count by (job, instance) ({job="sxgate"})', "never": "vector(1) < 0"}
+names = [r["alert"] for g in yaml.safe_load(open(src))["groups"] for r in g["rules"] if "alert" in r]
+for name in names:
+    for mode, expr in exprs.items():
+        doc = yaml.safe_load(open(src))
+        for g in doc["groups"]:
+            for r in g["rules"]:
+                if r.get("alert") == name:
+                    r["expr"] = expr
+        d = os.path.join(tmp, "%s-%s" % (name, mode))
+        os.mkdir(d)
+        yaml.safe_dump(doc, open(os.path.join(d, "alerts.yml"), "w"), sort_keys=False, allow_unicode=True)
+        shutil.copy(tests, os.path.join(d, "alerts_test.yml"))
+        print(d)
+EOF
+mutants=$(ls -d "$tmp"/*-everywhere "$tmp"/*-never 2>/dev/null)
+if [ -z "$mutants" ]; then
+	fail "no mutants"
+elif ! out=$(promtool check rules $(for m in $mutants; do echo "$m/alerts.yml"; done) 2>&1); then
+	fail "the mutated rules do not load: the mutation check is void:"
+	printf '%s\n' "$out" | sed 's/^/  | /' | head -20
+else
+	for m in $mutants; do
+		what=$(basename "$m")
+		if (cd "$m" && promtool test rules alerts_test.yml >/dev/null 2>&1); then
+			fail "mutant ${what%-*} firing ${what##*-}: promtool test rules still passes (the test cannot catch it)"
+		else
+			ok "mutant ${what%-*} firing ${what##*-}: caught by promtool test rules"
+		fi
+	done
+fi
+
+echo "check_prometheus: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+fi
+
+# Structure: one line per finding, "ok ..." or "FAIL ...".
+out=$("$PY" - "$dir" "$here/docs/DEPLOY.md" <<'EOF'
+import sys, yaml
+d, deploy = sys.argv[1], sys.argv[2]
+rules = yaml.safe_load(open(d + "/alerts.yml"))
+tests = yaml.safe_load(open(d + "/alerts_test.yml"))
+runbook = open(deploy, encoding="utf-8").read()
+tested = {t["alertname"] for g in tests["tests"] for t in g.get("alert_rule_test", [])
+          if any(t.get("exp_alerts") or [])}
+quiet = {t["alertname"] for g in tests["tests"] for t in g.get("alert_rule_test", [])
+         if not t.get("exp_alerts")}
+alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+print(("ok  " if alerts else "FAIL") + " alerts.yml has %d alerts" % len(alerts))
+for r in alerts:
+    a, bad = r["alert"], []
+    if not r.get("for"):
+        bad.append("no for:")
+    if r.get("labels", {}).get("severity") not in ("critical", "warning", "info"):
+        bad.append("no severity label (critical, warning or info)")
+    ann = r.get("annotations", {})
+    for k in ("summary", "description"):
+        if "{{ $labels.instance }}" not in ann.get(k, ""):
+            bad.append("%s does not name {{ $labels.instance }}" % k)
+    if '"%s"' % a not in ann.get("description", ""):
+        bad.append('description does not point to its runbook section "%s"' % a)
+    if "### %s" % a not in runbook:
+        bad.append("docs/DEPLOY.md has no runbook section '### %s'" % a)
+    if a not in tested:
+        bad.append("alerts_test.yml never expects it to fire")
+    if a not in quiet:
+        bad.append("alerts_test.yml never expects it to stay quiet")
+    print(("FAIL %s: " % a + "; ".join(bad)) if bad else
+          "ok   %s: for %s, severity %s, runbook, tested both ways" % (a, r["for"], r["labels"]["severity"]))
+EOF
+) || fail "structure check did not run"
+while IFS= read -r line; do
+	case "$line" in
+	ok*) ok "${line#ok   }" ;;
+	FAIL*) fail "${line#FAIL }" ;;
+	esac
+done <<<"$out"
+
+# Mutations: each alert made to fire on every replica, then never; the
 # rule tests must fail for each.
 alerts=$("$PY" -c 'import sys, yaml
 for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
