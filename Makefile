@@ -119,7 +119,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
            libroaring-dev libcriterion-dev libcrypt-dev redis-server redis-tools \
            python3 prometheus libssl-dev openssl curl python3-redis libsystemd-dev \
-           systemd libjansson-dev
+           systemd libjansson-dev python3-yaml
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -139,12 +139,18 @@ check-arch: all
 	$(Q)$(CHECK_ARCH)
 
 # The test binaries, then the systemd units (tests/check_units.sh:
-# systemd-analyze security and verify), the checker's self-test and the
-# checker; each runs (and prints its results) even when one before it failed.
+# systemd-analyze security and verify), the Prometheus rules and config
+# (tests/check_prometheus.sh: promtool check and test rules), the Grafana
+# dashboard (tests/check_grafana.py: structure, and every panel's query on
+# a real Prometheus scraping a real sxgated), the checker's self-test and
+# the checker; each runs (and prints its results) even when one before it
+# failed.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TESTS)
 	$(Q)rc=0; tests/run-tests.sh $(TESTS) || rc=1; \
 	tests/check_units.sh || rc=1; \
+	tests/check_prometheus.sh || rc=1; \
+	/usr/bin/python3 tests/check_grafana.py || rc=1; \
 	tests/check_arch_selftest.sh || rc=1; \
 	$(CHECK_ARCH) || rc=1; exit $$rc
 

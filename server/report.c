@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "ctx.h"
 #include "health.h"
+#include "journal.h"
 #include "live.h"
 #include "report.h"
 #include "server_int.h"
@@ -594,6 +595,22 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	sb_printf(&b, "sxgate_auth_total{result=\"ok\"} %llu\n", (unsigned long long)t->auth_ok);
 	sb_printf(&b, "sxgate_auth_total{result=\"failed\"} %llu\n", (unsigned long long)t->auth_failed);
 	sb_printf(&b, "sxgate_auth_total{result=\"rate_limited\"} %llu\n", (unsigned long long)t->auth_limited);
+
+	/* For deploy/prometheus/alerts.yml: journal write errors (each an
+	 * update refused as not durable) and the lag /health tolerates, so an
+	 * alert compares the feed's lag with this replica's own --max-lag. */
+	if (s->journal) {
+		sx_journal_stats js;
+		sx_journal_get_stats(s->journal, &js);
+		metric(&b, "sxgate_journal_errors_total", "counter",
+		       "Journal appends that failed (write or fdatasync): the update was refused");
+		sb_printf(&b, "sxgate_journal_errors_total %llu\n", (unsigned long long)js.errors);
+	}
+	if (s->cfg.updates_from) {
+		metric(&b, "sxgate_stream_max_lag_seconds", "gauge",
+		       "Feed lag /health tolerates (--max-lag)");
+		sb_printf(&b, "sxgate_stream_max_lag_seconds %d\n", s->cfg.max_lag);
+	}
 
 	latency_histogram(&b, st);
 	metric(&b, "sxgate_resident_memory_bytes", "gauge", "Resident set size");

@@ -14,7 +14,8 @@
  *
  * Journal (SPEC 7: an update is acknowledged only once durable): the
  * update gets "-ERR not durable, ...", its change is not visible, CHECK
- * and PING keep answering, INFO counts it (updates_failed, journal_errors)
+ * and PING keep answering, INFO and /metrics count it (updates_failed,
+ * journal_errors; sxgate_journal_errors_total)
  * and says why (journal_last_error, with the errno text); after the fault
  * the next update is acknowledged with the next sequence number, and a
  * restart after kill -9 replays exactly the acknowledged updates.  A fault
@@ -29,7 +30,7 @@
  * lands, whole.  A partial write whose cut-back keeps failing is a torn
  * tail that the next start cuts.
  */
-#include "helpers/srvtest.h"
+#include "helpers/httptest.h"
 #include "feedback.h"
 #include "wio.h"
 
@@ -160,7 +161,9 @@ static void journal_fault(const char *spec, unsigned ok_before, unsigned nfail,
 {
 	char jrn[PATH_MAX + 64];
 	snprintf(jrn, sizeof jrn, "%s/faults.jrn", tu_dir);
-	st_server *s = start_faulty(spec, st_snap, "--journal", jrn);
+	int mport = st_free_port();
+	st_server *s = start_faulty(spec, st_snap, "--journal", jrn, "--http-port",
+	                            ht_port_str(mport));
 	st_conn *c = st_connect(s->resp_port);
 	cr_assert_str_eq(info_str(c, "wio_fault_plan"), "armed (SXGATE_WIO_FAULT, a testing hook)");
 	cr_assert_eq(info_num(c, "wio_faults_fired"), 0, "a fault fired before any update");
@@ -187,6 +190,11 @@ static void journal_fault(const char *spec, unsigned ok_before, unsigned nfail,
 	cr_assert_eq(info_num(c, "updates_in_force"), ok_before);
 	cr_assert_eq(info_num(c, "journal_last_seq"), ok_before, "a refused update took a number");
 	cr_assert_eq(info_num(c, "journal_errors"), nfail);
+	ht_resp m = ht_get(mport, "/metrics");     /* what deploy/prometheus/alerts.yml reads */
+	cr_assert_eq(m.status, 200);
+	cr_assert_eq(ht_series(m.body, "sxgate_journal_errors_total"), nfail, "%s", m.body);
+	cr_assert_eq(ht_series(m.body, "sxgate_updates_failed_total"), nfail, "%s", m.body);
+	ht_free(&m);
 	char why[512];
 	snprintf(why, sizeof why, "%s", info_str(c, "journal_last_error"));
 	cr_assert(strstr(why, jrn) && strstr(why, errtext), "journal_last_error: %s", why);

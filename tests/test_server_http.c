@@ -68,6 +68,8 @@ ST_TEST(http, metrics_pass_promtool_and_up_follows_health)
 	char *m = metrics(mport);
 	cr_assert_eq(ht_series(m, "sxgate_up"), 1, "%s", m);
 	cr_assert(ht_series(m, "sxgate_feedback_written_total") >= 0, "%s", m);
+	cr_assert_eq(ht_series(m, "sxgate_journal_errors_total"), 0, "%s", m);
+	cr_assert_eq(ht_series(m, "sxgate_stream_max_lag_seconds"), -1, "no feed, no max lag:\n%s", m);
 	cr_assert(strstr(m, "# TYPE sxgate_command_latency_seconds histogram\n"), "%s", m);
 	if (have("promtool"))
 		check_with_promtool(m, "plain");
@@ -75,7 +77,8 @@ ST_TEST(http, metrics_pass_promtool_and_up_follows_health)
 	cr_assert_eq(st_stop(s, SIGTERM), 0);
 
 	/* Following a feed that is not there: down, and /health says why. */
-	s = ht_start(&mport, "--journal", j, "--feedback", f, "--updates-from", url);
+	s = ht_start(&mport, "--journal", j, "--feedback", f, "--updates-from", url,
+	             "--max-lag", "7");
 	h = ht_get(mport, "/health");
 	cr_assert_eq(h.status, 503, "health %d with the feed down: %s", h.status, h.body);
 	cr_assert(strstr(h.body, "not connected") || strstr(h.body, "not started"), "%s", h.body);
@@ -83,6 +86,7 @@ ST_TEST(http, metrics_pass_promtool_and_up_follows_health)
 	m = metrics(mport);
 	cr_assert_eq(ht_series(m, "sxgate_up"), 0, "sxgate_up with /health 503:\n%s", m);
 	cr_assert_eq(ht_series(m, "sxgate_stream_connected"), 0, "%s", m);
+	cr_assert_eq(ht_series(m, "sxgate_stream_max_lag_seconds"), 7, "--max-lag 7:\n%s", m);
 	if (have("promtool"))
 		check_with_promtool(m, "follower");
 	else
