@@ -71,9 +71,9 @@ static void sum_counters(sx_srv *s, uint64_t *c)
 {
 	memset(c, 0, SX_ST_NC * sizeof *c);
 	for (int i = 0; i < s->nworkers; i++) {
-		const sx_stats *st = s->ctx ? &s->ctx[i]->stats : NULL;
-		if (!st)
+		if (!s->ctx || !s->ctx[i])
 			continue;
+		const sx_stats *st = &s->ctx[i]->stats;
 		for (int r = 0; r < SX_NREASONS; r++)
 			c[r] += __atomic_load_n(&st->decisions[r], __ATOMIC_RELAXED);
 		c[SX_ST_ERRORS] += __atomic_load_n(&st->query_errors, __ATOMIC_RELAXED);

@@ -17,7 +17,8 @@
  * Who may see what is proto_http.c's: full (an admin tenant, or a loopback
  * server without tenants) adds the reload's error text and the feedback
  * log's path; a metrics tenant sees the numbers and states only.  Never a
- * secret, a feed URL or a tenant's name.
+ * secret (the feed's URL in an unhealthy server's reason has its password
+ * masked, as in INFO) or a tenant's name.
  */
 #ifndef SX_STATUS_H
 #define SX_STATUS_H

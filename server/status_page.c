@@ -226,7 +226,6 @@ char *sx_status_html(sx_srv *s, const sx_served *cur, int full, size_t *n)
 	FILE *f = open_memstream(&out, &len);
 	if (!f)
 		abort();
-	(void)s;
 	sx_time_format(v->generated, stamp);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"

@@ -8,6 +8,9 @@
  *     /v1/stats is JSON that parses, with the same numbers;
  *   - lookups show in the series: exactly the CHECKs made, by outcome;
  *   - a value with HTML in it (a failed RELOAD's path) is escaped;
+ *   - a replica following a Redis stream shows the feed connected, the
+ *     update it applied in force, then the feed disconnected when Redis
+ *     stops; the feed's password is never on the page;
  *   - who may look: with tenants, no credentials 401, a tenant with
  *     neither flag 403, an admin 200 with paths and error texts, a
  *     metrics tenant 200 without them;
@@ -20,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "helpers/httptest.h"
+#include "helpers/feedtest.h"
 
 static long long snap_records(st_server *s)
 {
@@ -209,6 +213,80 @@ ST_TEST(status, values_are_escaped)
 	assert_json(r.body);
 	cr_assert_not_null(strstr(r.body, "\"result\":\"failed\""), "%s", r.body);
 	cr_assert_not_null(strstr(r.body, "<script>alert(1)</script>&'\\\".snap"), "%s", r.body);
+	ht_free(&r);
+}
+
+/* The text of the element with id in a page (static buffer). */
+static const char *cell(const char *page, const char *id)
+{
+	static char v[1024];
+	char pat[96];
+	snprintf(pat, sizeof pat, "id=\"%s\" class=\"", id);
+	const char *p = strstr(page, pat);
+	cr_assert_not_null(p, "no %s on the page:\n%s", id, page);
+	p = strchr(p + strlen(pat), '>') + 1;
+	snprintf(v, sizeof v, "%.*s", (int)strcspn(p, "<"), p);
+	return v;
+}
+
+ST_TEST(status, a_replica_shows_its_feed)
+{
+	if (!ft_have_redis()) {
+		st_teardown();
+		cr_skip_test("skipped: redis-server not installed: the feed on the page is not tested");
+	}
+	int rport = st_free_port(), hp;
+	char rp[16], url[128], jrn[PATH_MAX + 64];
+	snprintf(rp, sizeof rp, "%d", rport);
+	ft_redis_start(rport, "--port", rp, "--requirepass", "hunter2-secret");
+	snprintf(url, sizeof url, "redis://:hunter2-secret@127.0.0.1:%d/sxgate:updates", rport);
+	snprintf(jrn, sizeof jrn, "%s/replica.jrn", tu_dir);
+	ht_start(&hp, "--journal", jrn, "--updates-from", url, "--max-lag", "5");
+	char body[1024];
+	cr_assert_eq(ft_wait_health(hp, 200, 5000, body, sizeof body), 200, "%s", body);
+
+	st_conn *rc = st_connect(rport);
+	cr_assert_str_eq(st_ask(rc, "AUTH hunter2-secret"), "+OK");
+	const char *id = st_ask(rc, "XADD sxgate:updates * op LIST.REMOVE case_no "
+	                        "（2023）闽05执1001号 id_type RIC id_no " ST_DENY_ID);
+	cr_assert(strchr(id, '-') && id[0] != '-', "XADD: %s", id);
+	st_close(rc);
+	ht_resp r = { 0 };
+	for (int t = 0; t < 300; t++) {       /* applied within 3 s */
+		ht_free(&r);
+		r = ht_get(hp, "/v1/stats");
+		if (json_num(r.body, "updates_in_force") == 1)
+			break;
+		st_sleep_ms(10);
+	}
+	assert_json(r.body);
+	cr_assert_eq(json_num(r.body, "updates_in_force"), 1, "%s", r.body);
+	cr_assert_not_null(strstr(r.body, "\"live_updates\":\"following\""), "%s", r.body);
+	cr_assert_not_null(strstr(r.body, "\"feed\":{\"connected\":true"), "%s", r.body);
+	cr_assert_eq(json_num(r.body, "applied"), 1, "%s", r.body);
+	ht_free(&r);
+	r = ht_get(hp, "/");
+	cr_assert_str_eq(cell(r.body, "updates_in_force"), "1");
+	cr_assert_str_eq(cell(r.body, "live_mode"), "on, following the update stream");
+	cr_assert_not_null(strstr(r.body, "id=\"feed\" class=\"ok\">connected"), "%s", r.body);
+	cr_assert_null(strstr(r.body, "hunter2"), "the feed's password is on the page");
+	ht_free(&r);
+
+	ft_redis_stop_all();
+	for (int t = 0; t < 500; t++) {        /* noticed within 5 s */
+		ht_free(&r);
+		r = ht_get(hp, "/");
+		if (strstr(r.body, "id=\"feed\" class=\"bad\">disconnected"))
+			break;
+		st_sleep_ms(10);
+	}
+	cr_assert_not_null(strstr(r.body, "id=\"feed\" class=\"bad\">disconnected"), "%s", r.body);
+	cr_assert_not_null(strstr(r.body, "id=\"health\" class=\"bad\">unavailable: "), "%s",
+	                   r.body);
+	ht_free(&r);
+	r = ht_get(hp, "/v1/stats");
+	cr_assert_not_null(strstr(r.body, "\"healthy\":false"), "%s", r.body);
+	cr_assert_null(strstr(r.body, "hunter2"), "the feed's password is in /v1/stats");
 	ht_free(&r);
 }
 
