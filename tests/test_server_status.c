@@ -17,7 +17,8 @@
  *   - in a real browser (headless Chromium, tests/helpers/browser.py):
  *     the DOM has the generation and the record count, the script
  *     refreshed from /v1/stats, and after a burst of lookups the chart's
- *     data has grown; no JavaScript error; a screenshot is not blank.
+ *     data has grown; no JavaScript error; a screenshot is not blank; with
+ *     tenants, an admin's page (credentials in the URL) refreshes too.
  *     Skipped, saying so, where Chromium is not installed.
  */
 #include <openssl/evp.h>
@@ -221,7 +222,7 @@ static const char *cell(const char *page, const char *id)
 {
 	static char v[1024];
 	char pat[96];
-	snprintf(pat, sizeof pat, "id=\"%s\" class=\"", id);
+	snprintf(pat, sizeof pat, "id=\"%s\"", id);
 	const char *p = strstr(page, pat);
 	cr_assert_not_null(p, "no %s on the page:\n%s", id, page);
 	p = strchr(p + strlen(pat), '>') + 1;
@@ -441,4 +442,21 @@ Test(status_browser, page_in_chromium_refreshes_and_grows, .init = st_setup_epol
 	cr_assert_not_null(d, "%s", stats);
 	cr_assert_lt(strtod(d + 9, NULL), 0.95, "the screenshot is nearly blank: %s", stats);
 	free(stats);
+}
+
+/* With tenants the browser logs in (here by credentials in the URL, which
+ * the page's script must leave out of its fetch) and keeps refreshing. */
+Test(status_browser, page_in_chromium_with_an_admin_tenant, .init = st_setup_epoll,
+     .fini = st_teardown, .timeout = 240)
+{
+	write_tenants();
+	int hp, rc;
+	ht_start(&hp, "--tenants", tenants_path);
+	char args[256];
+	snprintf(args, sizeof args, "dom http://ops:ops-secret@127.0.0.1:%d/ --wait 3000", hp);
+	char *dom = browser(&rc, args);
+	cr_assert_str_eq(cell(dom, "generation"), "1");
+	cr_assert_geq(dom_attr(dom, "data-refreshes"), 1, "the script did not refresh:\n%s", dom);
+	cr_assert_str_eq(cell(dom, "err"), "", "%s", dom);
+	free(dom);
 }
