@@ -68,13 +68,14 @@ static const char css[] =
 	".k-errors{color:#6b7280}"
 	"footer{color:#6b7280;padding:0 20px 14px;font-size:12px}";
 
+/* The page's script.  Its URL for /v1/stats leaves out any user:secret@
+ * the page was opened with (fetch refuses such URLs); the browser's cache
+ * of the page's credentials answers the JSON's challenge. */
 static const char script[] =
 	"(function () {\n"
 	"  'use strict';\n"
 	"  var chart = document.getElementById('chart'), refreshes = 0;\n"
 	"  var X0 = 50, W = 940, Y0 = 10, H = 160;\n"
-	"  /* no user:secret@ in it: fetch refuses such URLs; the browser's\n"
-	"     cache of the page's credentials answers /v1/stats's challenge */\n"
 	"  var url = location.origin + location.pathname.replace(/[^/]*$/, '') + 'v1/stats';\n"
 	"  function points(s, v) {\n"
 	"    var out = [], end = s.t.length ? s.t[s.t.length - 1] : 0;\n"
