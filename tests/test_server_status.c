@@ -369,17 +369,18 @@ static char *browser(int *rc, const char *args)
 	char *out = tu_run(rc, "/usr/bin/python3 %s/tests/helpers/browser.py %s 2>%s/browser.err",
 	                   tu_repo_root(), args, tu_dir);
 	char errp[PATH_MAX + 32];
+	static char err[8192];
 	snprintf(errp, sizeof errp, "%s/browser.err", tu_dir);
 	size_t n;
-	char *err = tu_read(errp, &n);
-	if (*rc == 77) {
-		free(out);
-		free(err);
+	char *e = tu_read(errp, &n);
+	snprintf(err, sizeof err, "%s", e ? e : "");
+	free(e);
+	if (*rc != 0)
+		free(out);            /* the assertions below do not return */
+	if (*rc == 77)
 		cr_skip_test("skipped: chromium not installed (Debian package chromium)");
-	}
-	cr_assert_neq(*rc, 3, "JavaScript errors in the status page:\n%s", err ? err : "");
-	cr_assert_eq(*rc, 0, "browser.py %s: exit %d\n%s", args, *rc, err ? err : "");
-	free(err);
+	cr_assert_neq(*rc, 3, "JavaScript errors in the status page:\n%s", err);
+	cr_assert_eq(*rc, 0, "browser.py %s: exit %d\n%s", args, *rc, err);
 	return out;
 }
 
