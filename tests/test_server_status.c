@@ -23,6 +23,7 @@
  */
 #include <openssl/evp.h>
 
+#include "helpers/srvtest.h"     /* (also: make test-tsan picks tests by it) */
 #include "helpers/httptest.h"
 #include "helpers/feedtest.h"
 
