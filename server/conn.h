@@ -88,6 +88,7 @@ typedef union sx_conn_pstate {
 	struct {
 		uint8_t keep_alive;     /* the request being answered keeps it */
 		uint8_t head;           /* ... and is a HEAD */
+		uint8_t ask;            /* ... for what (proto_http.c) */
 	} http;
 } sx_conn_pstate;
 

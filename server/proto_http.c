@@ -1,7 +1,8 @@
 /*
  * proto_http.c - HTTP/1.1 on the worker event loops: GET /health and GET
- * /metrics for load balancers and scrapers (the HTTP/JSON API will join
- * them here).
+ * /metrics for load balancers and scrapers, GET / and /v1/stats for
+ * operators (the status page, status.h); the HTTP/JSON API will join them
+ * here.
  *
  * HTTP is a protocol like RESP and the binary one: the same transports,
  * the same connection limits and timeouts, many connections per worker,
@@ -20,6 +21,13 @@
  * AUTH's (auth.h): its rate limit, its cache, and its yescrypt on a verify
  * thread, so such a request may wait for a job like an AUTH does.
  * /health is open everywhere: load balancers send no credentials.
+ *
+ * GET / (the operators' status page) and GET /v1/stats (its JSON,
+ * status.h) share that guard, and admit admin tenants as well as metrics
+ * ones; on a server with tenants they need credentials on every listener,
+ * loopback too.  Open (a loopback listener of a server without tenants),
+ * or asked by an admin, they show everything; to a metrics tenant, and
+ * with --metrics-auth none, no error text or path.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +41,8 @@
 #include "jobs.h"
 #include "proto.h"
 #include "report.h"
+#include "server.h"
+#include "status.h"
 
 #define MAX_BODY (64u * 1024)    /* bodies are read and ignored for now */
 #define TEXT "text/plain; charset=utf-8"
@@ -43,39 +53,61 @@ static void reply(sx_conn *c, int keep_alive, int head, int status, const char *
 	sx_http_response(&c->out, status, type, body, n, keep_alive, head, extra);
 }
 
-static void reply_metrics(sx_conn *c, int keep_alive, int head)
+/* What a guarded GET asks for: the same guard, who is admitted differs. */
+enum { ASK_METRICS, ASK_PAGE, ASK_STATS };
+static const char *const ask_path[] = { "/metrics", "/", "/v1/stats" };
+static const char *const ask_who[] = { "a tenant with the metrics flag",
+                                       "an admin tenant or one with the metrics flag",
+                                       "an admin tenant or one with the metrics flag" };
+
+/* The answer once it is allowed; full: the status page's admin view. */
+static void answer(sx_conn *c, int keep_alive, int head, int ask, int full)
 {
 	size_t n;
-	char *text = sx_report_metrics(c->x->srv, c->x->cur, &n);
-	reply(c, keep_alive, head, 200, "text/plain; version=0.0.4", text, n, NULL);
+	char *text;
+	if (ask == ASK_METRICS) {
+		text = sx_report_metrics(c->x->srv, c->x->cur, &n);
+		reply(c, keep_alive, head, 200, "text/plain; version=0.0.4", text, n, NULL);
+	} else if (ask == ASK_PAGE) {
+		text = sx_status_html(c->x->srv, c->x->cur, full, &n);
+		reply(c, keep_alive, head, 200, "text/html; charset=utf-8", text, n,
+		      sx_status_page_headers());
+	} else {
+		text = sx_status_json(c->x->srv, c->x->cur, full, &n);
+		reply(c, keep_alive, head, 200, "application/json", text, n,
+		      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
+	}
 	free(text);
 }
 
-static void unauthorized(sx_conn *c, int keep_alive, int head)
+static void unauthorized(sx_conn *c, int keep_alive, int head, int ask)
 {
-	static const char msg[] = "/metrics here needs the credentials of a tenant with the "
-	                          "metrics flag: Authorization: Basic base64(tenant:secret), "
-	                          "or Bearer tenant:secret\n";
+	char msg[256];
+	int n = snprintf(msg, sizeof msg, "%s here needs the credentials of %s: "
+	                 "Authorization: Basic base64(tenant:secret), or Bearer "
+	                 "tenant:secret\n", ask_path[ask], ask_who[ask]);
 	sx_stat_inc(c->x->stats.metrics_unauthorized);
-	reply(c, keep_alive, head, 401, TEXT, msg, sizeof msg - 1,
+	reply(c, keep_alive, head, 401, TEXT, msg, (size_t)n,
 	      "WWW-Authenticate: Basic realm=\"sxgated\"\r\n");
 }
 
 /*
- * The answer to GET /metrics once who asks is known: rc 0 and t, the
- * tenant its credentials (or its client certificate) proved; otherwise
+ * The answer to a guarded GET (ask) once who asks is known: rc 0 and t,
+ * the tenant its credentials (or its client certificate) proved; otherwise
  * text says why not (a wrong secret, or the rate limit: 429, which says
  * nothing about the secret).
  */
-static void metrics_answer(sx_conn *c, int keep_alive, int head, int rc,
+static void metrics_answer(sx_conn *c, int keep_alive, int head, int ask, int rc,
                            const sx_tenant *t, const char *text)
 {
-	if (rc == 0 && t && t->metrics) {
-		reply_metrics(c, keep_alive, head);
+	int admin = ask != ASK_METRICS && t && t->admin;
+	if (rc == 0 && t && (t->metrics || admin)) {
+		answer(c, keep_alive, head, ask, admin);
 	} else if (rc == 0 && t) {
-		char msg[160];
-		int n = snprintf(msg, sizeof msg, "tenant '%s' may not read /metrics (needs the "
-		                 "metrics flag)\n", t->name);
+		char msg[224];
+		int n = snprintf(msg, sizeof msg, "tenant '%s' may not read %s (needs the "
+		                 "metrics flag%s)\n", t->name, ask_path[ask],
+		                 ask == ASK_METRICS ? "" : " or admin");
 		sx_stat_inc(c->x->stats.metrics_forbidden);
 		reply(c, keep_alive, head, 403, TEXT, msg, (size_t)n, NULL);
 	} else if (!strcmp(text, SX_AUTH_LIMITED)) {
@@ -83,7 +115,7 @@ static void metrics_answer(sx_conn *c, int keep_alive, int head, int rc,
 		                          "again later\n";
 		reply(c, keep_alive, head, 429, TEXT, msg, sizeof msg - 1, "Retry-After: 1\r\n");
 	} else {
-		unauthorized(c, keep_alive, head);
+		unauthorized(c, keep_alive, head, ask);
 	}
 }
 
@@ -94,28 +126,29 @@ static void metrics_answer(sx_conn *c, int keep_alive, int head, int rc,
  * yescrypt hash on the verify threads, never here), or else the tenant of
  * the client certificate.
  */
-static void metrics_guarded(sx_conn *c, const sx_http_req *r, int head)
+static void metrics_guarded(sx_conn *c, const sx_http_req *r, int head, int ask)
 {
 	sx_ctx *x = c->x;
 	if (!x->tenants) {
-		static const char msg[] = "/metrics on a non-loopback address needs a tenant "
-		                          "with the metrics flag (--tenants), or --metrics-auth "
-		                          "none\n";
+		char msg[224];
+		int n = snprintf(msg, sizeof msg, "%s on a non-loopback address needs %s "
+		                 "(--tenants), or --metrics-auth none\n", ask_path[ask],
+		                 ask_who[ask]);
 		sx_stat_inc(x->stats.metrics_forbidden);
-		reply(c, r->keep_alive, head, 403, TEXT, msg, sizeof msg - 1, NULL);
+		reply(c, r->keep_alive, head, 403, TEXT, msg, (size_t)n, NULL);
 		return;
 	}
 	if (!r->authorization.n) {
 		if (c->flags & SX_CF_CERT)
-			metrics_answer(c, r->keep_alive, head, 0, c->tenant, "");
+			metrics_answer(c, r->keep_alive, head, ask, 0, c->tenant, "");
 		else
-			unauthorized(c, r->keep_alive, head);
+			unauthorized(c, r->keep_alive, head, ask);
 		return;
 	}
 	char buf[SX_TENANT_NAME_MAX + 1 + SX_TENANT_SECRET_MAX];
 	sx_str name, secret;
 	if (sx_http_credentials(r->authorization, buf, sizeof buf, &name, &secret)) {
-		unauthorized(c, r->keep_alive, head);
+		unauthorized(c, r->keep_alive, head, ask);
 		return;
 	}
 	sx_auth_answer ans;
@@ -129,10 +162,11 @@ static void metrics_guarded(sx_conn *c, const sx_http_req *r, int head)
 		 * and what came after it too (replies stay in order) */
 		c->ps.http.keep_alive = (uint8_t)r->keep_alive;
 		c->ps.http.head = (uint8_t)head;
+		c->ps.http.ask = (uint8_t)ask;
 		sx_conn_wait(c, job);
 		return;
 	}
-	metrics_answer(c, r->keep_alive, head, ans.rc, ans.tenant, ans.text);
+	metrics_answer(c, r->keep_alive, head, ask, ans.rc, ans.tenant, ans.text);
 }
 
 static void serve(sx_conn *c, const sx_http_req *r)
@@ -141,9 +175,12 @@ static void serve(sx_conn *c, const sx_http_req *r)
 	int head = r->method.n == 4 && !memcmp(r->method.p, "HEAD", 4);
 	int get = head || (r->method.n == 3 && !memcmp(r->method.p, "GET", 3));
 	int health = r->path.n == 7 && !memcmp(r->path.p, "/health", 7);
-	int metrics = r->path.n == 8 && !memcmp(r->path.p, "/metrics", 8);
-	if (!health && !metrics) {
-		static const char msg[] = "not found: try /metrics or /health\n";
+	int ask = -1;
+	for (int a = ASK_METRICS; a <= ASK_STATS; a++)
+		if (r->path.n == strlen(ask_path[a]) && !memcmp(r->path.p, ask_path[a], r->path.n))
+			ask = a;
+	if (!health && ask < 0) {
+		static const char msg[] = "not found: try /, /v1/stats, /metrics or /health\n";
 		reply(c, r->keep_alive, head, 404, TEXT, msg, sizeof msg - 1, NULL);
 	} else if (!get) {
 		static const char msg[] = "method not allowed: GET or HEAD\n";
@@ -163,10 +200,10 @@ static void serve(sx_conn *c, const sx_http_req *r)
 			strcat(why, "\n");
 			reply(c, r->keep_alive, head, 503, TEXT, why, strlen(why), NULL);
 		}
-	} else if (c->flags & SX_CF_METRICS_AUTH) {
-		metrics_guarded(c, r, head);
+	} else if ((c->flags & SX_CF_METRICS_AUTH) || (ask != ASK_METRICS && x->tenants)) {
+		metrics_guarded(c, r, head, ask);
 	} else {
-		reply_metrics(c, r->keep_alive, head);
+		answer(c, r->keep_alive, head, ask, x->cfg->metrics_auth != SX_METRICS_AUTH_NONE);
 	}
 	if (!r->keep_alive)
 		sx_conn_close_after_reply(c);
@@ -197,8 +234,8 @@ static size_t http_process(sx_conn *c, char *buf, size_t len)
 /* A /metrics request's credentials were checked on a verify thread. */
 static void http_job_reply(sx_conn *c, const sx_job *job)
 {
-	metrics_answer(c, c->ps.http.keep_alive, c->ps.http.head, job->rc, job->tenant,
-	               job->text);
+	metrics_answer(c, c->ps.http.keep_alive, c->ps.http.head, c->ps.http.ask, job->rc,
+	               job->tenant, job->text);
 	if (!c->ps.http.keep_alive)
 		sx_conn_close_after_reply(c);
 }

@@ -586,7 +586,7 @@ char *sx_report_metrics(sx_srv *s, const sx_served *cur, size_t *n)
 	sb_printf(&b, "sxgate_tenant_limit_refusals_total{limit=\"max_conns\"} %llu\n",
 	          (unsigned long long)st->conns_refused);
 	metric(&b, "sxgate_metrics_refusals_total", "counter",
-	       "GET /metrics refused: 401 no or wrong credentials, 403 not a metrics tenant");
+	       "GET /metrics, / or /v1/stats refused: 401 no or wrong credentials, 403 a tenant not allowed");
 	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"401\"} %llu\n",
 	          (unsigned long long)st->metrics_unauthorized);
 	sb_printf(&b, "sxgate_metrics_refusals_total{status=\"403\"} %llu\n",

@@ -28,6 +28,7 @@
 #include "proto.h"
 #include "reload.h"
 #include "server_int.h"
+#include "status.h"
 #include "tls.h"
 #include "wio.h"
 #include "worker.h"
@@ -195,6 +196,7 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 	}
 	s->cfg = *cfg;
 	pthread_mutex_init(&s->status_lock, NULL);
+	s->hist = sx_status_hist_new();      /* NULL: a page without its chart */
 	pthread_mutex_init(&s->start_lock, NULL);
 	pthread_cond_init(&s->start_cond, NULL);
 	if (!s->cfg.bind)
@@ -604,6 +606,7 @@ void sx_srv_destroy(sx_srv *s)
 	sx_cidr_list_free(&s->proxy_from);
 	sx_live_close(s);
 	free(s->snap_path);
+	sx_status_hist_free(s->hist);
 	pthread_mutex_destroy(&s->status_lock);
 	pthread_mutex_destroy(&s->start_lock);
 	pthread_cond_destroy(&s->start_cond);

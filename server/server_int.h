@@ -24,6 +24,7 @@
 
 struct sx_ctx;
 struct sx_io_ops;
+struct sx_status_hist;
 struct sx_tls_server;
 struct sx_worker;
 
@@ -77,6 +78,8 @@ struct sx_srv {
 	struct sx_follow *_Atomic follow;
 	uint64_t replayed;           /* journal updates in force at start */
 	_Atomic uint64_t updates_ok, updates_refused, updates_failed;
+	/* the status page's history of the counters (status.h); NULL: none */
+	struct sx_status_hist *hist;
 };
 
 

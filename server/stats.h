@@ -72,8 +72,8 @@ typedef struct sx_stats {
 	uint64_t noauth, noperm;
 	uint64_t batch_refused;              /* over the tenant's max-batch */
 	uint64_t conns_refused;              /* AUTH or certificate over max-conns */
-	uint64_t metrics_unauthorized;       /* /metrics: 401, no or wrong credentials */
-	uint64_t metrics_forbidden;          /* /metrics: 403, not a metrics tenant */
+	uint64_t metrics_unauthorized;       /* /metrics, /, /v1/stats: 401 */
+	uint64_t metrics_forbidden;          /* ... 403, a tenant not allowed */
 	uint64_t bytes_in, bytes_out;
 	uint64_t recv_nobufs;                /* io_uring: buffer ring ran dry */
 	uint64_t lat_sum_ns;                 /* sum of the latencies in lat[] */

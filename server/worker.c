@@ -22,6 +22,7 @@
 #include "log.h"
 #include "proto.h"
 #include "server_int.h"
+#include "status.h"
 #include "transport_proxy.h"
 #include "worker.h"
 
@@ -386,6 +387,7 @@ void sx_worker_tick(sx_worker *w)
 	if (w->x.now < w->next_tick)
 		return;
 	w->next_tick = w->x.now + 1;
+	sx_status_tick(w->srv, w->x.now);    /* the status page's history */
 	int idle = w->srv->cfg.idle_timeout;
 	int authto = w->srv->tenants ? w->srv->cfg.auth_timeout : 0;
 	uint64_t reqto_ns = (uint64_t)w->srv->cfg.request_timeout * 1000000000u;

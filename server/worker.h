@@ -10,7 +10,8 @@
  *   ... its completions/events, feeding sx_conn_input(), sx_worker_accept()
  *       and, when the doorbell rang, sx_worker_bell() ...
  *   sx_worker_tick()      once a second: request and idle timeouts,
- *                         lingering closes, the drain deadline
+ *                         lingering closes, the drain deadline, a sample
+ *                         of the counters for the status page (status.h)
  *   sx_worker_flush()     one send per connection with output (through
  *                         io->send), closes that are due (io->close)
  *   sx_worker_done()      stop when draining is finished

@@ -36,6 +36,8 @@ fi
 # the copy of the sample data a fresh clone carries (no ../shared in CI)
 mkdir -p "$dir/tests"
 ln -sfn "$root/tests/data" "$dir/tests/data"
+# and the helper scripts the tests run (tests/helpers/browser.py)
+ln -sfn "$root/tests/helpers" "$dir/tests/helpers"
 export SXGATE_BIN_DIR="$dir/bin"
 # Instrumented code runs 2-20 times slower; for tests that honour it:
 # tests/test_server_abuse.c holds crowds of 2 000 instead of 10 000 and
