@@ -71,7 +71,10 @@ $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -lpthread)
 
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto -ljansson $(SYSTEMD_LIBS) -lpthread)
+
+# GET /openapi.json serves docs/openapi.json, built in (server/openapi.c).
+$(BUILD)/server/openapi.o: docs/openapi.json
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto)
@@ -92,7 +95,7 @@ $(BUILD)/bench-idparse: $(BUILD)/bench/idparse.o $(ENGINE_OBJ)
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread -lcriterion)
+	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -ljansson $(SYSTEMD_LIBS) -lpthread -lcriterion)
 
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
