@@ -312,12 +312,22 @@ static int early(sx_conn *c, const sx_http_req *r)
 	return 0;
 }
 
+/* /health and /metrics read no body: more than this is refused (413). */
+#define OPS_MAX_BODY (64u * 1024)
+
 static size_t http_process(sx_conn *c, char *buf, size_t len)
 {
 	size_t pos = 0;
 	while (pos < len && !sx_conn_stopped(c)) {
 		sx_http_req r;
 		int rc = sx_http_parse(buf + pos, len - pos, SX_API_MAX_BODY, &r);
+		if (rc != SX_HTTP_ERROR && r.head_len && r.content_length > OPS_MAX_BODY &&
+		    sx_api_route(&r) == SX_API_NONE) {
+			/* the parser took the API's limit; the others have their own */
+			r.status = 413;
+			r.why = "request body over the limit";
+			rc = SX_HTTP_ERROR;
+		}
 		if (rc == SX_HTTP_MORE) {
 			c->need = r.need;
 			if (r.head_len && !c->ps.http.verdict && !early(c, &r)) {
