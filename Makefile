@@ -162,9 +162,11 @@ $(BUILD)/bench-redis-ids: $(BUILD)/bench/redis_ids.o $(BUILD)/loader/csv.o $(ENG
 	$(call link,$(LDLIBS_ENGINE))
 
 bench: deps
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) wrk nginx-light"
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse $(BUILD)/bench-redis-ids
 	$(Q)bench/run.sh $(BUILD)/bench
 	$(Q)bench/resp.sh $(BUILD)/bench-resp
+	$(Q)bench/http.sh $(BUILD)/bench-http
 
 # RESP against Redis in one run: redis-benchmark, sxgate-bench, open-loop
 # latency, TLS (bench/resp.sh; make bench runs it last).
@@ -186,7 +188,14 @@ bench-tls: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/tls.sh $(BUILD)/bench-tls
 
-.PHONY: bench bench-resp bench-memcost bench-tls
+# The HTTP/JSON API against nginx serving the same bytes, RESP and the
+# binary protocol (bench/http.sh; wrk and nginx-light from Debian).
+bench-http:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) wrk nginx-light"
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/http.sh $(BUILD)/bench-http
+
+.PHONY: bench bench-resp bench-memcost bench-tls bench-http
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".
