@@ -522,7 +522,9 @@ static void run_admin(sx_conn *c, const sx_http_req *r, const sx_tenant *t, int 
 	msg[n] = 0;
 	const char *text = msg[0] == '-' || msg[0] == '+' ? msg + 1 : msg;
 	int status = !strncmp(text, "NOPERM", 6) ? 403 :
-	             route == SX_API_UPDATES && sx_live_follows(c->x->srv) ? 409 : 400;
+	             route != SX_API_UPDATES ? 400 :
+	             sx_live_follows(c->x->srv) ? 409 :          /* publish to the stream */
+	             !sx_live_journaled(c->x->srv) ? 503 : 400;  /* cannot be made durable */
 	sx_api_error(c, r->keep_alive, 0, status, unprefixed(text), NULL);
 }
 
