@@ -33,6 +33,7 @@
 #include "batch.h"
 #include "cmd.h"
 #include "conn.h"
+#include "idsbody.h"
 #include "jobs.h"
 #include "json.h"
 #include "live.h"
@@ -399,14 +400,79 @@ static void json_sink_error(sx_batch_sink *k, const char *err, size_t n)
 	put_lit(s->x, "}");
 }
 
+/* The context's room for a batch's IDs (SX_TENANT_MAX_BATCH). */
+static sx_str *batch_ids(sx_ctx *x)
+{
+	if (!x->api_ids && !(x->api_ids = malloc(SX_TENANT_MAX_BATCH * sizeof *x->api_ids)))
+		abort();
+	return x->api_ids;
+}
+
+/*
+ * Decide ids[0..n) as channel, class, type and day say, for t, and answer
+ * the array.  An element whose p is NULL was not a string: its error
+ * stands in its place.  Runs of strings are decided together.
+ */
+static void check_batch(sx_conn *c, const sx_http_req *r, const sx_tenant *t, sx_str chan,
+                        sx_str cls, sx_str type, sx_str at, const sx_str *ids, size_t n)
+{
+	sx_ctx *x = c->x;
+	char err[320];
+	sx_query q;
+	if (sx_query_common(&q, sx_snap_rules(x->cur->snap), chan, cls, type, at, err,
+	                    sizeof err)) {
+		sx_stat_inc(x->stats.query_errors);
+		sx_api_error(c, r->keep_alive, 0, 400, err, NULL);
+		return;
+	}
+	sx_req rq = make_req(c, t, NULL);
+	if (sx_perm_channel(&rq, SX_CMD_MCHECK, q.chan, err, sizeof err)) {
+		sx_api_error(c, r->keep_alive, 0, 403, err, NULL);
+		return;
+	}
+	if (sx_perm_batch(x, t, n, err, sizeof err)) {
+		sx_api_error(c, r->keep_alive, 0, 413, unprefixed(err), NULL);
+		return;
+	}
+	sx_stat_add(x->stats.mcheck_ids, n);
+	char day[11];
+	sx_day_format(q.day, day);
+	json_sink sink = { { json_sink_decision, json_sink_error }, x, day, 0 };
+	x->jlen = 0;
+	put_lit(x, "[");
+	size_t run = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && ids[i].p)
+			continue;
+		if (i > run)
+			sx_batch_decide(x, &q, ids + run, i - run, t ? t->name : NULL, &sink.k);
+		run = i + 1;
+		if (i < n) {
+			snprintf(err, sizeof err, "ERR invalid id: element %zu of 'ids' is not a "
+			         "string", i);
+			sx_stat_inc(x->stats.query_errors);
+			json_sink_error(&sink.k, err, strlen(err));
+		}
+	}
+	put_lit(x, "]");
+	send_json(c, 200, r->keep_alive, 0, NULL);
+}
+
+/* POST /v1/check: the plain shape by idsbody.h's scanner, anything else by
+ * Jansson (which also words every error of a body). */
 static void check_post(sx_conn *c, const sx_http_req *r, const sx_tenant *t)
 {
 	sx_ctx *x = c->x;
+	sx_str *ids = batch_ids(x);
+	sx_idsbody b;
+	if (sx_idsbody_scan(r->body.p, r->body.n, &b, ids, SX_TENANT_MAX_BATCH) == 0) {
+		check_batch(c, r, t, b.channel, b.cls, b.type, b.at, ids, b.n);
+		return;
+	}
 	char err[320];
 	json_t *o = body_object(c, r);
 	if (!o)
 		return;
-	sx_str *ids = NULL;
 	const char *key;
 	json_t *m;
 	json_object_foreach(o, key, m) {
@@ -432,56 +498,21 @@ static void check_post(sx_conn *c, const sx_http_req *r, const sx_tenant *t)
 		snprintf(err, sizeof err, "'ids' must be an array of ID strings");
 		goto bad;
 	}
-	sx_query q;
-	if (sx_query_common(&q, sx_snap_rules(x->cur->snap), chan, cls, type, at, err,
-	                    sizeof err)) {
-		sx_stat_inc(x->stats.query_errors);
-		goto bad;
-	}
-	sx_req rq = make_req(c, t, NULL);
-	if (sx_perm_channel(&rq, SX_CMD_MCHECK, q.chan, err, sizeof err)) {
-		json_decref(o);
-		sx_api_error(c, r->keep_alive, 0, 403, err, NULL);
-		return;
-	}
 	size_t n = json_array_size(arr);
-	if (sx_perm_batch(x, t, n, err, sizeof err)) {
+	if (n > SX_TENANT_MAX_BATCH) {
+		/* past any tenant's limit: counted and worded as such, IDs unread */
+		sx_perm_batch(x, t, n, err, sizeof err);
 		json_decref(o);
 		sx_api_error(c, r->keep_alive, 0, 413, unprefixed(err), NULL);
 		return;
 	}
-	sx_stat_add(x->stats.mcheck_ids, n);
-	ids = malloc((n ? n : 1) * sizeof *ids);
-	if (!ids)
-		abort();
-	char day[11];
-	sx_day_format(q.day, day);
-	json_sink sink = { { json_sink_decision, json_sink_error }, x, day, 0 };
-	x->jlen = 0;
-	put_lit(x, "[");
-	/* runs of strings are decided together; anything else answers in its
-	 * place */
-	size_t run = 0;
-	for (size_t i = 0; i <= n; i++) {
-		json_t *e = i < n ? json_array_get(arr, i) : NULL;
-		if (e && json_is_string(e)) {
-			ids[run++] = (sx_str){ json_string_value(e), json_string_length(e) };
-			continue;
-		}
-		if (run)
-			sx_batch_decide(x, &q, ids, run, t ? t->name : NULL, &sink.k);
-		run = 0;
-		if (e) {
-			snprintf(err, sizeof err, "ERR invalid id: element %zu of 'ids' is not a "
-			         "string", i);
-			sx_stat_inc(x->stats.query_errors);
-			json_sink_error(&sink.k, err, strlen(err));
-		}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(arr, i);
+		ids[i] = json_is_string(e) ? (sx_str){ json_string_value(e), json_string_length(e) }
+		                           : (sx_str){ 0 };
 	}
-	put_lit(x, "]");
-	free(ids);
+	check_batch(c, r, t, chan, cls, type, at, ids, n);
 	json_decref(o);
-	send_json(c, 200, r->keep_alive, 0, NULL);
 	return;
 bad:
 	json_decref(o);
