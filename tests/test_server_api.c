@@ -11,7 +11,10 @@
  *   - every error status: 400 (bad ID, invalid UTF-8, bad JSON, unknown
  *     parameter), 401 with WWW-Authenticate, 403 (channel, listed flag,
  *     admin, plain HTTP off loopback), 404, 405, 409 (a stream follower),
- *     413 (max-batch, a body over the limit), 429 (the AUTH rate limit);
+ *     413 (max-batch, a body over the limit), 429 (the AUTH rate limit),
+ *     503 (an update with no journal);
+ *   - a batch body read by the plain-shape scanner and the same body with
+ *     an escape (Jansson's path) answer alike;
  *   - keep-alive and pipelined requests are answered in order;
  *   - a 10 000-ID POST on a server with tenants, the secret's first
  *     check on a verify thread while the body streams in;
@@ -423,6 +426,15 @@ ST_TEST(api, every_error_status)
 	                 "NOT_LISTED");
 	json_decref(j);
 	ht_free(&r);
+	/* the scanner's shape and Jansson's (an escape) answer the same bytes */
+	ht_resp fast = req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"at\":"
+	                   "\"2026-01-10\",\"ids\":[\"" DENY_ID "\",\"x\",\"" FREE_ID "\"]}");
+	ht_resp slow = req(hp, "POST", "/v1/check", ops, "{\"channel\":\"\\u0061ir\",\"at\":"
+	                   "\"2026-01-10\",\"ids\":[\"" DENY_ID "\",\"x\",\"" FREE_ID "\"]}");
+	cr_assert_eq(fast.status, 200, "%s", fast.body);
+	cr_assert_str_eq(fast.body, slow.body, "the two readers differ");
+	ht_free(&fast);
+	ht_free(&slow);
 
 	/* 401, with the challenge */
 	r = req(hp, "GET", "/v1/check?id=" DENY_ID "&channel=air", NULL, NULL);
@@ -608,6 +620,10 @@ ST_TEST(api, keep_alive_and_pipelined_requests_are_answered_in_order)
 	ht_free(&r);
 	cr_assert(st_closed_by_server(c, 3000), "Connection: close was not honoured");
 	st_close(c);
+	/* 503: no --journal here, so no update can be made durable */
+	assert_error(req(hp, "POST", "/v1/updates", NULL, "{\"op\":\"PERMIT.REMOVE\","
+	                 "\"permit_ref\":\"P1\"}"), 503, "live updates need --journal FILE: an "
+	             "update is acknowledged only once it is durable", "an update without a journal");
 }
 
 /* 10 000 IDs in one POST, on a server with tenants: the secret's first
