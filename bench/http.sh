@@ -13,11 +13,15 @@
 # Then POST /v1/check with 256 IDs of the generated queries (wrk -s) in
 # lookups/s against the binary protocol's CHECK frames of 256 IDs, depth
 # 1, the same connections.  sxgated and nginx each get one I/O thread.
-# Prints a table and the two ratios the issue sets targets for (>= 50%).
-# Knobs: HTTP_RECORDS (2000000), HTTP_SECONDS (5), HTTP_CONNS (16).
+# Rounds alternate the runs (HTTP_ROUNDS), so the load of a shared machine
+# falls on each alike; prints each round, then medians and the ratios the
+# issue sets targets for (>= 50%).
+# Knobs: HTTP_RECORDS (2000000), HTTP_SECONDS (5), HTTP_CONNS (16),
+# HTTP_ROUNDS (3).
 set -euo pipefail
 dir=${1:-build/bench-http}
 n=${HTTP_RECORDS:-2000000} secs=${HTTP_SECONDS:-5} conns=${HTTP_CONNS:-16}
+rounds=${HTTP_ROUNDS:-3}
 B=bin
 for p in wrk nginx; do
 	command -v "$p" >/dev/null || { echo "bench/http.sh: $p is not installed (make deps installs it with make bench-http)"; exit 1; }
@@ -67,11 +71,13 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$np/check.json" >/dev/null && 
 cmp -s <(curl -sS "http://127.0.0.1:$np/check.json") <(curl -sS "http://127.0.0.1:$hp$path") ||
 	{ echo "bench/http.sh: nginx does not serve the GET's bytes"; exit 1; }
 
-# POST /v1/check of 256 IDs from the generated queries (their own day).
+# POST /v1/check of the first 256 RIC IDs of the generated queries, as air
+# on the queries' day (a batch shares type, channel and day).
 python3 - "$dir/queries.tsv" "$dir/post256.lua" <<'PY'
 import json, sys
-ids = [l.split("\t")[0] for l in open(sys.argv[1]) if l.strip()][:256]
-body = json.dumps({"channel": "air", "ids": ids})
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+ids = [r[0] for r in rows if r[1] in ("RIC", "-")][:256]     # one type: the batch's
+body = json.dumps({"channel": "air", "at": rows[0][4], "ids": ids})
 open(sys.argv[2], "w").write('wrk.method = "POST"\nwrk.headers["Content-Type"] = '
                              '"application/json"\nwrk.body = %s\n' % json.dumps(body))
 PY
@@ -84,7 +90,7 @@ def ms(s):
     v, u = float(s[:-2] if s.endswith(("us", "ms")) else s[:-1]), s[-2:] if s.endswith(("us", "ms")) else s[-1:]
     return v / 1000 if u == "us" else v * 1000 if u == "s" else v
 rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
-p50 = re.search(r"50%\s+(\S+)", t); p99 = re.search(r"99%\s+(\S+)", t)
+p50 = re.search(r"^\s+50%\s+(\S+)$", t, re.M); p99 = re.search(r"^\s+99%\s+(\S+)$", t, re.M)
 err = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 if not rps or err: sys.exit("wrk: " + t)
 print(int(float(rps.group(1))), "%.3f" % ms(p50.group(1)), "%.3f" % ms(p99.group(1)))'
@@ -95,22 +101,35 @@ sxb() { # ARGS... -> lookups/s
 		python3 -c 'import json,sys; d=json.load(sys.stdin); print(int(d["lookups_per_s"]), d["errors"])'
 }
 
-echo "== HTTP keep-alive, wrk -t1 -c$conns, ${secs}s a run; $n records; sxgated --threads 1, nginx 1 worker"
-printf '%-40s %14s %9s %9s\n' run "requests/s" "p50 ms" "p99 ms"
-read -r g g50 g99 < <(wrk_run "http://127.0.0.1:$hp$path")
-printf '%-40s %14s %9s %9s\n' "sxgated GET /v1/check (listed ID)" "$g" "$g50" "$g99"
-read -r s s50 s99 < <(wrk_run "http://127.0.0.1:$np/check.json")
-printf '%-40s %14s %9s %9s\n' "nginx static, same $(wc -c <"$dir/www/check.json") bytes" "$s" "$s50" "$s99"
-read -r r rerr < <(sxb --protocol resp --port "$rp" --depth 1)
-printf '%-40s %14s %9s %9s\n' "sxgated RESP CHECK, depth 1" "$r" "-" "-"
+med() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+
+# Rounds alternate the runs compared (A B C, A B C, ...), so that the load
+# of a shared machine falls on each alike; the table gives medians, and
+# each ratio is the median of its rounds' ratios.
+G=() GL=() S=() SL=() R=() P=() PL=() BL=() q_gs=() q_gr=() q_pb=()
+for round in $(seq "$rounds"); do
+	read -r g g50 g99 < <(wrk_run "http://127.0.0.1:$hp$path")
+	read -r s s50 s99 < <(wrk_run "http://127.0.0.1:$np/check.json")
+	read -r r rerr < <(sxb --protocol resp --port "$rp" --depth 1)
+	read -r p p50 p99 < <(wrk_run "http://127.0.0.1:$hp/v1/check" -s "$dir/post256.lua")
+	read -r bl berr < <(sxb --port "$bp" --batch 256 --depth 1)
+	[ "$rerr" = 0 ] && [ "$berr" = 0 ] || echo "sxgate-bench errors: resp $rerr, binary $berr"
+	G+=("$g"); GL+=("$g50/$g99"); S+=("$s"); SL+=("$s50/$s99"); R+=("$r")
+	P+=($((p * 256))); PL+=("$p50/$p99"); BL+=("$bl")
+	q_gs+=("$(ratio "$g" "$s")"); q_gr+=("$(ratio "$g" "$r")"); q_pb+=("$(ratio $((p * 256)) "$bl")")
+	echo "round $round: GET $g/s (p50/p99 ms $g50/$g99), nginx $s/s ($s50/$s99), RESP $r/s;" \
+	     "POST 256 $((p * 256)) lookups/s ($p50/$p99), binary 256 $bl lookups/s"
+done
+echo "== HTTP keep-alive, wrk -t1 -c$conns, ${secs}s a run, $rounds rounds (medians); $n records;" \
+     "sxgated --threads 1, nginx 1 worker; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-40s %14s\n' run "requests/s"
+printf '%-40s %14.0f\n' "sxgated GET /v1/check (listed ID)" "$(med "${G[@]}")"
+printf '%-40s %14.0f\n' "nginx static, same $(wc -c <"$dir/www/check.json") bytes" "$(med "${S[@]}")"
+printf '%-40s %14.0f\n' "sxgated RESP CHECK, depth 1" "$(med "${R[@]}")"
 echo "== batches of 256 IDs, $conns connections, one request in flight each (lookups/s)"
-read -r p p50 p99 < <(wrk_run "http://127.0.0.1:$hp/v1/check" -s "$dir/post256.lua")
-pl=$((p * 256))
-printf '%-40s %14s %9s %9s\n' "sxgated POST /v1/check, 256 IDs" "$pl" "$p50" "$p99"
-read -r bl berr < <(sxb --port "$bp" --batch 256 --depth 1)
-printf '%-40s %14s %9s %9s\n' "sxgated binary CHECK frames of 256" "$bl" "-" "-"
-echo "== ratios (targets of issue 17: >= 0.50)"
-printf '%-40s %14.3f\n' "GET /v1/check / nginx static" "$(ratio "$g" "$s")"
-printf '%-40s %14.3f\n' "GET /v1/check / RESP CHECK" "$(ratio "$g" "$r")"
-printf '%-40s %14.3f\n' "POST 256 / binary 256 (lookups/s)" "$(ratio "$pl" "$bl")"
-[ "$rerr" = 0 ] && [ "$berr" = 0 ] || echo "sxgate-bench errors: resp $rerr, binary $berr"
+printf '%-40s %14.0f\n' "sxgated POST /v1/check, 256 IDs" "$(med "${P[@]}")"
+printf '%-40s %14.0f\n' "sxgated binary CHECK frames of 256" "$(med "${BL[@]}")"
+echo "== ratios, median of the rounds' (targets of issue 17: >= 0.50)"
+printf '%-40s %14.3f   (rounds: %s)\n' "GET /v1/check / nginx static" "$(med "${q_gs[@]}")" "${q_gs[*]}"
+printf '%-40s %14.3f   (rounds: %s)\n' "GET /v1/check / RESP CHECK" "$(med "${q_gr[@]}")" "${q_gr[*]}"
+printf '%-40s %14.3f   (rounds: %s)\n' "POST 256 / binary 256 (lookups/s)" "$(med "${q_pb[@]}")" "${q_pb[*]}"
