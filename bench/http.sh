@@ -8,7 +8,8 @@
 # GET /v1/check for one listed ID; then nginx (nginx-light, started here on
 # loopback, one worker, access log off) serves a static file holding that
 # very reply, the same bytes: the HTTP rate this machine reaches with no
-# work behind it.  RESP CHECK at the same concurrency (sxgate-bench, depth
+# work behind it (a production setup: master and one worker, sendfile, the
+# file's descriptor cached, access log off).  RESP CHECK at the same concurrency (sxgate-bench, depth
 # 1 per connection, as wrk's keep-alive sends one request at a time).
 # Then POST /v1/check with 256 IDs of the generated queries (wrk -s) in
 # lookups/s against the binary protocol's CHECK frames of 256 IDs, depth
@@ -46,7 +47,6 @@ mkdir -p "$dir/www" "$dir/nginx-tmp"
 curl -sS "http://127.0.0.1:$hp$path" >"$dir/www/check.json"
 cat >"$dir/nginx.conf" <<NGINX
 daemon off;
-master_process off;
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/nginx-error.log;
@@ -54,6 +54,9 @@ events { worker_connections 1024; }
 http {
 	access_log off;
 	keepalive_requests 100000000;
+	sendfile on;
+	open_file_cache max=16 inactive=3600s;
+	open_file_cache_valid 3600s;
 	client_body_temp_path $dir/nginx-tmp;
 	proxy_temp_path $dir/nginx-tmp;
 	fastcgi_temp_path $dir/nginx-tmp;
