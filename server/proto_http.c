@@ -291,7 +291,9 @@ static int serve_api(sx_conn *c, const sx_http_req *r, int route)
  * client without credentials is answered (and cut off) before it sends a
  * megabyte, and one with them may (conn.c holds more input for a
  * connection that has authenticated).  Returns 1 to wait for the body,
- * 0 when answered (the connection closes: its body is not read).
+ * 0 when answered (the connection closes: its body is not read).  After
+ * a secret's check on a verify thread this runs again: a success made the
+ * connection the tenant's (authed), a failure is answered here.
  */
 static int early(sx_conn *c, const sx_http_req *r)
 {
@@ -330,7 +332,7 @@ static size_t http_process(sx_conn *c, char *buf, size_t len)
 		}
 		if (rc == SX_HTTP_MORE) {
 			c->need = r.need;
-			if (r.head_len && !c->ps.http.verdict && !early(c, &r)) {
+			if (r.head_len && !early(c, &r)) {
 				sx_conn_close_after_reply(c);
 				return len;
 			}

@@ -449,6 +449,24 @@ ST_TEST(api, every_error_status)
 	             "an unknown tenant");
 	assert_error(req(hp, "GET", "/v1/check?id=" DENY_ID "&channel=air", "no-colon", NULL),
 	             401, NULL, "a token without a colon");
+	/* a wrong secret before a large body: answered once the secret is
+	 * checked, without waiting for the body, and the connection closes */
+	st_conn *w = st_connect(hp);
+	st_send_str(w, "POST /v1/check HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nobody:x2\r\n"
+	            "Content-Length: 900000\r\n\r\n{\"channel\":\"air\",\"ids\":[");
+	r = ht_read(w);
+	cr_assert_eq(r.status, 401, "a wrong secret, the body not sent: %d", r.status);
+	ht_free(&r);
+	cr_assert(st_closed_by_server(w, 3000), "the connection waits for the body");
+	st_close(w);
+	/* no credentials before a large body: the same, at once */
+	w = st_connect(hp);
+	st_send_str(w, "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n{");
+	r = ht_read(w);
+	cr_assert_eq(r.status, 401, "no credentials, the body not sent: %d", r.status);
+	ht_free(&r);
+	cr_assert(st_closed_by_server(w, 3000), "the connection waits for the body");
+	st_close(w);
 	/* HTTP Basic works as Bearer does */
 	st_conn *c = st_connect(hp);
 	st_send_str(c, "GET /v1/listed?id=" DENY_ID "&at=2026-01-10 HTTP/1.1\r\nHost: x\r\n"
