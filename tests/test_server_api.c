@@ -19,6 +19,7 @@
  *   - a 10 000-ID POST on a server with tenants, the secret's first
  *     check on a verify thread while the body streams in;
  *   - curl and Python's http.client and urllib over plain HTTP and TLS;
+ *   - over TLS, a client certificate bound to a tenant needs no header;
  *   - docs/openapi.json passes a real validator (@redocly/cli lint), when
  *     npx can fetch it (skipped, and said so, when it cannot).
  */
@@ -765,4 +766,42 @@ Test(api, the_openapi_document_passes_redocly_lint, .timeout = 600)
 	cr_assert(strstr(o, "Your API description is valid"), "%s", o);
 	cr_assert_null(strstr(o, "You have "), "warnings or errors:\n%s", o);   /* "You have 2 warnings." */
 	printf("test_server_api: docs/openapi.json passes @redocly/cli 2.77.0 lint\n");
+}
+
+/* Over TLS, a client certificate bound to a tenant is its credentials: no
+ * header needed; that tenant's channels apply; naming another tenant in a
+ * header on that connection is 403. */
+ST_TEST(api, a_client_certificate_bound_to_a_tenant_needs_no_header)
+{
+	tt_pki();
+	char cert[PATH_MAX + 16], key[PATH_MAX + 16], ca[PATH_MAX + 16], text[2048], h[256];
+	snprintf(cert, sizeof cert, "%s/srv.pem", tu_dir);
+	snprintf(key, sizeof key, "%s/srv.key", tu_dir);
+	snprintf(ca, sizeof ca, "%s/ca.pem", tu_dir);
+	st_hash("ops-secret", h, sizeof h);
+	snprintf(text, sizeof text, "certair:!:air:-:cert=%s\nops:%s:*:admin,listed\n",
+	         tt_fingerprint(tu_dir, "cli_a"), h);
+	snprintf(tenants_path, sizeof tenants_path, "%s/tenants.txt", tu_dir);
+	tu_write_private(tenants_path, text);
+	int tp = st_free_port();
+	st_start(st_snap, "--tenants", tenants_path, "--tls-http-port", ht_port_str(tp),
+	         "--tls-cert", cert, "--tls-key", key, "--tls-ca", ca, "--tls-client-auth",
+	         "optional");
+	int rc;
+	const char *o = tt_sh(&rc, "curl -sS --cacert %s --cert %s/cli_a.pem --key %s/cli_a.key "
+	                      "'https://localhost:%d/v1/check?id=" DENY_ID "&channel=air&"
+	                      "at=2026-01-10'", ca, tu_dir, tu_dir, tp);
+	cr_assert(!strncmp(o, "{\"decision\":\"DENY\"", 18), "the certificate's tenant: %s", o);
+	o = tt_sh(&rc, "curl -sS --cacert %s --cert %s/cli_a.pem --key %s/cli_a.key "
+	          "'https://localhost:%d/v1/check?id=" DENY_ID "&channel=hotel&class=3'", ca,
+	          tu_dir, tu_dir, tp);
+	cr_assert_str_eq(o, "{\"error\":\"NOPERM tenant 'certair' may not ask about channel "
+	                 "'hotel'\"}", "its channels apply");
+	o = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s --cert %s/cli_a.pem "
+	          "--key %s/cli_a.key -u ops:ops-secret 'https://localhost:%d/v1/listed?id="
+	          DENY_ID "'", ca, tu_dir, tu_dir, tp);
+	cr_assert_str_eq(o, "403", "another tenant on a certificate's connection: %s", o);
+	o = tt_sh(&rc, "curl -sS -o /dev/null -w '%%{http_code}' --cacert %s "
+	          "'https://localhost:%d/v1/check?id=" DENY_ID "&channel=air'", ca, tp);
+	cr_assert_str_eq(o, "401", "no certificate, no header: %s", o);
 }
