@@ -790,9 +790,9 @@ Test(api, the_openapi_document_passes_redocly_lint, .timeout = 600)
 		cr_skip_test("skipped: npx (npm) is not installed");
 	const char *o = tt_sh(&rc, "cd %s && timeout 500 npx -y @redocly/cli@2.77.0 lint "
 	                      "--config docs/redocly.yaml docs/openapi.json", source_root());
-	if (rc && (strstr(o, "ENOTFOUND") || strstr(o, "EAI_AGAIN") || strstr(o, "ECONNREFUSED") ||
-	           strstr(o, "network")))
-		cr_skip_test("skipped: npx cannot fetch @redocly/cli here: %.200s", o);
+	if (rc && !strstr(o, "validating "))     /* the validator never ran: no registry */
+		cr_skip_test("skipped: npx could not fetch and run @redocly/cli 2.77.0 here "
+		             "(exit %d): %.300s", rc, o);
 	cr_assert_eq(rc, 0, "redocly lint:\n%s", o);
 	cr_assert(strstr(o, "Your API description is valid"), "%s", o);
 	cr_assert_null(strstr(o, "You have "), "warnings or errors:\n%s", o);   /* "You have 2 warnings." */
