@@ -3,9 +3,11 @@
  * docs/HTTP.md).
  *
  * A query is a GET with its words in the query string (percent-encoded,
- * UTF-8) or a POST of a JSON object (parsed with Jansson: the bodies are
- * small and rare next to the GETs, and a packaged parser needs no fuzzing
- * of ours).  Its words go through the same functions as RESP's: channel,
+ * UTF-8) or a POST of a JSON object.  A batch body of the plain shape
+ * every client sends is read by idsbody.h's scanner, in place (Jansson's
+ * tree of it was half the server's time for 256 IDs: docs/BENCHMARKS.md);
+ * any other body, and every other POST, by Jansson, which also words the
+ * errors.  Its words go through the same functions as RESP's: channel,
  * class, type and day once (sx_query_common), the tenant's channel
  * (sx_perm_channel), then each ID (sx_query_id), decided by batch.h and
  * counted and observed as RESP's decisions are.  So an answer here is
