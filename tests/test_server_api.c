@@ -27,6 +27,7 @@
 
 #include "helpers/feedtest.h"
 #include "helpers/httptest.h"
+#include "helpers/srvtest.h"     /* (via httptest.h too; named so make test-tsan picks this up) */
 #include "helpers/tlstest.h"
 
 #define DENY_ID "350304197806263293"
