@@ -71,7 +71,10 @@ $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -lpthread)
 
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread)
+	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto -ljansson $(SYSTEMD_LIBS) -lpthread)
+
+# GET /openapi.json serves docs/openapi.json, built in (server/openapi.c).
+$(BUILD)/server/openapi.o: docs/openapi.json
 
 $(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto)
@@ -113,7 +116,7 @@ bench-fbreport: all $(BUILD)/bench-fbgen
 # Unit and integration tests: one Criterion binary per tests/test_*.c,
 # linked against every library object (not the programs' mains).
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SERVER_OBJ) $(CLIENT_OBJ) $(LOADER_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread -lcriterion)
+	$(call link,$(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -ljansson $(SYSTEMD_LIBS) -lpthread -lcriterion)
 
 # Packages a fresh Debian 12 machine needs (installed only when missing).
 DEB_PKGS = build-essential pkg-config libjemalloc-dev libxxhash-dev liburing-dev \
@@ -186,9 +189,11 @@ $(BUILD)/bench-redis-ids: $(BUILD)/bench/redis_ids.o $(BUILD)/loader/csv.o $(ENG
 	$(call link,$(LDLIBS_ENGINE))
 
 bench: deps
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) wrk nginx-light"
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse $(BUILD)/bench-redis-ids
 	$(Q)bench/run.sh $(BUILD)/bench
 	$(Q)bench/resp.sh $(BUILD)/bench-resp
+	$(Q)bench/http.sh $(BUILD)/bench-http
 
 # RESP against Redis in one run: redis-benchmark, sxgate-bench, open-loop
 # latency, TLS (bench/resp.sh; make bench runs it last).
@@ -210,7 +215,14 @@ bench-tls: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/tls.sh $(BUILD)/bench-tls
 
-.PHONY: bench bench-resp bench-memcost bench-tls
+# The HTTP/JSON API against nginx serving the same bytes, RESP and the
+# binary protocol (bench/http.sh; wrk and nginx-light from Debian).
+bench-http:
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) wrk nginx-light"
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/http.sh $(BUILD)/bench-http
+
+.PHONY: bench bench-resp bench-memcost bench-tls bench-http
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".

@@ -70,7 +70,7 @@ static size_t process(sx_conn *c, char *buf, size_t len)
 static size_t input_limit(const sx_conn *c)
 {
 	if (!sx_conn_authed(c))
-		return SX_CONN_MAX_PREAUTH;
+		return c->proto->preauth_input ? c->proto->preauth_input : SX_CONN_MAX_PREAUTH;
 	return (c->flags & SX_CF_BLOCKED) ? SX_CONN_MAX_BACKLOG : SX_CONN_MAX_FRAME;
 }
 

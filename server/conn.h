@@ -66,6 +66,8 @@ enum {
 	SX_CF_PROXY    = 1 << 12,  /* a PROXY protocol header is still due
 	                            * (transport_proxy.h) */
 	SX_CF_METRICS_AUTH = 1 << 13, /* HTTP: /metrics needs credentials here */
+	SX_CF_NO_API   = 1 << 14,  /* HTTP: plain off loopback without
+	                            * --allow-plain: the API is refused here */
 };
 
 /* State of the I/O backend (both use the same fields where they can). */
@@ -88,7 +90,10 @@ typedef union sx_conn_pstate {
 	struct {
 		uint8_t keep_alive;     /* the request being answered keeps it */
 		uint8_t head;           /* ... and is a HEAD */
-		uint8_t ask;            /* ... for what (proto_http.c) */
+		uint8_t wait;           /* the awaited job: 0 a secret's check,
+		                         * else the API route (api.h) it answers */
+		uint8_t verdict;        /* a checked secret's outcome for the held
+		                         * request that waited for it (proto_http.c) */
 	} http;
 } sx_conn_pstate;
 

@@ -43,6 +43,8 @@ void sx_ctx_fini(sx_ctx *x)
 	free(x->okmap);
 	free(x->recs);
 	free(x->fmt);
+	free(x->jbuf);
+	free(x->api_ids);
 	free(x->fb_recs);
 	free(x->fb_cases);
 	memset(x, 0, sizeof *x);

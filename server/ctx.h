@@ -49,6 +49,10 @@ typedef struct sx_ctx {
 	size_t recs_cap;
 	char *fmt;                          /* one formatted record */
 	size_t fmt_cap;
+	char *jbuf;                         /* an HTTP API reply's JSON body */
+	size_t jlen, jcap;
+	sx_str *api_ids;                    /* a batch POST's IDs: SX_TENANT_MAX_BATCH,
+	                                       made on the first */
 	uint32_t *fb_recs;                  /* feedback: records a refusal concerns */
 	struct sx_feedback_case *fb_cases;
 	size_t fb_cap;

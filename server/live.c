@@ -409,6 +409,16 @@ static const char *feed_url(const sx_srv *s)
 	return sx_redis_url_mask(s->cfg.updates_from, buf, sizeof buf);
 }
 
+int sx_live_follows(sx_srv *s)
+{
+	return s->follow != NULL;
+}
+
+int sx_live_journaled(sx_srv *s)
+{
+	return s->journal != NULL;
+}
+
 sx_job *sx_live_update_job(sx_srv *s, const sx_str *argv, size_t argc,
                            int compact, const sx_origin *o, char *err, size_t cap)
 {

@@ -46,6 +46,13 @@ sx_job *sx_live_update_job(struct sx_srv *s, const sx_str *argv, size_t argc,
                            int compact, const struct sx_origin *o, char *err,
                            size_t cap);
 
+/* 1 when this replica follows a stream (--updates-from), whose updates
+ * then come only from there: an update asked of it is refused. */
+int sx_live_follows(struct sx_srv *s);
+/* 1 when live updates have a journal (--journal) to be made durable in;
+ * without one they are refused. */
+int sx_live_journaled(struct sx_srv *s);
+
 /* INFO's "# Live" section into buf; returns the length. */
 size_t sx_live_info(struct sx_srv *s, char *buf, size_t cap);
 /* Prometheus lines into buf; returns the length. */

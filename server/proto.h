@@ -46,6 +46,10 @@ typedef struct sx_proto {
 	/* The connection may not go on (its client certificate's tenant is at
 	 * its max-conns): say msg ("ERR ...") unasked; it closes after it. */
 	void (*deny)(struct sx_conn *c, const char *msg);
+	/* Unprocessed input a connection may hold before it authenticates
+	 * (0: SX_CONN_MAX_PREAUTH).  HTTP has no AUTH before a request: its
+	 * credentials come with each request, body and all. */
+	size_t preauth_input;
 } sx_proto;
 
 enum { SX_PROTO_RESP = 0, SX_PROTO_BIN = 1, SX_PROTO_HTTP = 2, SX_NPROTO };

@@ -116,9 +116,9 @@ static int check_config(const sx_srv_config *c, char *why, size_t whycap)
 	         c->tls_bin_port > 65535 || c->tls_http_port < 0 || c->tls_http_port > 65535)
 		snprintf(why, whycap, "ports must be 0..65535");
 	else if (c->resp_port == 0 && c->bin_port == 0 && c->tls_resp_port == 0 &&
-	         c->tls_bin_port == 0)
-		snprintf(why, whycap, "--resp-port 0 and --bin-port 0 and no TLS port: nothing "
-		         "to listen on");
+	         c->tls_bin_port == 0 && c->http_port == 0 && c->tls_http_port == 0)
+		snprintf(why, whycap, "--resp-port 0 and --bin-port 0 and no HTTP or TLS port: "
+		         "nothing to listen on");
 	else if ((c->tls_resp_port || c->tls_bin_port || c->tls_http_port) &&
 	         (!c->tls_cert || !c->tls_key))
 		snprintf(why, whycap, "a TLS port needs --tls-cert FILE and --tls-key FILE");
@@ -269,6 +269,7 @@ int sx_srv_create(const sx_srv_config *cfg, sx_srv **out, char *why, size_t whyc
 			s->cfg.metrics_auth == SX_METRICS_AUTH_ALWAYS ||
 			(s->cfg.metrics_auth == SX_METRICS_AUTH_NON_LOOPBACK && !is_loopback(la));
 	}
+	s->http_plain_open = !is_loopback((const struct sockaddr *)&haddr);
 	if (s->cfg.tls_cert || s->cfg.tls_key) {
 		sx_tls_conf tc = { .cert = s->cfg.tls_cert, .key = s->cfg.tls_key,
 		                   .ca = s->cfg.tls_ca, .ciphers = s->cfg.tls_ciphers,
@@ -415,6 +416,22 @@ static void log_metrics_access(sx_srv *s)
 	}
 }
 
+/* Where the HTTP API answers, and where it is refused. */
+static void log_api_access(sx_srv *s)
+{
+	if (!s->cfg.http_port || !s->http_plain_open)
+		return;
+	if (!s->cfg.allow_plain)
+		sx_log_info("the HTTP API (/v1/...) is refused on plain HTTP %s:%d (off "
+		            "loopback, no --allow-plain): IDs and secrets would cross the network "
+		            "in clear text; it answers on --tls-http-port", s->cfg.http_bind ?
+		            s->cfg.http_bind : s->cfg.bind, s->cfg.http_port);
+	else
+		sx_log_warn("--allow-plain: the HTTP API on plain HTTP %s:%d: requests and "
+		            "secrets cross the network in clear text", s->cfg.http_bind ?
+		            s->cfg.http_bind : s->cfg.bind, s->cfg.http_port);
+}
+
 static void log_startup(sx_srv *s)
 {
 	const sx_served *cur = sx_qsbr_current(&s->qsbr);
@@ -461,6 +478,7 @@ static void log_startup(sx_srv *s)
 		            s->cfg.proxy_from ? "" : " (the default without --proxy-from)");
 	}
 	log_metrics_access(s);
+	log_api_access(s);
 	if (s->tls) {
 		char d[512];
 		sx_tls_server_describe(s->tls, d, sizeof d);

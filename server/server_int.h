@@ -45,6 +45,9 @@ struct sx_srv {
 	/* by listener (worker.h): GET /metrics there needs the credentials of
 	 * a tenant with the metrics flag (--metrics-auth) */
 	uint8_t metrics_auth[2 * SX_NPROTO];
+	/* the plain HTTP listener is off loopback; without --allow-plain the
+	 * API (IDs, secrets) is refused there, /health and /metrics serve */
+	uint8_t http_plain_open;
 	sx_jobs *jobs;
 	int nworkers;
 	struct sx_worker *workers;

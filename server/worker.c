@@ -203,6 +203,8 @@ sx_conn *sx_worker_accept(sx_worker *w, int fd, int l)
 	c->port = port;
 	if (s->metrics_auth[l])
 		c->flags |= SX_CF_METRICS_AUTH;
+	if (l == SX_PROTO_HTTP && s->http_plain_open && !s->cfg.allow_plain)
+		c->flags |= SX_CF_NO_API;         /* the plain HTTP listener */
 	if (sx_listen_tls(l)) {
 		sx_tls_attach(c, w->srv->tls);
 		c->req_since = sx_mono_ns();     /* the handshake is timed like a request */

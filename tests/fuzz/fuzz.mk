@@ -28,7 +28,7 @@ FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 
-FUZZ_NAMES    = csv row id query rules snap_raw snap_struct overlay resp conn http proxy
+FUZZ_NAMES    = csv row id query rules snap_raw snap_struct overlay resp conn http proxy idsbody
 # The journal and feedback log readers, where they exist.
 ifneq ($(wildcard engine/journal.c),)
 FUZZ_NAMES   += journal
@@ -50,13 +50,14 @@ FUZZ_MAXLEN_resp        = 65536
 FUZZ_MAXLEN_conn        = 65536
 FUZZ_MAXLEN_http        = 16384
 FUZZ_MAXLEN_proxy       = 8192
+FUZZ_MAXLEN_idsbody     = 4096
 FUZZ_MAXLEN_journal     = 65536
 FUZZ_MAXLEN_feedback    = 65536
 
 FUZZ_BINS    = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_LIB_OBJ = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(ENGINE_SRC) $(LOADER_SRC) $(SERVER_SRC) $(CLIENT_SRC))
 FUZZ_LIB     = $(FUZZ_DIR)/libsxgate-fuzz.a
-FUZZ_LDLIBS  = $(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread
+FUZZ_LDLIBS  = $(LDLIBS_ENGINE) -luring -lcrypt -lssl -lcrypto -ljansson $(SYSTEMD_LIBS) -lpthread
 
 # clang and its libFuzzer runtime, installed like the rest (make deps)
 # when missing; order-only, so it runs once and never forces a rebuild.
