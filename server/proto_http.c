@@ -202,7 +202,7 @@ static void unauthorized(sx_conn *c, int keep_alive, int head, int ask)
 	                 "tenant:secret\n", ask_path[ask], ask_who[ask]);
 	sx_stat_inc(c->x->stats.metrics_unauthorized);
 	reply(c, keep_alive, head, 401, TEXT, msg, (size_t)n,
-	      CHALLENGE);
+	      "WWW-Authenticate: Basic realm=\"sxgated\"\r\n");
 }
 
 /*
