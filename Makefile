@@ -24,7 +24,7 @@ BIN   = bin
 
 # Every .c of a component is library code except its program's main file.
 # Each program links only the components it calls (checked with nm -u):
-# the server and the CLI use no loader code, and sxgate-gen and
+# the server uses no loader code, the CLI only its CSV reader, and sxgate-gen and
 # sxgate-bench no engine code (sx.h's inline helpers need no object).
 ENGINE_SRC = $(wildcard engine/*.c)
 LOADER_SRC = $(filter-out loader/main.c,$(wildcard loader/*.c))
@@ -73,8 +73,10 @@ $(BIN)/sxgate-build: $(BUILD)/loader/main.o $(LOADER_OBJ) $(ENGINE_OBJ)
 $(BIN)/sxgated: $(BUILD)/server/main.o $(SERVER_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
 	$(call link,$(LDLIBS_ENGINE) $(JEMALLOC) -luring -lcrypt -lssl -lcrypto $(SYSTEMD_LIBS) -lpthread)
 
-$(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(CLIENT_OBJ) $(ENGINE_OBJ)
-	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto)
+# `sxgate screen` reads its input with the loader's CSV reader (csv.o
+# alone: the rest of the loader stays out of the CLI).
+$(BIN)/sxgate: $(BUILD)/tools/cli.o $(TOOLS_OBJ) $(BUILD)/loader/csv.o $(CLIENT_OBJ) $(ENGINE_OBJ)
+	$(call link,$(LDLIBS_ENGINE) -lcrypt -lssl -lcrypto -lpthread)
 
 $(BIN)/sxgate-gen: $(GEN_OBJ)
 	$(call link,)

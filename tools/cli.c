@@ -12,6 +12,7 @@
 #include "cli_net.h"
 #include "cli_publish.h"
 #include "fbreport.h"
+#include "screen.h"
 #include "decide.h"
 #include "snapshot.h"
 #include "sxclient.h"
@@ -39,6 +40,10 @@ static void usage(FILE *f)
 	      "  check ID CHANNEL [CLASS] [--type T] [--at D]\n"
 	      "  mcheck CHANNEL CLASS|- ID...     listed ID     info [SECTION]\n"
 	      "  reload [PATH] [--force]          ping          exec WORD...\n"
+	      "\n"
+	      "Bulk screening (a manifest, a customer base; `sxgate screen --help`):\n"
+	      "  screen [FILE] (--snapshot SNAP | --host H) [--channel C] [--at D]\n"
+	      "         [--output F] [--format csv|jsonl] [--all] [--threads N]\n"
 	      "\n"
 	      "Files:\n"
 	      "  feedback summarize FILE [--since YYYY-MM-DD] [--court NAME]\n"
@@ -214,6 +219,8 @@ int main(int argc, char **argv)
 		return sx_cli_journal_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "publish"))
 		return sx_cli_publish_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "screen"))
+		return sx_cli_screen_main(argc - 1, argv + 1);
 
 	static const char *const known[] = { "check", "info", "mcheck", "listed",
 	                                     "reload", "ping", "exec" };
