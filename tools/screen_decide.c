@@ -15,17 +15,22 @@
  * the previous row's: a manifest is mostly one channel and one day), then
  * sx_decide_batch over the chunk, which hashes, prefetches and resolves
  * its IDs in batches.  Online: the valid rows are grouped by query
- * context (channel, class, type, day: what one binary CHECK frame
- * shares), every frame of the chunk is queued on the worker's connection,
- * and frames are written and replies read as the socket allows, so the
- * whole chunk is in flight at once.  The server judges channel and class
- * (its rules may differ from the default table); an "ERR" for a frame
- * rejects its rows, any other refusal (NOAUTH, NOPERM, a protocol error)
- * stops the run.  Records are kept as "case_no|court|role|list" text in
- * both modes (the wire's form; sx_record_format offline).
+ * context (what one binary CHECK frame shares), every frame of the chunk
+ * is queued on the worker's connection, and frames are written and
+ * replies read as the socket allows, so the whole chunk is in flight at
+ * once.  Channel and class are parsed here when the engine's built-in
+ * parsers judge them (every channel but the classed joint-punishment
+ * ones): rows are then grouped by the parsed values, so a manifest of
+ * trains with a thousand train numbers still makes full frames.  The
+ * joint channels' classes are left to the server's rule table, grouped by
+ * their text.  An "ERR" for a frame rejects its rows; any other refusal
+ * (NOAUTH, NOPERM, a protocol error) stops the run.  Records are kept as
+ * "case_no|court|role|list" text in both modes (the wire's form;
+ * sx_record_format offline).
  */
 #include "screen.h"
 #include "json.h"
+#include "rules.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -99,10 +104,11 @@ static void row_words(const scr_opts *o, const scr_chunk *ch, const scr_row *r,
 	}
 }
 
-/* "column channel" or "--channel": where word k came from. */
+/* "column channel" or "--channel": where word k came from (the column
+ * when it is there but empty and the flag is not given either). */
 static void source(const scr_opts *o, const words *w, int k, char *buf, size_t cap)
 {
-	if (w->from_col[k] || k == SCR_COL_ID)
+	if (w->from_col[k] || k == SCR_COL_ID || (o->col[k] >= 0 && !w->w[k].p))
 		snprintf(buf, cap, "column %s", o->plain ? "id" : o->colname[o->col[k]]);
 	else
 		snprintf(buf, cap, "%s", flag_of[k]);
@@ -290,10 +296,18 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 
 /* ---- online ---------------------------------------------------------------- */
 
-/* One query context of a chunk: what a frame's rows share. */
+/* One query context of a chunk: what a frame's rows share.  Rows whose
+ * channel and class the engine parses without the snapshot's rules (every
+ * channel but the classed joint-punishment ones) are grouped by the
+ * parsed values, so "G1234:second" and "G77:second" share a frame (the
+ * decision keeps only the train's kind); the rest by their text, which
+ * the server's rules judge.  A frame carries the texts of its group's
+ * first row. */
 typedef struct group {
-	sx_str chan, cls, type;
-	uint16_t day;
+	sx_str chan, cls, type;   /* texts of the first row */
+	int parsed;
+	uint8_t pchan, ptype;
+	uint16_t pcls, day;
 	char at[11];
 	uint32_t first, n, fill;   /* its rows in order[first .. first+n) */
 } group;
@@ -371,16 +385,63 @@ static int take_reply(const scr_opts *o, scr_chunk *ch, const uint32_t *order, f
 	return 0;
 }
 
-static uint64_t ctx_hash(const words *w, uint16_t day)
+static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ day;
-	for (int k = SCR_COL_TYPE; k <= SCR_COL_CLASS; k++) {
-		const sx_str *v = &w->w[k];
-		for (size_t i = 0; i < v->n; i++)
-			h = (h ^ (uint8_t)v->p[i]) * 0x100000001b3ull;
-		h = (h ^ (v->p ? 0xff : 0xfe)) * 0x100000001b3ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The group key of a row: parsed channel and class when q is (parsed),
+ * else the channel and class texts; type and day always parsed. */
+static uint64_t ctx_hash(const words *w, const sx_query *q, int parsed)
+{
+	uint64_t h = mix(0xcbf29ce484222325ull, &q->day, sizeof q->day);
+	h = mix(h, &q->type, 1);
+	if (parsed) {
+		h = mix(h, &q->chan, 1);
+		return mix(h, &q->cls, sizeof q->cls);
+	}
+	for (int k = SCR_COL_CHANNEL; k <= SCR_COL_CLASS; k++) {
+		h = mix(h, w->w[k].p ? w->w[k].p : "", w->w[k].n);
+		h = mix(h, w->w[k].p ? "\1" : "\2", 1);
 	}
 	return h;
+}
+
+static int same_group(const group *g, const words *w, const sx_query *q, int parsed)
+{
+	if (g->parsed != parsed || g->day != q->day || g->ptype != q->type)
+		return 0;
+	if (parsed)
+		return g->pchan == q->chan && g->pcls == q->cls;
+	return same(g->chan, w->w[SCR_COL_CHANNEL]) && same(g->cls, w->w[SCR_COL_CLASS]);
+}
+
+/* Parse the row's channel and class here when the engine's default table
+ * judges them as the server would: 1 with q->chan and q->cls, 0 to leave
+ * them to the server, -1 after rejecting the row. */
+static int parse_here(const scr_opts *o, scr_chunk *ch, scr_row *r, const words *w,
+                      sx_query *q)
+{
+	sx_str c = w->w[SCR_COL_CHANNEL];
+	int chan = sx_channel_parse(c.p, c.n);
+	if (chan >= 0 && sx_chan_classed(chan) && chan != SX_C_RAIL &&
+	    chan != SX_C_SHIP && chan != SX_C_HOTEL)
+		return 0;
+	sx_query p = *q;
+	char err[320];
+	sx_str day = w->w[SCR_COL_DAY];
+	if (!day.p)
+		day = (sx_str){ o->today, strlen(o->today) };
+	if (sx_query_common(&p, NULL, c, w->w[SCR_COL_CLASS], w->w[SCR_COL_TYPE], day,
+	                    err, sizeof err)) {
+		reject_word(o, ch, r, w, err);
+		return -1;
+	}
+	q->chan = p.chan;
+	q->cls = p.cls;
+	return 1;
 }
 
 static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
@@ -414,7 +475,10 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 			scr_reject(ch, r, "%s: over %u bytes", src, SXB_MAX_CTX);
 			continue;
 		}
-		uint64_t h = ctx_hash(&w, q.day);
+		int parsed = parse_here(o, ch, r, &w, &q);
+		if (parsed < 0)
+			continue;
+		uint64_t h = ctx_hash(&w, &q, parsed);
 		size_t slot = h & (tcap - 1);
 		for (;; slot = (slot + 1) & (tcap - 1)) {
 			uint32_t gi = table[slot];
@@ -423,6 +487,10 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 				g->chan = w.w[SCR_COL_CHANNEL];
 				g->cls = w.w[SCR_COL_CLASS];
 				g->type = w.w[SCR_COL_TYPE];
+				g->parsed = parsed;
+				g->pchan = q.chan;
+				g->pcls = q.cls;
+				g->ptype = q.type;
 				g->day = q.day;
 				sx_day_format(q.day, g->at);
 				g->n = 0;
@@ -430,8 +498,7 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 				gi = table[slot];
 			}
 			group *g = &gs[gi];
-			if (g->day == q.day && same(g->chan, w.w[SCR_COL_CHANNEL]) &&
-			    same(g->cls, w.w[SCR_COL_CLASS]) && same(g->type, w.w[SCR_COL_TYPE])) {
+			if (same_group(g, &w, &q, parsed)) {
 				r->ctx = gi;
 				g->n++;
 				break;
