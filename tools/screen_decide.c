@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 struct scr_net {
 	sx_client *cli;
@@ -141,10 +142,38 @@ static void reject_word(const scr_opts *o, scr_chunk *ch, scr_row *r,
 		scr_reject(ch, r, "%s: %s", src, err);
 }
 
+static int same(sx_str a, sx_str b)
+{
+	return a.n == b.n && (a.p == b.p || (a.p && b.p && !memcmp(a.p, b.p, a.n)));
+}
+
+/* 1 when s[0..n) is all ASCII (then valid UTF-8): the common record,
+ * eight bytes a step, before the full check. */
+static int ascii(const char *s, size_t n)
+{
+	uint64_t or = 0, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		or |= w;
+	}
+	for (; i < n; i++)
+		or |= (uint8_t)s[i];
+	return !(or & 0x8080808080808080ull);
+}
+
+/* The last type and day parsed by a worker: a manifest repeats them. */
+typedef struct when_cache {
+	sx_str type, day;
+	uint8_t qtype;
+	uint16_t qday;
+	int ok;
+} when_cache;
+
 /* Shape, UTF-8, and the words every mode checks.  0 when the row may be
  * asked, with its words in *w and type, day and ID parsed into *q. */
 static int check_row(const scr_opts *o, scr_chunk *ch, scr_row *r, words *w,
-                     sx_query *q)
+                     sx_query *q, when_cache *wc)
 {
 	char err[320];
 	if (r->state == SCR_ROW_REJECT)
@@ -158,7 +187,8 @@ static int check_row(const scr_opts *o, scr_chunk *ch, scr_row *r, words *w,
 			           o->ncols);
 		return -1;
 	}
-	if (!sx_utf8_valid(ch->bytes.p + r->raw, r->raw_len)) {
+	if (!ascii(ch->bytes.p + r->raw, r->raw_len) &&
+	    !sx_utf8_valid(ch->bytes.p + r->raw, r->raw_len)) {
 		/* separators and quotes are ASCII: the fields of valid raw
 		 * bytes are valid, so only a bad record needs the search */
 		for (uint32_t i = 0; i < r->nfld; i++) {
@@ -189,8 +219,17 @@ static int check_row(const scr_opts *o, scr_chunk *ch, scr_row *r, words *w,
 	sx_str day = w->w[SCR_COL_DAY];
 	if (!day.p)
 		day = (sx_str){ o->today, strlen(o->today) };
-	if (sx_query_when(q, w->w[SCR_COL_TYPE], day, err, sizeof err) ||
-	    sx_query_id(q, w->w[SCR_COL_ID], err, sizeof err)) {
+	if (wc->ok && same(wc->type, w->w[SCR_COL_TYPE]) && same(wc->day, day)) {
+		q->type = wc->qtype;
+		q->day = wc->qday;
+	} else if (sx_query_when(q, w->w[SCR_COL_TYPE], day, err, sizeof err)) {
+		wc->ok = 0;
+		reject_word(o, ch, r, w, err);
+		return -1;
+	} else {
+		*wc = (when_cache){ w->w[SCR_COL_TYPE], day, q->type, q->day, 1 };
+	}
+	if (sx_query_id(q, w->w[SCR_COL_ID], err, sizeof err)) {
 		reject_word(o, ch, r, w, err);
 		return -1;
 	}
@@ -216,11 +255,6 @@ static int grow_queries(scr_chunk *ch)
 	return 0;
 }
 
-static int same(sx_str a, sx_str b)
-{
-	return a.n == b.n && (a.p == b.p || (a.p && b.p && !memcmp(a.p, b.p, a.n)));
-}
-
 /* ---- offline --------------------------------------------------------------- */
 
 static void decide_offline(const scr_opts *o, scr_chunk *ch)
@@ -231,12 +265,13 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 	sx_query tmpl = { 0 };
 	words last = { 0 };
 	int have = 0;
+	when_cache wc = { 0 };
 
 	for (size_t i = 0; i < ch->nrow; i++) {
 		scr_row *r = &ch->row[i];
 		words w;
 		sx_query *q = &ch->q[nq];
-		if (check_row(o, ch, r, &w, q))
+		if (check_row(o, ch, r, &w, q, &wc))
 			continue;
 		if (!have || !same(w.w[SCR_COL_CHANNEL], last.w[SCR_COL_CHANNEL]) ||
 		    !same(w.w[SCR_COL_CLASS], last.w[SCR_COL_CLASS]) ||
@@ -385,28 +420,29 @@ static int take_reply(const scr_opts *o, scr_chunk *ch, const uint32_t *order, f
 	return 0;
 }
 
-static uint64_t mix(uint64_t h, const void *p, size_t n)
+/* The hash of a row's type, channel, class and day texts. */
+static uint64_t text_hash(const words *w)
 {
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+	uint64_t h = 0;
+	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
+		h = XXH3_64bits_withSeed(w->w[k].p ? w->w[k].p : "", w->w[k].n,
+		                         h + (w->w[k].p ? 1 : 2));
 	return h;
 }
 
-/* The group key of a row: parsed channel and class when q is (parsed),
- * else the channel and class texts; type and day always parsed. */
-static uint64_t ctx_hash(const words *w, const sx_query *q, int parsed)
+/* Words seen in a chunk and their group. */
+typedef struct textkey {
+	words w;
+	uint32_t group;
+} textkey;
+
+/* Channel, class, type and day of a and b are the same text. */
+static int same_words(const words *a, const words *b)
 {
-	uint64_t h = mix(0xcbf29ce484222325ull, &q->day, sizeof q->day);
-	h = mix(h, &q->type, 1);
-	if (parsed) {
-		h = mix(h, &q->chan, 1);
-		return mix(h, &q->cls, sizeof q->cls);
-	}
-	for (int k = SCR_COL_CHANNEL; k <= SCR_COL_CLASS; k++) {
-		h = mix(h, w->w[k].p ? w->w[k].p : "", w->w[k].n);
-		h = mix(h, w->w[k].p ? "\1" : "\2", 1);
-	}
-	return h;
+	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
+		if (!same(a->w[k], b->w[k]))
+			return 0;
+	return 1;
 }
 
 static int same_group(const group *g, const words *w, const sx_query *q, int parsed)
@@ -446,7 +482,8 @@ static int parse_here(const scr_opts *o, scr_chunk *ch, scr_row *r, const words 
 
 static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 {
-	/* group the valid rows by query context (open addressing) */
+	/* group the valid rows by query context: a table of the words seen
+	 * (open addressing) in front of the (few) groups */
 	size_t tcap = 64;
 	while (tcap < ch->nrow * 2)
 		tcap *= 2;
@@ -454,17 +491,19 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 	group *gs = malloc(ch->nrow * sizeof *gs);
 	uint32_t *order = malloc(ch->nrow * sizeof *order);
 	frame *fs = malloc(ch->nrow * sizeof *fs);
-	if (!table || !gs || !order || !fs) {
+	textkey *tk = malloc(ch->nrow * sizeof *tk);
+	if (!table || !gs || !order || !fs || !tk) {
 		fatal(ch, "out of memory");
 		goto out;
 	}
 	memset(table, 0xff, tcap * sizeof *table);
-	size_t ng = 0, nv = 0;
+	when_cache wc = { 0 };
+	size_t ng = 0, nv = 0, ntk = 0;
 	for (size_t i = 0; i < ch->nrow; i++) {
 		scr_row *r = &ch->row[i];
 		words w;
 		sx_query q = { 0 };
-		if (check_row(o, ch, r, &w, &q))
+		if (check_row(o, ch, r, &w, &q, &wc))
 			continue;
 		if (w.w[SCR_COL_CHANNEL].n > SXB_MAX_CTX || w.w[SCR_COL_CLASS].n > SXB_MAX_CTX ||
 		    w.w[SCR_COL_TYPE].n > SXB_MAX_CTX) {
@@ -475,15 +514,22 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 			scr_reject(ch, r, "%s: over %u bytes", src, SXB_MAX_CTX);
 			continue;
 		}
-		int parsed = parse_here(o, ch, r, &w, &q);
-		if (parsed < 0)
-			continue;
-		uint64_t h = ctx_hash(&w, &q, parsed);
+		/* the group of these words, from the words' table, or found
+		 * (made) by their parsed values the first time they are seen */
+		uint64_t h = text_hash(&w);
 		size_t slot = h & (tcap - 1);
-		for (;; slot = (slot + 1) & (tcap - 1)) {
-			uint32_t gi = table[slot];
-			if (gi == UINT32_MAX) {
-				group *g = &gs[ng];
+		uint32_t ti;
+		while ((ti = table[slot]) != UINT32_MAX && !same_words(&tk[ti].w, &w))
+			slot = (slot + 1) & (tcap - 1);
+		if (ti == UINT32_MAX) {
+			int parsed = parse_here(o, ch, r, &w, &q);
+			if (parsed < 0)
+				continue;
+			size_t gi = 0;
+			while (gi < ng && !same_group(&gs[gi], &w, &q, parsed))
+				gi++;
+			if (gi == ng) {
+				group *g = &gs[ng++];
 				g->chan = w.w[SCR_COL_CHANNEL];
 				g->cls = w.w[SCR_COL_CLASS];
 				g->type = w.w[SCR_COL_TYPE];
@@ -494,16 +540,13 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 				g->day = q.day;
 				sx_day_format(q.day, g->at);
 				g->n = 0;
-				table[slot] = (uint32_t)ng++;
-				gi = table[slot];
 			}
-			group *g = &gs[gi];
-			if (same_group(g, &w, &q, parsed)) {
-				r->ctx = gi;
-				g->n++;
-				break;
-			}
+			ti = (uint32_t)ntk++;
+			tk[ti] = (textkey){ w, (uint32_t)gi };
+			table[slot] = ti;
 		}
+		r->ctx = tk[ti].group;
+		gs[r->ctx].n++;
 		r->state = SCR_ROW_VALID;
 		nv++;
 	}
@@ -594,6 +637,7 @@ out:
 	free(gs);
 	free(order);
 	free(fs);
+	free(tk);
 }
 
 void scr_decide_chunk(const scr_opts *o, scr_net *n, scr_chunk *ch)
