@@ -139,13 +139,20 @@ bench-engine: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse
 	$(Q)bench/engine.sh $(BUILD)/bench
 
+# `sxgate screen` on a 10 M-row manifest, file to file, offline and against
+# a local sxgated, beside bench-engine's batched decision rate and
+# sxgate-bench's binary peak measured in the same run (bench/screen.sh).
+bench-screen: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-engine $(BUILD)/bench-idparse
+	$(Q)bench/screen.sh $(BUILD)/bench
+
 bench-idparse: $(BUILD)/bench-idparse
 	$(Q)$(BUILD)/bench-idparse
 
 clean:
 	rm -rf $(BUILD) $(BIN)
 
-.PHONY: all deps test run clean bench-engine bench-idparse check-arch
+.PHONY: all deps test run clean bench-engine bench-screen bench-idparse check-arch
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

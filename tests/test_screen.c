@@ -426,6 +426,67 @@ Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
 	cr_assert(strstr(err, "127.0.0.1:1"), "%s", err);
 }
 
+/* ---- tenants ------------------------------------------------------------------- */
+
+ST_TEST(screen, tenants_secrets_and_the_tenants_limits)
+{
+	char h1[256], h2[256], text[1024], tenants[PATH_MAX + 64], secret[PATH_MAX + 64];
+	char in[PATH_MAX + 64], out[PATH_MAX + 64], rej[PATH_MAX + 64], err[4096];
+	st_hash("rail-secret", h1, sizeof h1);
+	st_hash("hotel-secret", h2, sizeof h2);
+	snprintf(text, sizeof text, "rail12306:%s:rail,air:-:max-batch=5\n"
+	         "hotelsys:%s:hotel:-\n", h1, h2);
+	tu_path(tenants, sizeof tenants, tu_dir, "tenants.txt");
+	tu_write_private(tenants, text);
+	tu_path(secret, sizeof secret, tu_dir, "secret.txt");
+	tu_path(in, sizeof in, tu_dir, "ids.txt");
+	tu_path(out, sizeof out, tu_dir, "out.csv");
+	tu_path(rej, sizeof rej, tu_dir, "rej.csv");
+	tu_write_str(in, "350304197806263293\n350203620915548\n310104199609222493\n"
+	             "350304199509279511\n31010419851004862X\n350304200011257257\n"
+	             "110101199405036676\n");
+	st_server *s = st_start(st_snap, "--tenants", tenants);
+
+	/* no tenant: NOAUTH stops the run, exit 3 */
+	int st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air "
+	                "--at 2026-01-10 --output %s --rejects %s", in, s->bin_port, out, rej);
+	cr_assert_eq(st, 3, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "NOAUTH"), "%s", err);
+	/* a wrong secret: exit 3 before any row is read */
+	tu_write_private(secret, "wrong\n");
+	st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air --tenant "
+	            "rail12306 --secret-file %s --output %s --rejects %s", in, s->bin_port,
+	            secret, out, rej);
+	cr_assert_eq(st, 3, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "AUTH as rail12306"), "%s", err);
+	/* the right secret, but frames over the tenant's max-batch of 5 */
+	tu_write_private(secret, "rail-secret\n");
+	st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air --tenant "
+	            "rail12306 --secret-file %s --output %s --rejects %s --at 2026-01-10",
+	            in, s->bin_port, secret, out, rej);
+	cr_assert_eq(st, 3, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "max-batch exceeded") && strstr(err, "--batch"), "%s", err);
+	/* --batch 5: every row decided */
+	st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air --tenant "
+	            "rail12306 --secret-file %s --output %s --rejects %s --at 2026-01-10 "
+	            "--batch 5 --all", in, s->bin_port, secret, out, rej);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	table t;
+	table_read(out, &t);
+	cr_assert_eq(t.n, 8, "%zu rows", t.n - 1);
+	cr_assert_str_eq(t.f[1][1], "DENY");
+	cr_assert_str_eq(t.f[7][1], "DENY");
+	cr_assert_str_eq(t.f[4][2], "NOT_LISTED");
+	table_free(&t);
+	/* a channel the tenant may not use: NOPERM stops the run */
+	tu_write_private(secret, "hotel-secret\n");
+	st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air --tenant "
+	            "hotelsys --secret-file %s --output %s --rejects %s", in, s->bin_port,
+	            secret, out, rej);
+	cr_assert_eq(st, 3, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "NOPERM"), "%s", err);
+}
+
 /* ---- 1 M random rows against MCHECK ------------------------------------------------ */
 
 /* The query file of sxgate-gen (ID TAB type TAB channel TAB class-or-- TAB

@@ -367,10 +367,12 @@ static void fatal(scr_chunk *ch, const char *fmt, ...)
 static int take_reply(const scr_opts *o, scr_chunk *ch, const uint32_t *order, frame *f, const sx_client_reply *rep)
 {
 	if (rep->op == SXB_OP_ERROR) {
-		if (rep->errlen < 4 || memcmp(rep->err, "ERR ", 4) ||
+		int too_big = rep->errlen >= 22 && !memcmp(rep->err, "ERR max-batch exceeded", 22);
+		if (rep->errlen < 4 || memcmp(rep->err, "ERR ", 4) || too_big ||
 		    (rep->errlen >= 18 && !memcmp(rep->err, "ERR Protocol error", 18))) {
-			fatal(ch, "the server refused a CHECK frame: %.*s",
-			      (int)rep->errlen, rep->err);
+			fatal(ch, "the server refused a CHECK frame of %u IDs: %.*s%s", f->n,
+			      (int)rep->errlen, rep->err,
+			      too_big ? " (give a smaller --batch)" : "");
 			return -1;
 		}
 		char err[320];
