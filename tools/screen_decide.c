@@ -2,14 +2,16 @@
  * screen_decide.c - the rows of a chunk checked and decided, offline
  * against a snapshot or online against a server.
  *
- * Checking is the same in both modes and happens here, before anything
- * is asked: the field count, UTF-8 in every column, and the ID, type and
- * day through the engine's own parser (sx_query_when, sx_query_id), so a
- * row the server would refuse is a reject with its column and value
- * rather than an error item.  A row's channel, class, type and day come
- * from its columns when they are there and not empty, else from the
- * flags; a row with no day is decided on the run's day (fixed at start,
- * so a run across midnight decides every row on the same day).
+ * Checking happens here, before anything is asked: the field count,
+ * UTF-8 in every column, the type and day through the engine's own
+ * parser (sx_query_when), and offline the ID (sx_query_id).  Online the
+ * server parses the IDs it decides anyway; an ID it refuses comes back as
+ * an error item and is rejected with the same words, naming the column
+ * and the value, so both modes write the same rejects.  A row's
+ * channel, class, type and day come from its columns when they are there
+ * and not empty, else from the flags; a row with no day is decided on
+ * the run's day (fixed at start, so a run across midnight decides every
+ * row on the same day).
  *
  * Offline: sx_query_common per row (skipped while the row's words equal
  * the previous row's: a manifest is mostly one channel and one day), then
@@ -229,7 +231,11 @@ static int check_row(const scr_opts *o, scr_chunk *ch, scr_row *r, words *w,
 	} else {
 		*wc = (when_cache){ w->w[SCR_COL_TYPE], day, q->type, q->day, 1 };
 	}
-	if (sx_query_id(q, w->w[SCR_COL_ID], err, sizeof err)) {
+	/* online the server parses the ID (an invalid one comes back as an
+	 * error item, rejected with the same words), unless it is too long
+	 * for a frame */
+	if ((!o->snap && w->w[SCR_COL_ID].n <= SXB_MAX_ID) ? 0 :
+	    sx_query_id(q, w->w[SCR_COL_ID], err, sizeof err)) {
 		reject_word(o, ch, r, w, err);
 		return -1;
 	}
