@@ -30,6 +30,7 @@
 #include "sxclient.h"
 #include "testutil.h"
 #include "helpers/srvtest.h"
+#include "helpers/tlstest.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -485,6 +486,51 @@ ST_TEST(screen, tenants_secrets_and_the_tenants_limits)
 	            secret, out, rej);
 	cr_assert_eq(st, 3, "exit %d: %s", st, err);
 	cr_assert(strstr(err, "NOPERM"), "%s", err);
+}
+
+/* ---- TLS ----------------------------------------------------------------------- */
+
+Test(screen, over_tls_the_same_bytes_and_an_untrusted_server_refused,
+     .init = st_setup_epoll, .fini = st_teardown, .timeout = 60)
+{
+	char in[PATH_MAX + 64], out[PATH_MAX + 64], out2[PATH_MAX + 64], rej[PATH_MAX + 64];
+	char cert[PATH_MAX + 64], key[PATH_MAX + 64], ca[PATH_MAX + 64], rogue[PATH_MAX + 64];
+	char err[4096], tp[16];
+	tt_pki();
+	tu_path(cert, sizeof cert, tu_dir, "srv.pem");
+	tu_path(key, sizeof key, tu_dir, "srv.key");
+	tu_path(ca, sizeof ca, tu_dir, "ca.pem");
+	tu_path(rogue, sizeof rogue, tu_dir, "rogueca.pem");
+	tu_path(in, sizeof in, tu_dir, "ids.txt");
+	tu_path(out, sizeof out, tu_dir, "out.csv");
+	tu_path(out2, sizeof out2, tu_dir, "out2.csv");
+	tu_path(rej, sizeof rej, tu_dir, "rej.csv");
+	tu_write_str(in, "350304197806263293\n350203620915548\n350304199509279511\n");
+	int port = st_free_port();
+	snprintf(tp, sizeof tp, "%d", port);
+	st_server *s = st_start(st_snap, "--tls-bin-port", tp, "--tls-cert", cert,
+	                        "--tls-key", key);
+	int st = screen(err, sizeof err, "%s --host localhost --port %d --tls --cacert %s "
+	                "--channel air --at 2026-01-10 --all --output %s --rejects %s",
+	                in, port, ca, out, rej);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	st = screen(err, sizeof err, "%s --host 127.0.0.1 --port %d --channel air --at "
+	            "2026-01-10 --all --output %s --rejects %s", in, s->bin_port, out2, rej);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	char *a = tu_read(out, NULL), *b = tu_read(out2, NULL);
+	cr_assert_str_eq(a, b);
+	cr_assert(strstr(a, "350304197806263293,DENY,LISTED,"), "%s", a);
+	free(a);
+	free(b);
+	/* a CA that did not sign the server's certificate: refused, exit 3 */
+	st = screen(err, sizeof err, "%s --host localhost --port %d --tls --cacert %s "
+	            "--channel air --output %s --rejects %s", in, port, rogue, out, rej);
+	cr_assert_eq(st, 3, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "certificate verify failed"), "%s", err);
+	/* TLS flags offline are a usage error */
+	st = screen(err, sizeof err, "%s --snapshot %s --tls --cacert %s --channel air",
+	            in, st_snap, ca);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
 }
 
 /* ---- 1 M random rows against MCHECK ------------------------------------------------ */
