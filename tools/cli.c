@@ -5,6 +5,8 @@
  * process, through the same engine calls the server makes, so an operator
  * can ask a snapshot the same question a gate asks the server and get the
  * same words back.  Everything else talks to a server (cli_net.c).
+ * `sxgate screen` (screen.c), the bulk screening of a file, does either
+ * and has its own options; `feedback`, `journal` and `publish` likewise.
  *
  * Exit status: 0 an answer, 1 usage error, 2 an invalid query (its ERR on
  * stderr), 3 the snapshot was refused or the server could not be reached.
