@@ -354,6 +354,15 @@ Test(screen, carried_columns_and_rejects_are_exact, .init = st_setup_epoll,
 		lines += *p == '\n';
 	cr_assert_eq(lines, 4, "4 decided rows with --all: %s", o);
 	free(o);
+	/* and a JSON parser reads every line back: the keys, the carried line break */
+	char *py = tu_run(&st, "/usr/bin/python3 -c 'import json, sys\n"
+	                  "rows = [json.loads(l) for l in open(sys.argv[1], encoding=\"utf-8\")]\n"
+	                  "print(len(rows), sorted(rows[0]), rows[1][\"input\"][\"seat\"] == \"line\\r\\nbreak\", "
+	                  "rows[0][\"records\"][0][\"court\"])' %s", out);
+	cr_assert_eq(st, 0, "python3 json: %s", py);
+	cr_assert_str_eq(py, "4 ['day', 'decision', 'input', 'reason', 'records'] True "
+	                 "泉州市中级人民法院\n");
+	free(py);
 
 	/* over the allowance: exit 2 */
 	st = screen(err, sizeof err, "%s --snapshot %s --output %s --rejects %s "
