@@ -132,6 +132,8 @@ static void chunk_free(scr_chunk *ch)
 	free(ch->rej.p);
 	free(ch->q);
 	free(ch->qrow);
+	for (size_t i = 0; i < SX_ARRAY_LEN(ch->ws); i++)
+		free(ch->ws[i]);
 }
 
 /* ---- totals ---------------------------------------------------------------- */

@@ -112,6 +112,8 @@ typedef struct scr_chunk {
 	sx_query *q;
 	uint32_t *qrow;
 	size_t qcap;
+	void *ws[6];           /* scratch arrays of screen_decide.c, kept with */
+	size_t wscap[6];       /* the chunk so a reuse allocates nothing */
 	int fatal;             /* set with fatal_msg: the run stops */
 	char fatal_msg[512];
 } scr_chunk;

@@ -13,9 +13,9 @@
  * the run's day (fixed at start, so a run across midnight decides every
  * row on the same day).
  *
- * Offline: sx_query_common per row (skipped while the row's words equal
- * the previous row's: a manifest is mostly one channel and one day), then
- * sx_decide_batch over the chunk, which hashes, prefetches and resolves
+ * Offline: sx_query_common once per distinct words (channel, class,
+ * type, day) of a chunk, from a table of the words seen (a manifest
+ * repeats a few contexts in any order), then sx_decide_batch over the chunk, which hashes, prefetches and resolves
  * its IDs in batches.  Online: the valid rows are grouped by query
  * context (what one binary CHECK frame shares), every frame of the chunk
  * is queued on the worker's connection, and frames are written and
@@ -261,6 +261,99 @@ static int grow_queries(scr_chunk *ch)
 	return 0;
 }
 
+/* Channel, class, type and day of a and b are the same text. */
+static int same_words(const words *a, const words *b)
+{
+	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
+		if (!same(a->w[k], b->w[k]))
+			return 0;
+	return 1;
+}
+
+/* ---- scratch and the words table ------------------------------------------- */
+
+enum { WS_TABLE, WS_KEYS, WS_GROUPS, WS_ORDER, WS_FRAMES };
+
+/* ch's scratch array `which` with room for n items of size bytes, kept for
+ * the chunk's next use; NULL (ch->fatal set) when out of memory. */
+static void *scratch(scr_chunk *ch, int which, size_t n, size_t size)
+{
+	if (ch->wscap[which] < n * size) {
+		void *p = realloc(ch->ws[which], n * size);
+		if (!p) {
+			ch->fatal = 1;
+			snprintf(ch->fatal_msg, sizeof ch->fatal_msg, "out of memory");
+			return NULL;
+		}
+		ch->ws[which] = p;
+		ch->wscap[which] = n * size;
+	}
+	return ch->ws[which];
+}
+
+/* The hash of a row's type, channel, class and day texts. */
+static uint64_t text_hash(const words *w)
+{
+	uint64_t h = 0;
+	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
+		h = XXH3_64bits_withSeed(w->w[k].p ? w->w[k].p : "", w->w[k].n,
+		                         h + (w->w[k].p ? 1 : 2));
+	return h;
+}
+
+/* Words seen in a chunk, with what they parsed to: offline the query's
+ * template, online the group of the rows that share them. */
+typedef struct textkey {
+	words w;
+	sx_query tmpl;
+	uint32_t group;
+} textkey;
+
+/* A table of the words seen in a chunk (open addressing over keys[]):
+ * a manifest repeats a few contexts in any order. */
+typedef struct wtable {
+	uint32_t *slot;
+	size_t mask, n;
+	textkey *key;
+} wtable;
+
+static int wtable_init(scr_chunk *ch, wtable *t)
+{
+	size_t cap = 64;
+	while (cap < ch->nrow * 2)
+		cap *= 2;
+	t->slot = scratch(ch, WS_TABLE, cap, sizeof *t->slot);
+	t->key = scratch(ch, WS_KEYS, ch->nrow ? ch->nrow : 1, sizeof *t->key);
+	if (!t->slot || !t->key)
+		return -1;
+	memset(t->slot, 0xff, cap * sizeof *t->slot);
+	t->mask = cap - 1;
+	t->n = 0;
+	return 0;
+}
+
+/* The key of w, or NULL with *slot where to add it. */
+static textkey *wtable_find(const wtable *t, const words *w, size_t *slot)
+{
+	size_t i = text_hash(w) & t->mask;
+	uint32_t k;
+	while ((k = t->slot[i]) != UINT32_MAX) {
+		if (same_words(&t->key[k].w, w))
+			return &t->key[k];
+		i = (i + 1) & t->mask;
+	}
+	*slot = i;
+	return NULL;
+}
+
+static textkey *wtable_add(wtable *t, size_t slot, const words *w)
+{
+	textkey *k = &t->key[t->n];
+	t->slot[slot] = (uint32_t)t->n++;
+	k->w = *w;
+	return k;
+}
+
 /* ---- offline --------------------------------------------------------------- */
 
 static void decide_offline(const scr_opts *o, scr_chunk *ch)
@@ -268,10 +361,10 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 	const sx_snap *s = o->snap;
 	char err[320];
 	size_t nq = 0;
-	sx_query tmpl = { 0 };
-	words last = { 0 };
-	int have = 0;
 	when_cache wc = { 0 };
+	wtable t;
+	if (wtable_init(ch, &t))
+		return;
 
 	for (size_t i = 0; i < ch->nrow; i++) {
 		scr_row *r = &ch->row[i];
@@ -279,25 +372,25 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 		sx_query *q = &ch->q[nq];
 		if (check_row(o, ch, r, &w, q, &wc))
 			continue;
-		if (!have || !same(w.w[SCR_COL_CHANNEL], last.w[SCR_COL_CHANNEL]) ||
-		    !same(w.w[SCR_COL_CLASS], last.w[SCR_COL_CLASS]) ||
-		    !same(w.w[SCR_COL_TYPE], last.w[SCR_COL_TYPE]) ||
-		    !same(w.w[SCR_COL_DAY], last.w[SCR_COL_DAY])) {
+		size_t slot;
+		textkey *k = wtable_find(&t, &w, &slot);
+		if (!k) {
+			sx_query tq;
 			sx_str day = w.w[SCR_COL_DAY];
 			if (!day.p)
 				day = (sx_str){ o->today, strlen(o->today) };
-			have = 0;
-			if (sx_query_common(&tmpl, sx_snap_rules(s), w.w[SCR_COL_CHANNEL],
+			if (sx_query_common(&tq, sx_snap_rules(s), w.w[SCR_COL_CHANNEL],
 			                    w.w[SCR_COL_CLASS], w.w[SCR_COL_TYPE], day,
 			                    err, sizeof err)) {
 				reject_word(o, ch, r, &w, err);
 				continue;
 			}
-			have = 1;
-			last = w;
+			k = wtable_add(&t, slot, &w);
+			k->tmpl = tq;
 		}
+		const sx_query *tmpl = &k->tmpl;
 		sx_id id = q->id;
-		*q = tmpl;
+		*q = *tmpl;
 		q->id = id;
 		ch->qrow[nq++] = (uint32_t)i;
 	}
@@ -428,31 +521,6 @@ static int take_reply(const scr_opts *o, scr_chunk *ch, const uint32_t *order, f
 	return 0;
 }
 
-/* The hash of a row's type, channel, class and day texts. */
-static uint64_t text_hash(const words *w)
-{
-	uint64_t h = 0;
-	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
-		h = XXH3_64bits_withSeed(w->w[k].p ? w->w[k].p : "", w->w[k].n,
-		                         h + (w->w[k].p ? 1 : 2));
-	return h;
-}
-
-/* Words seen in a chunk and their group. */
-typedef struct textkey {
-	words w;
-	uint32_t group;
-} textkey;
-
-/* Channel, class, type and day of a and b are the same text. */
-static int same_words(const words *a, const words *b)
-{
-	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
-		if (!same(a->w[k], b->w[k]))
-			return 0;
-	return 1;
-}
-
 static int same_group(const group *g, const words *w, const sx_query *q, int parsed)
 {
 	if (g->parsed != parsed || g->day != q->day || g->ptype != q->type)
@@ -490,23 +558,16 @@ static int parse_here(const scr_opts *o, scr_chunk *ch, scr_row *r, const words 
 
 static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 {
-	/* group the valid rows by query context: a table of the words seen
-	 * (open addressing) in front of the (few) groups */
-	size_t tcap = 64;
-	while (tcap < ch->nrow * 2)
-		tcap *= 2;
-	uint32_t *table = malloc(tcap * sizeof *table);
-	group *gs = malloc(ch->nrow * sizeof *gs);
-	uint32_t *order = malloc(ch->nrow * sizeof *order);
-	frame *fs = malloc(ch->nrow * sizeof *fs);
-	textkey *tk = malloc(ch->nrow * sizeof *tk);
-	if (!table || !gs || !order || !fs || !tk) {
-		fatal(ch, "out of memory");
-		goto out;
-	}
-	memset(table, 0xff, tcap * sizeof *table);
+	/* group the valid rows by query context: the words' table in front
+	 * of the (few) groups */
+	wtable t;
+	group *gs = scratch(ch, WS_GROUPS, ch->nrow, sizeof *gs);
+	uint32_t *order = scratch(ch, WS_ORDER, ch->nrow, sizeof *order);
+	frame *fs = scratch(ch, WS_FRAMES, ch->nrow, sizeof *fs);
+	if (!gs || !order || !fs || wtable_init(ch, &t))
+		return;
 	when_cache wc = { 0 };
-	size_t ng = 0, nv = 0, ntk = 0;
+	size_t ng = 0, nv = 0;
 	for (size_t i = 0; i < ch->nrow; i++) {
 		scr_row *r = &ch->row[i];
 		words w;
@@ -524,12 +585,9 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 		}
 		/* the group of these words, from the words' table, or found
 		 * (made) by their parsed values the first time they are seen */
-		uint64_t h = text_hash(&w);
-		size_t slot = h & (tcap - 1);
-		uint32_t ti;
-		while ((ti = table[slot]) != UINT32_MAX && !same_words(&tk[ti].w, &w))
-			slot = (slot + 1) & (tcap - 1);
-		if (ti == UINT32_MAX) {
+		size_t slot;
+		textkey *k = wtable_find(&t, &w, &slot);
+		if (!k) {
 			int parsed = parse_here(o, ch, r, &w, &q);
 			if (parsed < 0)
 				continue;
@@ -549,11 +607,10 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 				sx_day_format(q.day, g->at);
 				g->n = 0;
 			}
-			ti = (uint32_t)ntk++;
-			tk[ti] = (textkey){ w, (uint32_t)gi };
-			table[slot] = ti;
+			k = wtable_add(&t, slot, &w);
+			k->group = (uint32_t)gi;
 		}
-		r->ctx = tk[ti].group;
+		r->ctx = k->group;
 		gs[r->ctx].n++;
 		r->state = SCR_ROW_VALID;
 		nv++;
@@ -593,7 +650,7 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 			if (rc) {
 				const char *m = sx_client_errmsg(net->cli);
 				fatal(ch, "cannot queue a CHECK frame: %s", m);
-				goto out;
+				return;
 			}
 			nf++;
 		}
@@ -611,10 +668,10 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 			if (rep.req_id >= nf || fs[rep.req_id].answered) {
 				fatal(ch, "the server answered request %u, which was not "
 				      "asked or was answered already", rep.req_id);
-				goto out;
+				return;
 			}
 			if (take_reply(o, ch, order, &fs[rep.req_id], &rep))
-				goto out;
+				return;
 			answered++;
 		}
 		if (rc != -EAGAIN)
@@ -628,24 +685,16 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 		if (pr == 0) {
 			fatal(ch, "the server did not answer for %d ms (--timeout)",
 			      timeout);
-			goto out;
+			return;
 		}
 		if (pr < 0 && errno != EINTR) {
 			fatal(ch, "poll: %s", strerror(errno));
-			goto out;
+			return;
 		}
 	}
-	goto out;
-conn_failed: {
-		const char *m = sx_client_errmsg(net->cli);
-		fatal(ch, "the connection to the server failed: %s", m);
-	}
-out:
-	free(table);
-	free(gs);
-	free(order);
-	free(fs);
-	free(tk);
+	return;
+conn_failed:
+	fatal(ch, "the connection to the server failed: %s", sx_client_errmsg(net->cli));
 }
 
 void scr_decide_chunk(const scr_opts *o, scr_net *n, scr_chunk *ch)
