@@ -405,6 +405,15 @@ Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
 	cr_assert(strstr(o, "91350100658106848R,DENY,LISTED,（2023）闽0302执1008号|"), "%s", o);
 	free(o);
 
+	/* --channel of a joint-punishment channel, its class per row */
+	tu_write_str(in, "id,class\n350304197806263293,bank\n");
+	st = screen(err, sizeof err, "%s --snapshot %s --channel finance --at 2026-01-10 "
+	            "--output %s --rejects %s", in, st_snap, out, rej);
+	cr_assert_eq(st, 0, "%s", err);
+	o = tu_read(out, NULL);
+	cr_assert(strstr(o, "350304197806263293,bank,REVIEW,LISTED,（2023）闽05执1001号|"), "%s", o);
+	free(o);
+
 	/* no id column: the header it saw is named */
 	tu_write_str(in, "name,passport,flight\nA,E1234,MU1\n");
 	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "

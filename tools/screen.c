@@ -412,20 +412,19 @@ int sx_cli_screen_main(int argc, char **argv)
 				goto out;
 			}
 	}
-	if (o->channel || o->cls || o->type) {
-		sx_query q;
-		const char *ch = o->channel ? o->channel : "air";
-		if (snap ? sx_query_common(&q, sx_snap_rules(snap),
-		                           (sx_str){ ch, strlen(ch) },
-		                           (sx_str){ o->cls, o->cls ? strlen(o->cls) : 0 },
-		                           (sx_str){ o->type, o->type ? strlen(o->type) : 0 },
-		                           (sx_str){ 0 }, why, sizeof why)
-		         : sx_query_when(&q, (sx_str){ o->type, o->type ? strlen(o->type) : 0 },
-		                         (sx_str){ 0 }, why, sizeof why)) {
-			fprintf(stderr, "sxgate screen: %s\n", why);
-			exit_code = EXIT_USAGE;
-			goto out;
-		}
+	/* the flags' channel and type now (a class is judged with each row's
+	 * channel, a joint channel's by the snapshot's or server's rules) */
+	if (o->channel && sx_channel_parse(o->channel, strlen(o->channel)) < 0) {
+		fprintf(stderr, "sxgate screen: --channel: unknown channel '%s'\n", o->channel);
+		exit_code = EXIT_USAGE;
+		goto out;
+	}
+	sx_query tq;
+	if (o->type && sx_query_when(&tq, (sx_str){ o->type, strlen(o->type) },
+	                             (sx_str){ o->today, strlen(o->today) }, why, sizeof why)) {
+		fprintf(stderr, "sxgate screen: --type: %s\n", why);
+		exit_code = EXIT_USAGE;
+		goto out;
 	}
 
 	fd = o->input ? open(o->input, O_RDONLY | O_CLOEXEC) : 0;
