@@ -5,6 +5,8 @@
  * process, through the same engine calls the server makes, so an operator
  * can ask a snapshot the same question a gate asks the server and get the
  * same words back.  Everything else talks to a server (cli_net.c).
+ * `sxgate screen` (screen.c), the bulk screening of a file, does either
+ * and has its own options; `feedback`, `journal` and `publish` likewise.
  *
  * Exit status: 0 an answer, 1 usage error, 2 an invalid query (its ERR on
  * stderr), 3 the snapshot was refused or the server could not be reached.
@@ -13,6 +15,7 @@
 #include "cli_publish.h"
 #include "fbreport.h"
 #include "fbreportcmd.h"
+#include "screen.h"
 #include "decide.h"
 #include "snapshot.h"
 #include "sxclient.h"
@@ -40,6 +43,10 @@ static void usage(FILE *f)
 	      "  check ID CHANNEL [CLASS] [--type T] [--at D]\n"
 	      "  mcheck CHANNEL CLASS|- ID...     listed ID     info [SECTION]\n"
 	      "  reload [PATH] [--force]          ping          exec WORD...\n"
+	      "\n"
+	      "Bulk screening (a manifest, a customer base; `sxgate screen --help`):\n"
+	      "  screen [FILE] (--snapshot SNAP | --host H) [--channel C] [--at D]\n"
+	      "         [--output F] [--format csv|jsonl] [--all] [--threads N]\n"
 	      "\n"
 	      "Files:\n"
 	      "  feedback summarize FILE [--since YYYY-MM-DD] [--to YYYY-MM-DD]\n"
@@ -222,6 +229,8 @@ int main(int argc, char **argv)
 		return sx_cli_journal_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "publish"))
 		return sx_cli_publish_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "screen"))
+		return sx_cli_screen_main(argc - 1, argv + 1);
 
 	static const char *const known[] = { "check", "info", "mcheck", "listed",
 	                                     "reload", "ping", "exec" };
