@@ -4,7 +4,8 @@
  * requests in flight, the worker threads, and the run's settings.
  *
  * bench.c is the command line, setup and report; bench_queries.c reads
- * the query file and cuts it into batches; bench_load.c is the load
+ * the query file, cuts it into batches and, over RESP, encodes each
+ * batch's command once; bench_load.c is the load
  * itself, one epoll loop per worker thread.  The run's settings and
  * prepared load are one global (`bench`), written before the workers
  * start and only read while they run.
