@@ -210,6 +210,13 @@ bench-resp: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-redis-ids
 	$(Q)bench/resp.sh $(BUILD)/bench-resp
 
+# Open-loop latency at 10/50/90% of Redis's closed-loop peak, sxgated RESP
+# CHECK against Redis SISMEMBER, the same client (bench/latency.sh; make
+# bench-resp runs it as its section 3).
+bench-latency: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench-redis-ids
+	$(Q)bench/latency.sh $(BUILD)/bench-resp
+
 # What fresh memory and a new file cost here (bench/memcost.c): the
 # figures behind sxgate-build's memory and O_DIRECT choices.
 $(BUILD)/bench-memcost: $(BUILD)/bench/memcost.o
@@ -231,7 +238,7 @@ bench-http:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/http.sh $(BUILD)/bench-http
 
-.PHONY: bench bench-resp bench-memcost bench-tls bench-http
+.PHONY: bench bench-resp bench-latency bench-memcost bench-tls bench-http
 
 # Three sxgated replicas behind HAProxy fed by one Redis Stream, on
 # 127.0.0.1 (tests/cluster/, docs/DEPLOY.md); last line "N passed, N failed".

@@ -17,9 +17,10 @@
 # Knobs: AB_RECORDS (2000000), AB_ROUNDS (3), AB_SECONDS per run (3).
 # Prints a table of lookups/s per run and the median of each, with the
 # ratio B/A per configuration; then the same for the server's CPU time per
-# lookup (user + system of sxgated over the run, /proc/PID/stat, divided by
-# the lookups of the run, warmup included), which on a machine shared with
-# other work moves much less than the rates do.
+# lookup (user + system of sxgated over the run, /proc/PID/stat read once
+# the server is ready and again after the run (bench/lib.sh), divided by
+# the lookups of the run), which on a machine shared with other work moves
+# much less than the rates do.
 set -euo pipefail
 A=$(realpath "$1"); B=$(realpath "$2")
 dir=${3:-build/ab}
@@ -46,21 +47,18 @@ run() { # SIDE THREADS BENCH-ARGS... -> prints "lookups/s cpu-us-per-lookup"
 		--threads "$threads" 2>"$dir/sxgated.log" &
 	local pid=$!
 	pids+=("$pid")
-	for _ in $(seq 300); do grep -q ready "$dir/sxgated.log" && break; sleep 0.1; done
+	wait_ready "$dir/sxgated.log"
 	local args=("$@") out
 	args=("${args[@]//@RESP@/$rp}"); args=("${args[@]//@BIN@/$bp}")
 	local c0 c1
-	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	c0=$(proc_ticks "$pid")        # after the snapshot load: the run's ticks only
 	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" "${args[@]}" \
 		--duration "$secs" --json 2>/dev/null)
-	local ticks
-	ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	c1=$(proc_ticks "$pid")
 	kill "$pid"; wait "$pid" 2>/dev/null || true
-	python3 -c 'import json,os,sys
-j = json.loads(sys.argv[1]); lps = j["lookups_per_s"]
-cpu = int(sys.argv[2]) / os.sysconf("SC_CLK_TCK")
-n = lps * (float(sys.argv[3]) + 0.5)
-print(round(lps), "%.4f" % (cpu * 1e6 / n if n else 0))' "$out" "$ticks" "$secs"
+	python3 -c 'import json, sys
+j = json.loads(sys.argv[1]); print(round(j["lookups_per_s"]), j["lookups"])' "$out" |
+	{ read -r lps n; echo "$lps $(us_per $((c1 - c0)) "$n")"; }
 }
 
 declare -A res cpu

@@ -234,6 +234,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (load_queries(bench.queries) || make_batches())
 		return 3;
+	if (bench.proto == SX_CLIENT_RESP)
+		encode_resp();
 
 	worker *ws = calloc((size_t)bench.threads, sizeof *ws);
 	conn *cs = calloc((size_t)bench.conns, sizeof *cs);
@@ -346,6 +348,8 @@ int main(int argc, char **argv)
 		close(ws[t].epfd);
 	}
 	free(cs);
+	free(bench.wire);
+	free(bench.wire_off);
 	free(ws);
 
 	double us = 1e-3;

@@ -4,7 +4,8 @@
  * requests in flight, the worker threads, and the run's settings.
  *
  * bench.c is the command line, setup and report; bench_queries.c reads
- * the query file and cuts it into batches; bench_load.c is the load
+ * the query file, cuts it into batches and, over RESP, encodes each
+ * batch's command once; bench_load.c is the load
  * itself, one epoll loop per worker thread.  The run's settings and
  * prepared load are one global (`bench`), written before the workers
  * start and only read while they run.
@@ -73,6 +74,8 @@ struct bench {
 	size_t *idlens;
 	batch *batches;
 	size_t nbatches;
+	char *wire;             /* RESP: every batch's command, encoded once */
+	size_t *wire_off;       /* batch i is wire[wire_off[i], wire_off[i+1]) */
 	/* time, ns on CLOCK_MONOTONIC */
 	double t_start, t_meas, t_end;
 	double interval;        /* open loop: ns between requests of one conn */
@@ -93,6 +96,14 @@ static inline double now_ns(void)
  * bench.batches of up to bench.batch IDs.  0, or -1 after a message. */
 int load_queries(const char *path);
 int make_batches(void);
+/* The RESP command of batch b as argv (a[] has room for bench.batch + 10
+ * strings); its number of strings. */
+int resp_argv(const batch *b, const char **a);
+/* RESP: encode every batch's command once into bench.wire, so that
+ * sending one in the timed loop is a copy.  Leaves bench.wire NULL (each
+ * command is then encoded as it is sent) when they would take more than
+ * 512 MiB or memory is short. */
+void encode_resp(void);
 
 /* bench_load.c: one worker thread's loop (arg is its worker). */
 void *worker_main(void *arg);

@@ -63,40 +63,13 @@ static int send_one(worker *w, conn *c, double t0)
 		                                bench.ids + b->first, bench.idlens + b->first, b->n)
 		   : sx_client_send_listed_batch(c->cli, req_id, &b->ctx,
 		                                 bench.ids + b->first, bench.idlens + b->first, b->n);
+	} else if (bench.wire) {
+		size_t i = (size_t)(b - bench.batches);
+		rc = sx_client_send_resp_raw(c->cli, bench.wire + bench.wire_off[i],
+		                             bench.wire_off[i + 1] - bench.wire_off[i]);
 	} else {
 		const char **a = c->argv;
-		int n = 0;
-		if (bench.cmd == CMD_SISMEMBER) {
-			a[n++] = "SISMEMBER";
-			a[n++] = bench.redis_key;
-			a[n++] = bench.ids[b->first];
-		} else {
-			if (bench.cmd == CMD_LISTED) {
-				a[n++] = "LISTED";
-				a[n++] = bench.ids[b->first];
-			} else if (bench.batch == 1) {
-				a[n++] = "CHECK";
-				a[n++] = bench.ids[b->first];
-				a[n++] = b->ctx.channel;
-				if (b->ctx.cls)
-					a[n++] = b->ctx.cls;
-			} else {
-				a[n++] = "MCHECK";
-				a[n++] = b->ctx.channel;
-				a[n++] = b->ctx.cls ? b->ctx.cls : "-";
-			}
-			if (b->ctx.type) {
-				a[n++] = "TYPE";
-				a[n++] = b->ctx.type;
-			}
-			if (b->ctx.at) {
-				a[n++] = "AT";
-				a[n++] = b->ctx.at;
-			}
-			if (bench.cmd == CMD_CHECK && bench.batch > 1)
-				for (uint32_t i = 0; i < b->n; i++)
-					a[n++] = bench.ids[b->first + i];
-		}
+		int n = resp_argv(b, a);
 		for (int i = 0; i < n; i++)
 			c->alens[i] = strlen(a[i]);
 		rc = sx_client_send_resp(c->cli, n, a, c->alens);
@@ -159,10 +132,23 @@ static const char *const reason_names[] = {
 #undef X
 };
 
+/* Is v the bulk or simple string s of n bytes?  (sx_client_resp_is
+ * without its strlen: a reply is checked against every reason name.) */
+static int resp_is_n(const sx_client_resp *v, const char *s, size_t n)
+{
+	return (v->type == '+' || (v->type == '$' && !v->nil)) && v->len == n &&
+	       memcmp(v->str, s, n) == 0;
+}
+#define RESP_IS(v, lit) resp_is_n(v, lit, sizeof lit - 1)
+
 /* One CHECK reply over RESP: [decision, reason, records...].  Its
  * decision (SXB_ALLOW, SXB_DENY or SXB_REVIEW), or -1 when malformed. */
 static int resp_check_ok(const sx_client_resp *v)
 {
+	static size_t reason_lens[SXB_NREASONS];
+	if (!reason_lens[0])            /* every thread writes the same values */
+		for (int i = 0; i < SXB_NREASONS; i++)
+			__atomic_store_n(&reason_lens[i], strlen(reason_names[i]), __ATOMIC_RELAXED);
 	if (v->type != '*' || v->nil || v->num < 2)
 		return 0;
 	sx_client_resp d, r, e;
@@ -170,14 +156,15 @@ static int resp_check_ok(const sx_client_resp *v)
 	sx_client_resp_next(v, &pos, &d);
 	sx_client_resp_next(v, &pos, &r);
 	int reason = -1;
-	for (int i = 0; i < SXB_NREASONS; i++)
-		if (sx_client_resp_is(&r, reason_names[i]))
+	for (int i = 0; i < SXB_NREASONS && reason < 0; i++)
+		if (resp_is_n(&r, reason_names[i],
+		              __atomic_load_n(&reason_lens[i], __ATOMIC_RELAXED)))
 			reason = i;
 	if (reason < 0)
 		return 0;
-	int dec = sx_client_resp_is(&d, "DENY") ? SXB_DENY :
-	          sx_client_resp_is(&d, "REVIEW") ? SXB_REVIEW :
-	          sx_client_resp_is(&d, "ALLOW") ? SXB_ALLOW : -1;
+	int dec = RESP_IS(&d, "DENY") ? SXB_DENY :
+	          RESP_IS(&d, "REVIEW") ? SXB_REVIEW :
+	          RESP_IS(&d, "ALLOW") ? SXB_ALLOW : -1;
 	int named = dec == SXB_DENY || dec == SXB_REVIEW;
 	if (dec < 0 || named != (reason == SXB_R_LISTED) ||
 	    (named ? v->num < 3 : v->num != 2))

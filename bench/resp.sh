@@ -5,10 +5,10 @@
 #
 #   bench/resp.sh [WORKDIR]
 #
-# Data: RESP_RECORDS generated records (2 000 000, bench/lib.sh) plus one
-# million passports E000000000000..E000000999999, one record each, in one
-# snapshot for `sxgated --threads 1`, and every distinct ID of both in one
-# Redis set of a single-threaded redis-server.  The passports are the IDs
+# Data (bench/lib.sh resp_data): RESP_RECORDS generated records (2 000 000)
+# plus one million passports E000000000000..E000000999999, one record
+# each, in one snapshot for `sxgated --threads 1`, and every distinct ID of
+# both in one Redis set of a single-threaded redis-server.  The passports are the IDs
 # redis-benchmark's `-r 1000000 E__rand_int__` asks for: every one is in
 # both servers.
 #
@@ -19,14 +19,15 @@
 #   2. sxgate-bench, 8 connections, depth 1/16/64 (and 16/64 with 2 client
 #      threads): sxgated RESP CHECK, Redis SISMEMBER of the same IDs, and
 #      sxgated's binary protocol (batch 1) at the same depth;
-#   3. latency in open loop (sxgate-bench --rate, 8 connections, depth 16):
-#      sxgated CHECK and Redis SISMEMBER at 10/50/90% of Redis's
-#      closed-loop peak in that configuration, each point run RESP_REPEATS
-#      (3) times: median and spread of p50/p99/p99.9;
+#   3. latency in open loop: bench/latency.sh (its own servers, the same
+#      data; RESP_LATENCY=0 skips it): sxgated CHECK and Redis SISMEMBER,
+#      the same client and connections, at 10/50/90% of Redis's
+#      closed-loop peak, each point RESP_REPEATS (3) times;
 #   4. over TLS (RESP_TLS=0 skips): redis-benchmark --tls -c 4 -P 64,
 #      LISTED against SISMEMBER.
 # Server CPU per lookup is user + system time from /proc/PID/stat over the
-# run (every thread) divided by what the server answered.  Prints tables;
+# run (every thread; bench/lib.sh proc_ticks, read before and after each
+# run) divided by what the server answered.  Prints tables;
 # docs/BENCHMARKS.md quotes them (bench/manual.md).  Knobs: RESP_RECORDS,
 # RESP_N (requests per redis-benchmark run, 2000000), RESP_SECONDS per
 # sxgate-bench run (5), RESP_REPEATS (3), RESP_TLS (1), SXGATE_BIN (bin).
@@ -39,19 +40,9 @@ mkdir -p "$dir"
 dir=$(realpath "$dir")
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_data "$dir" "$n" "$B"
+resp_data "$dir" "$n" "$B"
 PY=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
-if [ ! -f "$dir/all.snap" ] || [ "$(cat "$dir/all.records" 2>/dev/null)" != "$n" ]; then
-	echo "bench: 1000000 passports beside the $n records, one snapshot, one Redis set"
-	{ cat "$dir/list.csv"
-	  awk 'BEGIN { for (i = 0; i < 1000000; i++)
-		printf "（2024）闽0203执%d号,厦门市思明区人民法院,SX,debtor,PASSPORT,E%012d,某,active,2025-01-10,,,350203\n", i, i }'
-	} >"$dir/all.csv"
-	"$B/sxgate-build" --input "$dir/all.csv" --output "$dir/all.snap" --quiet
-	"${BENCH_REDIS_IDS:-build/bench-redis-ids}" "$dir/all.csv" sxgate:ids 1000 >"$dir/all.resp"
-	echo "$n" >"$dir/all.records"
-fi
 if [ "$tls" = 1 ] && [ ! -f "$dir/srv.pem" ]; then
 	bench_certs "$dir"
 fi
@@ -69,18 +60,11 @@ rtls=()
 redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no "${rtls[@]}" \
 	--logfile "$dir/redis.log" &
 rpid=$!; pids+=("$rpid")
-for _ in $(seq 300); do
-	grep -q ready "$dir/sxgated.log" && redis-cli -p "$rp" PING >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_ready "$dir/sxgated.log" "$rp"
 redis-cli -p "$rp" --pipe <"$dir/all.resp" >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "sxgated: $("$B/sxgated" --version 2>&1 | head -1), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"
 echo "Redis set: $(redis-cli -p "$rp" SCARD sxgate:ids) IDs"
-
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # clock ticks, every thread
-tck=$(getconf CLK_TCK)
-us_per() { "$PY" -c 'import sys; t, n, k = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]); print("%.3f" % (t / k * 1e6 / n if n else 0))' "$1" "$2" "$tck"; }
 
 # redis-benchmark PID PORT TLS OPTS... -- CMD...: "requests/s us/request"
 rb() {
@@ -91,10 +75,10 @@ rb() {
 	local tl=()
 	[ "$t" = 1 ] && tl=(--tls --cacert "$dir/ca.pem")
 	local c0 c1 rps
-	c0=$(cpu "$pid")
+	c0=$(proc_ticks "$pid")
 	rps=$(redis-benchmark "${tl[@]}" -p "$port" -n "$N" --csv "${opts[@]}" "$@" 2>/dev/null |
 		tail -1 | cut -d, -f2 | tr -d '"')
-	c1=$(cpu "$pid")
+	c1=$(proc_ticks "$pid")
 	echo "${rps%.*} $(us_per $((c1 - c0)) "$N")"
 }
 pct() { "$PY" -c 'import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print("%.0f%%" % (100 * a / b if b else 0))' "$1" "$2"; }
@@ -127,15 +111,15 @@ echo "sxgated query_errors after the runs: $q"
 sxb() {
 	local pid=$1; shift
 	local c0 c1 out
-	c0=$(cpu "$pid")
+	c0=$(proc_ticks "$pid")
 	out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" --duration "$secs" --json "$@" 2>/dev/null) || true
-	c1=$(cpu "$pid")
+	c1=$(proc_ticks "$pid")
 	"$PY" -c '
-import json, sys
-j = json.loads(sys.argv[1]); t, k = float(sys.argv[2]), float(sys.argv[3])
+import json, os, sys
+j = json.loads(sys.argv[1]); t, k = float(sys.argv[2]), os.sysconf("SC_CLK_TCK")
 n = j["lookups"]
 print("%d %.3f %.1f %.1f %.1f %d" % (j["lookups_per_s"], t / k * 1e6 / n if n else 0,
-      j["p50_us"], j["p99_us"], j["p999_us"], j["errors"]))' "$out" $((c1 - c0)) "$tck"
+      j["p50_us"], j["p99_us"], j["p999_us"], j["errors"]))' "$out" $((c1 - c0))
 }
 
 echo
@@ -152,30 +136,11 @@ for cfg in "1 1" "16 1" "64 1" "16 2" "64 2"; do
 		"$b" "$b_us" "$(x "$c" "$r")" "$(x "$r_us" "$c_us")" "$(x "$c_us" "$b_us")"
 done
 
-echo
-echo "== 3. latency, open loop, 8 connections x depth 16, ${secs} s a point, $reps repeats"
-read -r peak _ <<<"$(sxb "$rpid" --port "$rp" --redis-sismember sxgate:ids --connections 8 --depth 16)"
-echo "Redis SISMEMBER closed-loop peak here: $peak/s"
-printf '%-6s %9s | %-34s | %-34s\n' load rate "sxgated CHECK p50 / p99 / p99.9 us" "Redis SISMEMBER p50 / p99 / p99.9 us"
-for f in 10 50 90; do
-	rate=$(( peak * f / 100 ))
-	sxr=() rdr=()
-	for _ in $(seq "$reps"); do
-		sxr+=("$(sxb "$spid" --protocol resp --port "$sp" --connections 8 --depth 16 --rate "$rate" --warmup 1)")
-		rdr+=("$(sxb "$rpid" --port "$rp" --redis-sismember sxgate:ids --connections 8 --depth 16 --rate "$rate" --warmup 1)")
-	done
-	"$PY" - "$f" "$rate" "${sxr[@]}" -- "${rdr[@]}" <<'PY'
-import statistics, sys
-f, rate, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-i = rest.index("--")
-def cell(runs):
-    cols = [[float(r.split()[k]) for r in runs] for k in (2, 3, 4)]
-    return " / ".join("%s (%s-%s)" % tuple(("%.0f" % v) for v in (statistics.median(c), min(c), max(c)))
-                      for c in cols)
-print("%-6s %9s | %-34s | %-34s" % (f + "%", rate, cell(rest[:i]), cell(rest[i + 1:])))
-PY
-done
-echo "(each cell: median of the repeats, then their range in parentheses)"
+if [ "${RESP_LATENCY:-1}" = 1 ]; then
+	echo
+	echo "== 3. latency, open loop (bench/latency.sh: its own sxgated and redis-server, the same data)"
+	LAT_SECONDS=$secs LAT_REPEATS=$reps RESP_RECORDS=$n SXGATE_BIN=$B "$(dirname "$0")/latency.sh" "$dir"
+fi
 
 if [ "$tls" = 1 ]; then
 	echo

@@ -8,7 +8,9 @@
 # for one listed ID against Redis SISMEMBER of it (redis-benchmark sends
 # one fixed command); then sxgate-bench's binary peak configuration and RESP CHECK at
 # depth 16/64 plain and over TLS (when sxgate-bench has --tls); then new
-# connections per second, a handshake each (-k 0).  Certificates: EC P-256,
+# connections per second, a handshake each (-k 0).  The sxgate-bench rows
+# give sxgated's server CPU per lookup beside the rate (/proc/PID/stat over
+# the run, bench/lib.sh), which the shared machine disturbs least.  Certificates: EC P-256,
 # made here.  Prints a table; the ratios are what docs/BENCHMARKS.md
 # quotes.  Knobs: TLS_RECORDS (2000000), TLS_N (requests per
 # redis-benchmark run, 400000).
@@ -30,7 +32,7 @@ sp=$(free_port); stp=$(free_port); sb=$(free_port); stb=$(free_port)
 "$B/sxgated" --snapshot "$dir/list.snap" --threads 1 --resp-port "$sp" --bin-port "$sb" \
 	--tls-resp-port "$stp" --tls-bin-port "$stb" --tls-cert "$dir/srv.pem" \
 	--tls-key "$dir/srv.key" 2>"$dir/sxgated.log" &
-pids+=($!)
+spid=$!; pids+=("$spid")
 rp=$(free_port); rtp=$(free_port)
 redis-server --port "$rp" --tls-port "$rtp" --bind 127.0.0.1 --save '' --appendonly no \
 	--tls-cert-file "$dir/srv.pem" --tls-key-file "$dir/srv.key" --tls-ca-cert-file "$dir/ca.pem" \
@@ -60,16 +62,27 @@ hs() { redis-benchmark --tls --cacert "$dir/ca.pem" -p "$1" -n 4000 -c 4 -k 0 -q
 a=$(hs "$stp"); b=$(hs "$rtp")
 printf '%-34s %12s\n%-34s %12s\n' "sxgated handshakes/s" "$a" "redis handshakes/s" "$b"
 if "$B/sxgate-bench" --help 2>&1 | grep -q -- '--tls'; then
-	echo "== sxgate-bench (lookups/s): plain vs TLS"
-	sxb() { "$B/sxgate-bench" --queries "$dir/queries.tsv" --warmup 0.5 --duration 3 --json "$@" 2>/dev/null |
-		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["lookups_per_s"]))'; }
+	echo "== sxgate-bench (lookups/s, then sxgated's CPU us per lookup): plain vs TLS"
+	printf '%-34s %12s %12s %8s | %8s %8s %8s\n' run plain tls tls/plain "us plain" "us tls" "tls/plain"
+	# sxb ARGS...: "lookups/s us-per-lookup" (server CPU over the run, bench/lib.sh)
+	sxb() {
+		local t0 t1 out
+		t0=$(proc_ticks "$spid")
+		out=$("$B/sxgate-bench" --queries "$dir/queries.tsv" --duration 3 --json "$@" 2>/dev/null)
+		t1=$(proc_ticks "$spid")
+		python3 -c 'import json, sys; j = json.loads(sys.argv[1]); print(int(j["lookups_per_s"]), j["lookups"])' "$out" |
+			{ read -r lps nl; echo "$lps $(us_per $((t1 - t0)) "$nl")"; }
+	}
 	for cfg in "bin peak|--port $sb --batch 256 --depth 32 --connections 8|--port $stb --batch 256 --depth 32 --connections 8" \
 	           "RESP CHECK d16|--protocol resp --port $sp --connections 8 --depth 16|--protocol resp --port $stp --connections 8 --depth 16" \
 	           "RESP CHECK d64|--protocol resp --port $sp --connections 8 --depth 64|--protocol resp --port $stp --connections 8 --depth 64"; do
 		IFS='|' read -r name plainargs tlsargs <<<"$cfg"
 		# shellcheck disable=SC2086
-		a=$(sxb $plainargs); b=$(sxb $tlsargs --tls --cacert "$dir/ca.pem")
-		printf '%-34s %12s %12s %8.3f\n' "$name" "$a" "$b" "$(ratio "$b" "$a")"
+		read -r a au < <(sxb $plainargs)
+		# shellcheck disable=SC2086
+		read -r b bu < <(sxb $tlsargs --tls --cacert "$dir/ca.pem")
+		printf '%-34s %12s %12s %8.3f | %8s %8s %8.3f\n' "$name" "$a" "$b" "$(ratio "$b" "$a")" \
+			"$au" "$bu" "$(ratio "$bu" "$au")"
 	done
 else
 	echo "== sxgate-bench has no --tls here: its TLS rows skipped"

@@ -1,6 +1,7 @@
 /*
  * request.c - encoding pipelined requests: CHECK and LISTED batches and
- * EXEC frames for the binary protocol, commands for RESP.
+ * EXEC frames for the binary protocol, commands for RESP (and RESP
+ * commands a caller encoded beforehand, appended as they are).
  *
  * Each request is sized first, then checked against the protocol's limits
  * (IDs 1..64 bytes, context strings up to 255, bodies up to 1 MiB), then
@@ -158,5 +159,21 @@ int sx_client_send_resp(sx_client *cli, int argc, const char *const *argv,
 		*p++ = '\n';
 	}
 	cli->txlen += (size_t)(p - p0);
+	return 0;
+}
+
+int sx_client_send_resp_raw(sx_client *cli, const void *buf, size_t len)
+{
+	if (cli->proto != SX_CLIENT_RESP)
+		return sxc_fail(cli, SX_CLIENT_EMODE, "RESP commands need a RESP connection");
+	if (cli->broken)
+		return cli->broken;
+	if (len == 0)
+		return sxc_fail(cli, SX_EINVAL, "no RESP command to send");
+	int rc = sxc_tx_reserve(cli, len);
+	if (rc)
+		return rc;
+	memcpy(cli->tx + cli->txlen, buf, len);
+	cli->txlen += len;
 	return 0;
 }

@@ -258,6 +258,11 @@ int sx_client_send_exec(sx_client *cli, uint32_t req_id, int argc,
 /* Append a RESP command, an array of bulk strings (RESP only). */
 int sx_client_send_resp(sx_client *cli, int argc, const char *const *argv,
                         const size_t *lens);
+/* Append len bytes of RESP commands encoded beforehand (a load generator
+ * prepares its commands once, outside its timed loop).  The bytes are sent
+ * as they are: the caller answers for them being whole commands.  RESP
+ * only; len > 0 (at most the send buffer's limit, as for any request). */
+int sx_client_send_resp_raw(sx_client *cli, const void *buf, size_t len);
 
 /* Write the send buffer.  Returns 0 when all of it is written; -EAGAIN
  * (non-blocking mode) when some is left: wait for POLLOUT and call again;

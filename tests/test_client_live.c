@@ -304,6 +304,36 @@ ST_TEST(client_live, pipelined_resp_commands_come_back_in_order)
 	sx_client_close(cli);
 }
 
+ST_TEST(client_live, resp_commands_encoded_beforehand_are_sent_as_they_are)
+{
+	st_server *s = st_start(st_snap);
+	sx_client *cli = open_cli(s, SX_CLIENT_RESP);
+	char wire[512];
+	/* two commands in one append, then one more: three replies in order */
+	int n = snprintf(wire, sizeof wire,
+	                 "*2\r\n$6\r\nLISTED\r\n$%zu\r\n%s\r\n*1\r\n$4\r\nPING\r\n",
+	                 strlen(LISTED_ID), LISTED_ID);
+	cr_assert_eq(sx_client_send_resp_raw(cli, wire, (size_t)n), 0, "%s", sx_client_errmsg(cli));
+	n = snprintf(wire, sizeof wire, "*2\r\n$6\r\nLISTED\r\n$%zu\r\n%s\r\n",
+	             strlen(CLEAN_ID), CLEAN_ID);
+	cr_assert_eq(sx_client_send_resp_raw(cli, wire, (size_t)n), 0);
+	cr_assert_eq(sx_client_send_resp_raw(cli, wire, 0), SX_EINVAL);
+	cr_assert_eq(sx_client_flush(cli), 0);
+	sx_client_resp v;
+	cr_assert_eq(sx_client_recv_resp(cli, &v), 0, "%s", sx_client_errmsg(cli));
+	cr_assert(v.type == ':' && v.num == 1);
+	cr_assert_eq(sx_client_recv_resp(cli, &v), 0);
+	cr_assert(sx_client_resp_is(&v, "PONG"));
+	cr_assert_eq(sx_client_recv_resp(cli, &v), 0);
+	cr_assert(v.type == ':' && v.num == 0);
+	sx_client_close(cli);
+	/* a binary connection refuses RESP bytes */
+	cli = open_cli(s, SX_CLIENT_BINARY);
+	cr_assert_eq(sx_client_send_resp_raw(cli, "*1\r\n$4\r\nPING\r\n", 14), SX_CLIENT_EMODE);
+	cr_assert_eq(sx_client_unsent(cli), 0);
+	sx_client_close(cli);
+}
+
 /* ---- the programs ------------------------------------------------------------ */
 
 /* Run a shell command; its stdout (malloc'd) and exit status. */
@@ -462,6 +492,7 @@ ST_TEST(client_live, bench_checks_every_reply_and_reports_json)
 		"--protocol resp --batch 8 --depth 2 --threads 2",
 		"--protocol resp --command listed",
 		"--protocol binary --batch 4 --rate 2000",
+		"--protocol resp --depth 4 --rate 2000",
 	};
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
 		int port = strstr(modes[i], "resp") ? s->resp_port : s->bin_port;
