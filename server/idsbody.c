@@ -4,7 +4,9 @@
  * One pass, no allocation, no backtracking: a cursor over the bytes and a
  * refusal (-1) at the first byte the plain shape does not allow.  A
  * string ends at the first '"'; since it may hold no backslash, that
- * quote is its end in JSON too.
+ * quote is its end in JSON too.  An ID's bytes are not checked for UTF-8
+ * here: the API answers an ID that is not UTF-8 with an error in its
+ * place, as it does any invalid ID (idsbody.h).
  */
 #include <string.h>
 
@@ -30,8 +32,9 @@ static int take(cur *c, char ch)
 	return 0;
 }
 
-/* A string without escapes or control characters, valid UTF-8. */
-static int string(cur *c, sx_str *out)
+/* A string without escapes or control characters: raw bytes, whose UTF-8
+ * is the caller's to check (string() checks it, ids_array() leaves it). */
+static int raw_string(cur *c, sx_str *out)
 {
 	if (take(c, '"'))
 		return -1;
@@ -46,7 +49,13 @@ static int string(cur *c, sx_str *out)
 		return -1;
 	*out = (sx_str){ s, (size_t)(c->p - s) };
 	c->p++;
-	return sx_utf8_valid(out->p, out->n) ? 0 : -1;
+	return 0;
+}
+
+/* A raw string of valid UTF-8. */
+static int string(cur *c, sx_str *out)
+{
+	return raw_string(c, out) || !sx_utf8_valid(out->p, out->n) ? -1 : 0;
 }
 
 /* A string, or null ({NULL, 0}); "" is {NULL, 0} too. */
@@ -76,7 +85,7 @@ static int ids_array(cur *c, sx_str *ids, size_t cap, size_t *n)
 		return 0;
 	}
 	for (;;) {
-		if (*n == cap || string(c, &ids[*n]))
+		if (*n == cap || raw_string(c, &ids[*n]))
 			return -1;
 		(*n)++;
 		ws(c);

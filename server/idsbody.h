@@ -15,12 +15,16 @@
  * members channel (a non-empty string), class, type, at (a string or
  * null), ids (an array of strings), each at most once, strings without
  * backslash escapes or control characters and of valid UTF-8, JSON
- * whitespace anywhere JSON allows it.  Anything else (an escape, a number,
+ * whitespace anywhere JSON allows it.  The one exception: the bytes of an
+ * ID are not checked for UTF-8, so that a batch with one ID that is not
+ * (a client's encoding slip) is still answered, that ID with an error in
+ * its place; the caller checks each ID (sx_utf8_valid) before use.  Anything else (an escape, a number,
  * an unknown member, a duplicate, trailing bytes, more IDs than the caller
  * has room for) is "not mine", and the caller reads the body with Jansson,
  * which accepts what JSON allows and says what is wrong with the rest.  So
  * the two readers never disagree on a body both accept: tests/fuzz/
- * fuzz_idsbody.c checks exactly that, against Jansson itself.
+ * fuzz_idsbody.c checks exactly that, against Jansson itself (a body with
+ * an ID that is not UTF-8 is one Jansson refuses whole).
  */
 #ifndef SX_IDSBODY_H
 #define SX_IDSBODY_H

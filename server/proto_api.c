@@ -444,14 +444,14 @@ static void check_batch(sx_conn *c, const sx_http_req *r, const sx_tenant *t, sx
 	put_lit(x, "[");
 	size_t run = 0;
 	for (size_t i = 0; i <= n; i++) {
-		if (i < n && ids[i].p)
+		if (i < n && ids[i].p && sx_utf8_valid(ids[i].p, ids[i].n))
 			continue;
 		if (i > run)
 			sx_batch_decide(x, &q, ids + run, i - run, t ? t->name : NULL, &sink.k);
 		run = i + 1;
 		if (i < n) {
-			snprintf(err, sizeof err, "ERR invalid id: element %zu of 'ids' is not a "
-			         "string", i);
+			snprintf(err, sizeof err, "ERR invalid id: element %zu of 'ids' is not %s",
+			         i, ids[i].p ? "valid UTF-8" : "a string");
 			sx_stat_inc(x->stats.query_errors);
 			json_sink_error(&sink.k, err, strlen(err));
 		}

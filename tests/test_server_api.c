@@ -25,6 +25,8 @@
  */
 #include <jansson.h>
 
+#include "json.h"
+
 #include "helpers/feedtest.h"
 #include "helpers/httptest.h"
 #include "helpers/srvtest.h"     /* (via httptest.h too; named so make test-tsan picks this up) */
@@ -435,8 +437,9 @@ ST_TEST(api, every_error_status)
 	             400, "'ids' must be an array of ID strings", "ids not an array");
 	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"idz\":[]}"), 400,
 	             "unknown field 'idz' (channel, class, type, at, ids)", "a misspelt field");
-	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"ids\":[\"\xff\"]}"),
-	             400, NULL, "raw invalid UTF-8 in the body (not JSON)");
+	/* raw invalid UTF-8 outside an ID is not JSON: one 400 */
+	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\xff\",\"ids\":[]}"),
+	             400, NULL, "raw invalid UTF-8 in the channel (not JSON)");
 	assert_error(req(hp, "POST", "/v1/check", ops, NULL), 400, NULL, "no body");
 	assert_error(req(hp, "POST", "/v1/updates", ops, "{\"op\":\"LIST.REMOVE\"}"), 400, NULL,
 	             "an update without its fields");
@@ -456,6 +459,24 @@ ST_TEST(api, every_error_status)
 	cr_assert_not_null(json_object_get(json_array_get(j, 2), "error"), "%s", r.body);
 	cr_assert_not_null(json_object_get(json_array_get(j, 3), "error"), "%s", r.body);
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 4), "reason")),
+	                 "NOT_LISTED");
+	json_decref(j);
+	ht_free(&r);
+	/* an ID of raw bytes that are not UTF-8 is an invalid ID in its place,
+	 * and its neighbours are answered (the issue: "invalid UTF-8 included") */
+	r = req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"at\":\"2026-01-10\","
+	        "\"ids\":[\"" DENY_ID "\",\"\xff\xfe\",\"\xe9\x97\",\"" FREE_ID "\"]}");
+	cr_assert_eq(r.status, 200, "%s", r.body);
+	cr_assert(sx_utf8_valid(r.body, strlen(r.body)), "the reply is not UTF-8");
+	j = parse(&r);
+	cr_assert_eq(json_array_size(j), 4, "%s", r.body);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "decision")),
+	                 "DENY");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 1), "error")),
+	                 "invalid id: element 1 of 'ids' is not valid UTF-8");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 2), "error")),
+	                 "invalid id: element 2 of 'ids' is not valid UTF-8");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 3), "reason")),
 	                 "NOT_LISTED");
 	json_decref(j);
 	ht_free(&r);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "idsbody.h"
+#include "json.h"
 
 #define CHECK(cond, ...)                                                          \
 	do {                                                                      \
@@ -64,6 +65,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sx_str ids[ROOM];
 	if (sx_idsbody_scan(body, size, &b, ids, ROOM) == 0) {
 		CHECK(b.n <= ROOM, "%zu IDs in room for %d", b.n, ROOM);
+		int utf8 = 1;
+		for (size_t i = 0; i < b.n; i++) {
+			CHECK(ids[i].p >= body && ids[i].p + ids[i].n <= body + size,
+			      "id %zu points outside the body", i);
+			utf8 &= sx_utf8_valid(ids[i].p, ids[i].n);
+		}
+		if (!utf8) {
+			/* not JSON, so Jansson refuses it whole; the API answers
+			 * the IDs that are not UTF-8 with an error each */
+			free(body);
+			return 0;
+		}
 		json_error_t e;
 		json_t *o = json_loadb(body, size, JSON_REJECT_DUPLICATES, &e);
 		CHECK(o, "the scanner accepted what Jansson refuses: %s (column %d)", e.text,
