@@ -40,25 +40,29 @@ if [ -x bin/sxgated ]; then
 	read -r case_no hit < <(awk -F, 'NR > 1 && $3 == "SX" && $4 == "debtor" &&
 		$5 == "RIC" && $8 == "active" &&
 		$10 == "" && $11 == "" && length($6) == 18 {print $1, $6; exit}' "$dir/list.csv")
+	rp=${RESP_PORT:-6380} bp=${BIN_PORT:-6381} hp=${METRICS_PORT:-9380}
 	cat <<MSG
 
-== starting sxgated on 127.0.0.1 (RESP 6380, binary 6381, metrics 9380); Ctrl-C stops it
+== starting sxgated on 127.0.0.1 (RESP $rp, binary $bp, HTTP $hp); Ctrl-C stops it
    journal: $dir/journal   feedback to the courts: $dir/feedback
    try, in another terminal:
-     redis-cli -p 6380 PING
-     redis-cli -p 6380 CHECK $hit air AT 2026-01-10
-     redis-cli -p 6380 CHECK $hit rail G1234:second AT 2026-01-10
-     bin/sxgate check $hit air --at 2026-01-10 --port 6381
-     redis-cli -p 6380 CHECK $hit procurement AT 2026-01-10   (docs/MEASURES.md)
-     redis-cli -p 6380 CHECK $hit finance bank AT 2026-01-10  (REVIEW)
-     redis-cli -p 6380 LIST.REMOVE '$case_no' RIC $hit        (a removal, live)
-     redis-cli -p 6380 CHECK $hit air AT 2026-01-10
-     redis-cli -p 6380 INFO live
-     curl -s localhost:9380/health; curl -s localhost:9380/metrics | head
+     redis-cli -p $rp PING
+     redis-cli -p $rp CHECK $hit air AT 2026-01-10
+     redis-cli -p $rp CHECK $hit rail G1234:second AT 2026-01-10
+     bin/sxgate check $hit air --at 2026-01-10 --port $bp
+     redis-cli -p $rp CHECK $hit procurement AT 2026-01-10   (docs/MEASURES.md)
+     redis-cli -p $rp CHECK $hit finance bank AT 2026-01-10  (REVIEW)
+     redis-cli -p $rp LIST.REMOVE '$case_no' RIC $hit        (a removal, live)
+     redis-cli -p $rp CHECK $hit air AT 2026-01-10
+     redis-cli -p $rp INFO live
+     curl -s 'localhost:$hp/v1/check?id=$hit&channel=air&at=2026-01-10'   (docs/HTTP.md)
+     curl -s localhost:$hp/health; curl -s localhost:$hp/metrics | head
+     open http://127.0.0.1:$hp/ in a browser: the status page
      bin/sxgate feedback summarize $dir/feedback
+     bin/sxgate feedback report $dir/feedback --html $dir/report.html   (for the courts)
+     bin/sxgate screen --snapshot $dir/demo.snap --channel air --at 2026-01-10 --all FILE.csv
 MSG
 	exec bin/sxgated --snapshot "$dir/demo.snap" --bind 127.0.0.1 \
-		--resp-port "${RESP_PORT:-6380}" --bin-port "${BIN_PORT:-6381}" \
-		--http-port "${METRICS_PORT:-9380}" \
+		--resp-port "$rp" --bin-port "$bp" --http-port "$hp" \
 		--journal "$dir/journal" --feedback "$dir/feedback"
 fi
