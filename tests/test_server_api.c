@@ -435,6 +435,12 @@ ST_TEST(api, every_error_status)
 	             400, "'ids' must be an array of ID strings", "ids not an array");
 	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"idz\":[]}"), 400,
 	             "unknown field 'idz' (channel, class, type, at, ids)", "a misspelt field");
+	/* a long unknown key that "%.40s" cuts inside a character: the message
+	 * stays (the cut character a '?'), not an empty error */
+	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"ids\":[],"
+	                 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\u00e9\":1}"), 400,
+	             "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' (channel, class, "
+	             "type, at, ids)", "a long key cut inside a character");
 	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"ids\":[\"\xff\"]}"),
 	             400, NULL, "raw invalid UTF-8 in the body (not JSON)");
 	assert_error(req(hp, "POST", "/v1/check", ops, NULL), 400, NULL, "no body");
