@@ -522,6 +522,21 @@ Test(fbreport, errors_are_clear_and_leave_no_file)
 	free(o);
 	unlink(html);
 
+	/* absurd times at both ends of int64 (a hostile log, its CRCs right):
+	 * the day of each is computed without overflow, so the span is seen
+	 * as the wrong clock it is, not folded into one day */
+	char absurd[PATH_MAX + 32];
+	snprintf(absurd, sizeof absurd, "%s/absurd", tu_dir);
+	const lrec z[] = {
+		{ INT64_MAX, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+		{ INT64_MIN, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+	};
+	write_log(absurd, z, 2);
+	o = sh(&st, "%s feedback report %s --json - 2>&1", sxgate(), absurd);
+	cr_assert_eq(st, 3, "%s", o);
+	cr_assert(strstr(o, "a wrong clock?"), "%s", o);
+	free(o);
+
 	/* a damaged record in the middle: the reader's message, no file */
 	size_t n;
 	char *data = tu_read(fb, &n);
