@@ -421,6 +421,23 @@ Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
 	cr_assert_eq(st, 2, "exit %d: %s", st, err);
 	cr_assert(strstr(err, "no id column") && strstr(err, "name,passport,flight"),
 	          "%s", err);
+	/* a header over the reader's 1 MiB: the reader's error, not "no id column" */
+	{
+		size_t hn = 300000 * 8 + 64, k = 0;
+		char *h = malloc(hn);
+		cr_assert_not_null(h);
+		k += (size_t)snprintf(h + k, hn - k, "id_no");
+		for (int i = 0; i < 300000; i++)
+			k += (size_t)snprintf(h + k, hn - k, ",c%d", i);
+		snprintf(h + k, hn - k, "\n350304197806263293\n");
+		tu_write_str(in, h);
+		free(h);
+	}
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, out, rej);
+	cr_assert_eq(st, 2, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "the header: line 1, column 1: record longer than 1 MiB"),
+	          "%s", err);
 	/* no channel anywhere */
 	tu_write_str(in, "id\n350304197806263293\n");
 	st = screen(err, sizeof err, "%s --snapshot %s --output %s --rejects %s",
