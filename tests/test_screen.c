@@ -371,6 +371,37 @@ Test(screen, carried_columns_and_rejects_are_exact, .init = st_setup_epoll,
 	cr_assert(strstr(err, "7 rows rejected, more than the 6 allowed"), "%s", err);
 }
 
+/* A list row whose case number is a spreadsheet formula: the cases cell
+ * is written as text (a leading apostrophe), the carried column as it came. */
+Test(screen, a_formula_in_the_list_data_is_not_a_formula_in_the_csv,
+     .init = st_setup_epoll, .fini = st_teardown, .timeout = 60)
+{
+	char list[PATH_MAX + 64], snap[PATH_MAX + 64], in[PATH_MAX + 64];
+	char out[PATH_MAX + 64], rej[PATH_MAX + 64], err[4096];
+	tu_path(list, sizeof list, tu_dir, "evil-list.csv");
+	tu_path(snap, sizeof snap, tu_dir, "evil.snap");
+	tu_path(in, sizeof in, tu_dir, "in.csv");
+	tu_path(out, sizeof out, tu_dir, "out.csv");
+	tu_path(rej, sizeof rej, tu_dir, "rej.csv");
+	tu_write_str(list, "case_no,court,list,role,id_type,id_no,name,status,listed_on,"
+	             "expires_on,restrictions,region\n"
+	             "=HYPERLINK(1),\"@SUM(1+1),x\",SX,debtor,RIC,350304197806263293,"
+	             "张某某,active,2025-01-10,,,350500\n"
+	             "+1,court,SX,debtor,RIC,350203620915548,李某,active,2025-01-10,,,350203\n");
+	st_build(list, NULL, snap, NULL);
+	tu_write_str(in, "id_no,note\n350304197806263293,=cmd|' /C calc'!A0\n"
+	             "350203620915548,x\n");
+	int st = screen(err, sizeof err, "%s --snapshot %s --channel air --at 2026-01-10 "
+	                "--output %s --rejects %s", in, snap, out, rej);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	char *o = tu_read(out, NULL);
+	cr_assert_str_eq(o, "id_no,note,decision,reason,cases\n"
+	                 "350304197806263293,=cmd|' /C calc'!A0,DENY,LISTED,"
+	                 "\"'=HYPERLINK(1)|@SUM(1+1),x|debtor|SX\"\n"
+	                 "350203620915548,x,DENY,LISTED,\"'+1|court|debtor|SX\"\n");
+	free(o);
+}
+
 Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
      .fini = st_teardown, .timeout = 60)
 {
