@@ -377,6 +377,21 @@ Test(fbreport, markup_in_a_court_name_is_text_and_runs_nothing, .timeout = 120)
 	char *c = tu_read(csv, &n);
 	cr_assert(strstr(c, "\"a,\"\"b\"\"\xff法院\",") , "CSV quotes: %s", c);
 	free(c);
+	/* a court name that is a spreadsheet formula is text in the CSV */
+	const lrec f[] = {
+		{ 1767000000000LL, "t", SX_C_AIR, SX_R_LISTED, "350304197806263293",
+		  "=HYPERLINK(\"http://x\",\"法院\")", "1" },
+		{ 1767000000000LL, "t", SX_C_AIR, SX_R_LISTED, "350304197806263293",
+		  "@SUM(1)", "2" },
+	};
+	write_log(fb, f, 2);
+	o = sh(&st, "%s feedback report %s --csv %s 2>&1", sxgate(), fb, csv);
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	c = tu_read(csv, &n);
+	cr_assert(strstr(c, "\r\n\"'=HYPERLINK(\"\"http://x\"\",\"\"法院\"\")\",") &&
+	          strstr(c, "\r\n\"'@SUM(1)\","), "formulas as text: %s", c);
+	free(c);
 	/* the browser runs no script from it (browser.py fails on a JS error) */
 	char *dom = browser("dom file://%s", html);
 	cr_assert(strstr(dom, "&lt;script&gt;throw new Error(\"xss\")&lt;/script&gt;"),
