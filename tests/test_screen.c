@@ -469,6 +469,24 @@ Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
 	cr_assert_eq(st, 2, "exit %d: %s", st, err);
 	cr_assert(strstr(err, "the header: line 1, column 1: record longer than 1 MiB"),
 	          "%s", err);
+	/* an output that is the input: refused, the input left whole (it was
+	 * truncated while read: the rows after the first block lost, exit 0) */
+	tu_write_str(in, "id\n350304197806263293\n");
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, in, rej);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "--output") && strstr(err, "is the input"), "%s", err);
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, out, in);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "the rejects file") && strstr(err, "is the input"), "%s", err);
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, rej, rej);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "is the rejects file"), "%s", err);
+	char *whole = tu_read(in, NULL);
+	cr_assert_str_eq(whole, "id\n350304197806263293\n");
+	free(whole);
 	/* no channel anywhere */
 	tu_write_str(in, "id\n350304197806263293\n");
 	st = screen(err, sizeof err, "%s --snapshot %s --output %s --rejects %s",
