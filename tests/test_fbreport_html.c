@@ -512,6 +512,25 @@ Test(fbreport, errors_are_clear_and_leave_no_file)
 	cr_assert_eq(st, 1, "%s", o);
 	cr_assert(strstr(o, "which output?"), "%s", o);
 	free(o);
+	/* an output named as the log would be renamed over it: refused, the
+	 * log whole; two outputs of one name likewise */
+	size_t n0;
+	char *before = tu_read(fb, &n0);
+	o = sh(&st, "%s feedback report %s --csv %s 2>&1", sxgate(), fb, fb);
+	cr_assert_eq(st, 1, "%s", o);
+	cr_assert(strstr(o, "--csv") && strstr(o, "is the feedback log"), "%s", o);
+	free(o);
+	size_t n1;
+	char *after = tu_read(fb, &n1);
+	cr_assert(n0 == n1 && !memcmp(before, after, n0), "the log was changed");
+	free(before);
+	free(after);
+	o = sh(&st, "%s feedback report %s --csv %s --json %s 2>&1", sxgate(), fb, html,
+	       html);
+	cr_assert_eq(st, 1, "%s", o);
+	cr_assert(strstr(o, "--json") && strstr(o, "is --csv"), "%s", o);
+	free(o);
+	cr_assert(!tu_exists(html));
 	o = sh(&st, "%s feedback report --help", sxgate());
 	cr_assert_eq(st, 0);
 	cr_assert(strstr(o, "--full-ids") && strstr(o, "--tenant"), "%s", o);
