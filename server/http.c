@@ -160,8 +160,11 @@ static int take_header(sx_http_req *r, sx_str name, sx_str value, int *nhost)
 		if (!r->connection.p)
 			r->connection = value;
 	} else if (name_is(name, "Authorization")) {
-		if (!r->authorization.p)
-			r->authorization = value;
+		/* one field, one value (RFC 9110 11.6.2): with two, a proxy in
+		 * front and this server could each take another tenant's */
+		if (r->authorization.p)
+			return fail(r, 400, "more than one Authorization header");
+		r->authorization = value;
 	}
 	return SX_HTTP_DONE;
 }

@@ -23,7 +23,8 @@
  *     a Content-Length that is not all digits, overflows or is repeated
  *     with a different value is 400 (RFC 9112 6.3);
  *   - Transfer-Encoding (chunked bodies) is not implemented: 501;
- *   - HTTP/1.1 needs exactly one Host (RFC 9112 3.2): else 400.
+ *   - HTTP/1.1 needs exactly one Host (RFC 9112 3.2): else 400;
+ *   - Authorization at most once (RFC 9110 11.6.2): else 400.
  *
  * Errors are found as early as the bytes allow: a malformed request line
  * is answered when its line is complete, not once 8 KiB have come.

@@ -78,14 +78,33 @@ static void put_cstr(sx_ctx *x, const char *s)
 	put(x, s, strlen(s));
 }
 
-/* s[0..n) as a JSON string.  A message that a limit cut inside a UTF-8
- * character loses that character's bytes, so the JSON stays valid. */
+/* s[0..n) as a JSON string, valid UTF-8 JSON whatever s holds.  A
+ * message that a limit cut inside a UTF-8 character at its end loses
+ * that character's bytes; any other byte that is not UTF-8 (a client's
+ * key that "%.40s" cut in the middle of the message) becomes '?', the
+ * rest of the message kept (up to 1024 bytes of it). */
 static void put_jstr(sx_ctx *x, const char *s, size_t n)
 {
-	for (int k = 0; k < 4 && n && !sx_utf8_valid(s, n); k++)
-		n--;
-	if (!sx_utf8_valid(s, n))
-		n = 0;             /* cannot happen for our messages; stay valid anyway */
+	char tmp[1024];
+	if (!sx_utf8_valid(s, n)) {
+		size_t o = 0;
+		for (size_t i = 0; i < n && o < sizeof tmp;) {
+			unsigned char ch = (unsigned char)s[i];
+			size_t len = ch < 0x80 ? 1 : ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+			if (i + len > n && ch >= 0xc2 && ch <= 0xf4)
+				break;                      /* a character cut at the end */
+			if (i + len <= n && o + len <= sizeof tmp && sx_utf8_valid(s + i, len)) {
+				memcpy(tmp + o, s + i, len);
+				o += len;
+				i += len;
+			} else {
+				tmp[o++] = '?';
+				i++;
+			}
+		}
+		s = tmp;
+		n = o;
+	}
 	x->jlen += sx_json_str(room(x, SX_JSON_STR_MAX(n)), s, n);
 }
 

@@ -297,6 +297,35 @@ Test(columns, an_empty_or_absent_input_fails_and_says_why)
 	cr_assert_not_null(strstr(why, "no-such-list.csv"), "%s", why);
 }
 
+/* An output named as an input would truncate it (the rejects file) or be
+ * renamed over it (the snapshot): refused, the list left whole. */
+Test(columns, an_output_that_is_an_input_is_refused_and_the_input_kept)
+{
+	tu_build b;
+	const char *list = "case_no,court,list,role,id_type,id_no,name,status,listed_on\n"
+	                   "c1,court,SX,debtor,RIC,350304197806263293,n,active,2025-01-10\n";
+	cr_assert_eq(tu_build_csv(&b, tu_dir, "same", list, NULL, 1000), 0, "%s", b.why);
+	sx_build_opts o = b.o;
+	char why[1024] = "";
+	sx_build_report rep;
+	o.output = o.input;
+	cr_assert_eq(sx_build(&o, &rep, why, sizeof why), SX_EINVAL);
+	cr_assert_not_null(strstr(why, "--output") && strstr(why, "is the input") ? why : NULL,
+	                   "%s", why);
+	o = b.o;
+	o.rejects = o.input;
+	cr_assert_eq(sx_build(&o, &rep, why, sizeof why), SX_EINVAL);
+	cr_assert_not_null(strstr(why, "the rejects file") ? why : NULL, "%s", why);
+	o = b.o;
+	o.rejects = o.output;
+	cr_assert_eq(sx_build(&o, &rep, why, sizeof why), SX_EINVAL);
+	cr_assert_not_null(strstr(why, "is --output") ? why : NULL, "%s", why);
+	size_t n;
+	char *kept = tu_read(b.o.input, &n);
+	cr_assert_str_eq(kept, list);
+	free(kept);
+}
+
 /* ---- rejects ---------------------------------------------------------------------------- */
 
 Test(rejects, every_reason_lands_at_its_physical_line_with_the_raw_record)

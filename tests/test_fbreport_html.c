@@ -377,6 +377,21 @@ Test(fbreport, markup_in_a_court_name_is_text_and_runs_nothing, .timeout = 120)
 	char *c = tu_read(csv, &n);
 	cr_assert(strstr(c, "\"a,\"\"b\"\"\xff法院\",") , "CSV quotes: %s", c);
 	free(c);
+	/* a court name that is a spreadsheet formula is text in the CSV */
+	const lrec f[] = {
+		{ 1767000000000LL, "t", SX_C_AIR, SX_R_LISTED, "350304197806263293",
+		  "=HYPERLINK(\"http://x\",\"法院\")", "1" },
+		{ 1767000000000LL, "t", SX_C_AIR, SX_R_LISTED, "350304197806263293",
+		  "@SUM(1)", "2" },
+	};
+	write_log(fb, f, 2);
+	o = sh(&st, "%s feedback report %s --csv %s 2>&1", sxgate(), fb, csv);
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	c = tu_read(csv, &n);
+	cr_assert(strstr(c, "\r\n\"'=HYPERLINK(\"\"http://x\"\",\"\"法院\"\")\",") &&
+	          strstr(c, "\r\n\"'@SUM(1)\","), "formulas as text: %s", c);
+	free(c);
 	/* the browser runs no script from it (browser.py fails on a JS error) */
 	char *dom = browser("dom file://%s", html);
 	cr_assert(strstr(dom, "&lt;script&gt;throw new Error(\"xss\")&lt;/script&gt;"),
@@ -497,6 +512,25 @@ Test(fbreport, errors_are_clear_and_leave_no_file)
 	cr_assert_eq(st, 1, "%s", o);
 	cr_assert(strstr(o, "which output?"), "%s", o);
 	free(o);
+	/* an output named as the log would be renamed over it: refused, the
+	 * log whole; two outputs of one name likewise */
+	size_t n0;
+	char *before = tu_read(fb, &n0);
+	o = sh(&st, "%s feedback report %s --csv %s 2>&1", sxgate(), fb, fb);
+	cr_assert_eq(st, 1, "%s", o);
+	cr_assert(strstr(o, "--csv") && strstr(o, "is the feedback log"), "%s", o);
+	free(o);
+	size_t n1;
+	char *after = tu_read(fb, &n1);
+	cr_assert(n0 == n1 && !memcmp(before, after, n0), "the log was changed");
+	free(before);
+	free(after);
+	o = sh(&st, "%s feedback report %s --csv %s --json %s 2>&1", sxgate(), fb, html,
+	       html);
+	cr_assert_eq(st, 1, "%s", o);
+	cr_assert(strstr(o, "--json") && strstr(o, "is --csv"), "%s", o);
+	free(o);
+	cr_assert(!tu_exists(html));
 	o = sh(&st, "%s feedback report --help", sxgate());
 	cr_assert_eq(st, 0);
 	cr_assert(strstr(o, "--full-ids") && strstr(o, "--tenant"), "%s", o);
@@ -521,6 +555,21 @@ Test(fbreport, errors_are_clear_and_leave_no_file)
 	cr_assert_eq(st, 0, "%s", o);
 	free(o);
 	unlink(html);
+
+	/* absurd times at both ends of int64 (a hostile log, its CRCs right):
+	 * the day of each is computed without overflow, so the span is seen
+	 * as the wrong clock it is, not folded into one day */
+	char absurd[PATH_MAX + 32];
+	snprintf(absurd, sizeof absurd, "%s/absurd", tu_dir);
+	const lrec z[] = {
+		{ INT64_MAX, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+		{ INT64_MIN, "a", SX_C_AIR, SX_R_LISTED, "350304197806263293", "法院", "1" },
+	};
+	write_log(absurd, z, 2);
+	o = sh(&st, "%s feedback report %s --json - 2>&1", sxgate(), absurd);
+	cr_assert_eq(st, 3, "%s", o);
+	cr_assert(strstr(o, "a wrong clock?"), "%s", o);
+	free(o);
 
 	/* a damaged record in the middle: the reader's message, no file */
 	size_t n;

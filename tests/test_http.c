@@ -267,6 +267,10 @@ Test(http_parse, host_rules_are_400)
 {
 	refused("GET / HTTP/1.1\r\n\r\n", 400);
 	refused("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
+	/* Authorization is a singleton (RFC 9110 11.6.2): two of them are one
+	 * request that a proxy and sxgated may read as different tenants */
+	refused("GET /v1/listed?id=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer a:1\r\n"
+	        "authorization: Bearer b:2\r\n\r\n", 400);
 	cr_assert_eq(parse("GET / HTTP/1.0\r\n\r\n"), SX_HTTP_DONE);
 }
 

@@ -87,8 +87,15 @@ static void table_read(const char *path, table *t)
 		t->nf[t->n] = r.nfields;
 		t->line[t->n] = r.line;
 		t->f[t->n] = malloc(r.nfields * sizeof(char *));
-		for (size_t i = 0; i < r.nfields; i++)
-			t->f[t->n][i] = strndup(r.field[i], r.len[i]);
+		for (size_t i = 0; i < r.nfields; i++) {
+			/* not strndup: the field is not NUL-terminated, and ASan's
+			 * strict_string_checks (make test-sanitize) reads past it */
+			char *v = malloc(r.len[i] + 1);
+			cr_assert_not_null(v);
+			memcpy(v, r.field[i], r.len[i]);
+			v[r.len[i]] = 0;
+			t->f[t->n][i] = v;
+		}
 		t->n++;
 	}
 	sx_csv_close(c);
@@ -371,6 +378,37 @@ Test(screen, carried_columns_and_rejects_are_exact, .init = st_setup_epoll,
 	cr_assert(strstr(err, "7 rows rejected, more than the 6 allowed"), "%s", err);
 }
 
+/* A list row whose case number is a spreadsheet formula: the cases cell
+ * is written as text (a leading apostrophe), the carried column as it came. */
+Test(screen, a_formula_in_the_list_data_is_not_a_formula_in_the_csv,
+     .init = st_setup_epoll, .fini = st_teardown, .timeout = 60)
+{
+	char list[PATH_MAX + 64], snap[PATH_MAX + 64], in[PATH_MAX + 64];
+	char out[PATH_MAX + 64], rej[PATH_MAX + 64], err[4096];
+	tu_path(list, sizeof list, tu_dir, "evil-list.csv");
+	tu_path(snap, sizeof snap, tu_dir, "evil.snap");
+	tu_path(in, sizeof in, tu_dir, "in.csv");
+	tu_path(out, sizeof out, tu_dir, "out.csv");
+	tu_path(rej, sizeof rej, tu_dir, "rej.csv");
+	tu_write_str(list, "case_no,court,list,role,id_type,id_no,name,status,listed_on,"
+	             "expires_on,restrictions,region\n"
+	             "=HYPERLINK(1),\"@SUM(1+1),x\",SX,debtor,RIC,350304197806263293,"
+	             "张某某,active,2025-01-10,,,350500\n"
+	             "+1,court,SX,debtor,RIC,350203620915548,李某,active,2025-01-10,,,350203\n");
+	st_build(list, NULL, snap, NULL);
+	tu_write_str(in, "id_no,note\n350304197806263293,=cmd|' /C calc'!A0\n"
+	             "350203620915548,x\n");
+	int st = screen(err, sizeof err, "%s --snapshot %s --channel air --at 2026-01-10 "
+	                "--output %s --rejects %s", in, snap, out, rej);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	char *o = tu_read(out, NULL);
+	cr_assert_str_eq(o, "id_no,note,decision,reason,cases\n"
+	                 "350304197806263293,=cmd|' /C calc'!A0,DENY,LISTED,"
+	                 "\"'=HYPERLINK(1)|@SUM(1+1),x|debtor|SX\"\n"
+	                 "350203620915548,x,DENY,LISTED,\"'+1|court|debtor|SX\"\n");
+	free(o);
+}
+
 Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
      .fini = st_teardown, .timeout = 60)
 {
@@ -421,6 +459,41 @@ Test(screen, a_plain_list_and_the_clear_errors, .init = st_setup_epoll,
 	cr_assert_eq(st, 2, "exit %d: %s", st, err);
 	cr_assert(strstr(err, "no id column") && strstr(err, "name,passport,flight"),
 	          "%s", err);
+	/* a header over the reader's 1 MiB: the reader's error, not "no id column" */
+	{
+		size_t hn = 300000 * 8 + 64, k = 0;
+		char *h = malloc(hn);
+		cr_assert_not_null(h);
+		k += (size_t)snprintf(h + k, hn - k, "id_no");
+		for (int i = 0; i < 300000; i++)
+			k += (size_t)snprintf(h + k, hn - k, ",c%d", i);
+		snprintf(h + k, hn - k, "\n350304197806263293\n");
+		tu_write_str(in, h);
+		free(h);
+	}
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, out, rej);
+	cr_assert_eq(st, 2, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "the header: line 1, column 1: record longer than 1 MiB"),
+	          "%s", err);
+	/* an output that is the input: refused, the input left whole (it was
+	 * truncated while read: the rows after the first block lost, exit 0) */
+	tu_write_str(in, "id\n350304197806263293\n");
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, in, rej);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "--output") && strstr(err, "is the input"), "%s", err);
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, out, in);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "the rejects file") && strstr(err, "is the input"), "%s", err);
+	st = screen(err, sizeof err, "%s --snapshot %s --channel air --output %s "
+	            "--rejects %s", in, st_snap, rej, rej);
+	cr_assert_eq(st, 1, "exit %d: %s", st, err);
+	cr_assert(strstr(err, "is the rejects file"), "%s", err);
+	char *whole = tu_read(in, NULL);
+	cr_assert_str_eq(whole, "id\n350304197806263293\n");
+	free(whole);
 	/* no channel anywhere */
 	tu_write_str(in, "id\n350304197806263293\n");
 	st = screen(err, sizeof err, "%s --snapshot %s --output %s --rejects %s",
@@ -598,7 +671,14 @@ Test(screen, a_million_random_rows_agree_with_mcheck, .init = st_setup_epoll,
 	char gen[PATH_MAX], build[PATH_MAX], list[PATH_MAX + 64], tsv[PATH_MAX + 64];
 	char snap[PATH_MAX + 64], man[PATH_MAX + 64], out[PATH_MAX + 64];
 	char out2[PATH_MAX + 64], out3[PATH_MAX + 64], rej[PATH_MAX + 64], err[4096];
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan+UBSan (make test-sanitize) runs every row 5-10 times slower: the
+	 * million passed the 600 s timeout on the shared machine; the same
+	 * checks on a fifth of the rows */
+	const size_t want_rows = 200000;
+#else
 	const size_t want_rows = 1000000;
+#endif
 	tu_bin("sxgate-gen", gen, sizeof gen);
 	tu_bin("sxgate-build", build, sizeof build);
 	tu_path(list, sizeof list, tu_dir, "list.csv");

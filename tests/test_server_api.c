@@ -440,6 +440,12 @@ ST_TEST(api, every_error_status)
 	/* raw invalid UTF-8 outside an ID is not JSON: one 400 */
 	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\xff\",\"ids\":[]}"),
 	             400, NULL, "raw invalid UTF-8 in the channel (not JSON)");
+	/* a long unknown key that "%.40s" cuts inside a character: the message
+	 * stays (the cut character a '?'), not an empty error */
+	assert_error(req(hp, "POST", "/v1/check", ops, "{\"channel\":\"air\",\"ids\":[],"
+	                 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9\u00e9\":1}"), 400,
+	             "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' (channel, class, "
+	             "type, at, ids)", "a long key cut inside a character");
 	assert_error(req(hp, "POST", "/v1/check", ops, NULL), 400, NULL, "no body");
 	assert_error(req(hp, "POST", "/v1/updates", ops, "{\"op\":\"LIST.REMOVE\"}"), 400, NULL,
 	             "an update without its fields");

@@ -37,9 +37,13 @@ int sx_fbd_of_reason(unsigned reason)
 
 int32_t sx_fbdays_day_of(int64_t ms)
 {
-	int64_t t = ms + 8 * 3600 * 1000LL, d = t / 86400000LL;
-	if (t % 86400000LL < 0)
+	/* the day of ms and the 8 hours to UTC+8 apart: ms near INT64_MAX
+	 * (a hostile log's) must not overflow */
+	int64_t d = ms / 86400000LL, r = ms % 86400000LL + 8 * 3600 * 1000LL;
+	if (r < 0)
 		d--;
+	else if (r >= 86400000LL)
+		d++;
 	return d < INT32_MIN ? INT32_MIN : d > INT32_MAX ? INT32_MAX : (int32_t)d;
 }
 

@@ -1,8 +1,9 @@
 /*
  * fbexport.c - per court and day as CSV and JSON (contract in fbexport.h).
  * The cells are already sorted by court and day (fbdays.c); this only
- * lays them out, quoting CSV fields (RFC 4180) and escaping JSON strings
- * with the engine's escaper (json.h).
+ * lays them out, quoting CSV fields (RFC 4180; a court name that would be
+ * a spreadsheet formula as text) and escaping JSON strings with the
+ * engine's escaper (json.h).
  */
 #include "fbexport.h"
 #include "json.h"
@@ -12,14 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A court name as a CSV field; one a spreadsheet would run as a formula
+ * (it begins with = + - @, a tab or CR: the list's data, opened by a
+ * clerk in Excel) is quoted with a leading apostrophe, as text. */
 static void csv_field(FILE *out, const char *s, size_t n)
 {
-	if (!memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\r', n) &&
+	int formula = n && memchr("=+-@\t\r", s[0], 6);
+	if (!formula && !memchr(s, ',', n) && !memchr(s, '"', n) && !memchr(s, '\r', n) &&
 	    !memchr(s, '\n', n)) {
 		fwrite(s, 1, n, out);
 		return;
 	}
 	fputc('"', out);
+	if (formula)
+		fputc('\'', out);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"')
 			fputc('"', out);

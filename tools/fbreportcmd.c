@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void sx_fb_report_usage(FILE *f)
@@ -134,6 +135,15 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name,
 	return argv[++*i];
 }
 
+/* 1 if paths a and b name one file: the same string, or existing files
+ * of the same device and inode. */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+	return !strcmp(a, b) || (!stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev &&
+	                         x.st_ino == y.st_ino);
+}
+
 int sx_fb_report_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	const char *path = NULL, *from = NULL, *to = NULL, *court = NULL,
@@ -188,6 +198,22 @@ int sx_fb_report_main(int argc, char **argv, FILE *out, FILE *err)
 		fputs("sxgate feedback report: only one output can be '-' (stdout)\n",
 		      err);
 		return 1;
+	}
+	/* an output renamed over the log would replace it (the record of what
+	 * was fed back to the courts); two outputs of one name, each other */
+	static const char *const opt[3] = { "--html", "--csv", "--json" };
+	for (int k = 0; k < 3; k++) {
+		if (!outs[k].path || !strcmp(outs[k].path, "-"))
+			continue;
+		const char *clash = same_file(outs[k].path, path) ? "the feedback log" : NULL;
+		for (int j = 0; j < k && !clash; j++)
+			if (outs[j].path && same_file(outs[k].path, outs[j].path))
+				clash = opt[j];
+		if (clash) {
+			fprintf(err, "sxgate feedback report: %s %s is %s: give it another "
+			        "name\n", opt[k], outs[k].path, clash);
+			return 1;
+		}
 	}
 	sx_feedback_filter f = { .since_ms = INT64_MIN, .court = court,
 	                         .tenant = tenant };

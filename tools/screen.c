@@ -346,6 +346,13 @@ static int parse_args(int argc, char **argv, args *a)
 	return 0;
 }
 
+/* 1 if path exists and is the file st describes (device and inode). */
+static int same_file(const char *path, const struct stat *st)
+{
+	struct stat o;
+	return !stat(path, &o) && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
 /* Create path 0600 (or use stdout) as a buffered stream. */
 static FILE *open_out(const char *path, const char *what)
 {
@@ -435,7 +442,8 @@ int sx_cli_screen_main(int argc, char **argv)
 		goto out;
 	}
 	struct stat st;
-	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+	int in_reg = !fstat(fd, &st) && S_ISREG(st.st_mode);
+	if (in_reg)
 		size = (uint64_t)st.st_size;
 	csv = sx_csv_open_fd(fd);
 	if (!csv) {
@@ -452,8 +460,28 @@ int sx_cli_screen_main(int argc, char **argv)
 	else
 		snprintf(rej_name, sizeof rej_name, "%s.rejects.csv",
 		         o->input ? o->input : "screen");
-	if (!(rej = open_out(rej_name, "the rejects file")) ||
-	    !(out = o->output ? open_out(o->output, "--output") : stdout))
+	/* an output that is the input would be truncated while it is read
+	 * (the rest of the rows lost, exit 0), two outputs one file mixed */
+	struct stat rst;
+	const char *clash = in_reg && same_file(rej_name, &st) ? "the rejects file" :
+	                    in_reg && o->output && same_file(o->output, &st) ? "--output" :
+	                    NULL;
+	if (clash) {
+		fprintf(stderr, "sxgate screen: %s %s is the input %s: it would be "
+		        "overwritten while it is read\n", clash, clash[0] == '-' ? o->output
+		        : rej_name, in_name);
+		exit_code = EXIT_USAGE;
+		goto out;
+	}
+	if (!(rej = open_out(rej_name, "the rejects file")))
+		goto out;
+	if (o->output && !fstat(fileno(rej), &rst) && same_file(o->output, &rst)) {
+		fprintf(stderr, "sxgate screen: --output %s is the rejects file: give "
+		        "--rejects another name\n", o->output);
+		exit_code = EXIT_USAGE;
+		goto out;
+	}
+	if (!(out = o->output ? open_out(o->output, "--output") : stdout))
 		goto out;
 	setvbuf(out, NULL, _IOFBF, 1 << 20);
 	fputs("line,reason,raw\n", rej);

@@ -137,6 +137,12 @@ int scr_in_header(sx_csv *c, const char *name, scr_opts *o, scr_chunk *first,
 	int pick[SCR_NCOLS][2] = { { 0, 1 }, { 2, 3 }, { 4, 4 }, { 5, 5 }, { 6, 7 } };
 	for (int k = 0; k < SCR_NCOLS; k++)
 		o->col[k] = idx[pick[k][0]] >= 0 ? idx[pick[k][0]] : idx[pick[k][1]];
+	if (o->col[SCR_COL_ID] < 0 && row.error && row.nfields != 1) {
+		/* a header the reader could not split (one over 1 MiB): its
+		 * error, not "no id column" */
+		snprintf(why, cap, "%s: the header: %s", name, sx_csv_error(c));
+		return -1;
+	}
 	if (o->col[SCR_COL_ID] < 0) {
 		if (row.nfields == 1 && !row.error) {
 			o->plain = 1;

@@ -5,10 +5,14 @@
  * CSV: the input record exactly as read (its quoting included), then
  * decision, reason and cases, the denying records "case_no|court|role|
  * list" joined by ';' (a case number or court never holds '|', the
- * loader refuses it).  A plain list of IDs comes out as id,decision,
- * reason,cases.  JSON lines: the /v1/check result of the HTTP API
- * ({"decision","reason","day","records":[{"case_no","court","role",
- * "list"}]}) plus "input", the row's columns by header name; strings
+ * loader refuses it).  A cases cell that a spreadsheet would take for a
+ * formula (it begins with = + - @, a tab or CR: list data, not ours) gets
+ * a leading apostrophe, as OWASP advises; the carried columns are the
+ * caller's own and stay byte for byte (README's screen section).  A
+ * plain list of IDs comes out as id,decision,reason,cases.  JSON lines:
+ * the /v1/check result of the HTTP API ({"decision","reason","day",
+ * "records":[{"case_no","court","role","list"}]}) plus "input", the
+ * row's columns by header name; strings
  * through engine/json.h's one escaper, the columns having been checked as
  * UTF-8 before.  Rejects: line,reason,raw, as the loader writes them.
  *
@@ -23,11 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* s in double quotes, quotes doubled: a rejects field, always quoted as
- * the loader writes it. */
-static void put_quoted(scr_buf *b, const char *s, size_t n)
+/* lead and s in double quotes, s's quotes doubled. */
+static void put_quoted_after(scr_buf *b, const char *lead, const char *s, size_t n)
 {
 	scr_buf_put(b, "\"", 1);
+	scr_buf_put(b, lead, strlen(lead));
 	for (const char *q; n && (q = memchr(s, '"', n)); ) {
 		size_t k = (size_t)(q - s) + 1;
 		scr_buf_put(b, s, k);
@@ -37,6 +41,13 @@ static void put_quoted(scr_buf *b, const char *s, size_t n)
 	}
 	scr_buf_put(b, s, n);
 	scr_buf_put(b, "\"", 1);
+}
+
+/* s in double quotes, quotes doubled: a rejects field, always quoted as
+ * the loader writes it. */
+static void put_quoted(scr_buf *b, const char *s, size_t n)
+{
+	put_quoted_after(b, "", s, n);
 }
 
 void scr_buf_csv(scr_buf *b, const char *s, size_t n)
@@ -93,6 +104,8 @@ static void csv_row(const scr_opts *o, scr_chunk *ch, const scr_row *r)
 		}
 		if (cases.oom)
 			b->oom = 1;
+		else if (cases.n && memchr("=+-@\t\r", cases.p[0], 6))
+			put_quoted_after(b, "'", cases.p, cases.n);  /* not a formula */
 		else
 			scr_buf_csv(b, cases.p, cases.n);
 		free(cases.p);
