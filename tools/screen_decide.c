@@ -15,8 +15,10 @@
  *
  * Offline: sx_query_common once per distinct words (channel, class,
  * type, day) of a chunk, from a table of the words seen (a manifest
- * repeats a few contexts in any order), then sx_decide_batch over the
- * chunk, which hashes, prefetches and resolves its IDs in batches.
+ * repeats a few contexts in any order; rows are checked and hashed 32 at
+ * a time, their table slots fetched ahead, then looked up), then
+ * sx_decide_batch over the chunk, which hashes, prefetches and resolves
+ * its IDs in batches.
  * Online: the valid rows are grouped by query
  * context (what one binary CHECK frame shares), every frame of the chunk
  * is queued on the worker's connection, and frames are written and
