@@ -2,7 +2,8 @@
  * screen_decide.c - the rows of a chunk checked and decided, offline
  * against a snapshot or online against a server.
  *
- * Checking happens here, before anything is asked: the field count,
+ * Checking happens here, before anything is asked (offline on the
+ * reading thread, scr_check_chunk, which has time to spare): the field count,
  * UTF-8 in every column, the type and day through the engine's own
  * parser (sx_query_when), and offline the ID (sx_query_id).  Online the
  * server parses the IDs it decides anyway; an ID it refuses comes back as
@@ -15,8 +16,8 @@
  *
  * Offline: sx_query_common once per distinct words (channel, class,
  * type, day) of a chunk, from a table of the words seen (a manifest
- * repeats a few contexts in any order; rows are checked and hashed 32 at
- * a time, their table slots fetched ahead, then looked up), then
+ * repeats a few contexts in any order; the checked rows' words are
+ * hashed 32 at a time, their table slots fetched ahead, then looked up), then
  * sx_decide_batch over the chunk, which hashes, prefetches and resolves
  * its IDs in batches.
  * Online: the valid rows are grouped by query
@@ -400,39 +401,52 @@ static textkey *wtable_add(wtable *t, size_t slot, uint64_t tag, const words *w)
 
 /* ---- offline --------------------------------------------------------------- */
 
+void scr_check_chunk(const scr_opts *o, scr_chunk *ch)
+{
+	when_cache wc = { 0 };
+	size_t nq = 0;
+	if (ch->checked || grow_queries(ch))
+		return;
+	for (size_t i = 0; i < ch->nrow; i++) {
+		words w;
+		if (!check_row(o, ch, &ch->row[i], &w, &ch->q[nq], &wc))
+			ch->qrow[nq++] = (uint32_t)i;
+	}
+	ch->nq = nq;
+	ch->checked = 1;
+}
+
 static void decide_offline(const scr_opts *o, scr_chunk *ch)
 {
 	const sx_snap *s = o->snap;
 	char err[320];
 	size_t nq = 0;
-	when_cache wc = { 0 };
 	wtable t;
-	if (wtable_init(ch, &t))
+	scr_check_chunk(o, ch);
+	if (ch->fatal || wtable_init(ch, &t))
 		return;
 
-	/* rows a batch at a time: check each and hash its words, fetching
-	 * the table's slot ahead; then find (or make) their templates, the
-	 * slots now in cache.  A batch's queries are checked into
-	 * ch->q[nq..], and moved down past a row rejected on the way. */
+	/* the checked rows a batch at a time: hash each one's words,
+	 * fetching the table's slot ahead; then find (or make) their
+	 * templates, the slots now in cache.  A query is moved down past a
+	 * row rejected on the way. */
 	enum { BATCH = 32 };
-	for (size_t base = 0; base < ch->nrow; base += BATCH) {
-		size_t end = ch->nrow - base < BATCH ? ch->nrow : base + BATCH, np = 0;
-		uint32_t prow[BATCH];
+	for (size_t base = 0; base < ch->nq; base += BATCH) {
+		size_t end = ch->nq - base < BATCH ? ch->nq : base + BATCH;
 		uint64_t ph[BATCH];
 		words pw[BATCH];
-		for (size_t i = base; i < end; i++) {
-			if (check_row(o, ch, &ch->row[i], &pw[np], &ch->q[nq + np], &wc))
-				continue;
-			ph[np] = text_hash(&pw[np]);
-			__builtin_prefetch(&t.slot[ph[np] & t.mask]);
-			prow[np++] = (uint32_t)i;
+		for (size_t j = base; j < end; j++) {
+			row_words(o, ch, &ch->row[ch->qrow[j]], &pw[j - base]);
+			ph[j - base] = text_hash(&pw[j - base]);
+			__builtin_prefetch(&t.slot[ph[j - base] & t.mask]);
 		}
-		for (size_t j = 0, from = nq; j < np; j++, from++) {
-			scr_row *r = &ch->row[prow[j]];
-			const words *w = &pw[j];
+		for (size_t j = base; j < end; j++) {
+			uint32_t ri = ch->qrow[j];
+			scr_row *r = &ch->row[ri];
+			const words *w = &pw[j - base];
 			size_t slot;
 			uint64_t tag;
-			textkey *k = wtable_find(&t, w, ph[j], &slot, &tag);
+			textkey *k = wtable_find(&t, w, ph[j - base], &slot, &tag);
 			if (!k) {
 				sx_query tq;
 				sx_str day = w->w[SCR_COL_DAY];
@@ -452,8 +466,8 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 				k->tmpl.day = tq.day;
 			}
 			sx_query *q = &ch->q[nq];
-			if (from != nq)
-				*q = ch->q[from];
+			if (j != nq)
+				*q = ch->q[j];
 			/* the template's context field by field: a whole
 			 * query copied around the ID moved three times the
 			 * bytes */
@@ -462,7 +476,7 @@ static void decide_offline(const scr_opts *o, scr_chunk *ch)
 			q->cls = k->tmpl.cls;
 			q->day = k->tmpl.day;
 			q->op = k->tmpl.op;
-			ch->qrow[nq++] = prow[j];
+			ch->qrow[nq++] = ri;
 		}
 	}
 
