@@ -4,9 +4,9 @@
  *
  * The run is a pipeline of chunks.  The main thread reads the input with
  * loader/csv.c's RFC 4180 reader and copies up to SCR_CHUNK_ROWS records
- * into a chunk (screen_in.c), and offline checks its rows and parses
- * their IDs; worker threads check (online), decide and format a
- * whole chunk each (screen_decide.c decides offline with the engine's
+ * into a chunk (screen_in.c), and offline with one worker checks its
+ * rows and parses their IDs; worker threads check (the rest), decide and
+ * format a whole chunk each (screen_decide.c decides offline with the engine's
  * batched decision or against a server in pipelined binary CHECK frames,
  * screen_out.c writes CSV or JSON lines and the rejects); the main thread
  * writes finished chunks in input order (screen.c).  A chunk is the unit
@@ -157,9 +157,10 @@ void scr_net_close(scr_net *n);
  * (the server closed, refused the tenant, ...). */
 void scr_decide_chunk(const scr_opts *o, scr_net *n, scr_chunk *ch);
 /* Offline, the first half of that: every row checked and its ID parsed,
- * the rows to decide in ch->q and ch->qrow[0..ch->nq).  The reading
- * thread calls it as it fills a chunk (it has time to spare while the
- * workers decide); scr_decide_chunk does it when it was not done. */
+ * the rows to decide in ch->q and ch->qrow[0..ch->nq).  With one worker
+ * the reading thread calls it as it fills a chunk (it has time to spare
+ * while the worker decides); scr_decide_chunk does it when it was not
+ * done. */
 void scr_check_chunk(const scr_opts *o, scr_chunk *ch);
 
 /* ---- screen_out.c ---------------------------------------------------------- */

@@ -2,8 +2,9 @@
  * screen_decide.c - the rows of a chunk checked and decided, offline
  * against a snapshot or online against a server.
  *
- * Checking happens here, before anything is asked (offline on the
- * reading thread, scr_check_chunk, which has time to spare): the field count,
+ * Checking happens here, before anything is asked (offline with one
+ * worker on the reading thread, scr_check_chunk, which has time to
+ * spare): the field count,
  * UTF-8 in every column, the type and day through the engine's own
  * parser (sx_query_when), and offline the ID (sx_query_id).  Online the
  * server parses the IDs it decides anyway; an ID it refuses comes back as
