@@ -5,7 +5,10 @@
  * The run is a pipeline of chunks (screen.h): this thread reads the input
  * into a ring of chunks and writes the finished ones in input order; N
  * worker threads each take the next filled chunk, check, decide and
- * format it (screen_decide.c, screen_out.c).  Offline the workers share
+ * format it (screen_decide.c, screen_out.c).  Offline with one worker
+ * this thread also checks a chunk's rows and parses their IDs before
+ * handing it out (scr_check_chunk): reading alone left it idle half the
+ * time while the worker did everything else.  Offline the workers share
  * the mmap'd snapshot; online each has its own connection, opened and
  * authenticated before the first row is read, so a wrong address or
  * secret fails at once.  The ring holds 2N+1 chunks: reading, N being
@@ -116,7 +119,8 @@ static void *work(void *arg)
 
 static void chunk_reset(scr_chunk *ch)
 {
-	ch->nrow = ch->nfld = 0;
+	ch->nrow = ch->nfld = ch->nq = 0;
+	ch->checked = 0;
 	ch->bytes.n = ch->text.n = ch->out.n = ch->rej.n = 0;
 	memset(ch->per_reason, 0, sizeof ch->per_reason);
 	ch->rejected = ch->written = 0;
@@ -512,6 +516,13 @@ int sx_cli_screen_main(int argc, char **argv)
 				failed = EXIT_INPUT;
 				break;
 			}
+			/* offline with one worker the rows are checked and
+			 * their IDs parsed here, which evens the work out
+			 * between this thread and the worker; with more, the
+			 * workers check their own chunks and this thread, the
+			 * serial part, stays light */
+			if (o->snap && o->threads == 1 && ch->nrow)
+				scr_check_chunk(o, ch);
 			pthread_mutex_lock(&p.mu);
 			if (ch->nrow) {
 				ch->seq = nfill++;

@@ -4,8 +4,9 @@
  *
  * The run is a pipeline of chunks.  The main thread reads the input with
  * loader/csv.c's RFC 4180 reader and copies up to SCR_CHUNK_ROWS records
- * into a chunk (screen_in.c); worker threads parse, decide and format a
- * whole chunk each (screen_decide.c decides offline with the engine's
+ * into a chunk (screen_in.c), and offline with one worker checks its
+ * rows and parses their IDs; worker threads check (the rest), decide and
+ * format a whole chunk each (screen_decide.c decides offline with the engine's
  * batched decision or against a server in pipelined binary CHECK frames,
  * screen_out.c writes CSV or JSON lines and the rejects); the main thread
  * writes finished chunks in input order (screen.c).  A chunk is the unit
@@ -112,6 +113,8 @@ typedef struct scr_chunk {
 	sx_query *q;
 	uint32_t *qrow;
 	size_t qcap;
+	size_t nq;             /* offline: rows checked, queries in q[0..nq) */
+	int checked;           /* scr_check_chunk has run */
 	void *ws[6];           /* scratch arrays of screen_decide.c, kept with */
 	size_t wscap[6];       /* the chunk so a reuse allocates nothing */
 	int fatal;             /* set with fatal_msg: the run stops */
@@ -153,6 +156,12 @@ void scr_net_close(scr_net *n);
  * o->snap, online over n.  Sets ch->fatal on a failure that stops the run
  * (the server closed, refused the tenant, ...). */
 void scr_decide_chunk(const scr_opts *o, scr_net *n, scr_chunk *ch);
+/* Offline, the first half of that: every row checked and its ID parsed,
+ * the rows to decide in ch->q and ch->qrow[0..ch->nq).  With one worker
+ * the reading thread calls it as it fills a chunk (it has time to spare
+ * while the worker decides); scr_decide_chunk does it when it was not
+ * done. */
+void scr_check_chunk(const scr_opts *o, scr_chunk *ch);
 
 /* ---- screen_out.c ---------------------------------------------------------- */
 

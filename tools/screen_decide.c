@@ -2,7 +2,9 @@
  * screen_decide.c - the rows of a chunk checked and decided, offline
  * against a snapshot or online against a server.
  *
- * Checking happens here, before anything is asked: the field count,
+ * Checking happens here, before anything is asked (offline with one
+ * worker on the reading thread, scr_check_chunk, which has time to
+ * spare): the field count,
  * UTF-8 in every column, the type and day through the engine's own
  * parser (sx_query_when), and offline the ID (sx_query_id).  Online the
  * server parses the IDs it decides anyway; an ID it refuses comes back as
@@ -15,8 +17,10 @@
  *
  * Offline: sx_query_common once per distinct words (channel, class,
  * type, day) of a chunk, from a table of the words seen (a manifest
- * repeats a few contexts in any order), then sx_decide_batch over the
- * chunk, which hashes, prefetches and resolves its IDs in batches.
+ * repeats a few contexts in any order; the checked rows' words are
+ * hashed 32 at a time, their table slots fetched ahead, then looked up), then
+ * sx_decide_batch over the chunk, which hashes, prefetches and resolves
+ * its IDs in batches.
  * Online: the valid rows are grouped by query
  * context (what one binary CHECK frame shares), every frame of the chunk
  * is queued on the worker's connection, and frames are written and
@@ -40,7 +44,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 struct scr_net {
 	sx_client *cli;
@@ -292,28 +295,65 @@ static void *scratch(scr_chunk *ch, int which, size_t n, size_t size)
 	return ch->ws[which];
 }
 
-/* The hash of a row's type, channel, class and day texts. */
+/* h mixed with s[0..n): eight bytes a step, inline (a library hash per
+ * word was a tenth of a worker's time), good enough for a table whose
+ * hits are confirmed by comparing the words. */
+static inline uint64_t mix(uint64_t h, const char *s, size_t n)
+{
+	const uint64_t m = 0x9E3779B97F4A7C15ull;
+	uint64_t w;
+	h = (h ^ n) * m;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * m;
+		h ^= h >> 29;
+	}
+	if (n) {
+		/* the tail by whole loads (a copy of n bytes into w was
+		 * byte stores, then a stalled load): two overlapping
+		 * halves, or three bytes; n was mixed in above */
+		if (n >= 4) {
+			uint32_t a, b;
+			memcpy(&a, s, 4);
+			memcpy(&b, s + n - 4, 4);
+			w = (uint64_t)a << 32 | b;
+		} else {
+			w = (uint64_t)(uint8_t)s[0] << 16 |
+			    (uint64_t)(uint8_t)s[n >> 1] << 8 | (uint8_t)s[n - 1];
+		}
+		h = (h ^ w) * m;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* The hash of a row's type, channel, class and day texts (a NULL word,
+ * not given, differs from an empty one). */
 static uint64_t text_hash(const words *w)
 {
 	uint64_t h = 0;
 	for (int k = SCR_COL_TYPE; k < SCR_NCOLS; k++)
-		h = XXH3_64bits_withSeed(w->w[k].p ? w->w[k].p : "", w->w[k].n,
-		                         h + (w->w[k].p ? 1 : 2));
-	return h;
+		h = w->w[k].p ? mix(h, w->w[k].p, w->w[k].n) : mix(h + 1, "", 0);
+	return h ^ h >> 32;
 }
 
 /* Words seen in a chunk, with what they parsed to: offline the query's
  * template, online the group of the rows that share them. */
 typedef struct textkey {
 	words w;
-	sx_query tmpl;
+	struct {                   /* the query's context (no ID: the key */
+		uint8_t chan, type, op;   /* stays small, the table in cache) */
+		uint16_t cls, day;
+	} tmpl;
 	uint32_t group;
 } textkey;
 
 /* A table of the words seen in a chunk (open addressing over keys[]):
- * a manifest repeats a few contexts in any order. */
+ * a manifest repeats a few contexts in any order.  A slot holds the top
+ * half of the hash beside the key's index, so a probe that passes over
+ * other words rarely touches their keys. */
 typedef struct wtable {
-	uint32_t *slot;
+	uint64_t *slot;         /* hash >> 32 << 32 | index; UINT64_MAX: empty */
 	size_t mask, n;
 	textkey *key;
 } wtable;
@@ -333,67 +373,112 @@ static int wtable_init(scr_chunk *ch, wtable *t)
 	return 0;
 }
 
-/* The key of w, or NULL with *slot where to add it. */
-static textkey *wtable_find(const wtable *t, const words *w, size_t *slot)
+/* The key of w, whose text_hash is h, or NULL with *slot and *tag where
+ * to add it. */
+static textkey *wtable_find(const wtable *t, const words *w, uint64_t h,
+                            size_t *slot, uint64_t *tag)
 {
-	size_t i = text_hash(w) & t->mask;
-	uint32_t k;
-	while ((k = t->slot[i]) != UINT32_MAX) {
-		if (same_words(&t->key[k].w, w))
-			return &t->key[k];
+	uint64_t e;
+	uint64_t hi = h & 0xFFFFFFFF00000000ull;
+	size_t i = h & t->mask;
+	while ((e = t->slot[i]) != UINT64_MAX) {
+		if ((e & 0xFFFFFFFF00000000ull) == hi &&
+		    same_words(&t->key[(uint32_t)e].w, w))
+			return &t->key[(uint32_t)e];
 		i = (i + 1) & t->mask;
 	}
 	*slot = i;
+	*tag = hi;
 	return NULL;
 }
 
-static textkey *wtable_add(wtable *t, size_t slot, const words *w)
+static textkey *wtable_add(wtable *t, size_t slot, uint64_t tag, const words *w)
 {
 	textkey *k = &t->key[t->n];
-	t->slot[slot] = (uint32_t)t->n++;
+	t->slot[slot] = tag | (uint32_t)t->n++;
 	k->w = *w;
 	return k;
 }
 
 /* ---- offline --------------------------------------------------------------- */
 
+void scr_check_chunk(const scr_opts *o, scr_chunk *ch)
+{
+	when_cache wc = { 0 };
+	size_t nq = 0;
+	if (ch->checked || grow_queries(ch))
+		return;
+	for (size_t i = 0; i < ch->nrow; i++) {
+		words w;
+		if (!check_row(o, ch, &ch->row[i], &w, &ch->q[nq], &wc))
+			ch->qrow[nq++] = (uint32_t)i;
+	}
+	ch->nq = nq;
+	ch->checked = 1;
+}
+
 static void decide_offline(const scr_opts *o, scr_chunk *ch)
 {
 	const sx_snap *s = o->snap;
 	char err[320];
 	size_t nq = 0;
-	when_cache wc = { 0 };
 	wtable t;
-	if (wtable_init(ch, &t))
+	scr_check_chunk(o, ch);
+	if (ch->fatal || wtable_init(ch, &t))
 		return;
 
-	for (size_t i = 0; i < ch->nrow; i++) {
-		scr_row *r = &ch->row[i];
-		words w;
-		sx_query *q = &ch->q[nq];
-		if (check_row(o, ch, r, &w, q, &wc))
-			continue;
-		size_t slot;
-		textkey *k = wtable_find(&t, &w, &slot);
-		if (!k) {
-			sx_query tq;
-			sx_str day = w.w[SCR_COL_DAY];
-			if (!day.p)
-				day = (sx_str){ o->today, strlen(o->today) };
-			if (sx_query_common(&tq, sx_snap_rules(s), w.w[SCR_COL_CHANNEL],
-			                    w.w[SCR_COL_CLASS], w.w[SCR_COL_TYPE], day,
-			                    err, sizeof err)) {
-				reject_word(o, ch, r, &w, err);
-				continue;
-			}
-			k = wtable_add(&t, slot, &w);
-			k->tmpl = tq;
+	/* the checked rows a batch at a time: hash each one's words,
+	 * fetching the table's slot ahead; then find (or make) their
+	 * templates, the slots now in cache.  A query is moved down past a
+	 * row rejected on the way. */
+	enum { BATCH = 32 };
+	for (size_t base = 0; base < ch->nq; base += BATCH) {
+		size_t end = ch->nq - base < BATCH ? ch->nq : base + BATCH;
+		uint64_t ph[BATCH];
+		words pw[BATCH];
+		for (size_t j = base; j < end; j++) {
+			row_words(o, ch, &ch->row[ch->qrow[j]], &pw[j - base]);
+			ph[j - base] = text_hash(&pw[j - base]);
+			__builtin_prefetch(&t.slot[ph[j - base] & t.mask]);
 		}
-		const sx_query *tmpl = &k->tmpl;
-		sx_id id = q->id;
-		*q = *tmpl;
-		q->id = id;
-		ch->qrow[nq++] = (uint32_t)i;
+		for (size_t j = base; j < end; j++) {
+			uint32_t ri = ch->qrow[j];
+			scr_row *r = &ch->row[ri];
+			const words *w = &pw[j - base];
+			size_t slot;
+			uint64_t tag;
+			textkey *k = wtable_find(&t, w, ph[j - base], &slot, &tag);
+			if (!k) {
+				sx_query tq;
+				sx_str day = w->w[SCR_COL_DAY];
+				if (!day.p)
+					day = (sx_str){ o->today, strlen(o->today) };
+				if (sx_query_common(&tq, sx_snap_rules(s), w->w[SCR_COL_CHANNEL],
+				                    w->w[SCR_COL_CLASS], w->w[SCR_COL_TYPE],
+				                    day, err, sizeof err)) {
+					reject_word(o, ch, r, w, err);
+					continue;
+				}
+				k = wtable_add(&t, slot, tag, w);
+				k->tmpl.chan = tq.chan;
+				k->tmpl.type = tq.type;
+				k->tmpl.op = tq.op;
+				k->tmpl.cls = tq.cls;
+				k->tmpl.day = tq.day;
+			}
+			sx_query *q = &ch->q[nq];
+			if (j != nq)
+				*q = ch->q[j];
+			/* the template's context field by field: a whole
+			 * query copied around the ID moved three times the
+			 * bytes */
+			q->chan = k->tmpl.chan;
+			q->type = k->tmpl.type;
+			q->cls = k->tmpl.cls;
+			q->day = k->tmpl.day;
+			q->op = k->tmpl.op;
+			ch->qrow[nq++] = ri;
+		}
 	}
 
 	size_t cap = sx_snap_max_query_records(s);
@@ -587,7 +672,8 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 		/* the group of these words, from the words' table, or found
 		 * (made) by their parsed values the first time they are seen */
 		size_t slot;
-		textkey *k = wtable_find(&t, &w, &slot);
+		uint64_t tag;
+		textkey *k = wtable_find(&t, &w, text_hash(&w), &slot, &tag);
 		if (!k) {
 			int parsed = parse_here(o, ch, r, &w, &q);
 			if (parsed < 0)
@@ -608,7 +694,7 @@ static void decide_online(const scr_opts *o, scr_net *net, scr_chunk *ch)
 				sx_day_format(q.day, g->at);
 				g->n = 0;
 			}
-			k = wtable_add(&t, slot, &w);
+			k = wtable_add(&t, slot, tag, &w);
 			k->group = (uint32_t)gi;
 		}
 		r->ctx = k->group;
