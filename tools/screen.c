@@ -58,7 +58,8 @@ static void usage(FILE *f)
 "                       jsonl: the /v1/check result plus \"input\"\n"
 "  --all                every row, not only DENY, REVIEW, SUSPENDED, EXEMPT\n"
 "  --rejects FILE       invalid rows as line,reason,raw (default\n"
-"                       FILE.rejects.csv, or screen.rejects.csv for stdin)\n"
+"                       FILE.rejects.csv, or screen.rejects.csv for stdin\n"
+"                       or a pipe)\n"
 "  --max-rejects N      stop when more rows are rejected (default 0.1%)\n"
 "  --threads N          workers deciding in parallel; online, connections\n"
 "                       (default 2)\n"
@@ -463,7 +464,7 @@ int sx_cli_screen_main(int argc, char **argv)
 		snprintf(rej_name, sizeof rej_name, "%s", o->rejects);
 	else
 		snprintf(rej_name, sizeof rej_name, "%s.rejects.csv",
-		         o->input ? o->input : "screen");
+		         o->input && in_reg ? o->input : "screen");   /* a pipe: here */
 	/* an output that is the input would be truncated while it is read
 	 * (the rest of the rows lost, exit 0), two outputs one file mixed */
 	struct stat rst;
