@@ -340,9 +340,7 @@ static void feedback_usage(FILE *f)
 	      "       sxgate feedback dump FILE\n", f);
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: the value, or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-                             int *bad)
+const char *sx_cli_opt_value(int argc, char **argv, int *i, const char *name, int *bad)
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
@@ -376,13 +374,13 @@ static int summarize(int argc, char **argv, FILE *out, FILE *err)
 
 	for (int i = 2; i < argc; i++) {
 		const char *v;
-		if ((v = opt_value(argc, argv, &i, "--since", &bad)))
+		if ((v = sx_cli_opt_value(argc, argv, &i, "--since", &bad)))
 			since = v;
-		else if ((v = opt_value(argc, argv, &i, "--to", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--to", &bad)))
 			to = v;
-		else if ((v = opt_value(argc, argv, &i, "--court", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--court", &bad)))
 			court = v;
-		else if ((v = opt_value(argc, argv, &i, "--tenant", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--tenant", &bad)))
 			tenant = v;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;

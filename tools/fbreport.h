@@ -33,4 +33,9 @@
 int sx_cli_feedback_main(int argc, char **argv);
 int sx_cli_journal_main(int argc, char **argv);
 
+/* "--name VALUE" or "--name=VALUE" at argv[*i] (moving *i past VALUE):
+ * the value, or NULL when argv[*i] is another option; *bad set when
+ * --name is last and has no value.  The feedback subcommands' parser. */
+const char *sx_cli_opt_value(int argc, char **argv, int *i, const char *name, int *bad);
+
 #endif

@@ -9,6 +9,7 @@
  * never leaves half a report to be mailed.
  */
 #include "fbreportcmd.h"
+#include "fbreport.h"
 #include "fbdays.h"
 #include "fbexport.h"
 #include "fbhtml.h"
@@ -117,24 +118,6 @@ static int out_close(output *o, int ok, FILE *err)
 	return ok && !bad ? 0 : -1;
 }
 
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-                             int *bad)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*bad = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 /* 1 if paths a and b name one file: the same string, or existing files
  * of the same device and inode. */
 static int same_file(const char *a, const char *b)
@@ -157,21 +140,21 @@ int sx_fb_report_main(int argc, char **argv, FILE *out, FILE *err)
 			sx_fb_report_usage(out);
 			return 0;
 		}
-		if ((v = opt_value(argc, argv, &i, "--html", &bad)))
+		if ((v = sx_cli_opt_value(argc, argv, &i, "--html", &bad)))
 			outs[0].path = v;
-		else if ((v = opt_value(argc, argv, &i, "--csv", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--csv", &bad)))
 			outs[1].path = v;
-		else if ((v = opt_value(argc, argv, &i, "--json", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--json", &bad)))
 			outs[2].path = v;
-		else if ((v = opt_value(argc, argv, &i, "--from", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--from", &bad)))
 			from = v;
-		else if ((v = opt_value(argc, argv, &i, "--to", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--to", &bad)))
 			to = v;
-		else if ((v = opt_value(argc, argv, &i, "--court", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--court", &bad)))
 			court = v;
-		else if ((v = opt_value(argc, argv, &i, "--tenant", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--tenant", &bad)))
 			tenant = v;
-		else if ((v = opt_value(argc, argv, &i, "--max-ids", &bad)))
+		else if ((v = sx_cli_opt_value(argc, argv, &i, "--max-ids", &bad)))
 			max_ids = v;
 		else if (!strcmp(argv[i], "--full-ids"))
 			full_ids = 1;
