@@ -257,6 +257,7 @@ int sx_http_parse(const char *buf, size_t len, size_t max_body, sx_http_req *r)
 			int st = request_line(s, n, 1, r);
 			if (st)
 				return fail(r, st, r->why);
+			split_target(r);        /* known to a refusal of a header too */
 			first = 0;
 			pos = next;
 			continue;
@@ -278,7 +279,6 @@ int sx_http_parse(const char *buf, size_t len, size_t max_body, sx_http_req *r)
 		return fail(r, 400, "HTTP/1.1 request without a Host header");
 	if (r->content_length > max_body)
 		return fail(r, 413, "request body over the limit");
-	split_target(r);
 	decide_keep_alive(r);
 	size_t total = r->head_len + (size_t)r->content_length;
 	if (len < total) {

@@ -88,7 +88,8 @@ typedef struct sx_http_req {
  * max_body is refused with 413 as soon as the head is read (the body is
  * not waited for).  Returns SX_HTTP_DONE (r filled, r->used bytes
  * consumed; the pointers in r are valid while buf is), SX_HTTP_MORE
- * (r->need > len) or SX_HTTP_ERROR (r->status, r->why; close after
+ * (r->need > len) or SX_HTTP_ERROR (r->status, r->why, and method,
+ * target, path and query once the request line was read; close after
  * answering).  Never reads past buf + len; never writes to buf.
  */
 int sx_http_parse(const char *buf, size_t len, size_t max_body, sx_http_req *r);

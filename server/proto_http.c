@@ -378,7 +378,12 @@ static size_t http_process(sx_conn *c, char *buf, size_t len)
 			break;
 		}
 		if (rc == SX_HTTP_ERROR) {
-			sx_http_error(&c->out, &r);
+			/* an API request is refused in JSON, as every API answer
+			 * is, once its request line named an API path */
+			if (sx_api_route(&r) != SX_API_NONE)
+				sx_api_error(c, 0, 0, r.status, r.why ? r.why : "bad request", NULL);
+			else
+				sx_http_error(&c->out, &r);
 			sx_conn_proto_error(c);
 			return len;
 		}

@@ -447,6 +447,20 @@ ST_TEST(api, every_error_status)
 	             "unknown field 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa?' (channel, class, "
 	             "type, at, ids)", "a long key cut inside a character");
 	assert_error(req(hp, "POST", "/v1/check", ops, NULL), 400, NULL, "no body");
+	/* what the HTTP parser refuses on an API path is JSON too */
+	assert_error(ht_ask(hp, "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 2x\r\n\r\n"),
+	             400, NULL, "a malformed Content-Length");
+	assert_error(ht_ask(hp, "POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: "
+	                    "99999999\r\n\r\n"), 413, NULL, "a body over the API's limit");
+	assert_error(ht_ask(hp, "GET /v1/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+	                    "chunked\r\n\r\n"), 501, NULL, "a chunked body");
+	{
+		ht_resp plain = ht_ask(hp, "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2x"
+		                       "\r\n\r\n");
+		cr_assert_eq(plain.status, 400);
+		cr_assert(strstr(plain.head, "text/plain"), "%s", plain.head);
+		ht_free(&plain);
+	}
 	assert_error(req(hp, "POST", "/v1/updates", ops, "{\"op\":\"LIST.REMOVE\"}"), 400, NULL,
 	             "an update without its fields");
 	assert_error(req(hp, "POST", "/v1/reload", ops, "{\"force\":1}"), 400,
