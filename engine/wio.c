@@ -459,3 +459,15 @@ int sx_file_private(const char *path, const char *flag, char *why, size_t cap)
 	               "secrets, so only its owner may read it: chmod 600 %s",
 	               flag, path, m, perm_words(m >> 3), perm_words(m), path);
 }
+
+int sx_file_is(const char *path, const struct stat *st)
+{
+	struct stat o;
+	return path && !stat(path, &o) && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+int sx_file_same(const char *a, const char *b)
+{
+	struct stat y;
+	return a && b && (!strcmp(a, b) || (!stat(b, &y) && sx_file_is(a, &y)));
+}

@@ -179,4 +179,14 @@ int sx_file_open(const char *path, int flags, int *was, char *why,
 int sx_file_private(const char *path, const char *flag, char *why,
                     size_t cap);
 
+/*
+ * Whether an output would land on an input (and be truncated while it is
+ * read): sx_file_is is 1 if path (may be NULL: 0) exists and is the file
+ * st describes (device and inode); sx_file_same is 1 if paths a and b
+ * (either may be NULL: 0) are the same string or name one existing file.
+ */
+struct stat;
+int sx_file_is(const char *path, const struct stat *st);
+int sx_file_same(const char *a, const char *b);
+
 #endif

@@ -615,15 +615,6 @@ static int load_permits(struct state *st, char *why, size_t cap)
 	return rc < 0 ? rc : 0;
 }
 
-/* 1 if paths a and b name one file: the same string, or existing files of
- * the same device and inode. */
-static int same_file(const char *a, const char *b)
-{
-	struct stat x, y;
-	return a && b && (!strcmp(a, b) || (!stat(a, &x) && !stat(b, &y) &&
-	                                    x.st_dev == y.st_dev && x.st_ino == y.st_ino));
-}
-
 int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 {
 	struct state st = { .o = o, .r = r };
@@ -645,7 +636,7 @@ int sx_build(const sx_build_opts *o, sx_build_report *r, char *why, size_t cap)
 	static const char *const in_names[3] = { "the input", "--permits", "--output" };
 	for (int k = 0; k < 2; k++)
 		for (int j = 0; j < 2 + k; j++)
-			if (same_file(outs[k], ins[j]))
+			if (sx_file_same(outs[k], ins[j]))
 				return sx_fail(why, cap, SX_EINVAL, "%s %s is %s: give it another "
 				               "name", out_names[k], outs[k], in_names[j]);
 	/* the rows it quotes hold ID numbers: the process's file mode (wio.h) */

@@ -10,6 +10,7 @@
  */
 #include "fbreportcmd.h"
 #include "fbreport.h"
+#include "wio.h"
 #include "fbdays.h"
 #include "fbexport.h"
 #include "fbhtml.h"
@@ -118,15 +119,6 @@ static int out_close(output *o, int ok, FILE *err)
 	return ok && !bad ? 0 : -1;
 }
 
-/* 1 if paths a and b name one file: the same string, or existing files
- * of the same device and inode. */
-static int same_file(const char *a, const char *b)
-{
-	struct stat x, y;
-	return !strcmp(a, b) || (!stat(a, &x) && !stat(b, &y) && x.st_dev == y.st_dev &&
-	                         x.st_ino == y.st_ino);
-}
-
 int sx_fb_report_main(int argc, char **argv, FILE *out, FILE *err)
 {
 	const char *path = NULL, *from = NULL, *to = NULL, *court = NULL,
@@ -188,9 +180,9 @@ int sx_fb_report_main(int argc, char **argv, FILE *out, FILE *err)
 	for (int k = 0; k < 3; k++) {
 		if (!outs[k].path || !strcmp(outs[k].path, "-"))
 			continue;
-		const char *clash = same_file(outs[k].path, path) ? "the feedback log" : NULL;
+		const char *clash = sx_file_same(outs[k].path, path) ? "the feedback log" : NULL;
 		for (int j = 0; j < k && !clash; j++)
-			if (outs[j].path && same_file(outs[k].path, outs[j].path))
+			if (outs[j].path && sx_file_same(outs[k].path, outs[j].path))
 				clash = opt[j];
 		if (clash) {
 			fprintf(err, "sxgate feedback report: %s %s is %s: give it another "

@@ -351,13 +351,6 @@ static int parse_args(int argc, char **argv, args *a)
 	return 0;
 }
 
-/* 1 if path exists and is the file st describes (device and inode). */
-static int same_file(const char *path, const struct stat *st)
-{
-	struct stat o;
-	return !stat(path, &o) && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
-}
-
 /* Create path 0600 (or use stdout) as a buffered stream. */
 static FILE *open_out(const char *path, const char *what)
 {
@@ -468,8 +461,8 @@ int sx_cli_screen_main(int argc, char **argv)
 	/* an output that is the input would be truncated while it is read
 	 * (the rest of the rows lost, exit 0), two outputs one file mixed */
 	struct stat rst;
-	const char *clash = in_reg && same_file(rej_name, &st) ? "the rejects file" :
-	                    in_reg && o->output && same_file(o->output, &st) ? "--output" :
+	const char *clash = in_reg && sx_file_is(rej_name, &st) ? "the rejects file" :
+	                    in_reg && o->output && sx_file_is(o->output, &st) ? "--output" :
 	                    NULL;
 	if (clash) {
 		fprintf(stderr, "sxgate screen: %s %s is the input %s: it would be "
@@ -480,7 +473,7 @@ int sx_cli_screen_main(int argc, char **argv)
 	}
 	if (!(rej = open_out(rej_name, "the rejects file")))
 		goto out;
-	if (o->output && !fstat(fileno(rej), &rst) && same_file(o->output, &rst)) {
+	if (o->output && !fstat(fileno(rej), &rst) && sx_file_is(o->output, &rst)) {
 		fprintf(stderr, "sxgate screen: --output %s is the rejects file: give "
 		        "--rejects another name\n", o->output);
 		exit_code = EXIT_USAGE;
